@@ -1,0 +1,18 @@
+"""symact: activation and loss functions as SymPy expressions, derived, proved and compiled.
+
+>>> import symact
+>>> print(symact.unicode(symact.activation("sigmoid").derivative()))
+σ(x)·(1 − σ(x))
+"""
+
+from .catalog import REGISTRY, UnknownFunctionError
+from .fn import Fn, activation, function, loss, names
+from .functions import sigmoid, softplus
+from .printing import latex, unicode
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REGISTRY", "Fn", "UnknownFunctionError", "activation", "function", "latex", "loss",
+    "names", "sigmoid", "softplus", "unicode", "__version__",
+]

@@ -1,0 +1,192 @@
+"""Symbolic calculus on catalog definitions: derivatives, Jacobians, output forms.
+
+Everything here is derived by SymPy from the definition; nothing is
+hand-written. Three post-processing steps make the results usable:
+
+- :func:`kink_convention` fixes what a derivative means at a kink: SymPy's
+  Heaviside(0) = 1/2 is replaced by H(0) = 0, so relu'(0) = 0 as in PyTorch
+  and JAX, and Dirac masses (the derivative of a jump) are dropped;
+- :func:`tidy` picks the shortest of a few equivalent forms, deterministically;
+- :func:`output_form` rewrites a derivative in terms of the function's own
+  output y, the form backprop uses: σ' = y(1 − y), tanh' = 1 − y².
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Sequence
+
+import sympy as sp
+
+_SIMPLIFY_LIMIT = 80  # count_ops above which simplify() is too slow to be worth it
+
+
+def kink_convention(expr: sp.Basic) -> sp.Basic:
+    """Heaviside(u) → [u > 0] (so H(0) = 0) and DiracDelta → 0."""
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.Heaviside),
+        lambda e: sp.Piecewise((1, e.args[0] > 0), (0, True)),
+    )
+    return expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
+
+
+def _abs_from_sign(expr: sp.Basic) -> sp.Basic:
+    """u·sign(u) → |u|, which SymPy leaves alone for real u."""
+
+    def fold(mul: sp.Mul) -> sp.Basic:
+        args = list(mul.args)
+        for s in [a for a in args if isinstance(a, sp.sign)]:
+            if s.args[0] in args:
+                args.remove(s)
+                args.remove(s.args[0])
+                args.append(sp.Abs(s.args[0]))
+        return sp.Mul(*args)
+
+    return expr.replace(lambda e: e.is_Mul and e.has(sp.sign), fold)
+
+
+def _piecewise_kinks(expr: sp.Basic) -> sp.Basic:
+    """max/min inside a derivative → Piecewise, folded into one case list."""
+    if not expr.has(sp.Max, sp.Min, sp.Piecewise):
+        return expr
+    expr = expr.replace(lambda e: isinstance(e, (sp.Max, sp.Min)), lambda e: e.rewrite(sp.Piecewise))
+    return sp.piecewise_fold(expr)
+
+
+def _size(expr: sp.Basic) -> tuple[int, int]:
+    return sp.count_ops(expr), len(sp.srepr(expr))
+
+
+def _functions(expr: sp.Basic) -> set:
+    return {type(f) for f in expr.atoms(sp.Function)} - {sp.Piecewise}
+
+
+def _simplifiable(expr: sp.Basic) -> bool:
+    """Small enough for simplify(), and free of many-way max/min (sparsemax's τ)."""
+    many_way = any(len(m.args) > 2 for m in expr.atoms(sp.Max, sp.Min))
+    return not many_way and sp.count_ops(expr) <= _SIMPLIFY_LIMIT
+
+
+def tidy(expr: sp.Basic) -> sp.Basic:
+    """A short, deterministic form of ``expr``.
+
+    The candidates are the expression, its factored terms, its piecewise fold,
+    simplify() and together(). Only candidates that bring in no new function
+    (1 − tanh² must not become cosh⁻²) compete, and the first shortest wins.
+    """
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(tidy)
+    expr = _abs_from_sign(kink_convention(expr))
+    candidates = [expr, sp.factor_terms(expr)]
+    if _simplifiable(expr):
+        folded = _piecewise_kinks(expr)
+        candidates += [folded, sp.simplify(folded), _abs_from_sign(sp.together(expr))]
+    before = _functions(expr)
+    candidates = [c for c in candidates if _functions(c) <= before | {sp.Max, sp.Min} or len(_functions(c)) < len(before)]
+    return _abs_from_sign(min(candidates, key=_size))
+
+
+@functools.lru_cache(maxsize=1024)
+def derivative(expr: sp.Basic, var: sp.Symbol, order: int = 1) -> sp.Basic:
+    """The ``order``-th derivative of ``expr`` in ``var``, under symact's kink convention.
+
+    The convention is applied after every step, so relu'' is 0 rather than a
+    Dirac mass, and the result is tidied.
+    """
+    if order < 0:
+        raise ValueError("order must be >= 0")
+    for _ in range(order):
+        expr = tidy(sp.diff(expr, var))
+    return expr
+
+
+def jacobian(f: sp.Matrix, inputs: Sequence[sp.Symbol]) -> sp.Matrix:
+    """Jacobian J[i, j] = ∂fᵢ/∂xⱼ under the kink convention."""
+    return sp.Matrix(f).jacobian(list(inputs)).applyfunc(lambda e: tidy(kink_convention(e)))
+
+
+def _single_atoms(f: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
+    """Subexpressions through which alone ``f`` depends on ``x``, largest first."""
+    t = sp.Dummy("t")
+    atoms = sorted(
+        (a for a in f.atoms(sp.Function, sp.Pow) if a.has(x)),
+        key=lambda a: (-sp.count_ops(a), sp.default_sort_key(a)),
+    )
+    return [a for a in atoms if not f.subs(a, t).has(x)]
+
+
+def output_form(df: sp.Expr, f: sp.Expr, x: sp.Symbol, y: sp.Symbol) -> sp.Expr | None:
+    """``df`` written as a function of the output y = f(x) alone, or None.
+
+    First substitute f itself (σ(1 − σ) → y(1 − y)); failing that, solve
+    y = f for the single atom through which f depends on x, in the original
+    and in the exp-rewritten form (softplus' = σ → 1 − e^(−y)).
+    """
+    if f.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs):
+        return None
+    direct = df.subs(f, y)
+    if not direct.has(x):
+        return tidy(direct)
+    t = sp.Dummy("t")
+    pairs = ((f, df), (f.rewrite(sp.exp), df.rewrite(sp.exp)))
+    for ff, dd, atom in ((ff, dd, a) for ff, dd in pairs for a in _single_atoms(ff, x)):
+        solutions = sp.solve(sp.Eq(y, ff.subs(atom, t)), t)
+        if len(solutions) != 1:
+            continue
+        candidate = sp.simplify(dd.subs(atom, solutions[0]))
+        if not candidate.has(x):
+            return tidy(candidate)
+    return None
+
+
+def vector_output_form(
+    J: sp.Matrix, f: sp.Matrix, inputs: Sequence[sp.Symbol], outputs: Sequence[sp.Symbol]
+) -> sp.Matrix | None:
+    """A Jacobian written in the outputs, e.g. softmax: J = diag(s) − s sᵀ.
+
+    Tries f itself, then exp(f) (log_softmax: J = I − 1 exp(y)ᵀ). Ratios
+    eᵢ/Σ are found by naming the shared denominator Σ and each numerator.
+    """
+    for g, out in ((f, list(outputs)), (f.applyfunc(sp.exp), [sp.exp(o) for o in outputs])):
+        g = g.applyfunc(sp.simplify)
+        w = sp.Dummy("W")
+        _, den = sp.fraction(sp.together(g[0]))
+        reps = [(den, w)] + [(sp.fraction(sp.together(gi))[0], oi * w) for gi, oi in zip(g, out)]
+        candidate = J.applyfunc(lambda e: sp.simplify(sp.together(e).subs(reps)))
+        if any(c.has(*inputs) or c.has(w) for c in candidate):
+            continue
+        if sp.simplify(sum(g) - 1) == 0:
+            candidate = candidate.applyfunc(lambda e: _on_simplex(e, out))
+        return candidate.applyfunc(sp.factor_terms)
+    return None
+
+
+def _on_simplex(expr: sp.Expr, outputs: Sequence[sp.Expr]) -> sp.Expr:
+    """Use Σ sₖ = 1: a sum of most of the outputs becomes 1 minus the rest (s₂ + s₃ → 1 − s₁)."""
+    def shorter(add: sp.Add) -> sp.Expr:
+        rest = [o for o in outputs if o not in add.args]
+        return 1 - sp.Add(*rest)
+
+    return expr.replace(
+        lambda e: e.is_Add and set(e.args) <= set(outputs) and len(e.args) > len(outputs) / 2,
+        shorter,
+    )
+
+
+def impose_sum_to_one(expr: sp.Expr, targets: Sequence[sp.Symbol]) -> sp.Expr:
+    """Use Σ yₖ = 1 in an expression linear in the targets.
+
+    Write expr = c₀ + Σ cₖ yₖ; the most common coefficient m multiplies Σ yₖ,
+    which is 1, so expr = c₀ + m + Σ (cₖ − m) yₖ. The result keeps the
+    symmetry between classes (CE∘softmax: sᵢ − yᵢ, not sᵢ − 1 + y₁ + y₂).
+    """
+    expr = sp.expand(expr)
+    if any(sp.diff(expr, a, b) != 0 for a in targets for b in targets):
+        return expr
+    coeffs = [sp.simplify(sp.diff(expr, t)) for t in targets]
+    m, count = Counter(coeffs).most_common(1)[0]
+    if count < 2:
+        return expr
+    c0 = expr.subs({t: 0 for t in targets})
+    return tidy(c0 + m + sum((c - m) * t for c, t in zip(coeffs, targets)))

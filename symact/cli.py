@@ -1,0 +1,247 @@
+"""The ``symact`` command line: list, show and derive catalog functions.
+
+Bad input (an unknown name, a parameter the function lacks) prints one line
+to stderr and exits with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import sympy as sp
+
+from . import __version__
+from .catalog import REGISTRY, UnknownFunctionError
+from .fn import Fn, function
+from .printing import latex, unicode
+
+FORMATS = ("unicode", "text", "latex", "json")
+
+
+class UsageError(Exception):
+    """Bad user input: reported in one line, exit code 2."""
+
+
+def render(expr, fmt: str) -> str:
+    if expr is None:
+        return "—"
+    if fmt == "latex":
+        return latex(expr)
+    if fmt == "text":
+        return sp.sstr(expr)
+    return unicode(expr)
+
+
+def _parse_params(items: list[str]) -> dict:
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
+        try:
+            params[name.strip()] = float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            raise UsageError(f"--param {name}: {value!r} is not a number") from None
+    return params
+
+
+def _function(args) -> Fn:
+    try:
+        return function(args.name, size=getattr(args, "size", None), **_parse_params(getattr(args, "param", [])))
+    except UnknownFunctionError as e:
+        raise UsageError(str(e)) from None
+    except (TypeError, ValueError) as e:
+        raise UsageError(str(e)) from None
+
+
+# -- list --------------------------------------------------------------------
+
+
+def cmd_list(args) -> int:
+    entries = [e for e in REGISTRY if args.kind is None or e.kind == args.kind]
+    if args.json:
+        rows = [
+            {
+                "name": e.name, "kind": e.kind, "aliases": list(e.aliases),
+                "params": {p.name: sp.sstr(p.default) for p in e.params},
+                "vector": e.vector, "description": e.description, "reference": e.reference,
+            }
+            for e in entries
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(e.name) for e in entries)
+    for kind in ("activation", "loss"):
+        group = [e for e in entries if e.kind == kind]
+        if not group:
+            continue
+        print(f"{kind}s ({len(group)})")
+        for e in group:
+            aka = f" (alias: {', '.join(e.aliases)})" if e.aliases else ""
+            print(f"  {e.name:<{width}}  {e.description}{aka}")
+    return 0
+
+
+# -- show --------------------------------------------------------------------
+
+
+def _definition_line(fn: Fn, fmt: str) -> str:
+    args = ", ".join(render(s, fmt) for s in (*fn.inputs, *fn.targets))
+    name = fn.entry.latex_name if fmt == "latex" else fn.name
+    if fn.vector and fn.kind == "activation":
+        args = f"x ∈ ℝ^{fn.size}" if fmt != "latex" else r"\mathbf{x} \in \mathbb{R}^{%d}" % fn.size
+    return f"{name}({args}) = {render(fn.expr, fmt)}"
+
+
+def cmd_show(args) -> int:
+    fn = _function(args)
+    fmt = "latex" if args.latex else "unicode"
+    e = fn.entry
+    print(f"{fn.name} ({e.kind}) — {e.description}")
+    if e.aliases:
+        print(f"  aliases:      {', '.join(e.aliases)}")
+    print(f"  definition:   {_definition_line(fn, fmt)}")
+    for p in e.params:
+        tag = ", learnable" if p.learnable else ""
+        value = fn.params[p.symbol]
+        approx = "" if value.is_Rational else f" ≈ {float(value):.10g}"
+        print(f"  parameter:    {render(p.symbol, fmt)} = {render(value, fmt)}{approx}  ({p.description}{tag})")
+    if e.kind == "activation" and not fn.vector:
+        print(f"  derivative:   {render(fn.derivative(), fmt)}")
+        out = fn.derivative(form="output")
+        if out is not None:
+            print(f"  in y = f(x):  {render(out, fmt)}")
+    elif e.kind == "activation":
+        print(f"  Jacobian:     {e.closed_form[1] if args.latex else e.closed_form[0]}  (n = {fn.size} below)")
+        out = fn.jacobian(form="output")
+        if out is not None:
+            print(f"                {render(out, fmt)}")
+    else:
+        _show_loss_gradients(fn, fmt)
+    print(f"  at kinks:     {e.kink_convention}")
+    for key, value in e.properties.items():
+        print(f"  {key + ':':<13} {render(value, fmt) if isinstance(value, sp.Basic) else value}")
+    if e.target_encoding:
+        print(f"  targets:      {e.target_encoding}")
+    print(f"  reference:    {e.reference}")
+    return 0
+
+
+def _show_loss_gradients(fn: Fn, fmt: str) -> None:
+    print(f"  cost:         {render(fn.cost(), fmt)}")
+    print(f"  ∂L/∂ŷ:        {render(fn.gradient(), fmt)}")
+    act = fn.entry.output_activation
+    if act and act != "identity":
+        in_z, in_yhat = fn.logit_gradient()
+        print(f"  with ŷ = {act}(z):  ∂L/∂z = {render(in_z, fmt)}")
+        if in_yhat is not None:
+            print(f"                = {render(in_yhat, fmt)}")
+
+
+# -- derive ------------------------------------------------------------------
+
+
+def cmd_derive(args) -> int:
+    fn = _function(args)
+    if args.order < 1:
+        raise UsageError("--order must be >= 1")
+    try:
+        d = fn.derivative(order=args.order, wrt=args.wrt)
+        out = fn.derivative(order=args.order, wrt=args.wrt, form="output") \
+            if fn.kind == "activation" and not fn.vector and args.wrt is None else None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if fn.vector and fn.kind == "activation":
+        out = fn.jacobian(form="output")
+    var = args.wrt or sp.sstr(fn.inputs[0]) if not fn.vector else "x"
+    logit = fn.logit_gradient() if fn.kind == "loss" and args.wrt is None and args.order == 1 else None
+    if args.format == "json":
+        payload = {
+            "name": fn.name, "kind": fn.kind, "order": args.order, "wrt": var,
+            "derivative": {f: render(d, f) for f in ("text", "unicode", "latex")},
+            "output_form": None if out is None else {f: render(out, f) for f in ("text", "unicode", "latex")},
+        }
+        if logit is not None:
+            payload["logit_gradient"] = {
+                "activation": fn.entry.output_activation,
+                "in_logits": render(logit[0], "text"),
+                "in_prediction": None if logit[1] is None else render(logit[1], "text"),
+            }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    fmt = args.format
+    prime = "′" * args.order if args.order <= 3 else f"^({args.order})"
+    if fn.vector and fn.kind == "activation":
+        print(f"J = ∂{fn.name}/∂x (n = {fn.size}):\n{render(d, fmt)}")
+        if out is not None:
+            print(f"in the output: {fn.entry.closed_form[0] if fmt != 'latex' else fn.entry.closed_form[1]}\n{render(out, fmt)}")
+        return 0
+    if args.wrt is None and fn.kind == "activation":
+        label = f"{fn.name}{prime}({var})" if fmt != "latex" else ""
+    else:
+        denom = f"∂{var}" if args.order == 1 else f"∂{var}^{args.order}"
+        label = f"∂{'' if args.order == 1 else '^' + str(args.order)}{fn.name}/{denom}" if fmt != "latex" else ""
+    print(f"{label} = {render(d, fmt)}" if label else render(d, fmt))
+    if out is not None:
+        print(f"with y = {fn.name}({var}): {render(out, fmt)}" if fmt != "latex" else render(out, fmt))
+    if logit is not None and fn.entry.output_activation not in (None, "identity"):
+        act = fn.entry.output_activation
+        print(f"with ŷ = {act}(z): ∂{fn.name}/∂z = {render(logit[0], fmt)}")
+        if logit[1] is not None:
+            print(f"                 = {render(logit[1], fmt)}")
+    return 0
+
+
+# -- entry point -------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symact",
+        description="Activation and loss functions as SymPy expressions: derive, prove, compile.",
+    )
+    parser.add_argument("--version", action="version", version=f"symact {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the catalog")
+    p.add_argument("--kind", choices=("activation", "loss"))
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_list)
+
+    def add_function_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("name", help="catalog name or alias, e.g. sigmoid, swish, huber")
+        p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+                       help="parameter value, e.g. -p alpha=0.2 (repeatable)")
+        p.add_argument("--size", "-n", type=int, help="vector length for softmax-like functions (default 3)")
+
+    p = sub.add_parser("show", help="definition, parameters, derivatives, properties and reference")
+    add_function_args(p)
+    p.add_argument("--latex", action="store_true", help="print the math as LaTeX")
+    p.set_defaults(run=cmd_show)
+
+    p = sub.add_parser("derive", help="derivative, Jacobian or loss gradient")
+    add_function_args(p)
+    p.add_argument("--order", "-k", type=int, default=1, help="derivative order (default 1)")
+    p.add_argument("--wrt", help="differentiate with respect to this parameter (default: the input)")
+    p.add_argument("--format", "-f", choices=FORMATS, default="unicode")
+    p.add_argument("--latex", dest="format", action="store_const", const="latex", help="same as --format latex")
+    p.set_defaults(run=cmd_derive)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as e:
+        print(f"symact: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symact: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

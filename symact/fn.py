@@ -1,0 +1,262 @@
+"""The user-facing function object: a catalog entry with its parameters bound.
+
+``symact.activation("silu", beta=2)`` returns an :class:`Fn`. Its ``expr``
+keeps the parameter symbols (so derivatives with respect to parameters work);
+``params`` maps each symbol to its value, and ``bind()`` substitutes them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import cached_property
+
+import sympy as sp
+
+from . import calculus, printing
+from .catalog import REGISTRY, Definition, Entry
+from .catalog.registry import Kind, real, vector
+
+
+def _exact(value) -> sp.Expr:
+    """Floats become the rational they print as (0.01 → 1/100), so LaTeX stays exact."""
+    if isinstance(value, bool):
+        raise TypeError("a parameter value must be a number, not a bool")
+    if isinstance(value, float):
+        return sp.Rational(repr(value))
+    if isinstance(value, (int, Fraction, sp.Expr)):
+        return sp.sympify(value) if not isinstance(value, Fraction) else sp.Rational(value.numerator, value.denominator)
+    raise TypeError(f"a parameter value must be a number, got {type(value).__name__}")
+
+
+class Fn:
+    """A catalog function with bound parameters.
+
+    Attributes:
+        name: canonical catalog name.
+        kind: ``"activation"`` or ``"loss"``.
+        expr: the definition, a SymPy expression (a column Matrix for vector functions).
+        inputs: the input symbols (for a loss: the prediction symbols).
+        targets: a loss's target symbols; empty for activations.
+        params: parameter symbol → value.
+    """
+
+    def __init__(self, entry: Entry, size: int | None = None, **params):
+        self.entry = entry
+        known = {p.name: p for p in entry.params}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            allowed = ", ".join(known) or "none"
+            raise TypeError(f"{entry.name} has no parameter {', '.join(unknown)} (parameters: {allowed})")
+        if size is not None and (not entry.vector or size < 1):
+            raise ValueError(f"{entry.name} takes no size" if not entry.vector else "size must be >= 1")
+        self.size = size or entry.default_size
+        self.params = {p.symbol: _exact(params[p.name]) if p.name in params else p.default for p in entry.params}
+        d: Definition = entry.definition(self.size)
+        self.expr = d.expr
+        self.inputs = d.inputs
+        self.targets = d.targets
+
+    name = property(lambda self: self.entry.name)
+    kind: Kind = property(lambda self: self.entry.kind)
+    vector = property(lambda self: self.entry.vector)
+
+    def param(self, name: str) -> sp.Symbol:
+        for p in self.entry.params:
+            if p.name == name:
+                return p.symbol
+        allowed = ", ".join(p.name for p in self.entry.params) or "none"
+        raise ValueError(f"{self.name} has no parameter {name!r} (parameters: {allowed})")
+
+    def bind(self, expr: sp.Basic | None = None) -> sp.Basic:
+        """``expr`` (default: the definition) with parameter values substituted."""
+        return (self.expr if expr is None else expr).subs(self.params)
+
+    # -- derivatives -------------------------------------------------------
+
+    @cached_property
+    def output_symbol(self) -> sp.Symbol:
+        return real("y") if self.kind == "activation" else real("L")
+
+    def derivative(self, order: int = 1, wrt: str | sp.Symbol | None = None, *, form: str = "input", bind: bool = False):
+        """The ``order``-th derivative with respect to the input or a parameter.
+
+        Args:
+            order: derivative order, >= 1.
+            wrt: a parameter name or symbol; default the input (for a loss, the prediction).
+            form: ``"input"`` (in x) or ``"output"`` (in y = f(x), when such a form exists).
+            bind: substitute parameter values.
+
+        Returns:
+            A SymPy expression; for vector functions and ``wrt=None`` the Jacobian.
+            ``form="output"`` returns None when no output form exists.
+        """
+        if not isinstance(order, int) or order < 1:
+            raise ValueError("order must be an integer >= 1")
+        var = self._wrt(wrt)
+        if self.kind == "loss" and wrt is None and len(self.inputs) > 1:
+            if order != 1:
+                raise ValueError("categorical losses support order=1 (the gradient)")
+            return self.gradient(bind=bind)
+        if self.vector and wrt is None:
+            if order != 1:
+                raise ValueError("vector functions support order=1 (the Jacobian)")
+            return self.jacobian(form=form, bind=bind)
+        expr = self.bind() if bind else self.expr
+        if isinstance(expr, sp.MatrixBase):
+            d = expr.applyfunc(lambda e: calculus.derivative(e, var, order))
+        else:
+            d = calculus.derivative(expr, var, order)
+        if form == "output":
+            if self.kind != "activation" or isinstance(expr, sp.MatrixBase):
+                return None
+            return calculus.output_form(d, expr, var, self.output_symbol)
+        if form != "input":
+            raise ValueError("form must be 'input' or 'output'")
+        return d
+
+    def _wrt(self, wrt: str | sp.Symbol | None) -> sp.Symbol:
+        if wrt is None:
+            return self.inputs[0]
+        if isinstance(wrt, sp.Symbol):
+            if wrt in self.params or wrt in self.inputs or wrt in self.targets:
+                return wrt
+            raise ValueError(f"{self.name} does not depend on {wrt}")
+        for s in (*self.inputs, *self.targets):
+            if s.name == wrt:
+                return s
+        return self.param(wrt)
+
+    def jacobian(self, *, form: str = "input", bind: bool = False) -> sp.Matrix:
+        """Jacobian of a vector function at size n; ``form="output"`` writes it in s = f(x)."""
+        if not self.vector or self.kind != "activation":
+            raise ValueError(f"{self.name} is not a vector activation; use derivative()")
+        f = self.bind() if bind else self.expr
+        J = calculus.jacobian(f, self.inputs)
+        if form == "input":
+            return J
+        if form == "output":
+            return calculus.vector_output_form(J, f, self.inputs, self.output_vector)
+        raise ValueError("form must be 'input' or 'output'")
+
+    @cached_property
+    def output_vector(self) -> tuple[sp.Symbol, ...]:
+        return vector("s" if self.name == "softmax" else "y", self.size) if self.name != "sparsemax" else vector("p", self.size)
+
+    # -- losses ------------------------------------------------------------
+
+    def gradient(self, *, bind: bool = False) -> sp.Expr | sp.Matrix:
+        """A loss's gradient with respect to its prediction (a column for categorical losses)."""
+        self._require_loss()
+        L = self.bind() if bind else self.expr
+        if len(self.inputs) == 1:
+            return calculus.derivative(L, self.inputs[0])
+        return sp.Matrix([calculus.derivative(L, p) for p in self.inputs])
+
+    def logit_gradient(self, *, bind: bool = False) -> tuple[sp.Expr | sp.Matrix, sp.Expr | sp.Matrix]:
+        """∂L/∂z where ŷ = g(z) for the matching output activation g.
+
+        Returns ``(in_z, in_yhat)``: the gradient in the logits z, and the
+        same gradient written in ŷ = g(z), e.g. (σ(z) − y, ŷ − y) for BCE.
+        Target facts such as Σ y = 1 for one-hot rows are used.
+        """
+        self._require_loss()
+        act = REGISTRY[self.entry.output_activation]
+        g = Fn(act, size=self.size if act.vector else None)
+        L = self.bind() if bind else self.expr
+        zs = vector("z", len(self.inputs)) if len(self.inputs) > 1 else (real("z"),)
+        if g.vector:
+            gz = list(g.bind().subs(dict(zip(g.inputs, zs))))
+        else:  # an elementwise output activation acts on each logit
+            gz = [g.bind().subs(g.inputs[0], z) for z in zs]
+        Lz = L.subs(dict(zip(self.inputs, gz)), simultaneous=True)
+        grads = [sp.diff(Lz, z) for z in zs]
+        if self.entry.target_constraints is not None:
+            grads = [calculus.impose_sum_to_one(d, self.targets) for d in grads]
+        grads = [calculus.tidy(d) for d in grads]
+        in_yhat = [self._in_prediction(d, gz, zs) for d in grads]
+        if len(zs) == 1:
+            return grads[0], in_yhat[0]
+        return sp.Matrix(grads), None if None in in_yhat else sp.Matrix(in_yhat)
+
+    def _in_prediction(self, d: sp.Expr, gz: list[sp.Expr], zs) -> sp.Expr | None:
+        if list(gz) == list(zs):  # logits in, logits out
+            return d.subs(dict(zip(zs, self.inputs)))
+        if len(gz) == 1:
+            out = d.subs(gz[0], self.inputs[0])
+            return calculus.tidy(out) if not out.has(*zs) else None
+        w = sp.Dummy("W")
+        _, den = sp.fraction(sp.together(gz[0]))
+        reps = [(den, w)] + [(sp.fraction(sp.together(g))[0], p * w) for g, p in zip(gz, self.inputs)]
+        out = sp.simplify(sp.together(d).subs(reps))
+        return calculus.tidy(out) if not out.has(*zs, w) else None
+
+    def cost(self, n_samples: int | None = None) -> sp.Expr:
+        """The cost: the mean of per-sample losses (RMSE: its square root).
+
+        With ``n_samples=None`` the sum is symbolic over i = 1…N.
+        """
+        self._require_loss()
+        if n_samples is None:
+            i, N = sp.Symbol("i", integer=True, positive=True), sp.Symbol("N", integer=True, positive=True)
+            reps = {s: sp.IndexedBase(s.name)[i] for s in (*self.inputs, *self.targets)}
+            total = sp.Sum(self.expr.subs(reps, simultaneous=True), (i, 1, N))
+        else:
+            N = n_samples
+            total = sum(
+                self.expr.subs({s: real(f"{s.name}_{k}") for s in (*self.inputs, *self.targets)}, simultaneous=True)
+                for k in range(1, n_samples + 1)
+            )
+        mean = total / N
+        return sp.sqrt(mean) if self.entry.reduction == "sqrt_mean" else mean
+
+    def _require_loss(self) -> None:
+        if self.kind != "loss":
+            raise ValueError(f"{self.name} is an activation, not a loss")
+
+    # -- rendering ---------------------------------------------------------
+
+    def latex(self, expr: sp.Basic | None = None) -> str:
+        """LaTeX for ``expr`` (default: the definition as ``name(x) = …``)."""
+        if expr is not None:
+            return printing.latex(expr)
+        args = ", ".join(printing.latex(s) for s in (*self.inputs, *self.targets)) if not self.vector else r"\mathbf{x}"
+        return r"%s\left(%s\right) = %s" % (self.entry.latex_name, args, printing.latex(self.expr))
+
+    def _repr_latex_(self) -> str:
+        return "$" + self.latex() + "$"
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k.name}={v}" for k, v in self.params.items())
+        return f"<symact {self.kind} {self.name}({shown})>" if shown else f"<symact {self.kind} {self.name}>"
+
+    def __str__(self) -> str:
+        return printing.unicode(self.expr)
+
+
+def activation(name: str, *, size: int | None = None, **params) -> Fn:
+    """A catalog activation by name or alias, e.g. ``activation("swish", beta=2)``."""
+    return _lookup(name, "activation", size, params)
+
+
+def loss(name: str, *, size: int | None = None, **params) -> Fn:
+    """A catalog loss by name or alias, e.g. ``loss("huber", delta=0.5)``."""
+    return _lookup(name, "loss", size, params)
+
+
+def function(name: str, *, size: int | None = None, **params) -> Fn:
+    """Any catalog function, activation or loss."""
+    return _lookup(name, None, size, params)
+
+
+def names(kind: Kind | None = None) -> list[str]:
+    """Canonical names in the catalog, optionally of one kind."""
+    if kind not in (None, "activation", "loss"):
+        raise ValueError("kind must be 'activation', 'loss' or None")
+    return REGISTRY.names(kind)
+
+
+def _lookup(name: str, kind: Kind | None, size: int | None, params: dict) -> Fn:
+    entry = REGISTRY[name]
+    if kind is not None and entry.kind != kind:
+        raise ValueError(f"{entry.name} is a {entry.kind}, not an {kind}" if kind == "activation" else f"{entry.name} is an {entry.kind}, not a {kind}")
+    return Fn(entry, size=size, **params)
