@@ -13,6 +13,16 @@ from .printing import latex, unicode
 __version__ = "0.1.0"
 
 __all__ = [
-    "REGISTRY", "Fn", "UnknownFunctionError", "activation", "function", "latex", "loss",
-    "names", "sigmoid", "softplus", "unicode", "__version__",
+    "REGISTRY",
+    "Fn",
+    "UnknownFunctionError",
+    "activation",
+    "function",
+    "latex",
+    "loss",
+    "names",
+    "sigmoid",
+    "softplus",
+    "unicode",
+    "__version__",
 ]

@@ -78,12 +78,14 @@ def tidy(expr: sp.Basic) -> sp.Basic:
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(tidy)
     expr = _abs_from_sign(kink_convention(expr))
-    candidates = [expr, sp.factor_terms(expr)]
-    if _simplifiable(expr):
-        folded = _piecewise_kinks(expr)
-        candidates += [folded, sp.simplify(folded), _abs_from_sign(sp.together(expr))]
+    if not _simplifiable(expr):  # rebuilding a many-way max costs seconds per node
+        return expr
+    folded = _piecewise_kinks(expr)
+    candidates = [expr, sp.factor_terms(expr), folded, sp.simplify(folded), _abs_from_sign(sp.together(expr))]
     before = _functions(expr)
-    candidates = [c for c in candidates if _functions(c) <= before | {sp.Max, sp.Min} or len(_functions(c)) < len(before)]
+    candidates = [
+        c for c in candidates if _functions(c) <= before | {sp.Max, sp.Min} or len(_functions(c)) < len(before)
+    ]
     return _abs_from_sign(min(candidates, key=_size))
 
 
@@ -130,14 +132,31 @@ def output_form(df: sp.Expr, f: sp.Expr, x: sp.Symbol, y: sp.Symbol) -> sp.Expr 
         return tidy(direct)
     t = sp.Dummy("t")
     pairs = ((f, df), (f.rewrite(sp.exp), df.rewrite(sp.exp)))
-    for ff, dd, atom in ((ff, dd, a) for ff, dd in pairs for a in _single_atoms(ff, x)):
-        solutions = sp.solve(sp.Eq(y, ff.subs(atom, t)), t)
+    candidates = [(fe, de, a) for fe, de in pairs for a in _single_atoms(fe, x)]
+    for fe, de, atom in candidates:
+        solutions = sp.solve(sp.Eq(y, fe.subs(atom, t)), t)
         if len(solutions) != 1:
             continue
-        candidate = sp.simplify(dd.subs(atom, solutions[0]))
+        candidate = sp.simplify(de.subs(atom, solutions[0]))
         if not candidate.has(x):
             return tidy(candidate)
     return None
+
+
+def in_outputs(expr: sp.Expr, g: Sequence[sp.Expr], outputs: Sequence[sp.Expr], inputs: Sequence[sp.Symbol]):
+    """``expr`` rewritten in the outputs oₖ = gₖ(inputs), or None if it cannot be.
+
+    Softmax-like outputs share a denominator Σ: name it W and replace each
+    numerator eₖ by oₖ·W, so eᵢ/Σ² · eⱼ becomes oᵢ oⱼ.
+    """
+    _, den = sp.fraction(sp.together(g[0]))
+    w = sp.Dummy("W")
+    if den == 1:
+        reps = list(zip(g, outputs))
+    else:
+        reps = [(den, w)] + [(sp.fraction(sp.together(gk))[0], ok * w) for gk, ok in zip(g, outputs)]
+    out = sp.simplify(sp.together(expr).subs(reps))
+    return None if out.has(*inputs, w) else out
 
 
 def vector_output_form(
@@ -148,22 +167,22 @@ def vector_output_form(
     Tries f itself, then exp(f) (log_softmax: J = I − 1 exp(y)ᵀ). Ratios
     eᵢ/Σ are found by naming the shared denominator Σ and each numerator.
     """
+    if not all(_simplifiable(e) for e in f):  # sparsemax: its output form is a stated closed form
+        return None
     for g, out in ((f, list(outputs)), (f.applyfunc(sp.exp), [sp.exp(o) for o in outputs])):
-        g = g.applyfunc(sp.simplify)
-        w = sp.Dummy("W")
-        _, den = sp.fraction(sp.together(g[0]))
-        reps = [(den, w)] + [(sp.fraction(sp.together(gi))[0], oi * w) for gi, oi in zip(g, out)]
-        candidate = J.applyfunc(lambda e: sp.simplify(sp.together(e).subs(reps)))
-        if any(c.has(*inputs) or c.has(w) for c in candidate):
+        g = list(g.applyfunc(sp.simplify))
+        entries = [in_outputs(e, g, out, inputs) for e in J]
+        if None in entries:
             continue
         if sp.simplify(sum(g) - 1) == 0:
-            candidate = candidate.applyfunc(lambda e: _on_simplex(e, out))
-        return candidate.applyfunc(sp.factor_terms)
+            entries = [_on_simplex(e, out) for e in entries]
+        return sp.Matrix(J.rows, J.cols, [sp.factor_terms(e) for e in entries])
     return None
 
 
 def _on_simplex(expr: sp.Expr, outputs: Sequence[sp.Expr]) -> sp.Expr:
     """Use Σ sₖ = 1: a sum of most of the outputs becomes 1 minus the rest (s₂ + s₃ → 1 − s₁)."""
+
     def shorter(add: sp.Add) -> sp.Expr:
         rest = [o for o in outputs if o not in add.args]
         return 1 - sp.Add(*rest)

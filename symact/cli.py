@@ -64,9 +64,13 @@ def cmd_list(args) -> int:
     if args.json:
         rows = [
             {
-                "name": e.name, "kind": e.kind, "aliases": list(e.aliases),
+                "name": e.name,
+                "kind": e.kind,
+                "aliases": list(e.aliases),
                 "params": {p.name: sp.sstr(p.default) for p in e.params},
-                "vector": e.vector, "description": e.description, "reference": e.reference,
+                "vector": e.vector,
+                "description": e.description,
+                "reference": e.reference,
             }
             for e in entries
         ]
@@ -149,17 +153,28 @@ def cmd_derive(args) -> int:
         raise UsageError("--order must be >= 1")
     try:
         d = fn.derivative(order=args.order, wrt=args.wrt)
-        out = fn.derivative(order=args.order, wrt=args.wrt, form="output") \
-            if fn.kind == "activation" and not fn.vector and args.wrt is None else None
+        out = (
+            fn.derivative(order=args.order, wrt=args.wrt, form="output")
+            if fn.kind == "activation" and not fn.vector and args.wrt is None
+            else None
+        )
     except ValueError as e:
         raise UsageError(str(e)) from None
     if fn.vector and fn.kind == "activation":
         out = fn.jacobian(form="output")
-    var = args.wrt or sp.sstr(fn.inputs[0]) if not fn.vector else "x"
+    if args.wrt:
+        var = args.wrt
+    elif fn.vector:
+        var = "ŷ" if fn.kind == "loss" else "x"
+    else:
+        var = unicode(fn.inputs[0])
     logit = fn.logit_gradient() if fn.kind == "loss" and args.wrt is None and args.order == 1 else None
     if args.format == "json":
         payload = {
-            "name": fn.name, "kind": fn.kind, "order": args.order, "wrt": var,
+            "name": fn.name,
+            "kind": fn.kind,
+            "order": args.order,
+            "wrt": var,
             "derivative": {f: render(d, f) for f in ("text", "unicode", "latex")},
             "output_form": None if out is None else {f: render(out, f) for f in ("text", "unicode", "latex")},
         }
@@ -176,7 +191,9 @@ def cmd_derive(args) -> int:
     if fn.vector and fn.kind == "activation":
         print(f"J = ∂{fn.name}/∂x (n = {fn.size}):\n{render(d, fmt)}")
         if out is not None:
-            print(f"in the output: {fn.entry.closed_form[0] if fmt != 'latex' else fn.entry.closed_form[1]}\n{render(out, fmt)}")
+            print(
+                f"in the output: {fn.entry.closed_form[0] if fmt != 'latex' else fn.entry.closed_form[1]}\n{render(out, fmt)}"
+            )
         return 0
     if args.wrt is None and fn.kind == "activation":
         label = f"{fn.name}{prime}({var})" if fmt != "latex" else ""
@@ -212,8 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_function_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("name", help="catalog name or alias, e.g. sigmoid, swish, huber")
-        p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
-                       help="parameter value, e.g. -p alpha=0.2 (repeatable)")
+        p.add_argument(
+            "--param",
+            "-p",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="parameter value, e.g. -p alpha=0.2 (repeatable)",
+        )
         p.add_argument("--size", "-n", type=int, help="vector length for softmax-like functions (default 3)")
 
     p = sub.add_parser("show", help="definition, parameters, derivatives, properties and reference")
@@ -241,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symact: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `symact show softmax | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

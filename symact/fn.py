@@ -77,7 +77,9 @@ class Fn:
     def output_symbol(self) -> sp.Symbol:
         return real("y") if self.kind == "activation" else real("L")
 
-    def derivative(self, order: int = 1, wrt: str | sp.Symbol | None = None, *, form: str = "input", bind: bool = False):
+    def derivative(
+        self, order: int = 1, wrt: str | sp.Symbol | None = None, *, form: str = "input", bind: bool = False
+    ):
         """The ``order``-th derivative with respect to the input or a parameter.
 
         Args:
@@ -140,7 +142,11 @@ class Fn:
 
     @cached_property
     def output_vector(self) -> tuple[sp.Symbol, ...]:
-        return vector("s" if self.name == "softmax" else "y", self.size) if self.name != "sparsemax" else vector("p", self.size)
+        return (
+            vector("s" if self.name == "softmax" else "y", self.size)
+            if self.name != "sparsemax"
+            else vector("p", self.size)
+        )
 
     # -- losses ------------------------------------------------------------
 
@@ -181,14 +187,8 @@ class Fn:
     def _in_prediction(self, d: sp.Expr, gz: list[sp.Expr], zs) -> sp.Expr | None:
         if list(gz) == list(zs):  # logits in, logits out
             return d.subs(dict(zip(zs, self.inputs)))
-        if len(gz) == 1:
-            out = d.subs(gz[0], self.inputs[0])
-            return calculus.tidy(out) if not out.has(*zs) else None
-        w = sp.Dummy("W")
-        _, den = sp.fraction(sp.together(gz[0]))
-        reps = [(den, w)] + [(sp.fraction(sp.together(g))[0], p * w) for g, p in zip(gz, self.inputs)]
-        out = sp.simplify(sp.together(d).subs(reps))
-        return calculus.tidy(out) if not out.has(*zs, w) else None
+        out = calculus.in_outputs(d, gz, self.inputs, zs)
+        return None if out is None else calculus.tidy(out)
 
     def cost(self, n_samples: int | None = None) -> sp.Expr:
         """The cost: the mean of per-sample losses (RMSE: its square root).
@@ -258,5 +258,9 @@ def names(kind: Kind | None = None) -> list[str]:
 def _lookup(name: str, kind: Kind | None, size: int | None, params: dict) -> Fn:
     entry = REGISTRY[name]
     if kind is not None and entry.kind != kind:
-        raise ValueError(f"{entry.name} is a {entry.kind}, not an {kind}" if kind == "activation" else f"{entry.name} is an {entry.kind}, not a {kind}")
+        raise ValueError(
+            f"{entry.name} is a {entry.kind}, not an {kind}"
+            if kind == "activation"
+            else f"{entry.name} is an {entry.kind}, not a {kind}"
+        )
     return Fn(entry, size=size, **params)

@@ -8,6 +8,8 @@ derivatives are written by hand and in the seeds.
 
 from __future__ import annotations
 
+import unicodedata
+
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
@@ -15,8 +17,17 @@ from sympy.printing.str import StrPrinter
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
-    "lambda": "λ", "lamda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "theta": "θ",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "lambda": "λ",
+    "lamda": "λ",
+    "mu": "μ",
+    "sigma": "σ",
+    "tau": "τ",
+    "theta": "θ",
 }
 _FUNCTION_NAMES = {"sigmoid": "σ", "Heaviside": "H", "Abs": "abs", "Max": "max", "Min": "min"}
 
@@ -50,8 +61,10 @@ class UnicodePrinter(StrPrinter):
         base, _, sub = name.partition("_")
         base = _GREEK.get(base, base)
         if base.endswith("hat") and len(base) > 3:
-            base = base[:-3] + "\u0302"
-        return base + (sub.translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")) if sub.isdigit() else ("_" + sub if sub else ""))
+            base = unicodedata.normalize("NFC", base[:-3] + "\u0302")  # yhat → ŷ
+        return base + (
+            sub.translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")) if sub.isdigit() else ("_" + sub if sub else "")
+        )
 
     def _print_Function(self, expr):
         name = _FUNCTION_NAMES.get(expr.func.__name__, expr.func.__name__)

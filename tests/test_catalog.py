@@ -1,0 +1,107 @@
+"""The registry: completeness, metadata, name lookup and parameter handling."""
+
+import pytest
+import sympy as sp
+
+import symact
+from symact.catalog import REGISTRY, UnknownFunctionError
+
+from .conftest import ENTRIES, ids
+
+# The functions the foundation issue asks for, by kind.
+REQUIRED_ACTIVATIONS = """identity step sigmoid tanh relu leaky_relu prelu elu selu celu gelu gelu_tanh silu mish
+softplus softsign log_sigmoid hard_sigmoid hard_swish hard_tanh relu6 softmax log_softmax sparsemax aplu""".split()
+REQUIRED_LOSSES = """mse rmse mae huber smooth_l1 log_cosh bce bce_with_logits cross_entropy softmax_cross_entropy
+kl_div hinge squared_hinge focal poisson_nll gaussian_nll""".split()
+
+
+def test_catalog_has_every_required_function():
+    assert set(REQUIRED_ACTIVATIONS) <= set(symact.names("activation"))
+    assert set(REQUIRED_LOSSES) <= set(symact.names("loss"))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=ids(ENTRIES))
+def test_entry_metadata_is_complete(entry):
+    assert entry.description and entry.reference and entry.latex_name
+    assert entry.kink_convention
+    fn = symact.function(entry.name)
+    assert fn.inputs and all(s.is_real for s in (*fn.inputs, *fn.targets))
+    free = fn.expr.free_symbols
+    assert free <= set(fn.inputs) | set(fn.targets) | set(fn.params)
+    assert set(fn.inputs) <= free, "every input must appear in the definition"
+    for p in entry.params:
+        assert p.symbol in free, f"parameter {p.name} is declared but unused"
+        assert p.default.is_number
+    sp.latex(fn.expr)  # every definition typesets
+    assert fn._repr_latex_().startswith("$")
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in ENTRIES if e.kind == "loss"], ids=ids([e for e in ENTRIES if e.kind == "loss"])
+)
+def test_loss_has_matching_output_activation(entry):
+    assert entry.output_activation in REGISTRY
+    assert REGISTRY[entry.output_activation].kind == "activation"
+
+
+def test_aliases_resolve_to_canonical_names():
+    assert symact.activation("swish").name == "silu"
+    assert symact.activation("logistic").name == "sigmoid"
+    assert symact.activation("linear").name == "identity"
+    assert symact.activation("Leaky-ReLU").name == "leaky_relu"
+    assert symact.loss("categorical_crossentropy").name == "cross_entropy"
+
+
+def test_unknown_name_suggests_close_matches():
+    with pytest.raises(UnknownFunctionError) as info:
+        symact.activation("sigmod")
+    assert "sigmoid" in info.value.suggestions
+    assert "did you mean" in str(info.value)
+
+
+def test_kind_mismatch_and_bad_parameters_are_clear():
+    with pytest.raises(ValueError, match="is a loss"):
+        symact.activation("mse")
+    with pytest.raises(TypeError, match="no parameter gamma"):
+        symact.activation("silu", gamma=2)
+    with pytest.raises(TypeError, match="number"):
+        symact.activation("leaky_relu", alpha="big")
+
+
+def test_parameters_are_exact_and_bindable():
+    f = symact.activation("leaky_relu", alpha=0.2)
+    alpha = f.param("alpha")
+    assert f.params[alpha] == sp.Rational(1, 5)
+    assert symact.activation("leaky_relu").params[alpha] == sp.Rational(1, 100)
+    x = f.inputs[0]
+    assert f.bind().subs(x, -10) == -2
+
+
+def test_selu_constants_match_the_paper():
+    f = symact.activation("selu")
+    values = {s.name: float(v) for s, v in f.params.items()}
+    assert values["alpha"] == pytest.approx(1.6732632423543772848, rel=1e-15)
+    assert values["lambda"] == pytest.approx(1.0507009873554804934, rel=1e-15)
+
+
+def test_gelu_tanh_constants_are_exact():
+    f = symact.activation("gelu_tanh")
+    assert f.expr.has(sp.Rational(44715, 10**6)) and f.expr.has(sp.pi)
+    assert not f.expr.atoms(sp.Float)
+
+
+def test_vector_functions_take_a_size():
+    assert len(symact.activation("softmax", size=5).inputs) == 5
+    assert symact.activation("softmax").size == 3
+    with pytest.raises(ValueError):
+        symact.activation("relu", size=4)
+
+
+def test_losses_define_a_mean_cost():
+    mse = symact.loss("mse")
+    c = mse.cost(2)
+    yh1, y1, yh2, y2 = sp.symbols("yhat_1 y_1 yhat_2 y_2", real=True)
+    assert sp.simplify(c - ((yh1 - y1) ** 2 + (yh2 - y2) ** 2) / 2) == 0
+    rmse = symact.loss("rmse").cost(2)
+    assert sp.simplify(rmse - sp.sqrt(((yh1 - y1) ** 2 + (yh2 - y2) ** 2) / 2)) == 0
+    assert isinstance(symact.loss("mae").cost(), sp.Mul)

@@ -1,0 +1,90 @@
+"""The symact command: readable derivatives, JSON listing, clean errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import symact
+from symact.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_derive_sigmoid_prints_output_form(capsys):
+    code, out, _ = run(capsys, "derive", "sigmoid")
+    assert code == 0
+    assert "σ(x)·(1 − σ(x))" in out
+    assert "y·(1 − y)" in out
+
+
+def test_derive_tanh_prints_one_minus_tanh_squared(capsys):
+    code, out, _ = run(capsys, "derive", "tanh")
+    assert code == 0 and "1 − tanh²(x)" in out
+
+
+def test_list_json_lists_every_catalog_name(capsys):
+    code, out, _ = run(capsys, "list", "--json")
+    assert code == 0
+    assert {row["name"] for row in json.loads(out)} == set(symact.names())
+
+
+def test_list_by_kind(capsys):
+    _, out, _ = run(capsys, "list", "--kind", "loss", "--json")
+    assert {row["kind"] for row in json.loads(out)} == {"loss"}
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex", "json", "unicode"])
+def test_derive_formats(capsys, fmt):
+    code, out, _ = run(capsys, "derive", "silu", "--format", fmt)
+    assert code == 0 and out.strip()
+    if fmt == "json":
+        assert json.loads(out)["derivative"]["text"].count("sigmoid") >= 1
+    if fmt == "latex":
+        assert r"\sigma" in out
+
+
+def test_derive_with_respect_to_a_parameter_and_order(capsys):
+    code, out, _ = run(capsys, "derive", "prelu", "--wrt", "alpha")
+    assert code == 0 and "x otherwise" in out
+    code, out, _ = run(capsys, "derive", "sigmoid", "--order", "2")
+    assert code == 0 and "σ(x)" in out
+
+
+def test_show_every_function(capsys):
+    for name in symact.names():
+        code, out, _ = run(capsys, "show", name)
+        assert code == 0 and "reference:" in out, name
+
+
+def test_derive_loss_shows_matched_gradient(capsys):
+    code, out, _ = run(capsys, "derive", "cross_entropy")
+    assert code == 0 and "ŷ₁ − y₁" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["derive", "sigmod"], "did you mean sigmoid"),
+        (["derive", "relu", "--wrt", "alpha"], "no parameter"),
+        (["derive", "leaky_relu", "-p", "alpha"], "NAME=VALUE"),
+        (["derive", "leaky_relu", "-p", "alpha=big"], "not a number"),
+        (["derive", "sigmoid", "--order", "0"], "--order"),
+        (["show", "relu", "--size", "4"], "takes no size"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_console_script_exit_code_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "symact.cli", "derive", "tanhh"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "tanh" in proc.stderr and "Traceback" not in proc.stderr
