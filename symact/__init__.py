@@ -8,6 +8,8 @@
 from .catalog import REGISTRY, UnknownFunctionError
 from .fn import Fn, activation, function, loss, names
 from .functions import sigmoid, softplus
+from .parse import ExpressionError, parse
+from .prove import Verdict, prove
 from .printing import latex, unicode
 
 __version__ = "0.1.0"

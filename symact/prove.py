@@ -1,0 +1,449 @@
+"""Honest verdicts on identities: proved, verified, disproved or unknown.
+
+``prove(lhs, rhs)`` first evaluates both sides with mpmath at 50 digits on
+random and adversarial points. A point where they differ, confirmed at 80
+digits, is a counterexample: the claim is *disproved*. Only if every point
+agrees does it try to reduce lhs − rhs to exactly 0 with a list of symbolic
+strategies; success is *proved*, with the route recorded as readable steps.
+Agreement without a symbolic proof is reported as *verified*: evidence, not
+proof. Every stage runs under a time limit; running out is *unknown*.
+
+>>> prove("diff(sigmoid(x), x) == sigmoid(x)*(1 - sigmoid(x))").status
+'proved'
+>>> prove("tanh(x) == (1 - exp(-x))/(1 + exp(-x))").status
+'disproved'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+from .functions import expand_atoms
+from .parse import parse_relation
+from .printing import latex, unicode
+
+LOW_DPS, HIGH_DPS = 50, 80
+ADVERSARIAL = [0, 1, -1, 0.5, -0.5, 2, -2, 3.7, -3.7, 10, -10, 30, -30, 1e-8, -1e-8, 1e-3, -1e-3]
+
+
+@dataclass
+class Verdict:
+    """The outcome of :func:`prove`."""
+
+    status: str  # "proved" | "verified" | "disproved" | "unknown"
+    lhs: sp.Basic
+    rhs: sp.Basic
+    method: str = ""
+    steps: list[tuple[str, sp.Basic]] = field(default_factory=list)
+    counterexample: dict | None = None
+    evidence: dict | None = None
+    suggestion: str | None = None
+    reason: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("proved", "verified")
+
+    def claim(self, fmt: Callable = unicode) -> str:
+        return f"{fmt(self.lhs)} = {fmt(self.rhs)}"
+
+    def __str__(self) -> str:
+        lines = [f"{self.status}: {self.claim()}"]
+        if self.method:
+            lines.append(f"  method: {self.method}")
+        for text, expr in self.steps:
+            lines.append(f"  {text}: {unicode(expr)}")
+        if self.counterexample:
+            ce = self.counterexample
+            at = ", ".join(f"{k} = {v}" for k, v in ce["point"].items())
+            lines.append(f"  counterexample at {at or 'any point'}:")
+            lines.append(f"    lhs = {ce['lhs']}")
+            lines.append(f"    rhs = {ce['rhs']}")
+            lines.append(f"    lhs − rhs = {ce['difference']} (confirmed at {LOW_DPS} and {HIGH_DPS} digits)")
+        if self.evidence:
+            ev = self.evidence
+            lines.append(
+                f"  evidence: {ev['points']} points in {ev['domain']}, {ev['digits']} digits, "
+                f"largest residual {ev['max_residual']}"
+            )
+        if self.suggestion:
+            lines.append(f"  did you mean: {self.suggestion}  (proved)")
+        if self.reason:
+            lines.append(f"  note: {self.reason}")
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        """The claim and its derivation as a LaTeX ``align*`` block."""
+        rows = [r"%s &= %s && \text{(%s)}" % (latex(self.lhs), latex(self.rhs), self.status)]
+        rows += [r"&= %s && \text{%s}" % (latex(expr), text) for text, expr in self.steps]
+        if self.counterexample:
+            ce = self.counterexample
+            at = ", ".join(f"{k} = {v}" for k, v in ce["point"].items())
+            rows.append(r"& && \text{counterexample: } %s" % at.replace("_", r"\_"))
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+    def _repr_latex_(self) -> str:
+        return self.to_latex()
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status, "claim": self.claim(sp.sstr), "method": self.method,
+            "steps": [{"step": t, "expr": sp.sstr(e)} for t, e in self.steps],
+            "counterexample": self.counterexample, "evidence": self.evidence,
+            "suggestion": self.suggestion, "reason": self.reason, "seconds": round(self.seconds, 3),
+        }
+
+
+# -- time limits -------------------------------------------------------------
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise _Timeout after ``seconds`` (main thread only; elsewhere, no limit)."""
+    if seconds <= 0:
+        raise _Timeout
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# -- input -------------------------------------------------------------------
+
+
+def _as_claim(lhs, rhs) -> tuple[sp.Basic, sp.Basic]:
+    if isinstance(lhs, str):
+        lhs = parse_relation(lhs)
+    if isinstance(rhs, str):
+        rhs = parse_relation(rhs)
+    if rhs is None:
+        if isinstance(lhs, sp.Equality):
+            return lhs.lhs, lhs.rhs
+        return lhs, sp.S.Zero
+    return sp.sympify(lhs), sp.sympify(rhs)
+
+
+def _realify(expr: sp.Basic) -> tuple[sp.Basic, dict]:
+    """Free symbols are real unless stated otherwise."""
+    reps = {s: sp.Symbol(s.name, real=True) for s in expr.free_symbols
+            if isinstance(s, sp.Symbol) and s.is_real is None}
+    return expr.xreplace(reps), reps
+
+
+@dataclass
+class _Assumptions:
+    substitutions: dict = field(default_factory=dict)  # from equalities, e.g. y_3 = 1 − y_1 − y_2
+    conditions: list = field(default_factory=list)  # checked numerically on sample points
+    signs: dict = field(default_factory=dict)  # symbol → "positive" | "negative" | "nonnegative" | "nonpositive"
+
+
+def _assumptions(items, symbols: dict[str, sp.Symbol]) -> _Assumptions:
+    result = _Assumptions()
+    for item in items or []:
+        rel = parse_relation(item, symbols=symbols) if isinstance(item, str) else item
+        rel = rel.xreplace({s: symbols.get(s.name, s) for s in rel.free_symbols})
+        if isinstance(rel, sp.Equality):
+            free = sorted(rel.free_symbols, key=lambda s: s.name, reverse=True)
+            for s in free:
+                sol = sp.solve(rel, s)
+                if len(sol) == 1:
+                    result.substitutions[s] = sol[0]
+                    break
+            else:
+                result.conditions.append(rel)
+            continue
+        if isinstance(rel, sp.core.relational.Relational) and rel.lhs.is_Symbol and rel.rhs == 0:
+            kind = {">": "positive", "<": "negative", ">=": "nonnegative", "<=": "nonpositive"}.get(rel.rel_op)
+            if kind:
+                result.signs[rel.lhs] = kind
+        result.conditions.append(rel)
+    return result
+
+
+# -- numerical evidence ------------------------------------------------------
+
+
+def _evaluator(args, expr) -> Callable:
+    f = sp.lambdify(args, expr, modules="mpmath")
+
+    def call(values):
+        try:
+            v = f(*values)
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            return None
+        if isinstance(v, (mpmath.mpc, complex)) and abs(mpmath.im(v)) > abs(mpmath.re(v)) * mpmath.mpf(10) ** (-30):
+            return None
+        v = mpmath.re(v) if isinstance(v, mpmath.mpc) else v
+        try:
+            v = mpmath.mpf(v)
+        except TypeError:
+            return None
+        return v if mpmath.isfinite(v) else None
+
+    return call
+
+
+def _points(symbols, signs, rng: random.Random, count: int) -> Iterator[list]:
+    def draw(s, i):
+        pool = ADVERSARIAL if i < len(ADVERSARIAL) * 2 and rng.random() < 0.5 else None
+        v = rng.choice(pool) if pool else rng.uniform(-6, 6)
+        kind = signs.get(s) or ("positive" if s.is_positive else "nonnegative" if s.is_nonnegative else
+                                "negative" if s.is_negative else None)
+        if kind in ("positive", "nonnegative"):
+            v = abs(v) or (0 if kind == "nonnegative" else 0.5)
+        elif kind in ("negative", "nonpositive"):
+            v = -abs(v) or (0 if kind == "nonpositive" else -0.5)
+        if s.is_integer:
+            v = round(v)
+        return v
+
+    for i in range(count):
+        yield [draw(s, i) for s in symbols]
+
+
+def _numeric(lhs, rhs, symbols, assumed: _Assumptions, rng, deadline) -> tuple[dict | None, dict]:
+    f_lhs, f_rhs = _evaluator(symbols, lhs), _evaluator(symbols, rhs)
+    """(counterexample or None, evidence)."""
+    cond = [_evaluator(symbols, sp.Piecewise((1, c), (0, True))) for c in assumed.conditions
+            if not isinstance(c, sp.Equality)]
+    checked, max_residual = 0, mpmath.mpf(0)
+    for point in _points(symbols, assumed.signs, rng, 200):
+        if time.monotonic() > deadline:
+            break
+        with mpmath.workdps(LOW_DPS):
+            mp_point = [mpmath.mpf(v) for v in point]
+            if any(c(mp_point) != 1 for c in cond):
+                continue
+            a, b = f_lhs(mp_point), f_rhs(mp_point)
+        if a is None or b is None:
+            continue
+        checked += 1
+        scale = max(1, abs(a), abs(b))
+        residual = abs(a - b) / scale
+        max_residual = max(max_residual, residual)
+        if residual > mpmath.mpf(10) ** (-(LOW_DPS - 15)):
+            with mpmath.workdps(HIGH_DPS):
+                a2, b2 = f_lhs([mpmath.mpf(v) for v in point]), f_rhs([mpmath.mpf(v) for v in point])
+            if a2 is not None and b2 is not None and abs(a2 - b2) / max(1, abs(a2), abs(b2)) > mpmath.mpf(10) ** (-(HIGH_DPS - 15)):
+                ce = {
+                    "point": {s.name: _short(v) for s, v in zip(symbols, point)},
+                    "lhs": mpmath.nstr(a2, 25), "rhs": mpmath.nstr(b2, 25), "difference": mpmath.nstr(a2 - b2, 5),
+                }
+                return ce, {}
+    evidence = {"points": checked, "domain": "reals, random in [−6, 6] and adversarial points up to ±30",
+                "digits": LOW_DPS, "max_residual": mpmath.nstr(max_residual, 3)}
+    return None, evidence
+
+
+def _short(v) -> float | int:
+    return int(v) if float(v).is_integer() else float(v)
+
+
+# -- symbolic strategies -----------------------------------------------------
+
+
+def _is_zero(e) -> bool:
+    if isinstance(e, sp.MatrixBase):
+        return all(x == 0 for x in e)
+    return e == 0
+
+
+def _rewrite_exp(d):
+    return expand_atoms(d).rewrite(sp.exp)
+
+
+def _exp_to_rational(d):
+    """Rewrite in e^x and substitute u = e^(x/q): identities in σ, tanh, softplus become rational."""
+    d = sp.powsimp(sp.expand(_rewrite_exp(d), power_exp=True))
+    for s in sorted(d.free_symbols, key=lambda s: s.name):
+        exps = [e for e in d.atoms(sp.exp) if e.args[0].has(s)]
+        coeffs = [sp.expand(e.args[0]).coeff(s) for e in exps]
+        if not coeffs or any(not c.is_Rational for c in coeffs) or any(sp.expand(e.args[0]) != c * s for e, c in zip(exps, coeffs)):
+            continue
+        q = sp.ilcm(*[c.q for c in coeffs])
+        u = sp.Symbol("u_" + s.name, positive=True)
+        d = d.subs({e: u ** (c * q) for e, c in zip(exps, coeffs)})
+    return sp.cancel(sp.together(d))
+
+
+def _case_split(d):
+    """Rewrite max, min, |·|, sign and Heaviside as cases; every reachable case must vanish.
+
+    When the cases split on one variable, each case's region is computed exactly (its condition
+    minus the earlier ones): an empty region is skipped, and a region of
+    isolated points is checked point by point.
+    """
+    pw = d.replace(lambda e: isinstance(e, (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)), lambda e: e.rewrite(sp.Piecewise))
+    pw = sp.piecewise_fold(pw)
+    if not isinstance(pw, sp.Piecewise):
+        return sp.simplify(pw)
+    symbols = list(set().union(*(c.free_symbols for _, c in pw.args)))  # the variables the cases split on
+    covered = sp.S.EmptySet
+    for branch, cond in pw.args:
+        if len(symbols) == 1 and symbols[0].is_real:
+            region = cond.as_set() - covered if cond is not sp.true else sp.S.Reals - covered
+            covered = covered | region
+            if region is sp.S.EmptySet:
+                continue
+            if isinstance(region, sp.FiniteSet):
+                if any(sp.simplify(branch.subs(symbols[0], p)) != 0 for p in region):
+                    return pw
+                continue
+        if cond is not sp.false and sp.simplify(_rewrite_exp(branch)) != 0:
+            return pw
+    return sp.S.Zero
+
+
+def _matrix_expand(d):
+    return sp.expand(d.doit() if hasattr(d, "doit") else d)
+
+
+STRATEGIES: list[tuple[str, str, Callable]] = [
+    ("expand", "expand both sides", lambda d: sp.expand(d)),
+    ("simplify", "simplify(lhs − rhs)", lambda d: sp.simplify(d)),
+    ("exp-rational", "rewrite in exp, substitute u = eˣ, cancel", _exp_to_rational),
+    ("rewrite-exp", "rewrite in exp and simplify", lambda d: sp.simplify(_rewrite_exp(d))),
+    ("cases", "split at kinks into cases, simplify each", _case_split),
+    ("matrix", "expand the matrix expression", _matrix_expand),
+]
+
+
+def _symbolic(diff, deadline) -> tuple[str, list] | None:
+    for name, text, strategy in STRATEGIES:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        try:
+            with time_limit(remaining):
+                result = strategy(diff)
+        except (_Timeout, NotImplementedError, TypeError, ValueError, AttributeError, RecursionError):
+            continue
+        if _is_zero(result):
+            return name, [("lhs − rhs", diff), (text, sp.S.Zero)]
+    return None
+
+
+# -- suggestions -------------------------------------------------------------
+
+
+def _suggest(lhs, rhs, deadline) -> str | None:
+    """A nearby true identity: an argument scaled, a sign flipped."""
+    symbols = sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name)
+    if len(symbols) != 1:
+        return None
+    x = symbols[0]
+    candidates = [(lhs.subs(x, c * x), rhs) for c in (sp.S.Half, 2, -1, sp.Rational(1, 3), 3)]
+    candidates += [(lhs, rhs.subs(x, c * x)) for c in (sp.S.Half, 2, -1)]
+    candidates += [(lhs, -rhs)]
+    for a, b in candidates:
+        if time.monotonic() > deadline:
+            return None
+        if _symbolic(a - b, min(deadline, time.monotonic() + 1.0)):
+            return f"{sp.sstr(a)} == {sp.sstr(b)}"
+    return None
+
+
+# -- entry point -------------------------------------------------------------
+
+
+def prove(lhs, rhs=None, *, assumptions=None, timeout: float = 5.0, seed: int = 0, suggest: bool = True) -> Verdict:
+    """Decide ``lhs == rhs``, honestly.
+
+    Args:
+        lhs: a SymPy expression or equality, or text such as
+            ``"diff(sigmoid(x), x) == sigmoid(x)*(1 - sigmoid(x))"``.
+        rhs: the other side; default 0 (or the right side of an equality).
+        assumptions: conditions such as ``["x > 0", "y_1 + y_2 + y_3 == 1"]``.
+        timeout: seconds for the whole check.
+        seed: seed for the random test points.
+
+    Returns:
+        A :class:`Verdict`: proved (exact symbolic route), verified (numerical
+        evidence only), disproved (a counterexample at two precisions) or unknown.
+    """
+    start = time.monotonic()
+    deadline = start + timeout
+    lhs, rhs = _as_claim(lhs, rhs)
+    lhs, reps = _realify(lhs)
+    rhs = rhs.xreplace(reps)
+    rhs, more = _realify(rhs)
+    lhs = lhs.xreplace(more)
+    table = {s.name: s for s in lhs.free_symbols | rhs.free_symbols}
+    assumed = _assumptions(assumptions, table)
+    if assumed.signs:
+        signed = {s: sp.Symbol(s.name, **{kind: True}) for s, kind in assumed.signs.items()}
+        lhs, rhs = lhs.xreplace(signed), rhs.xreplace(signed)
+        assumed.conditions = [c.xreplace(signed) for c in assumed.conditions]
+        assumed.signs = {signed[s]: k for s, k in assumed.signs.items()}
+    if assumed.substitutions:
+        lhs, rhs = lhs.subs(assumed.substitutions), rhs.subs(assumed.substitutions)
+    verdict = Verdict("unknown", lhs, rhs)
+    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase) or lhs.has(sp.MatrixSymbol) or rhs.has(sp.MatrixSymbol):
+        return _finish(_prove_matrix(verdict, deadline), start)
+
+    symbols = sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name)
+    try:
+        with time_limit(max(deadline - time.monotonic(), 0.01)):
+            counterexample, evidence = _numeric(lhs, rhs, symbols, assumed, random.Random(seed), deadline)
+    except _Timeout:
+        verdict.reason = "timed out during the numerical check"
+        return _finish(verdict, start)
+    if counterexample:
+        verdict.status, verdict.method, verdict.counterexample = "disproved", "counterexample", counterexample
+        if suggest:
+            verdict.suggestion = _suggest(lhs, rhs, min(deadline, time.monotonic() + 2.0) if timeout > 2 else deadline)
+        return _finish(verdict, start)
+
+    route = _symbolic(lhs - rhs, deadline)
+    if route:
+        verdict.status, verdict.method = "proved", route[0]
+        verdict.steps = route[1]
+        if assumed.substitutions:
+            verdict.steps.insert(0, ("using " + ", ".join(f"{k} = {unicode(v)}" for k, v in assumed.substitutions.items()), lhs - rhs))
+        return _finish(verdict, start)
+    if evidence.get("points", 0) >= 20:
+        verdict.status, verdict.method, verdict.evidence = "verified", "numerical", evidence
+        verdict.reason = "no symbolic proof found in time; this is evidence, not proof"
+    else:
+        verdict.reason = "too few points in the domain to judge" if evidence else "timed out"
+    return _finish(verdict, start)
+
+
+def _prove_matrix(verdict: Verdict, deadline) -> Verdict:
+    diff = verdict.lhs - verdict.rhs
+    route = _symbolic(diff, deadline)
+    if route:
+        verdict.status, verdict.method, verdict.steps = "proved", route[0], route[1]
+    else:
+        verdict.reason = "matrix identity: no symbolic proof found (matrix claims are not sampled)"
+    return verdict
+
+
+def _finish(verdict: Verdict, start: float) -> Verdict:
+    verdict.seconds = time.monotonic() - start
+    return verdict
+
