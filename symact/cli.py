@@ -211,6 +211,57 @@ def cmd_derive(args) -> int:
     return 0
 
 
+# -- prove and check ---------------------------------------------------------
+
+PROVE_EXIT = {"proved": 0, "verified": 0, "disproved": 1, "unknown": 3}
+
+
+def cmd_prove(args) -> int:
+    from .parse import ExpressionError
+    from .prove import prove
+
+    try:
+        verdict = prove(args.claim, assumptions=args.assume, timeout=args.timeout)
+    except ExpressionError as e:
+        raise UsageError(str(e).splitlines()[0]) from None
+    if args.json:
+        print(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
+    elif args.latex:
+        print(verdict.to_latex())
+    else:
+        print(verdict)
+    return PROVE_EXIT[verdict.status]
+
+
+def cmd_check(args) -> int:
+    from .theorems import sheet
+
+    try:
+        theorems = sheet(args.name) if args.name else sheet()
+    except UnknownFunctionError as e:
+        raise UsageError(str(e)) from None
+    rows, failed = [], 0
+    for i, theorem in enumerate(theorems, 1):
+        if not args.json and sys.stderr.isatty():
+            print(f"\r  checking {i}/{len(theorems)} …", end="", file=sys.stderr, flush=True)
+        v = theorem.check(timeout=args.timeout)
+        failed += v.status in ("disproved", "unknown") or (v.status == "verified" and theorem.numeric is None)
+        rows.append((theorem, v))
+    if not args.json and sys.stderr.isatty():
+        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
+    if args.json:
+        print(json.dumps([{"function": t.function, "theorem": t.title, **v.to_dict()} for t, v in rows],
+                         indent=2, ensure_ascii=False))
+    else:
+        width = max(len(t.function) for t, _ in rows)
+        for t, v in rows:
+            print(f"{v.status:<10} {t.function:<{width}}  {t.title}  [{v.method}, {v.seconds:.2f}s]")
+        counts = {s: sum(v.status == s for _, v in rows) for s in ("proved", "verified", "disproved", "unknown")}
+        print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" of {len(rows)} theorems"
+              + " (verified = numeric by nature)" * bool(counts["verified"]))
+    return 1 if failed else 0
+
+
 # -- entry point -------------------------------------------------------------
 
 
@@ -251,6 +302,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", "-f", choices=FORMATS, default="unicode")
     p.add_argument("--latex", dest="format", action="store_const", const="latex", help="same as --format latex")
     p.set_defaults(run=cmd_derive)
+
+    p = sub.add_parser("prove", help="prove or disprove an identity, e.g. \"tanh(x) == 2*sigmoid(2*x) - 1\"",
+                       description="Exit code: 0 proved or verified, 1 disproved, 3 unknown, 2 bad input.")
+    p.add_argument("claim", help='an identity "LHS == RHS"; catalog functions, diff(expr, x[, n]), exp, log, ...')
+    p.add_argument("--assume", action="append", default=[], metavar="COND", help='e.g. --assume "x > 0" (repeatable)')
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--latex", action="store_true")
+    p.set_defaults(run=cmd_prove)
+
+    p = sub.add_parser("check", help="prove the theorem sheet of one function or of the whole catalog")
+    p.add_argument("name", nargs="?", help="catalog name (default: every function)")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds per theorem (default 5)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_check)
     return parser
 
 

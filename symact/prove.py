@@ -269,6 +269,8 @@ def _short(v) -> float | int:
 def _is_zero(e) -> bool:
     if isinstance(e, sp.MatrixBase):
         return all(x == 0 for x in e)
+    if isinstance(e, sp.MatrixExpr):
+        return bool(e.is_ZeroMatrix)
     return e == 0
 
 
@@ -327,6 +329,7 @@ STRATEGIES: list[tuple[str, str, Callable]] = [
     ("simplify", "simplify(lhs − rhs)", lambda d: sp.simplify(d)),
     ("exp-rational", "rewrite in exp, substitute u = eˣ, cancel", _exp_to_rational),
     ("rewrite-exp", "rewrite in exp and simplify", lambda d: sp.simplify(_rewrite_exp(d))),
+    ("rewrite-erf", "rewrite erfc in erf and simplify", lambda d: sp.simplify(d.rewrite(sp.erf))),
     ("cases", "split at kinks into cases, simplify each", _case_split),
     ("matrix", "expand the matrix expression", _matrix_expand),
 ]
