@@ -9,20 +9,24 @@ from .catalog import REGISTRY, UnknownFunctionError
 from .fn import Fn, activation, function, loss, names
 from .functions import sigmoid, softplus
 from .parse import ExpressionError, parse
-from .prove import Verdict, prove
 from .printing import latex, unicode
+from .prove import Verdict, prove
 
 __version__ = "0.1.0"
 
 __all__ = [
     "REGISTRY",
+    "ExpressionError",
     "Fn",
+    "Verdict",
     "UnknownFunctionError",
     "activation",
     "function",
     "latex",
     "loss",
     "names",
+    "parse",
+    "prove",
     "sigmoid",
     "softplus",
     "unicode",

@@ -250,15 +250,23 @@ def cmd_check(args) -> int:
     if not args.json and sys.stderr.isatty():
         print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
     if args.json:
-        print(json.dumps([{"function": t.function, "theorem": t.title, **v.to_dict()} for t, v in rows],
-                         indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                [{"function": t.function, "theorem": t.title, **v.to_dict()} for t, v in rows],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         width = max(len(t.function) for t, _ in rows)
         for t, v in rows:
             print(f"{v.status:<10} {t.function:<{width}}  {t.title}  [{v.method}, {v.seconds:.2f}s]")
         counts = {s: sum(v.status == s for _, v in rows) for s in ("proved", "verified", "disproved", "unknown")}
-        print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" of {len(rows)} theorems"
-              + " (verified = numeric by nature)" * bool(counts["verified"]))
+        print(
+            ", ".join(f"{n} {s}" for s, n in counts.items())
+            + f" of {len(rows)} theorems"
+            + " (verified = numeric by nature)" * bool(counts["verified"])
+        )
     return 1 if failed else 0
 
 
@@ -303,8 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latex", dest="format", action="store_const", const="latex", help="same as --format latex")
     p.set_defaults(run=cmd_derive)
 
-    p = sub.add_parser("prove", help="prove or disprove an identity, e.g. \"tanh(x) == 2*sigmoid(2*x) - 1\"",
-                       description="Exit code: 0 proved or verified, 1 disproved, 3 unknown, 2 bad input.")
+    p = sub.add_parser(
+        "prove",
+        help='prove or disprove an identity, e.g. "tanh(x) == 2*sigmoid(2*x) - 1"',
+        description="Exit code: 0 proved or verified, 1 disproved, 3 unknown, 2 bad input.",
+    )
     p.add_argument("claim", help='an identity "LHS == RHS"; catalog functions, diff(expr, x[, n]), exp, log, ...')
     p.add_argument("--assume", action="append", default=[], metavar="COND", help='e.g. --assume "x > 0" (repeatable)')
     p.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")

@@ -57,13 +57,28 @@ def _heaviside(u):
 
 
 FUNCTIONS: dict[str, Callable] = {
-    "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "erf": sp.erf, "erfc": sp.erfc,
-    "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh, "abs": sp.Abs, "sign": sp.sign,
-    "max": sp.Max, "min": sp.Min, "heaviside": _heaviside, "where": _where, **ATOMS,
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "erf": sp.erf,
+    "erfc": sp.erfc,
+    "tanh": sp.tanh,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "abs": sp.Abs,
+    "sign": sp.sign,
+    "max": sp.Max,
+    "min": sp.Min,
+    "heaviside": _heaviside,
+    "where": _where,
+    **ATOMS,
+    # SymPy's printed names, so that printed expressions parse back
+    "Abs": sp.Abs,
+    "Max": sp.Max,
+    "Min": sp.Min,
 }
 CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E, "inf": sp.oo, "oo": sp.oo}
-_BINOPS = {ast.Add: sp.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sp.Mul, ast.Div: lambda a, b: a / b,
-           ast.Pow: sp.Pow}
+_BINOPS = {ast.Add: sp.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sp.Mul, ast.Div: lambda a, b: a / b, ast.Pow: sp.Pow}
 _COMPARE = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge, ast.Eq: sp.Eq}
 
 
@@ -237,7 +252,9 @@ def _tree(text: str) -> ast.Expression:
     return tree
 
 
-def parse(text: str, *, params: dict[str, object] | None = None, symbols: dict[str, sp.Symbol] | None = None) -> sp.Expr:
+def parse(
+    text: str, *, params: dict[str, object] | None = None, symbols: dict[str, sp.Symbol] | None = None
+) -> sp.Expr:
     """Parse ``text`` into a SymPy expression, safely.
 
     Args:

@@ -97,10 +97,15 @@ class Verdict:
 
     def to_dict(self) -> dict:
         return {
-            "status": self.status, "claim": self.claim(sp.sstr), "method": self.method,
+            "status": self.status,
+            "claim": self.claim(sp.sstr),
+            "method": self.method,
             "steps": [{"step": t, "expr": sp.sstr(e)} for t, e in self.steps],
-            "counterexample": self.counterexample, "evidence": self.evidence,
-            "suggestion": self.suggestion, "reason": self.reason, "seconds": round(self.seconds, 3),
+            "counterexample": self.counterexample,
+            "evidence": self.evidence,
+            "suggestion": self.suggestion,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -149,8 +154,9 @@ def _as_claim(lhs, rhs) -> tuple[sp.Basic, sp.Basic]:
 
 def _realify(expr: sp.Basic) -> tuple[sp.Basic, dict]:
     """Free symbols are real unless stated otherwise."""
-    reps = {s: sp.Symbol(s.name, real=True) for s in expr.free_symbols
-            if isinstance(s, sp.Symbol) and s.is_real is None}
+    reps = {
+        s: sp.Symbol(s.name, real=True) for s in expr.free_symbols if isinstance(s, sp.Symbol) and s.is_real is None
+    }
     return expr.xreplace(reps), reps
 
 
@@ -211,8 +217,15 @@ def _points(symbols, signs, rng: random.Random, count: int) -> Iterator[list]:
     def draw(s, i):
         pool = ADVERSARIAL if i < len(ADVERSARIAL) * 2 and rng.random() < 0.5 else None
         v = rng.choice(pool) if pool else rng.uniform(-6, 6)
-        kind = signs.get(s) or ("positive" if s.is_positive else "nonnegative" if s.is_nonnegative else
-                                "negative" if s.is_negative else None)
+        kind = signs.get(s) or (
+            "positive"
+            if s.is_positive
+            else "nonnegative"
+            if s.is_nonnegative
+            else "negative"
+            if s.is_negative
+            else None
+        )
         if kind in ("positive", "nonnegative"):
             v = abs(v) or (0 if kind == "nonnegative" else 0.5)
         elif kind in ("negative", "nonpositive"):
@@ -228,8 +241,11 @@ def _points(symbols, signs, rng: random.Random, count: int) -> Iterator[list]:
 def _numeric(lhs, rhs, symbols, assumed: _Assumptions, rng, deadline) -> tuple[dict | None, dict]:
     f_lhs, f_rhs = _evaluator(symbols, lhs), _evaluator(symbols, rhs)
     """(counterexample or None, evidence)."""
-    cond = [_evaluator(symbols, sp.Piecewise((1, c), (0, True))) for c in assumed.conditions
-            if not isinstance(c, sp.Equality)]
+    cond = [
+        _evaluator(symbols, sp.Piecewise((1, c), (0, True)))
+        for c in assumed.conditions
+        if not isinstance(c, sp.Equality)
+    ]
     checked, max_residual = 0, mpmath.mpf(0)
     for point in _points(symbols, assumed.signs, rng, 200):
         if time.monotonic() > deadline:
@@ -248,14 +264,24 @@ def _numeric(lhs, rhs, symbols, assumed: _Assumptions, rng, deadline) -> tuple[d
         if residual > mpmath.mpf(10) ** (-(LOW_DPS - 15)):
             with mpmath.workdps(HIGH_DPS):
                 a2, b2 = f_lhs([mpmath.mpf(v) for v in point]), f_rhs([mpmath.mpf(v) for v in point])
-            if a2 is not None and b2 is not None and abs(a2 - b2) / max(1, abs(a2), abs(b2)) > mpmath.mpf(10) ** (-(HIGH_DPS - 15)):
+            if (
+                a2 is not None
+                and b2 is not None
+                and abs(a2 - b2) / max(1, abs(a2), abs(b2)) > mpmath.mpf(10) ** (-(HIGH_DPS - 15))
+            ):
                 ce = {
                     "point": {s.name: _short(v) for s, v in zip(symbols, point)},
-                    "lhs": mpmath.nstr(a2, 25), "rhs": mpmath.nstr(b2, 25), "difference": mpmath.nstr(a2 - b2, 5),
+                    "lhs": mpmath.nstr(a2, 25),
+                    "rhs": mpmath.nstr(b2, 25),
+                    "difference": mpmath.nstr(a2 - b2, 5),
                 }
                 return ce, {}
-    evidence = {"points": checked, "domain": "reals, random in [−6, 6] and adversarial points up to ±30",
-                "digits": LOW_DPS, "max_residual": mpmath.nstr(max_residual, 3)}
+    evidence = {
+        "points": checked,
+        "domain": "reals, random in [−6, 6] and adversarial points up to ±30",
+        "digits": LOW_DPS,
+        "max_residual": mpmath.nstr(max_residual, 3),
+    }
     return None, evidence
 
 
@@ -284,7 +310,11 @@ def _exp_to_rational(d):
     for s in sorted(d.free_symbols, key=lambda s: s.name):
         exps = [e for e in d.atoms(sp.exp) if e.args[0].has(s)]
         coeffs = [sp.expand(e.args[0]).coeff(s) for e in exps]
-        if not coeffs or any(not c.is_Rational for c in coeffs) or any(sp.expand(e.args[0]) != c * s for e, c in zip(exps, coeffs)):
+        if (
+            not coeffs
+            or any(not c.is_Rational for c in coeffs)
+            or any(sp.expand(e.args[0]) != c * s for e, c in zip(exps, coeffs))
+        ):
             continue
         q = sp.ilcm(*[c.q for c in coeffs])
         u = sp.Symbol("u_" + s.name, positive=True)
@@ -297,9 +327,29 @@ def _case_split(d):
 
     When the cases split on one variable, each case's region is computed exactly (its condition
     minus the earlier ones): an empty region is skipped, and a region of
-    isolated points is checked point by point.
+    isolated points is checked point by point. Cases on two variables a, b
+    are first rewritten with b = a + t, which often leaves conditions on t alone.
     """
-    pw = d.replace(lambda e: isinstance(e, (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)), lambda e: e.rewrite(sp.Piecewise))
+    result = _case_split_once(d)
+    if result == 0:
+        return result
+    kinks = set().union(*(e.free_symbols for e in d.atoms(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)))
+    if len(kinks) == 2:
+        a, b = sorted(kinks, key=lambda s: s.name)
+        t = sp.Symbol("t_" + b.name, real=True)
+        return _case_split_once(d.subs(b, a + t))
+    return result
+
+
+def _case_split_once(d):
+    pw = d.replace(
+        lambda e: isinstance(e, (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)), lambda e: e.rewrite(sp.Piecewise)
+    )
+    # a ≥ a + t → −t ≥ 0, so that conditions mention only the variables they depend on
+    pw = pw.replace(
+        lambda e: isinstance(e, sp.core.relational.Relational) and not isinstance(e, (sp.Eq, sp.Ne)),
+        lambda r: r.func(sp.expand(r.lhs - r.rhs), 0),
+    )
     pw = sp.piecewise_fold(pw)
     if not isinstance(pw, sp.Piecewise):
         return sp.simplify(pw)
@@ -405,7 +455,12 @@ def prove(lhs, rhs=None, *, assumptions=None, timeout: float = 5.0, seed: int = 
     if assumed.substitutions:
         lhs, rhs = lhs.subs(assumed.substitutions), rhs.subs(assumed.substitutions)
     verdict = Verdict("unknown", lhs, rhs)
-    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase) or lhs.has(sp.MatrixSymbol) or rhs.has(sp.MatrixSymbol):
+    if (
+        isinstance(lhs, sp.MatrixBase)
+        or isinstance(rhs, sp.MatrixBase)
+        or lhs.has(sp.MatrixSymbol)
+        or rhs.has(sp.MatrixSymbol)
+    ):
         return _finish(_prove_matrix(verdict, deadline), start)
 
     symbols = sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name)
@@ -426,7 +481,9 @@ def prove(lhs, rhs=None, *, assumptions=None, timeout: float = 5.0, seed: int = 
         verdict.status, verdict.method = "proved", route[0]
         verdict.steps = route[1]
         if assumed.substitutions:
-            verdict.steps.insert(0, ("using " + ", ".join(f"{k} = {unicode(v)}" for k, v in assumed.substitutions.items()), lhs - rhs))
+            verdict.steps.insert(
+                0, ("using " + ", ".join(f"{k} = {unicode(v)}" for k, v in assumed.substitutions.items()), lhs - rhs)
+            )
         return _finish(verdict, start)
     if evidence.get("points", 0) >= 20:
         verdict.status, verdict.method, verdict.evidence = "verified", "numerical", evidence
@@ -449,4 +506,3 @@ def _prove_matrix(verdict: Verdict, deadline) -> Verdict:
 def _finish(verdict: Verdict, start: float) -> Verdict:
     verdict.seconds = time.monotonic() - start
     return verdict
-

@@ -63,16 +63,27 @@ def _generated() -> list[Theorem]:
         if fn.derivative(form="output") is not None:
             out.append(Theorem(entry.name, "derivative in output form", _output_form_claim(fn)))
         for point, value in entry.kinks.items():
-            out.append(Theorem(entry.name, f"derivative at the kink {point} (convention)",
-                               lambda fn=fn, p=point, v=value: (fn.bind(fn.derivative()).subs(fn.inputs[0], p), v)))
+            out.append(
+                Theorem(
+                    entry.name,
+                    f"derivative at the kink {point} (convention)",
+                    lambda fn=fn, p=point, v=value: (fn.bind(fn.derivative()).subs(fn.inputs[0], p), v),
+                )
+            )
         if entry.properties.get("zero_centered"):
-            out.append(Theorem(entry.name, "zero-centred: odd symmetry f(−x) = −f(x)",
-                               lambda fn=fn, xs=xs: (fn.bind().subs(xs, -xs), -fn.bind())))
+            out.append(
+                Theorem(
+                    entry.name,
+                    "zero-centred: odd symmetry f(−x) = −f(x)",
+                    lambda fn=fn, xs=xs: (fn.bind().subs(xs, -xs), -fn.bind()),
+                )
+            )
     return out
 
 
 def _output_form_claim(fn: Fn) -> Callable:
     """f'(x) = g(f(x)), with f' from SymPy's own diff (not symact's tidied form)."""
+
     def claim():
         f = fn.bind()
         g = fn.bind(fn.derivative(form="output"))
@@ -97,9 +108,18 @@ def _gelu_tanh_error_bound() -> Verdict:
         worst = abs(err(peak))
     bound = mpmath.mpf("4.8e-4")
     status = "verified" if worst < bound else "disproved"
-    v = Verdict(status, sp.Abs(g.expr - gt.expr.subs(gt.inputs[0], g.inputs[0])), sp.Float(4.8e-4), method="numerical maximisation")
-    v.evidence = {"points": len(grid), "domain": "[−8, 8] (the error decays beyond)", "digits": 30,
-                  "max_residual": f"max |error| = {mpmath.nstr(worst, 6)} at x = {mpmath.nstr(peak, 6)}"}
+    v = Verdict(
+        status,
+        sp.Abs(g.expr - gt.expr.subs(gt.inputs[0], g.inputs[0])),
+        sp.Float(4.8e-4),
+        method="numerical maximisation",
+    )
+    v.evidence = {
+        "points": len(grid),
+        "domain": "[−8, 8] (the error decays beyond)",
+        "digits": 30,
+        "max_residual": f"max |error| = {mpmath.nstr(worst, 6)} at x = {mpmath.nstr(peak, 6)}",
+    }
     v.reason = "an error bound is numeric by nature"
     v.seconds = time.monotonic() - start
     return v
@@ -167,6 +187,7 @@ def _log_softmax_jacobian(n: int = 3):
 
 def _matched(loss_name: str, act: str, expected: Callable, n: int = 3):
     """∂L(g(z), y)/∂z = expected(g(z), y), from SymPy's raw diff."""
+
     def claim():
         L = loss(loss_name, size=n) if REGISTRY[loss_name].vector else loss(loss_name)
         g = activation(act, size=n) if REGISTRY[act].vector else activation(act)
@@ -251,7 +272,7 @@ def _linear_stack(depth: int):
     for Wk, bk in zip(W, b):
         h = Wk * h + bk
     A = sp.MatMul(*reversed(W))
-    offset = sp.MatAdd(*[sp.MatMul(*reversed(W[k + 1:]), b[k]) if k + 1 < depth else b[k] for k in range(depth)])
+    offset = sp.MatAdd(*[sp.MatMul(*reversed(W[k + 1 :]), b[k]) if k + 1 < depth else b[k] for k in range(depth)])
     return h, A * xs + offset
 
 
@@ -271,10 +292,14 @@ SPECIFIC: list[Theorem] = [
     Theorem("identity", "derivative", "diff(identity(x), x) == 1"),
     Theorem("step", "relu is x·step", "relu(x) == x*step(x)"),
     Theorem("sigmoid", "symmetry", "sigmoid(-x) == 1 - sigmoid(x)"),
-    Theorem("sigmoid", "derivative as σ(x)σ(−x) (the stable kernel form)", "diff(sigmoid(x), x) == sigmoid(x)*sigmoid(-x)"),
+    Theorem(
+        "sigmoid", "derivative as σ(x)σ(−x) (the stable kernel form)", "diff(sigmoid(x), x) == sigmoid(x)*sigmoid(-x)"
+    ),
     Theorem("sigmoid", "sigmoid via tanh", "sigmoid(x) == (1 + tanh(x/2))/2"),
     Theorem("sigmoid", "a sigmoid unit is logistic regression", _logistic_regression),
-    Theorem("sigmoid", "linear hidden layers under a sigmoid output are logistic regression", _linear_hidden_sigmoid_output),
+    Theorem(
+        "sigmoid", "linear hidden layers under a sigmoid output are logistic regression", _linear_hidden_sigmoid_output
+    ),
     Theorem("tanh", "tanh = 2σ(2x) − 1", "tanh(x) == 2*sigmoid(2*x) - 1"),
     Theorem("tanh", "definition in exponentials", "tanh(x) == (exp(x) - exp(-x))/(exp(x) + exp(-x))"),
     Theorem("tanh", "the seeds' formula is tanh(x/2)", "tanh(x/2) == (1 - exp(-x))/(1 + exp(-x))"),
@@ -290,8 +315,11 @@ SPECIFIC: list[Theorem] = [
     Theorem("gelu_tanh", "error bound of the tanh approximation", "", numeric=_gelu_tanh_error_bound),
     Theorem("silu", "SiLU' = σ(x)(1 + x(1 − σ(x)))", "diff(silu(x), x) == sigmoid(x)*(1 + x*(1 - sigmoid(x)))"),
     Theorem("silu", "SiLU via tanh", "silu(x) == x*(1 + tanh(x/2))/2"),
-    Theorem("mish", "Mish' = tanh(sp(x)) + x·σ(x)·sech²(sp(x))",
-            "diff(mish(x), x) == tanh(softplus(x)) + x*sigmoid(x)*(1 - tanh(softplus(x))**2)"),
+    Theorem(
+        "mish",
+        "Mish' = tanh(sp(x)) + x·σ(x)·sech²(sp(x))",
+        "diff(mish(x), x) == tanh(softplus(x)) + x*sigmoid(x)*(1 - tanh(softplus(x))**2)",
+    ),
     Theorem("mish", "Mish as a rational function of eˣ", "mish(x) == x*((1 + exp(x))**2 - 1)/((1 + exp(x))**2 + 1)"),
     Theorem("softplus", "softplus' = σ", "diff(softplus(x), x) == sigmoid(x)"),
     Theorem("softplus", "softplus(x) − softplus(−x) = x", "softplus(x) - softplus(-x) == x"),
@@ -313,11 +341,21 @@ SPECIFIC: list[Theorem] = [
     Theorem("rmse", "rmse of one sample is the absolute error", "sqrt((x - y)**2) == abs(x - y)"),
     Theorem("mae", "∂|ŷ − y|/∂ŷ = sign(ŷ − y)", "diff(abs(x - y), x) == sign(x - y)"),
     Theorem("huber", "huber at δ = 1 is smooth_l1 at β = 1", _huber_is_smooth_l1_at_one),
-    Theorem("smooth_l1", "quadratic zone: r²/(2β) with β = 1", "where(abs(x) < 1, x**2/2, abs(x) - 1/2) == where(abs(x) < 1, x**2/2, abs(x) - 0.5)"),
+    Theorem(
+        "smooth_l1",
+        "quadratic zone: r²/(2β) with β = 1",
+        "where(abs(x) < 1, x**2/2, abs(x) - 1/2) == where(abs(x) < 1, x**2/2, abs(x) - 0.5)",
+    ),
     Theorem("log_cosh", "∂ log cosh(ŷ − y)/∂ŷ = tanh(ŷ − y)", "diff(log(cosh(x - y)), x) == tanh(x - y)"),
     Theorem("bce", "∂BCE(σ(z))/∂z = σ(z) − y", _matched("bce", "sigmoid", lambda p, t: p - t)),
-    Theorem("bce_with_logits", "stable form softplus(z) − y·z", lambda: (loss("bce_with_logits").expr.subs(real("yhat"), z), softplus(z) - y * z)),
-    Theorem("cross_entropy", "∂CE(softmax(z))/∂z₁ = s₁ − y₁ (one-hot: Σ y = 1)", _cross_entropy_softmax_grad, _one_hot()),
+    Theorem(
+        "bce_with_logits",
+        "stable form softplus(z) − y·z",
+        lambda: (loss("bce_with_logits").expr.subs(real("yhat"), z), softplus(z) - y * z),
+    ),
+    Theorem(
+        "cross_entropy", "∂CE(softmax(z))/∂z₁ = s₁ − y₁ (one-hot: Σ y = 1)", _cross_entropy_softmax_grad, _one_hot()
+    ),
     Theorem("softmax_cross_entropy", "∂L/∂z₁ = softmax(z)₁ − y₁ (Σ y = 1)", _softmax_cross_entropy_grad, _one_hot()),
     Theorem("kl_div", "KL(y‖ŷ) = CE(y, ŷ) − H(y)", _kl_is_ce_minus_entropy),
     Theorem("hinge", "squared hinge is the hinge squared", "max(0, 1 - y*x)**2 == where(y*x < 1, (1 - y*x)**2, 0)"),
@@ -325,7 +363,10 @@ SPECIFIC: list[Theorem] = [
     Theorem("focal", "γ = 0 gives BCE", _focal_gamma_zero_is_bce),
     Theorem("poisson_nll", "with ŷ = eᶻ, ∂L/∂z = ŷ − y", _matched("poisson_nll", "exponential", lambda p, t: p - t)),
     Theorem("gaussian_nll", "unit variance gives mse/2", _gaussian_nll_unit_variance),
-    *[Theorem("identity", f"{d} stacked linear layers are one affine map", (lambda d=d: _linear_stack(d))) for d in (2, 3, 4, 6)],
+    *[
+        Theorem("identity", f"{d} stacked linear layers are one affine map", (lambda d=d: _linear_stack(d)))
+        for d in (2, 3, 4, 6)
+    ],
 ]
 
 

@@ -1,0 +1,66 @@
+"""The safe parser: benign text parses, hostile text is refused without running anything."""
+
+import pytest
+import sympy as sp
+
+from symact import ExpressionError, parse, sigmoid, softplus
+
+x = sp.Symbol("x", real=True)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("x*tanh(softplus(x))", x * sp.tanh(softplus(x))),
+        ("x*sigmoid(2*x)", x * sigmoid(2 * x)),
+        ("max(0, x) + 0.25*min(0, x)", sp.Max(0, x) + sp.Min(0, x) / 4),
+        ("where(x > 0, x, 0)", sp.Piecewise((x, x > 0), (0, True))),
+        ("2**10", sp.Integer(1024)),
+    ],
+)
+def test_benign_text(text, expected):
+    assert parse(text) == expected
+
+
+def test_parameters_are_symbols():
+    e = parse("max(0, x) + alpha*min(0, x)", params={"alpha": 0.25})
+    assert sp.Symbol("alpha", real=True) in e.free_symbols
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('touch /tmp/pwned')",
+        "x.__class__",
+        "(lambda: 1)()",
+        "[c for c in ()]",
+        "f'{x}'",
+        "exec('1')",
+        "eval('1')",
+        "open('/etc/passwd')",
+        "x[0]",
+        "(y := 2)",
+        "sigmoid(x=1)",
+        "ｅｘｅｃ('1')",
+        "10**10**10",
+        "9**9**9**9",
+        "2**(10**6)",
+        "x**100000",
+        "(" * 5000 + "x" + ")" * 5000,
+        "x+" * 300000 + "x",
+        "'string'",
+        "True",
+        "None",
+        "_x + 1",
+    ],
+)
+def test_hostile_text_is_refused(text):
+    with pytest.raises(ExpressionError):
+        parse(text)
+
+
+def test_error_has_position_and_caret():
+    with pytest.raises(ExpressionError) as info:
+        parse("x + foo(x)")
+    assert info.value.col == 4
+    assert "^" in str(info.value)
