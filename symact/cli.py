@@ -270,6 +270,23 @@ def cmd_check(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_analyze(args) -> int:
+    from .analyze import analyze
+
+    fn = _function(args)
+    try:
+        result = analyze(fn)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if args.json:
+        print(json.dumps({k: v for k, v in result.rows()}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{fn.name}: derived properties (default parameters)")
+    for key, value in result.rows():
+        print(f"  {key + ':':<32} {value}")
+    return 0
+
+
 # -- entry point -------------------------------------------------------------
 
 
@@ -322,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--latex", action="store_true")
     p.set_defaults(run=cmd_prove)
+
+    p = sub.add_parser("analyze", help="derived properties: limits, range, max of f', Lipschitz constant")
+    add_function_args(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_analyze)
 
     p = sub.add_parser("check", help="prove the theorem sheet of one function or of the whole catalog")
     p.add_argument("name", nargs="?", help="catalog name (default: every function)")

@@ -219,7 +219,10 @@ register(
         description="GELU's tanh approximation, with the constant 0.044715.",
         reference="Hendrycks & Gimpel (2016), Gaussian error linear units (GELUs), arXiv:1606.08415",
         properties=props(
-            sp.Interval(sp.Float("-0.17004100139975750", 17), oo), monotonic=False, zero_centered=False, smoothness="C∞"
+            sp.Interval(sp.Float("-0.17004075057125405084", 20), oo),
+            monotonic=False,
+            zero_centered=False,
+            smoothness="C∞",
         ),
     )
 )
@@ -249,7 +252,10 @@ register(
         description="Self-regularised non-monotonic x·tanh(softplus(x)).",
         reference="Misra (2019), Mish: a self regularized non-monotonic activation function, arXiv:1908.08681",
         properties=props(
-            sp.Interval(sp.Float("-0.30884303787159810", 17), oo), monotonic=False, zero_centered=False, smoothness="C∞"
+            sp.Interval(sp.Float("-0.30884341301725040663", 20), oo),
+            monotonic=False,
+            zero_centered=False,
+            smoothness="C∞",
         ),
     )
 )

@@ -1,0 +1,158 @@
+"""Properties of an elementwise activation, derived from its definition.
+
+For f and f' this finds the limits at ±∞, the critical points, and from them
+the range, the maximum of the derivative (the per-layer gradient factor that
+makes sigmoid vanish: at most 1/4, at 0) and the Lipschitz constant. Each
+figure says how it was obtained: ``exact`` (SymPy limits and solutions) or
+``numeric`` (a 40-digit search on [−30, 30], when no closed form was found).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+from .fn import Fn
+from .functions import expand_atoms
+from .prove import _Timeout, prove, time_limit
+
+GRID = [mpmath.mpf(i) / 50 for i in range(-1500, 1501)]  # [−30, 30]
+
+
+@dataclass
+class Extremum:
+    value: sp.Expr
+    at: sp.Expr | None
+    method: str  # "exact" | "numeric"
+
+    def __str__(self) -> str:
+        where = "" if self.at is None else f" at x = {self.at}"
+        return f"{self.value}{where} ({self.method})"
+
+
+@dataclass
+class Analysis:
+    name: str
+    limits: dict[str, sp.Expr]
+    derivative_limits: dict[str, sp.Expr]
+    minimum: Extremum
+    maximum: Extremum
+    derivative_min: Extremum
+    derivative_max: Extremum
+    zero_centered: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def bounded(self) -> bool:
+        return all(e.value.is_finite for e in (self.minimum, self.maximum))
+
+    @property
+    def monotonic(self) -> bool:
+        return bool(self.derivative_min.value >= 0)
+
+    @property
+    def lipschitz(self) -> sp.Expr:
+        return sp.Max(sp.Abs(self.derivative_min.value), sp.Abs(self.derivative_max.value))
+
+    def vanishing_bound(self, layers: int) -> sp.Expr:
+        """Largest possible |∂ output/∂ input| of ``layers`` stacked units with unit weights: (max f')^L."""
+        return sp.Abs(self.derivative_max.value) ** layers
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [
+            ("limits at ∓∞", f"{self.limits['-oo']}, {self.limits['oo']}"),
+            ("range", f"[{self.minimum}, {self.maximum}]"),
+            ("bounded", str(self.bounded)),
+            ("monotonic (f' ≥ 0)", str(self.monotonic)),
+            ("zero-centred (odd)", self.zero_centered),
+            ("max f'", str(self.derivative_max)),
+            ("min f'", str(self.derivative_min)),
+            ("f' at ∓∞ (saturation)", f"{self.derivative_limits['-oo']}, {self.derivative_limits['oo']}"),
+            ("Lipschitz constant", str(self.lipschitz)),
+            ("gradient bound over 10 layers", f"{self.vanishing_bound(10)} ≈ {float(self.vanishing_bound(10)):.3g}"),
+        ]
+
+
+def _limit(expr, x, direction, seconds=2.0):
+    if expr.has(sp.Piecewise, sp.Max, sp.Min):
+        # the limit of the case that holds far out in that direction
+        far = 10**6 if direction is sp.oo else -(10**6)
+        folded = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
+        cases = folded.args if isinstance(folded, sp.Piecewise) else [(folded, sp.true)]
+        for branch, cond in cases:
+            if cond.subs(x, far) == sp.true:
+                return _limit(branch, x, direction, seconds)
+        return sp.nan
+    try:
+        with time_limit(seconds):
+            return sp.limit(expand_atoms(expr), x, direction)
+    except (_Timeout, NotImplementedError, ValueError, TypeError):
+        return sp.nan
+
+
+def _critical_points(expr, x, seconds=2.0) -> list[sp.Expr] | None:
+    """Real solutions of expr' = 0, or None if SymPy finds no complete answer in time."""
+    try:
+        with time_limit(seconds):
+            solutions = sp.solveset(sp.diff(expand_atoms(expr), x), x, sp.S.Reals)
+    except (_Timeout, NotImplementedError, ValueError, TypeError):
+        return None
+    if isinstance(solutions, sp.FiniteSet):
+        return list(solutions)
+    return [] if solutions is sp.S.EmptySet else None
+
+
+def _extremum(expr, x, limits, kinks, kind: str) -> Extremum:
+    pick = max if kind == "max" else min
+    critical = _critical_points(expr, x) if not expr.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs) else None
+    if critical is not None:
+        candidates = [(expr.subs(x, c), c) for c in critical] + [(expr.subs(x, k), k) for k in kinks]
+        candidates += [(v, None) for v in limits if v is not sp.nan]
+        try:
+            value, at = pick(candidates, key=lambda t: float(t[0]) if t[0].is_finite else float(t[0].evalf()))
+            return Extremum(sp.nsimplify(value) if value.is_Rational else value, at, "exact")
+        except (TypeError, ValueError):
+            pass
+    f = sp.lambdify(x, expr, "mpmath")
+    with mpmath.workdps(40):
+        values = [f(t) for t in GRID]
+        i = (max if kind == "max" else min)(range(len(values)), key=values.__getitem__)
+        finite_limits = [v for v in limits if v.is_finite]
+        best, at = values[i], GRID[i]
+        for lim in limits:
+            if lim is sp.oo and kind == "max" or lim is -sp.oo and kind == "min":
+                return Extremum(lim, None, "exact limit")
+        if 0 < i < len(GRID) - 1:
+            try:
+                at = mpmath.findroot(lambda t: mpmath.diff(f, t), GRID[i])
+                best = f(at)
+            except (ValueError, ZeroDivisionError):
+                pass
+        elif finite_limits:
+            return Extremum(pick(finite_limits, key=float), None, "exact limit")
+    return Extremum(sp.Float(mpmath.nstr(best, 15)), sp.Float(mpmath.nstr(at, 10)), "numeric")
+
+
+def analyze(fn: Fn) -> Analysis:
+    """Derived properties of an elementwise activation with its default parameters."""
+    if fn.kind != "activation" or fn.vector:
+        raise ValueError(f"analyze works on elementwise activations; {fn.name} is not one")
+    x = fn.inputs[0]
+    f = fn.bind()
+    df = fn.bind(fn.derivative())
+    kinks = list(fn.entry.kinks)
+    limits = {"-oo": _limit(f, x, -sp.oo), "oo": _limit(f, x, sp.oo)}
+    dlimits = {"-oo": _limit(df, x, -sp.oo), "oo": _limit(df, x, sp.oo)}
+    odd = prove(f.subs(x, -x), -f, timeout=3.0, suggest=False)
+    return Analysis(
+        name=fn.name,
+        limits=limits,
+        derivative_limits=dlimits,
+        minimum=_extremum(f, x, limits.values(), kinks, "min"),
+        maximum=_extremum(f, x, limits.values(), kinks, "max"),
+        derivative_min=_extremum(df, x, dlimits.values(), kinks, "min"),
+        derivative_max=_extremum(df, x, dlimits.values(), kinks, "max"),
+        zero_centered={"proved": "yes (proved)", "disproved": "no (counterexample)"}.get(odd.status, odd.status),
+    )
