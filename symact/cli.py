@@ -81,7 +81,7 @@ def cmd_list(args) -> int:
         group = [e for e in entries if e.kind == kind]
         if not group:
             continue
-        print(f"{kind}s ({len(group)})")
+        print(f"{'activations' if kind == 'activation' else 'losses'} ({len(group)})")
         for e in group:
             aka = f" (alias: {', '.join(e.aliases)})" if e.aliases else ""
             print(f"  {e.name:<{width}}  {e.description}{aka}")
