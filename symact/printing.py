@@ -29,7 +29,7 @@ _GREEK = {
     "tau": "τ",
     "theta": "θ",
 }
-_FUNCTION_NAMES = {"sigmoid": "σ", "Heaviside": "H", "Abs": "abs", "Max": "max", "Min": "min"}
+_FUNCTION_NAMES = {"sigmoid": "σ", "Heaviside": "H"}
 
 
 def _is_plain_product(mul: sp.Mul) -> bool:

@@ -150,13 +150,9 @@ def _sparsemax_on_simplex() -> Verdict:
 # -- claims with symbolic parameters or vectors --------------------------------
 
 
-def _param(fn: Fn, name: str) -> sp.Symbol:
-    return fn.param(name)
-
-
 def _prelu_as_max_min():
     f = activation("prelu")
-    a = _param(f, "alpha")
+    a = f.param("alpha")
     xs = f.inputs[0]
     return f.expr, sp.Max(0, xs) + a * sp.Min(0, xs)
 
@@ -235,12 +231,12 @@ def _huber_is_smooth_l1_at_one():
 
 def _focal_gamma_zero_is_bce():
     f, b = loss("focal"), loss("bce")
-    return f.expr.subs(_param(f, "gamma"), 0), b.expr
+    return f.expr.subs(f.param("gamma"), 0), b.expr
 
 
 def _gaussian_nll_unit_variance():
     g = loss("gaussian_nll")
-    return g.expr.subs(_param(g, "var"), 1), loss("mse").expr / 2
+    return g.expr.subs(g.param("var"), 1), loss("mse").expr / 2
 
 
 def _aplu_without_hinges_is_relu():
@@ -251,8 +247,8 @@ def _aplu_without_hinges_is_relu():
 
 def _selu_is_scaled_elu():
     s, e = activation("selu"), activation("elu")
-    lam, a = _param(s, "lambda"), _param(s, "alpha")
-    return s.expr, lam * e.expr.subs(_param(e, "alpha"), a)
+    lam, a = s.param("lambda"), s.param("alpha")
+    return s.expr, lam * e.expr.subs(e.param("alpha"), a)
 
 
 def _logistic_regression(n: int = 3):
