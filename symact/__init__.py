@@ -11,8 +11,12 @@ from .functions import sigmoid, softplus
 from .parse import ExpressionError, parse
 from .printing import latex, unicode
 from .prove import Verdict, prove
+from .user import custom, define, load_entry_points, load_saved
 
 __version__ = "0.1.0"
+
+load_entry_points()
+load_saved()
 
 __all__ = [
     "REGISTRY",
@@ -21,6 +25,8 @@ __all__ = [
     "Verdict",
     "UnknownFunctionError",
     "activation",
+    "custom",
+    "define",
     "function",
     "latex",
     "loss",

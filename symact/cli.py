@@ -47,13 +47,24 @@ def _parse_params(items: list[str]) -> dict:
     return params
 
 
+def _one_line(error: Exception) -> str:
+    return str(error).splitlines()[0]
+
+
 def _function(args) -> Fn:
+    from .user import custom
+
+    params = _parse_params(getattr(args, "param", []))
     try:
-        return function(args.name, size=getattr(args, "size", None), **_parse_params(getattr(args, "param", [])))
-    except UnknownFunctionError as e:
-        raise UsageError(str(e)) from None
-    except (TypeError, ValueError) as e:
-        raise UsageError(str(e)) from None
+        if getattr(args, "expr", None) is not None:
+            if args.name:
+                raise UsageError("give a NAME or --expr TEXT, not both")
+            return custom(args.expr, params=params, kind=args.kind)
+        if not args.name:
+            raise UsageError("give a catalog NAME or --expr TEXT")
+        return function(args.name, size=getattr(args, "size", None), **params)
+    except (UnknownFunctionError, TypeError, ValueError) as e:  # ExpressionError is a ValueError
+        raise UsageError(_one_line(e)) from None
 
 
 # -- list --------------------------------------------------------------------
@@ -221,9 +232,9 @@ def cmd_prove(args) -> int:
     from .prove import prove
 
     try:
-        verdict = prove(args.claim, assumptions=args.assume, timeout=args.timeout)
-    except ExpressionError as e:
-        raise UsageError(str(e).splitlines()[0]) from None
+        verdict = prove(args.claim, assumptions=args.assume, timeout=args.timeout, isolate=True)
+    except (ExpressionError, TypeError) as e:
+        raise UsageError(_one_line(e)) from None
     if args.json:
         print(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
     elif args.latex:
@@ -287,6 +298,21 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+def cmd_define(args) -> int:
+    from .user import define, user_file
+
+    try:
+        fn = define(args.name, args.text, params=_parse_params(args.param), kind=args.kind, save=args.save)
+    except (TypeError, ValueError) as e:
+        raise UsageError(_one_line(e)) from None
+    print(f"defined {_definition_line(fn, 'unicode')}")
+    d = fn.derivative() if fn.kind == "activation" else fn.gradient()
+    print(f"derivative: {render(d, 'unicode')}")
+    if args.save:
+        print(f"saved to {user_file()}")
+    return 0
+
+
 # -- entry point -------------------------------------------------------------
 
 
@@ -304,7 +330,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_list)
 
     def add_function_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("name", help="catalog name or alias, e.g. sigmoid, swish, huber")
+        p.add_argument("name", nargs="?", help="catalog name or alias, e.g. sigmoid, swish, huber")
+        p.add_argument(
+            "--expr", metavar="TEXT", help='a function given as text instead of a NAME, e.g. "x*tanh(softplus(x))"'
+        )
+        p.add_argument(
+            "--kind",
+            choices=("activation", "loss"),
+            default="activation",
+            help="with --expr: activation in x (default) or loss in yhat and y",
+        )
         p.add_argument(
             "--param",
             "-p",
@@ -344,6 +379,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_function_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_analyze)
+
+    p = sub.add_parser("define", help="define a function from text (and --save it for later runs)")
+    p.add_argument("name", help="snake_case name for the new function")
+    p.add_argument("text", help='its definition, e.g. "max(0, x) + alpha*min(0, x)"')
+    p.add_argument(
+        "--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a parameter and its default"
+    )
+    p.add_argument("--kind", choices=("activation", "loss"), default="activation")
+    p.add_argument("--save", action="store_true", help="keep the definition in the user config directory")
+    p.set_defaults(run=cmd_define)
 
     p = sub.add_parser("check", help="prove the theorem sheet of one function or of the whole catalog")
     p.add_argument("name", nargs="?", help="catalog name (default: every function)")

@@ -15,17 +15,17 @@ import sympy as sp
 from . import calculus, printing
 from .catalog import REGISTRY, Definition, Entry
 from .catalog.registry import Kind, real, vector
+from .parse import as_expr
 
 
 def _exact(value) -> sp.Expr:
     """Floats become the rational they print as (0.01 → 1/100), so LaTeX stays exact."""
-    if isinstance(value, bool):
-        raise TypeError("a parameter value must be a number, not a bool")
-    if isinstance(value, float):
-        return sp.Rational(repr(value))
-    if isinstance(value, (int, Fraction, sp.Expr)):
-        return sp.sympify(value) if not isinstance(value, Fraction) else sp.Rational(value.numerator, value.denominator)
-    raise TypeError(f"a parameter value must be a number, got {type(value).__name__}")
+    if isinstance(value, str) or not isinstance(value, (int, float, Fraction, sp.Expr)) or isinstance(value, bool):
+        raise TypeError(f"a parameter value must be a number, got {type(value).__name__}")
+    value = as_expr(value)
+    if not value.is_number:
+        raise TypeError("a parameter value must be a number")
+    return value
 
 
 class Fn:

@@ -18,14 +18,17 @@ symact.parse.ExpressionError: names starting with an underscore are not allowed 
 from __future__ import annotations
 
 import ast
+import builtins
 import keyword
 import math
 from collections.abc import Callable
+from fractions import Fraction
 
 import sympy as sp
 
 from .functions import ATOMS
 
+_BUILTINS = frozenset(dir(builtins))
 MAX_LENGTH = 10_000
 MAX_DEPTH = 60
 MAX_NODES = 2_000
@@ -44,8 +47,14 @@ class ExpressionError(ValueError):
 
 
 def valid_symbol_name(name: str) -> bool:
-    """A plain ASCII identifier that is not a keyword and not private or a dunder."""
-    return name.isascii() and name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
+    """A plain ASCII identifier: not a keyword, not a Python builtin, not private or a dunder."""
+    return (
+        name.isascii()
+        and name.isidentifier()
+        and not keyword.iskeyword(name)
+        and not name.startswith("_")
+        and name not in _BUILTINS
+    )
 
 
 def _where(cond, a, b):
@@ -159,7 +168,10 @@ class _Builder:
         left, right = self.build(node.left, depth), self.build(node.right, depth)
         if isinstance(node.op, ast.Pow):
             self._check_power(left, right, node)
-        return op(left, right)
+        result = op(left, right)
+        if result.is_Rational and max(abs(result.p), result.q).bit_length() > MAX_DIGITS * 3.33:
+            self.fail(f"a constant with more than {MAX_DIGITS} digits", node)
+        return result
 
     def _check_power(self, base, exponent, node):
         """Refuse powers whose value would be huge, before SymPy evaluates them."""
@@ -168,7 +180,7 @@ class _Builder:
         if exponent.is_Integer and abs(int(exponent)) > MAX_EXPONENT and not base.is_number:
             self.fail(f"exponent larger than {MAX_EXPONENT}", node)
         if base.is_number and exponent.is_number:
-            b = abs(base.evalf(15)) if base.is_real else sp.S(2)
+            b = abs(base.evalf(15)) if base.is_real else sp.Integer(2)
             e = exponent.evalf(15)
             if b in (0, 1) or not e.is_real:
                 return
@@ -200,6 +212,10 @@ class _Builder:
         if node.keywords:
             self.fail("keyword arguments are not allowed", node)
         name = node.func.id
+        if name.startswith("_"):
+            self.fail("names starting with an underscore are not allowed", node)
+        if name not in FUNCTIONS and name != "diff" and _catalog_function(name) is None:
+            self.fail(f"unknown function {name!r}", node)
         if name == "where":
             old, self.allow_relations = self.allow_relations, True
             try:
@@ -277,3 +293,32 @@ def parse_relation(text: str, *, symbols: dict[str, sp.Symbol] | None = None) ->
     """Parse an identity ``lhs == rhs`` or a condition such as ``x > 0``."""
     table = dict(symbols or {})
     return _Builder(text, table, allow_relations=True).build(_tree(text))
+
+
+def as_expr(value, *, symbols: dict[str, sp.Symbol] | None = None) -> sp.Basic:
+    """The one way user input becomes SymPy: text is parsed safely, numbers converted exactly.
+
+    SymPy objects pass through once their symbol names are checked, since a
+    name reaches generated code.
+    """
+    if isinstance(value, str):
+        return parse_relation(value, symbols=symbols)
+    if isinstance(value, bool):
+        raise TypeError("expected an expression or a number, not a bool")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Rational(repr(value)) if math.isfinite(value) else sp.Float(value)
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, (sp.Basic, sp.MatrixBase)):
+        check_symbol_names(value)
+        return value
+    raise TypeError(f"expected an expression or a number, got {type(value).__name__}")
+
+
+def check_symbol_names(expr) -> None:
+    """Refuse symbols whose names could inject code into generated source."""
+    for s in getattr(expr, "free_symbols", ()):
+        if isinstance(s, sp.Symbol) and not isinstance(s, sp.Dummy) and not valid_symbol_name(s.name):
+            raise ExpressionError(f"symbol name {s.name!r} is not a plain identifier")

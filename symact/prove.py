@@ -28,7 +28,7 @@ import mpmath
 import sympy as sp
 
 from .functions import expand_atoms
-from .parse import parse_relation
+from .parse import as_expr, parse_relation
 from .printing import latex, unicode
 
 LOW_DPS, HIGH_DPS = 50, 80
@@ -141,15 +141,12 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def _as_claim(lhs, rhs) -> tuple[sp.Basic, sp.Basic]:
-    if isinstance(lhs, str):
-        lhs = parse_relation(lhs)
-    if isinstance(rhs, str):
-        rhs = parse_relation(rhs)
+    lhs = as_expr(lhs)
     if rhs is None:
         if isinstance(lhs, sp.Equality):
             return lhs.lhs, lhs.rhs
         return lhs, sp.S.Zero
-    return sp.sympify(lhs), sp.sympify(rhs)
+    return lhs, as_expr(rhs)
 
 
 def _realify(expr: sp.Basic) -> tuple[sp.Basic, dict]:
@@ -423,7 +420,17 @@ def _suggest(lhs, rhs, deadline) -> str | None:
 # -- entry point -------------------------------------------------------------
 
 
-def prove(lhs, rhs=None, *, assumptions=None, timeout: float = 5.0, seed: int = 0, suggest: bool = True) -> Verdict:
+def prove(
+    lhs,
+    rhs=None,
+    *,
+    assumptions=None,
+    timeout: float = 5.0,
+    seed: int = 0,
+    suggest: bool = True,
+    isolate: bool = False,
+    memory_mb: int = 512,
+) -> Verdict:
     """Decide ``lhs == rhs``, honestly.
 
     Args:
@@ -433,12 +440,16 @@ def prove(lhs, rhs=None, *, assumptions=None, timeout: float = 5.0, seed: int = 
         assumptions: conditions such as ``["x > 0", "y_1 + y_2 + y_3 == 1"]``.
         timeout: seconds for the whole check.
         seed: seed for the random test points.
+        isolate: run in a child process under a hard time and memory limit
+            (``memory_mb``), so that even a step that ignores the time limit ends.
 
     Returns:
         A :class:`Verdict`: proved (exact symbolic route), verified (numerical
         evidence only), disproved (a counterexample at two precisions) or unknown.
     """
     start = time.monotonic()
+    if isolate:
+        return _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb)
     deadline = start + timeout
     lhs, rhs = _as_claim(lhs, rhs)
     lhs, reps = _realify(lhs)
@@ -491,6 +502,26 @@ def prove(lhs, rhs=None, *, assumptions=None, timeout: float = 5.0, seed: int = 
     else:
         verdict.reason = "too few points in the domain to judge" if evidence else "timed out"
     return _finish(verdict, start)
+
+
+def _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb) -> Verdict:
+    from .sandbox import LimitExceeded, run_limited
+
+    lhs, rhs = _as_claim(lhs, rhs)  # parse here, so bad text is an ExpressionError in the caller
+    try:
+        return run_limited(
+            prove,
+            lhs,
+            rhs,
+            assumptions=assumptions,
+            timeout=timeout,
+            seed=seed,
+            suggest=suggest,
+            limit_seconds=timeout + 2.0,
+            limit_mb=memory_mb,
+        )
+    except LimitExceeded as e:
+        return Verdict("unknown", lhs, rhs, reason=str(e))
 
 
 def _prove_matrix(verdict: Verdict, deadline) -> Verdict:

@@ -247,7 +247,7 @@ def _aplu_without_hinges_is_relu():
 
 def _selu_is_scaled_elu():
     s, e = activation("selu"), activation("elu")
-    lam, a = s.param("lambda"), s.param("alpha")
+    lam, a = s.param("lamda"), s.param("alpha")
     return s.expr, lam * e.expr.subs(e.param("alpha"), a)
 
 

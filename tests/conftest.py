@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
+
+# Keep the user's own saved functions out of the tests, and the tests' out of theirs.
+os.environ["SYMACT_CONFIG_DIR"] = tempfile.mkdtemp(prefix="symact-test-config-")
 
 import mpmath
 import pytest

@@ -81,7 +81,7 @@ def test_selu_constants_match_the_paper():
     f = symact.activation("selu")
     values = {s.name: float(v) for s, v in f.params.items()}
     assert values["alpha"] == pytest.approx(1.6732632423543772848, rel=1e-15)
-    assert values["lambda"] == pytest.approx(1.0507009873554804934, rel=1e-15)
+    assert values["lamda"] == pytest.approx(1.0507009873554804934, rel=1e-15)
 
 
 def test_gelu_tanh_constants_are_exact():

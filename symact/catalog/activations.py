@@ -23,7 +23,7 @@ from .registry import Definition, Entry, Param, real, register, vector
 x = real("x")
 alpha = real("alpha")
 beta = real("beta", positive=True)
-lam = real("lambda", positive=True)
+lam = real("lamda", positive=True)  # SymPy spelling: prints λ, and is not a Python keyword
 
 
 def scalar(expr: sp.Expr) -> callable:
@@ -307,7 +307,7 @@ register(
         latex_name=r"\operatorname{hardsigmoid}",
         description="Piecewise-linear sigmoid relu6(x + 3)/6.",
         reference="Howard et al. (2019), Searching for MobileNetV3, arXiv:1905.02244",
-        kinks={sp.S(-3): sp.S.Zero, sp.S(3): sp.S.Zero},
+        kinks={sp.Integer(-3): sp.S.Zero, sp.Integer(3): sp.S.Zero},
         kink_convention="derivative 0 at ±3, as in PyTorch",
         properties=props(sp.Interval(0, 1), monotonic=True, zero_centered=False, smoothness="C0"),
     )
@@ -321,7 +321,7 @@ register(
         latex_name=r"\operatorname{hardswish}",
         description="x·relu6(x + 3)/6, a piecewise-polynomial SiLU.",
         reference="Howard et al. (2019), Searching for MobileNetV3, arXiv:1905.02244",
-        kinks={sp.S(-3): sp.S.Zero, sp.S(3): sp.S.One},
+        kinks={sp.Integer(-3): sp.S.Zero, sp.Integer(3): sp.S.One},
         kink_convention="derivative 0 at −3 and 1 at 3 (the outer branches; PyTorch uses the middle branch, −1/2 and 3/2)",
         properties=props(sp.Interval(sp.Rational(-3, 8), oo), monotonic=False, zero_centered=False, smoothness="C0"),
     )
@@ -335,7 +335,7 @@ register(
         latex_name=r"\operatorname{hardtanh}",
         description="x clipped to [−1, 1].",
         reference="Collobert (2004), Large scale machine learning, PhD thesis, Université Paris VI",
-        kinks={sp.S(-1): sp.S.Zero, sp.S.One: sp.S.Zero},
+        kinks={sp.Integer(-1): sp.S.Zero, sp.S.One: sp.S.Zero},
         kink_convention="derivative 0 at ±1, as in PyTorch",
         properties=props(sp.Interval(-1, 1), monotonic=True, zero_centered=True, smoothness="C0"),
     )
@@ -349,7 +349,7 @@ register(
         latex_name=r"\operatorname{ReLU6}",
         description="ReLU capped at 6: min(max(0, x), 6).",
         reference="Krizhevsky (2010), Convolutional deep belief networks on CIFAR-10",
-        kinks={sp.S.Zero: sp.S.Zero, sp.S(6): sp.S.Zero},
+        kinks={sp.S.Zero: sp.S.Zero, sp.Integer(6): sp.S.Zero},
         kink_convention="derivative 0 at 0 and at 6, as in PyTorch",
         properties=props(sp.Interval(0, 6), monotonic=True, zero_centered=False, smoothness="C0"),
     )
@@ -380,13 +380,13 @@ register(
         params=(
             Param(_a[0], sp.Rational(1, 5), "slope of hinge 1", learnable=True),
             Param(_a[1], sp.Rational(1, 10), "slope of hinge 2", learnable=True),
-            Param(_b[0], sp.S(-1), "location of hinge 1", learnable=True),
+            Param(_b[0], sp.Integer(-1), "location of hinge 1", learnable=True),
             Param(_b[1], sp.S.One, "location of hinge 2", learnable=True),
         ),
         latex_name=r"\operatorname{APLU}",
         description="Adaptive piecewise linear unit with S = 2 learnable hinges (aₛ, bₛ).",
         reference="Agostinelli, Hoffman, Sadowski & Baldi (2014), Learning activation functions, arXiv:1412.6830",
-        kinks={sp.S(-1): sp.Rational(-1, 10), sp.S.Zero: sp.Rational(-1, 10), sp.S.One: sp.S.One},
+        kinks={sp.Integer(-1): sp.Rational(-1, 10), sp.S.Zero: sp.Rational(-1, 10), sp.S.One: sp.S.One},
         kink_convention="H(0) = 0 at every hinge, as for relu",
         properties=props(sp.Interval(sp.Rational(1, 10), oo), monotonic=False, zero_centered=False, smoothness="C0"),
     )

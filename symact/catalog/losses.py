@@ -267,7 +267,7 @@ register(
         domain=((0.02, 0.98), (0.0, 1.0)),
         output_activation="sigmoid",
         build=scalar(-(y * (1 - yhat) ** gamma * sp.log(yhat) + (1 - y) * yhat**gamma * sp.log(1 - yhat))),
-        params=(Param(gamma, sp.S(2), "focusing parameter; γ = 0 is BCE"),),
+        params=(Param(gamma, sp.Integer(2), "focusing parameter; γ = 0 is BCE"),),
         target_encoding="y ∈ {0, 1}, ŷ ∈ (0, 1)",
         latex_name=r"\operatorname{FL}_\gamma",
         description="Binary focal loss: BCE with easy examples down-weighted by (1 − p_t)^γ.",
