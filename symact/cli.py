@@ -284,11 +284,15 @@ def cmd_check(args) -> int:
 def cmd_analyze(args) -> int:
     from .analyze import analyze
 
+    from .sandbox import LimitExceeded, run_limited
+
     fn = _function(args)
-    try:
-        result = analyze(fn)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    if fn.kind != "activation" or fn.vector:
+        raise UsageError(f"analyze works on elementwise activations; {fn.name} is not one")
+    try:  # limits and solving can blow up on user input: bound them hard
+        result = run_limited(analyze, fn, limit_seconds=60, limit_mb=1024)
+    except (LimitExceeded, RuntimeError) as e:
+        raise UsageError(f"analysis stopped: {e}") from None
     if args.json:
         print(json.dumps({k: v for k, v in result.rows()}, indent=2, ensure_ascii=False))
         return 0
