@@ -6,6 +6,7 @@
 """
 
 from .catalog import REGISTRY, UnknownFunctionError
+from .compile import compile  # noqa: A004  (symact.compile, like jax.jit: the name users expect)
 from .fn import Fn, activation, function, loss, names
 from .functions import sigmoid, softplus
 from .parse import ExpressionError, parse
@@ -25,6 +26,7 @@ __all__ = [
     "Verdict",
     "UnknownFunctionError",
     "activation",
+    "compile",
     "custom",
     "define",
     "function",

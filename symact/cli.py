@@ -283,7 +283,6 @@ def cmd_check(args) -> int:
 
 def cmd_analyze(args) -> int:
     from .analyze import analyze
-
     from .sandbox import LimitExceeded, run_limited
 
     fn = _function(args)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import mpmath
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 
 from .functions import expand_atoms
 from .parse import as_expr, parse_relation
@@ -298,23 +299,30 @@ def _is_zero(e) -> bool:
 
 
 def _rewrite_exp(d):
+    """symact's atoms, log1p and expm1 in terms of exp and log."""
+    d = d.replace(
+        lambda e: isinstance(e, (log1p, expm1)),
+        lambda e: e.rewrite(sp.log) if isinstance(e, log1p) else e.rewrite(sp.exp),
+    )
     return expand_atoms(d).rewrite(sp.exp)
 
 
 def _exp_to_rational(d):
-    """Rewrite in e^x and substitute u = e^(x/q): identities in σ, tanh, softplus become rational."""
+    """Rewrite in exp and substitute u = e^(a/q), where every exponent is a rational multiple of one a.
+
+    Identities in σ, tanh and softplus become identities between rational
+    functions of u, which cancel() decides. The common exponent a may be a
+    polynomial, as in GELU's tanh approximation.
+    """
     d = sp.powsimp(sp.expand(_rewrite_exp(d), power_exp=True))
-    for s in sorted(d.free_symbols, key=lambda s: s.name):
-        exps = [e for e in d.atoms(sp.exp) if e.args[0].has(s)]
-        coeffs = [sp.expand(e.args[0]).coeff(s) for e in exps]
-        if (
-            not coeffs
-            or any(not c.is_Rational for c in coeffs)
-            or any(sp.expand(e.args[0]) != c * s for e, c in zip(exps, coeffs))
-        ):
-            continue
+    exps = sorted(d.atoms(sp.exp), key=sp.default_sort_key)
+    if not exps:
+        return sp.cancel(sp.together(d))
+    base = sp.expand(exps[0].args[0])
+    coeffs = [sp.cancel(sp.expand(e.args[0]) / base) for e in exps]
+    if all(c.is_Rational for c in coeffs):
         q = sp.ilcm(*[c.q for c in coeffs])
-        u = sp.Symbol("u_" + s.name, positive=True)
+        u = sp.Dummy("u", positive=True)
         d = d.subs({e: u ** (c * q) for e, c in zip(exps, coeffs)})
     return sp.cancel(sp.together(d))
 
@@ -338,6 +346,14 @@ def _case_split(d):
     return result
 
 
+def _canonical_condition(rel):
+    """a ≥ a + t → −t ≥ 0, and β·x ≥ 0 → x ≥ 0 for a positive β: one variable per condition where possible."""
+    lhs = sp.factor_terms(sp.expand(rel.lhs - rel.rhs))
+    if lhs.is_Mul:
+        lhs = sp.Mul(*[f for f in lhs.args if not f.is_positive])
+    return rel.func(lhs, 0)
+
+
 def _case_split_once(d):
     pw = d.replace(
         lambda e: isinstance(e, (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)), lambda e: e.rewrite(sp.Piecewise)
@@ -345,7 +361,7 @@ def _case_split_once(d):
     # a ≥ a + t → −t ≥ 0, so that conditions mention only the variables they depend on
     pw = pw.replace(
         lambda e: isinstance(e, sp.core.relational.Relational) and not isinstance(e, (sp.Eq, sp.Ne)),
-        lambda r: r.func(sp.expand(r.lhs - r.rhs), 0),
+        _canonical_condition,
     )
     pw = sp.piecewise_fold(pw)
     if not isinstance(pw, sp.Piecewise):
@@ -362,7 +378,7 @@ def _case_split_once(d):
                 if any(sp.simplify(branch.subs(symbols[0], p)) != 0 for p in region):
                     return pw
                 continue
-        if cond is not sp.false and sp.simplify(_rewrite_exp(branch)) != 0:
+        if cond is not sp.false and _exp_to_rational(branch) != 0 and sp.simplify(_rewrite_exp(branch)) != 0:
             return pw
     return sp.S.Zero
 
@@ -371,24 +387,27 @@ def _matrix_expand(d):
     return sp.expand(d.doit() if hasattr(d, "doit") else d)
 
 
+# Cheap and targeted strategies first; simplify() can take seconds on a large difference.
 STRATEGIES: list[tuple[str, str, Callable]] = [
     ("expand", "expand both sides", lambda d: sp.expand(d)),
-    ("simplify", "simplify(lhs − rhs)", lambda d: sp.simplify(d)),
     ("exp-rational", "rewrite in exp, substitute u = eˣ, cancel", _exp_to_rational),
+    ("cases", "split at kinks into cases, simplify each", _case_split),
+    ("simplify", "simplify(lhs − rhs)", lambda d: sp.simplify(d)),
     ("rewrite-exp", "rewrite in exp and simplify", lambda d: sp.simplify(_rewrite_exp(d))),
     ("rewrite-erf", "rewrite erfc in erf and simplify", lambda d: sp.simplify(d.rewrite(sp.erf))),
-    ("cases", "split at kinks into cases, simplify each", _case_split),
     ("matrix", "expand the matrix expression", _matrix_expand),
 ]
 
 
 def _symbolic(diff, deadline) -> tuple[str, list] | None:
-    for name, text, strategy in STRATEGIES:
+    """Try each strategy in turn; none may use more than half of the time left, so all get a turn."""
+    for i, (name, text, strategy) in enumerate(STRATEGIES):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return None
+        share = remaining if i == len(STRATEGIES) - 1 else remaining / 2
         try:
-            with time_limit(remaining):
+            with time_limit(share):
                 result = strategy(diff)
         except (_Timeout, NotImplementedError, TypeError, ValueError, AttributeError, RecursionError):
             continue

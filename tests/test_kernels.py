@@ -1,0 +1,123 @@
+"""Compiled kernels: stable forms proven, edge semantics, accuracy in ULP, API behaviour.
+
+Parametrized over the registry's elementwise activations and the backends
+available on this machine (C needs gcc; numba is a runtime dependency).
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import symact
+from symact.analyze import _limit
+from symact.compile import available_backends
+from symact.compile.accuracy import points, reference, ulp_error
+from symact.stable import STABLE, stable_form
+
+from .conftest import SCALAR_ACTIVATIONS, ids
+
+BACKENDS = available_backends()
+KERNEL_ENTRIES = [e for e in SCALAR_ACTIVATIONS if e.name != "step"] + [
+    e for e in SCALAR_ACTIVATIONS if e.name == "step"
+]
+
+# Known float64 shortfalls against the 4-ULP target: (bound these kernels do meet, why they miss 4).
+# Measured with scripts/accuracy_kernels.py; the bounds catch regressions, the target stays 4.
+F64_SHORTFALL = {
+    "gelu": (4000, "erfc(−x/√2) and exp(−x²/2) amplify the rounding of their arguments ~x² times in the tails"),
+    "gelu_tanh": (4000, "the cubic argument's rounding is amplified by |x·u'(x)| in the tails"),
+    "silu": (1000, "f' has a root near x = −1.28, where the relative error of a sum is unbounded"),
+    "mish": (1000, "f' has a root near x = −1.19"),
+    "tanh": (6, "f' = 4e/(2 + m)² reaches 5 ULP with libmvec's vector exp"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STABLE))
+def test_stable_form_is_proven_equal_to_the_definition(name):
+    fn = symact.activation(name)
+    sf = stable_form(fn)
+    assert symact.prove(sf.f, fn.expr, timeout=20, suggest=False).status == "proved"
+    assert symact.prove(sf.df, fn.derivative(), timeout=20, suggest=False).status == "proved"
+
+
+def _edge_points(entry):
+    return np.array([0.0, -0.0, 40, -40, 800, -800, np.inf, -np.inf, np.nan, *map(float, entry.kinks)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("entry", KERNEL_ENTRIES, ids=ids(KERNEL_ENTRIES))
+def test_edge_semantics(entry, dtype, backend):
+    fn = symact.activation(entry.name)
+    k = symact.compile(fn, backend=backend, dtype=dtype)
+    xs = _edge_points(entry)
+    y, dy = k(xs)  # pytest turns any RuntimeWarning into an error
+    assert y.dtype == dy.dtype == np.dtype(dtype)
+    assert np.isnan(y[8]) and np.isnan(dy[8])
+    x = fn.inputs[0]
+    f, df = fn.bind(), fn.bind(fn.derivative())
+    for i, direction in ((6, sp.oo), (7, -sp.oo)):
+        assert y[i] == float(_limit(f, x, direction)), f"{entry.name}({xs[i]})"
+        assert dy[i] == float(_limit(df, x, direction)), f"{entry.name}'({xs[i]})"
+    for j, (point, value) in enumerate(entry.kinks.items()):
+        assert dy[9 + j] == pytest.approx(float(value), rel=1e-6), f"{entry.name}'({point}) convention"
+    assert np.isfinite(y[:6]).all() or entry.name == "exponential"
+
+
+POINTS = points(400, seed=1)
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "numpy"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("entry", KERNEL_ENTRIES, ids=ids(KERNEL_ENTRIES))
+def test_accuracy_within_4_ulp(entry, dtype, backend):
+    bound = F64_SHORTFALL[entry.name][0] if dtype == "float64" and entry.name in F64_SHORTFALL else 4
+    fn = symact.activation(entry.name)
+    xs = POINTS.astype(dtype)
+    truth_y, truth_dy = reference(fn, xs.astype(np.float64))
+    y, dy = symact.compile(fn, backend=backend, dtype=dtype)(xs)
+    assert ulp_error(y, truth_y, np.dtype(dtype).type) <= bound
+    assert ulp_error(dy, truth_dy, np.dtype(dtype).type) <= bound
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_kernel_api(backend):
+    k = symact.compile("silu", backend=backend, dtype="float32")
+    x = np.linspace(-3, 3, 12, dtype=np.float64).reshape(3, 4)
+    y, dy = k(x)
+    assert y.shape == dy.shape == (3, 4) and y.dtype == np.float32
+    out = (np.empty((3, 4), np.float32), np.empty((3, 4), np.float32))
+    y2, dy2 = k(x, out=out)
+    assert y2 is out[0] and np.array_equal(y2, y) and np.array_equal(dy2, dy)
+    f_only = symact.compile("silu", backend=backend, dtype="float32", grad=False)(x)
+    assert np.array_equal(f_only, y)
+    with pytest.raises(ValueError, match="out arrays"):
+        k(x, out=(np.empty(3, np.float32), np.empty(3, np.float32)))
+
+
+def test_parameters_and_backend_agreement():
+    x = np.linspace(-5, 5, 101)
+    results = [symact.compile("leaky_relu", backend=b, dtype="float64", alpha=0.2)(x) for b in BACKENDS]
+    for y, dy in results[1:]:
+        assert np.array_equal(y, results[0][0]) and np.array_equal(dy, results[0][1])
+    assert results[0][0][0] == pytest.approx(-1.0)
+
+
+def test_generated_source_is_stable_and_has_a_header():
+    from symact.compile.c import source
+    from symact.compile.forms import kernel_forms
+
+    fn = symact.activation("sigmoid")
+    first, second = source("sigmoid", kernel_forms(fn), "float64"), source("sigmoid", kernel_forms(fn), "float64")
+    assert first == second
+    assert first.startswith("/* sigmoid: f and f' from symact")
+    assert "omp declare simd" in first
+
+
+def test_bad_requests():
+    with pytest.raises(ValueError, match="dtype"):
+        symact.compile("relu", dtype="float16")
+    with pytest.raises(ValueError, match="backend"):
+        symact.compile("relu", backend="cuda")
+    with pytest.raises(ValueError, match="elementwise"):
+        symact.compile("softmax")
