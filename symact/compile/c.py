@@ -21,13 +21,39 @@ from .cache import cache_dir, digest, write_atomic
 from .forms import KernelForms
 
 FLAGS = ["-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared"]
-# erf and erfc stay scalar: libmvec's vector erfc loses all accuracy in the tail (gelu(−8.6) came out 0).
-VECTOR_MATH = ("exp", "expm1", "log1p", "tanh", "log")
+VECTOR_MATH = ("exp", "expm1", "log1p", "erf", "erfc", "tanh", "log")
 CTYPES = {"float64": ("double", ctypes.c_double), "float32": ("float", ctypes.c_float)}
 
 
 def compiler() -> str | None:
     return shutil.which("gcc") or shutil.which("cc")
+
+
+class _Printer(C99CodePrinter):
+    """Printing that keeps the loop vectorizable: max/min as comparisons (libm's fmax is a
+    call; NaN inputs are handled separately in every kernel), small powers as products."""
+
+    def _print_Pow(self, expr):
+        """Small integer powers as products: pow() with a negative exponent is a scalar call."""
+        base, e = expr.args
+        if e.is_Integer and 1 <= abs(e) <= 4:
+            b = self._print(base)
+            product = "*".join([f"({b})"] * abs(int(e)))
+            return f"({product})" if e > 0 else f"(1.0/({product}))"
+        return super()._print_Pow(expr)
+
+    def _print_Max(self, expr):
+        return self._fold(expr.args, ">")
+
+    def _print_Min(self, expr):
+        return self._fold(expr.args, "<")
+
+    def _fold(self, args, op):
+        out = self._print(args[0])
+        for a in args[1:]:
+            b = self._print(a)
+            out = f"(({out}) {op} ({b}) ? ({out}) : ({b}))"
+        return out
 
 
 def _literal(value: float, ctype: str) -> str:
@@ -46,7 +72,7 @@ def source(name: str, forms: KernelForms, dtype: str) -> str:
     tails, where float arithmetic would lose dozens of ULP.
     """
     ctype, _ = CTYPES[dtype]
-    printer = C99CodePrinter()
+    printer = _Printer()
 
     class p:  # one line per expression: SymPy prints a ternary over several lines
         doprint = staticmethod(lambda e: " ".join(printer.doprint(e).split()))

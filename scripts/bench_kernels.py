@@ -1,0 +1,209 @@
+"""Time f + f' over N points for every elementwise activation: symact's backends against PyTorch, JAX
+and the memory-bandwidth limit, in one process, same data, same thread count. Writes docs/performance.md.
+
+Run: pip install -e ".[bench]" && python scripts/bench_kernels.py [--n 10000000] [--threads 2] [--repeat 7]
+
+The bandwidth limit is one read and two writes at the speed of a large array copy
+(np.copyto), i.e. 1.5 × the time to copy 2N elements' worth of data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=10_000_000)
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--names", default="")
+    p.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    return p.parse_args()
+
+
+ARGS = parse_args()
+# Thread counts must be fixed before numpy, numba, torch or jax start their pools.
+for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[var] = str(ARGS.threads)
+os.environ["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={ARGS.threads}"
+
+import numpy as np  # noqa: E402
+
+import symact  # noqa: E402
+from symact.catalog import REGISTRY  # noqa: E402
+from symact.compile import available_backends  # noqa: E402
+
+
+def best_of(fn, repeat: int) -> float:
+    fn()  # warm-up: compilation, page faults
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times) * 1e3
+
+
+def torch_contender(dtype):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(ARGS.threads)
+    table = {
+        "identity": lambda x: x,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, 0.01),
+        "prelu": lambda x: torch.nn.functional.prelu(x, torch.tensor([0.25], dtype=x.dtype)),
+        "elu": torch.nn.functional.elu,
+        "selu": torch.nn.functional.selu,
+        "celu": torch.nn.functional.celu,
+        "gelu": torch.nn.functional.gelu,
+        "gelu_tanh": lambda x: torch.nn.functional.gelu(x, approximate="tanh"),
+        "silu": torch.nn.functional.silu,
+        "mish": torch.nn.functional.mish,
+        "softplus": torch.nn.functional.softplus,
+        "softsign": torch.nn.functional.softsign,
+        "log_sigmoid": torch.nn.functional.logsigmoid,
+        "hard_sigmoid": torch.nn.functional.hardsigmoid,
+        "hard_swish": torch.nn.functional.hardswish,
+        "hard_tanh": torch.nn.functional.hardtanh,
+        "relu6": torch.nn.functional.relu6,
+        "exponential": torch.exp,
+    }
+
+    def make(name, x_np):
+        if name not in table:
+            return None
+        f = table[name]
+        x = torch.from_numpy(x_np).requires_grad_(True)
+        ones = torch.ones_like(x)
+
+        def run():
+            x.grad = None
+            y = f(x)
+            y.backward(ones)
+            return y, x.grad
+
+        return run
+
+    return make
+
+
+def jax_contender(dtype):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    nn = jax.nn
+    table = {
+        "identity": lambda x: x,
+        "sigmoid": nn.sigmoid,
+        "tanh": jnp.tanh,
+        "relu": nn.relu,
+        "leaky_relu": lambda x: nn.leaky_relu(x, 0.01),
+        "prelu": lambda x: jnp.where(x > 0, x, 0.25 * x),
+        "elu": nn.elu,
+        "selu": nn.selu,
+        "celu": nn.celu,
+        "gelu": lambda x: nn.gelu(x, approximate=False),
+        "gelu_tanh": lambda x: nn.gelu(x, approximate=True),
+        "silu": nn.silu,
+        "mish": lambda x: x * jnp.tanh(nn.softplus(x)),
+        "softplus": nn.softplus,
+        "softsign": nn.soft_sign,
+        "log_sigmoid": nn.log_sigmoid,
+        "hard_sigmoid": nn.hard_sigmoid,
+        "hard_swish": nn.hard_swish,
+        "hard_tanh": nn.hard_tanh,
+        "relu6": nn.relu6,
+        "exponential": jnp.exp,
+    }
+
+    def make(name, x_np):
+        if name not in table:
+            return None
+        f = jax.jit(jax.vmap(jax.value_and_grad(table[name])))
+        x = jnp.asarray(x_np)
+
+        def run():
+            y, dy = f(x)
+            dy.block_until_ready()
+            return y, dy
+
+        return run
+
+    return make
+
+
+def main() -> None:
+    names = (
+        ARGS.names.split(",")
+        if ARGS.names
+        else [e.name for e in REGISTRY if e.kind == "activation" and not e.vector and e.reference != "user-defined"]
+    )
+    backends = available_backends()
+    rng = np.random.default_rng(0)
+    lines = [
+        "# Kernel performance",
+        "",
+        f"f + f' over N = {ARGS.n:,} points, best of {ARGS.repeat}, {ARGS.threads} threads for every contender,",
+        "one process, the same input array. Times in ms; the last columns are symact's best against the",
+        "faster of PyTorch (CPU autograd) and JAX (jit(vmap(value_and_grad))), and against the bandwidth limit.",
+        "Generated by `python scripts/bench_kernels.py`.",
+        "",
+    ]
+    for dtype in ("float32", "float64"):
+        x = rng.standard_normal(ARGS.n).astype(dtype) * 4
+        dst, src = np.empty(2 * ARGS.n, dtype=dtype), np.concatenate([x, x])
+        copy_ms = best_of(lambda dst=dst, src=src: np.copyto(dst, src), ARGS.repeat)  # 2N read + 2N written
+        bandwidth_ms = copy_ms * 3 / 4  # N read + 2N written
+        contenders = {"torch": torch_contender(dtype), "jax": jax_contender(dtype)}
+        header = ["function", *backends, *[k for k, v in contenders.items() if v], "best/peer", "best/bandwidth"]
+        lines += [
+            f"## {dtype} (bandwidth limit {bandwidth_ms:.1f} ms)",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "---|" * len(header),
+        ]
+        for name in names:
+            fn = symact.activation(name)
+            row, ours = [name], []
+            for backend in backends:
+                k = symact.compile(fn, backend=backend, dtype=dtype)
+                out = (np.empty_like(x), np.empty_like(x))
+                ms = best_of(lambda k=k, out=out, x=x: k(x, out=out), ARGS.repeat)
+                ours.append(ms)
+                row.append(f"{ms:.1f}")
+            peers = []
+            for make in contenders.values():
+                if not make:
+                    continue
+                run = make(name, x)
+                ms = best_of(run, ARGS.repeat) if run else float("nan")
+                peers.append(ms)
+                row.append(f"{ms:.1f}" if run else "—")
+            best = min(ours)
+            peer = min((p for p in peers if p == p), default=float("nan"))
+            row += [f"{best / peer:.2f}" if peer == peer else "—", f"{best / bandwidth_ms:.2f}"]
+            lines.append("| " + " | ".join(row) + " |")
+            print(lines[-1], flush=True)
+        lines.append("")
+    Path(ARGS.out).write_text("\n".join(lines) + "\n")
+    print(f"wrote {ARGS.out}")
+
+
+if __name__ == "__main__":
+    main()
