@@ -26,6 +26,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 from .fn import Fn
+from .functions import sigmoid, softplus
 
 
 class erfc(sp.erfc):  # noqa: N801  (printers look functions up by this name)
@@ -141,11 +142,24 @@ STABLE: dict[str, Callable[[Fn], StableForm]] = {
 }
 
 
+def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
+    """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus)."""
+    return expr.replace(
+        lambda e: isinstance(e, (sigmoid, softplus)),
+        lambda e: _sigmoid_pair(e.args[0])[0] if isinstance(e, sigmoid)
+        else sp.Max(e.args[0], 0) + log1p(sp.exp(-sp.Abs(e.args[0]))),
+    )
+
+
 def stable_form(fn: Fn) -> StableForm:
-    """The stable f and f' of an elementwise activation (parameters left symbolic)."""
+    """The stable f and f' of an elementwise activation (parameters left symbolic).
+
+    Functions without a hand-picked rewrite, user-defined ones included, use
+    their definition and derived derivative with σ and softplus made stable.
+    """
     if fn.kind != "activation" or fn.vector:
         raise ValueError(f"{fn.name}: stable forms are for elementwise activations")
     build = STABLE.get(fn.name)
     if build is not None:
         return build(fn)
-    return StableForm(fn.expr, fn.derivative())
+    return StableForm(stabilize_atoms(fn.expr), stabilize_atoms(fn.derivative()))

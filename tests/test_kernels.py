@@ -114,6 +114,16 @@ def test_generated_source_is_stable_and_has_a_header():
     assert "omp declare simd" in first
 
 
+def test_user_defined_function_compiles_on_every_backend():
+    fn = symact.custom("x*tanh(softplus(x))", name="user_mish")
+    x = np.array([-50.0, -1.0, 0.0, 2.0, np.inf, np.nan])
+    reference_y, reference_dy = symact.compile("mish", backend="numpy", dtype="float64")(x)
+    for backend in BACKENDS:
+        y, dy = symact.compile(fn, backend=backend, dtype="float64")(x)
+        np.testing.assert_allclose(y, reference_y, rtol=1e-13)
+        np.testing.assert_allclose(dy, reference_dy, rtol=1e-12)
+
+
 def test_bad_requests():
     with pytest.raises(ValueError, match="dtype"):
         symact.compile("relu", dtype="float16")
