@@ -146,8 +146,11 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus)."""
     return expr.replace(
         lambda e: isinstance(e, (sigmoid, softplus)),
-        lambda e: _sigmoid_pair(e.args[0])[0] if isinstance(e, sigmoid)
-        else sp.Max(e.args[0], 0) + log1p(sp.exp(-sp.Abs(e.args[0]))),
+        lambda e: (
+            _sigmoid_pair(e.args[0])[0]
+            if isinstance(e, sigmoid)
+            else sp.Max(e.args[0], 0) + log1p(sp.exp(-sp.Abs(e.args[0])))
+        ),
     )
 
 
