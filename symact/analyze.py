@@ -16,7 +16,7 @@ import sympy as sp
 
 from .fn import Fn
 from .functions import expand_atoms
-from .prove import _Timeout, prove, time_limit
+from .prove import TimeLimitExceeded, prove, time_limit
 
 GRID = [mpmath.mpf(i) / 50 for i in range(-1500, 1501)]  # [−30, 30]
 
@@ -75,7 +75,8 @@ class Analysis:
         ]
 
 
-def _limit(expr, x, direction, seconds=2.0):
+def limit_at(expr, x, direction, seconds: float = 2.0) -> sp.Expr:
+    """The limit of ``expr`` as x → ``direction`` (±oo), or nan if SymPy cannot find it in time."""
     if expr.has(sp.Piecewise, sp.Max, sp.Min):
         # the limit of the case that holds far out in that direction
         far = 10**6 if direction is sp.oo else -(10**6)
@@ -83,12 +84,12 @@ def _limit(expr, x, direction, seconds=2.0):
         cases = folded.args if isinstance(folded, sp.Piecewise) else [(folded, sp.true)]
         for branch, cond in cases:
             if cond.subs(x, far) == sp.true:
-                return _limit(branch, x, direction, seconds)
+                return limit_at(branch, x, direction, seconds)
         return sp.nan
     try:
         with time_limit(seconds):
             return sp.limit(expand_atoms(expr), x, direction)
-    except (_Timeout, NotImplementedError, ValueError, TypeError):
+    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
         return sp.nan
 
 
@@ -97,7 +98,7 @@ def _critical_points(expr, x, seconds=2.0) -> list[sp.Expr] | None:
     try:
         with time_limit(seconds):
             solutions = sp.solveset(sp.diff(expand_atoms(expr), x), x, sp.S.Reals)
-    except (_Timeout, NotImplementedError, ValueError, TypeError):
+    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
         return None
     if isinstance(solutions, sp.FiniteSet):
         return list(solutions)
@@ -143,8 +144,8 @@ def analyze(fn: Fn) -> Analysis:
     f = fn.bind()
     df = fn.bind(fn.derivative())
     kinks = list(fn.entry.kinks)
-    limits = {"-oo": _limit(f, x, -sp.oo), "oo": _limit(f, x, sp.oo)}
-    dlimits = {"-oo": _limit(df, x, -sp.oo), "oo": _limit(df, x, sp.oo)}
+    limits = {"-oo": limit_at(f, x, -sp.oo), "oo": limit_at(f, x, sp.oo)}
+    dlimits = {"-oo": limit_at(df, x, -sp.oo), "oo": limit_at(df, x, sp.oo)}
     odd = prove(f.subs(x, -x), -f, timeout=3.0, suggest=False)
     return Analysis(
         name=fn.name,

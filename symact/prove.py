@@ -113,21 +113,21 @@ class Verdict:
 # -- time limits -------------------------------------------------------------
 
 
-class _Timeout(Exception):
-    pass
+class TimeLimitExceeded(Exception):
+    """A symbolic step ran out of its time budget."""
 
 
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise _Timeout after ``seconds`` (main thread only; elsewhere, no limit)."""
+    """Raise TimeLimitExceeded after ``seconds`` (main thread only; elsewhere, no limit)."""
     if seconds <= 0:
-        raise _Timeout
+        raise TimeLimitExceeded
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        raise _Timeout
+        raise TimeLimitExceeded
 
     old = signal.signal(signal.SIGALRM, handler)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -409,7 +409,7 @@ def _symbolic(diff, deadline) -> tuple[str, list] | None:
         try:
             with time_limit(share):
                 result = strategy(diff)
-        except (_Timeout, NotImplementedError, TypeError, ValueError, AttributeError, RecursionError):
+        except (TimeLimitExceeded, NotImplementedError, TypeError, ValueError, AttributeError, RecursionError):
             continue
         if _is_zero(result):
             return name, [("lhs − rhs", diff), (text, sp.S.Zero)]
@@ -497,7 +497,7 @@ def prove(
     try:
         with time_limit(max(deadline - time.monotonic(), 0.01)):
             counterexample, evidence = _numeric(lhs, rhs, symbols, assumed, random.Random(seed), deadline)
-    except _Timeout:
+    except TimeLimitExceeded:
         verdict.reason = "timed out during the numerical check"
         return _finish(verdict, start)
     if counterexample:

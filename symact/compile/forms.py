@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from ..analyze import _limit
+from ..analyze import limit_at
 from ..fn import Fn
 from ..stable import stable_form
 
@@ -28,7 +28,7 @@ class KernelForms:
 
 
 def _float_limit(expr, x, direction) -> float:
-    value = _limit(expr, x, direction)
+    value = limit_at(expr, x, direction)
     return float("nan") if value is sp.nan or not value.is_number else float(value)
 
 
