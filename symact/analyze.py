@@ -32,6 +32,45 @@ class Extremum:
         return f"{self.value}{where} ({self.method})"
 
 
+_KINKY = (sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)
+
+
+def _switch_points(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
+    """Real points where a max/min/|·|/sign/case in ``expr`` can switch branch."""
+    pw = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
+    candidates = set()
+    for cond in pw.atoms(sp.core.relational.Relational):
+        if cond.has(x):
+            try:
+                candidates |= set(sp.solveset(cond.lhs - cond.rhs, x, sp.S.Reals))
+            except (NotImplementedError, TypeError, ValueError):
+                continue
+    return sorted((c for c in candidates if c.is_real and c.is_finite), key=float)
+
+
+def smoothness(fn: Fn, max_order: int = 3) -> str:
+    """The smoothness class of f, derived from one-sided limits of f, f', … at its switch points.
+
+    "C∞" for a definition with no cases; otherwise "discontinuous", "C0", "C1", …,
+    or f"C{max_order}+" when every derivative up to ``max_order`` is continuous.
+    One-sided limits come from SymPy's ``limit`` on the raw derivatives (no kink convention).
+    """
+    x = fn.inputs[0]
+    f = fn.bind()
+    if not f.has(*_KINKY):
+        return "C∞"
+    points = _switch_points(f, x)
+    g = f.rewrite(sp.Piecewise)
+    for order in range(max_order + 1):
+        for p in points:
+            left = limit_at(g, x, p, side="-")
+            right = limit_at(g, x, p, side="+")
+            if left is sp.nan or right is sp.nan or sp.simplify(left - right) != 0:
+                return "discontinuous" if order == 0 else f"C{order - 1}"
+        g = sp.diff(g, x)
+    return f"C{max_order}+"
+
+
 @dataclass
 class Analysis:
     name: str
@@ -42,6 +81,7 @@ class Analysis:
     derivative_min: Extremum
     derivative_max: Extremum
     zero_centered: str
+    smoothness: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -67,6 +107,7 @@ class Analysis:
             ("bounded", str(self.bounded)),
             ("monotonic (f' ≥ 0)", str(self.monotonic)),
             ("zero-centred (odd)", self.zero_centered),
+            ("smoothness", self.smoothness),
             ("max f'", str(self.derivative_max)),
             ("min f'", str(self.derivative_min)),
             ("f' at ∓∞ (saturation)", f"{self.derivative_limits['-oo']}, {self.derivative_limits['oo']}"),
@@ -75,8 +116,20 @@ class Analysis:
         ]
 
 
-def limit_at(expr, x, direction, seconds: float = 2.0) -> sp.Expr:
-    """The limit of ``expr`` as x → ``direction`` (±oo), or nan if SymPy cannot find it in time."""
+def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Expr:
+    """The limit of ``expr`` as x → ``direction`` (±oo, or a point approached from ``side``), or nan."""
+    if direction not in (sp.oo, -sp.oo):
+        # SymPy's limit of a Piecewise at a switch point can return the value there;
+        # take the limit of the case that holds just beside the point instead.
+        folded = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
+        beside = direction + (sp.Rational(1, 10**9) if side == "+" else -sp.Rational(1, 10**9))
+        if isinstance(folded, sp.Piecewise):
+            folded = next((e for e, c in folded.args if c.subs(x, beside) == sp.true), sp.nan)
+        try:
+            with time_limit(seconds):
+                return sp.limit(expand_atoms(folded), x, direction, dir=side)
+        except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
+            return sp.nan
     if expr.has(sp.Piecewise, sp.Max, sp.Min):
         # the limit of the case that holds far out in that direction
         far = 10**6 if direction is sp.oo else -(10**6)
@@ -156,4 +209,5 @@ def analyze(fn: Fn) -> Analysis:
         derivative_min=_extremum(df, x, dlimits.values(), kinks, "min"),
         derivative_max=_extremum(df, x, dlimits.values(), kinks, "max"),
         zero_centered={"proved": "yes (proved)", "disproved": "no (counterexample)"}.get(odd.status, odd.status),
+        smoothness=smoothness(fn),
     )

@@ -40,3 +40,18 @@ def test_analyze_cli(capsys):
     assert main(["analyze", "sigmoid"]) == 0
     assert "1/4 at x = 0" in capsys.readouterr().out
     assert main(["analyze", "softmax"]) == 2
+
+
+@pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
+def test_derived_smoothness_matches_declared(entry):
+    from symact.analyze import smoothness
+
+    assert smoothness(symact.activation(entry.name)) == entry.properties["smoothness"]
+
+
+def test_smoothness_of_user_functions():
+    from symact.analyze import smoothness
+
+    assert smoothness(symact.custom("max(0, x)**2")) == "C1"
+    assert smoothness(symact.custom("where(x > 1, 2, 0)")) == "discontinuous"
+    assert smoothness(symact.custom("x*sigmoid(x)")) == "C∞"
