@@ -272,6 +272,15 @@ def _linear_stack(depth: int):
     return h, A * xs + offset
 
 
+def _affine_induction_step():
+    """If depth L is the affine map A x + c, depth L + 1 is (W A) x + (W c + b): with the
+    base case (one layer, W x + b), this proves the collapse for every depth."""
+    n, m, k = (sp.Symbol(s, integer=True, positive=True) for s in "nmk")
+    A, c, x = sp.MatrixSymbol("A", m, n), sp.MatrixSymbol("c", m, 1), sp.MatrixSymbol("x", n, 1)
+    W, b = sp.MatrixSymbol("W", k, m), sp.MatrixSymbol("b", k, 1)
+    return W * (A * x + c) + b, (W * A) * x + (W * c + b)
+
+
 def _linear_hidden_sigmoid_output(d: int = 2, h: int = 3):
     """Linear hidden layers under a sigmoid output = logistic regression on x."""
     xs = sp.Matrix(vector("x", d))
@@ -363,6 +372,7 @@ SPECIFIC: list[Theorem] = [
         Theorem("identity", f"{d} stacked linear layers are one affine map", (lambda d=d: _linear_stack(d)))
         for d in (2, 3, 4, 6)
     ],
+    Theorem("identity", "induction step: any depth of linear layers is one affine map", _affine_induction_step),
 ]
 
 
