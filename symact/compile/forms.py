@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy as sp
 
@@ -48,8 +47,10 @@ def _with_default(expr: sp.Expr) -> sp.Expr:
     )
 
 
-@lru_cache(maxsize=256)
-def _forms(fn_key: tuple, fn: Fn) -> KernelForms:
+_CACHE: dict[tuple, KernelForms] = {}
+
+
+def _forms(fn: Fn) -> KernelForms:
     x = fn.inputs[0]
     sf = stable_form(fn)
     # Constants such as SELU's λ (a closed form in erfc) become 20-digit literals, not run-time arithmetic.
@@ -69,11 +70,7 @@ def kernel_forms(fn: Fn) -> KernelForms:
     """Forms for an elementwise activation with its bound parameter values."""
     if fn.kind != "activation" or fn.vector:
         raise ValueError(f"{fn.name}: compiled kernels cover elementwise activations")
-    if fn.entry.properties.get("smoothness") == "discontinuous" and fn.name != "step":
-        raise ValueError(f"{fn.name} is discontinuous")
     key = (fn.name, str(fn.expr), tuple(sorted((s.name, str(v)) for s, v in fn.params.items())))
-    return _forms(key, fn)
-
-
-def kernel_name(fn: Fn) -> str:
-    return fn.name
+    if key not in _CACHE:  # limits and CSE take seconds for some functions: once per process
+        _CACHE[key] = _forms(fn)
+    return _CACHE[key]
