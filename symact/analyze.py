@@ -9,7 +9,7 @@ figure says how it was obtained: ``exact`` (SymPy limits and solutions) or
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
@@ -82,7 +82,6 @@ class Analysis:
     derivative_max: Extremum
     zero_centered: str
     smoothness: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def bounded(self) -> bool:
@@ -118,30 +117,23 @@ class Analysis:
 
 def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Expr:
     """The limit of ``expr`` as x → ``direction`` (±oo, or a point approached from ``side``), or nan."""
-    if direction not in (sp.oo, -sp.oo):
-        # SymPy's limit of a Piecewise at a switch point can return the value there;
-        # take the limit of the case that holds just beside the point instead.
-        folded = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
-        beside = direction + (sp.Rational(1, 10**9) if side == "+" else -sp.Rational(1, 10**9))
-        if isinstance(folded, sp.Piecewise):
-            folded = next((e for e, c in folded.args if c.subs(x, beside) == sp.true), sp.nan)
-        try:
-            with time_limit(seconds):
-                return sp.limit(expand_atoms(folded), x, direction, dir=side)
-        except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
-            return sp.nan
+    infinite = direction in (sp.oo, -sp.oo)
     if expr.has(sp.Piecewise, sp.Max, sp.Min):
-        # the limit of the case that holds far out in that direction
-        far = 10**6 if direction is sp.oo else -(10**6)
+        # SymPy's limit of a Piecewise can return the value at a switch point, or give up at ±∞:
+        # take the limit of the case that holds just beside the point, or far out, instead.
+        if infinite:
+            probe = 10**6 if direction is sp.oo else -(10**6)
+        else:
+            probe = direction + (sp.Rational(1, 10**9) if side == "+" else -sp.Rational(1, 10**9))
         folded = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
-        cases = folded.args if isinstance(folded, sp.Piecewise) else [(folded, sp.true)]
-        for branch, cond in cases:
-            if cond.subs(x, far) == sp.true:
-                return limit_at(branch, x, direction, seconds)
-        return sp.nan
+        if isinstance(folded, sp.Piecewise):
+            folded = next((e for e, c in folded.args if c.subs(x, probe) == sp.true), sp.nan)
+        expr = folded
     try:
         with time_limit(seconds):
-            return sp.limit(expand_atoms(expr), x, direction)
+            if infinite:
+                return sp.limit(expand_atoms(expr), x, direction)
+            return sp.limit(expand_atoms(expr), x, direction, dir=side)
     except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
         return sp.nan
 

@@ -8,13 +8,12 @@ a real source file in the cache directory and imported from there; its
 from __future__ import annotations
 
 import importlib.util
-import sys
 
 import numpy as np
 from sympy.printing.pycode import PythonCodePrinter
 
 from .. import __version__
-from .cache import cache_dir, digest, write_atomic
+from .cache import import_generated
 from .forms import KernelForms
 
 
@@ -54,16 +53,7 @@ def fdf(X, Y, DY, with_derivative):
 class NumbaKernel:
     def __init__(self, name: str, forms: KernelForms, dtype: str):
         self.source = source(name, forms)
-        path = cache_dir() / f"{name}_numba_{digest(self.source)}.py"
-        if not path.exists():
-            write_atomic(path, self.source)
-        # numba's on-disk cache re-imports the module by name, so it must be a real, registered module
-        if path.stem not in sys.modules:
-            spec = importlib.util.spec_from_file_location(path.stem, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[path.stem] = module
-            spec.loader.exec_module(module)
-        self._fdf = sys.modules[path.stem].fdf
+        self._fdf = import_generated("numba", name, self.source).fdf
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
         self._fdf(x.ravel(), y.ravel(), (dy if dy is not None else y).ravel(), dy is not None)

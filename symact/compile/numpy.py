@@ -9,13 +9,11 @@ warn. NumPy has no erf/erfc ufunc, so those fall back to ``math`` through
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 from sympy.printing.numpy import NumPyPrinter
 
 from .. import __version__
-from .cache import cache_dir, digest, write_atomic
+from .cache import import_generated
 from .forms import KernelForms
 
 
@@ -64,20 +62,10 @@ def fdf(x):
 '''
 
 
-def load(name: str, forms: KernelForms):
-    src = source(name, forms)
-    path = cache_dir() / f"{name}_numpy_{digest(src)}.py"
-    if not path.exists():
-        write_atomic(path, src)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, src
-
-
 class NumpyKernel:
     def __init__(self, name: str, forms: KernelForms, dtype: str):
-        self.module, self.source = load(name, forms)
+        self.source = source(name, forms)
+        self.module = import_generated("numpy", name, self.source)
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
         f, d = self.module.fdf(x)
