@@ -1,8 +1,18 @@
-"""Compiled kernels for f and f' of elementwise activations.
+"""Compiled kernels: activations with their derivatives, vector activations, losses.
 
 ``symact.compile(fn, backend="auto"|"c"|"numba"|"numpy", dtype="float32"|"float64")``
-returns a :class:`Kernel`. ``k(x)`` gives ``(f(x), f'(x))`` with the shape and
-dtype of x (``grad=False``: f alone). Every backend is generated from the
+returns, by the kind of ``fn``:
+
+- an elementwise activation: a :class:`Kernel`, ``k(x) -> (f(x), f'(x))`` with
+  the shape and dtype of x (``grad=False``: f alone);
+- the same with ``learn=("alpha",)``: a :class:`~symact.compile.params.ParamKernel`,
+  ``k(x, alpha=array) -> (f, f', {"alpha": ∂f/∂α})``;
+- a vector activation: a :class:`~symact.compile.vector.VectorKernel`,
+  ``k(x, axis=-1)`` and ``k.vjp(x, g, axis=-1)``;
+- a loss: a :class:`~symact.compile.loss.LossKernel`,
+  ``k(pred, target) -> (mean loss, ∂ mean loss/∂pred)``.
+
+The last three are NumPy kernels. Every backend is generated from the
 same stable forms (see :mod:`symact.stable`), each proven equal to the
 definition, and shares the edge semantics: NaN in gives NaN out, ±inf gives
 the limits, no RuntimeWarnings, and the catalog's convention at kinks.
@@ -18,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fn import Fn, activation
+from ..fn import Fn, function
 from .forms import kernel_forms
 
 BACKENDS = ("c", "numba", "numpy")
@@ -68,21 +78,50 @@ class Kernel:
         return f"<symact kernel {self.fn.name} [{self.backend}, {self.dtype}, grad={self.grad}]>"
 
 
-def compile(fn: Fn | str, *, backend: str = "auto", dtype: str = "float32", grad: bool = True, **params) -> Kernel:
-    """A kernel for an elementwise activation: ``k(x) -> (f(x), f'(x))``.
+def compile(
+    fn: Fn | str,
+    *,
+    backend: str = "auto",
+    dtype: str = "float32",
+    grad: bool = True,
+    learn: tuple[str, ...] = (),
+    **params,
+):
+    """A kernel for ``fn`` (see the module docstring for what each kind returns).
 
     Args:
         fn: an :class:`~symact.Fn` or a catalog name; ``params`` bind parameters by name.
         backend: ``"auto"`` (C if a compiler is present, else numba, else NumPy), ``"c"``, ``"numba"``, ``"numpy"``.
+            Vector activations, losses and learnable-parameter kernels are NumPy kernels.
         dtype: ``"float32"`` or ``"float64"``.
         grad: also return f'.
+        learn: parameter names to take as array inputs, with their derivatives returned.
     """
     if isinstance(fn, str):
-        fn = activation(fn, **params)
+        fn = function(fn, **params)
     elif params:
         raise TypeError("pass parameters to symact.activation(), or a name and parameters here")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
+    if isinstance(learn, str):
+        learn = (learn,)
+    special = fn.kind == "loss" or fn.vector or bool(learn)
+    if special and backend not in ("auto", "numpy"):
+        raise ValueError(f"{fn.name}: only the numpy backend serves losses, vector activations and learnable parameters")
+    if fn.kind == "loss":
+        from .loss import LossKernel
+
+        return LossKernel(fn, dtype)
+    if fn.vector:
+        from .vector import VectorKernel
+
+        return VectorKernel(fn, dtype)
+    if learn:
+        from .params import ParamKernel
+
+        for name in learn:
+            fn.param(name)  # a clear error for a name the function does not have
+        return ParamKernel(fn, tuple(learn), dtype)
     choices = available_backends()
     if backend == "auto":
         backend = choices[0]

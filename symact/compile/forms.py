@@ -31,7 +31,7 @@ def _float_limit(expr, x, direction) -> float:
     return float("nan") if value is sp.nan or not value.is_number else float(value)
 
 
-def _irrationals_to_floats(expr: sp.Expr) -> sp.Expr:
+def irrationals_to_floats(expr: sp.Expr) -> sp.Expr:
     """Irrational constants → 20-digit floats; rationals stay exact, so x/6 is still a division."""
     return expr.replace(
         lambda e: e.is_number and not e.is_Rational and not e.is_Float and e.is_real and not e.has(sp.oo, -sp.oo),
@@ -39,7 +39,7 @@ def _irrationals_to_floats(expr: sp.Expr) -> sp.Expr:
     )
 
 
-def _with_default(expr: sp.Expr) -> sp.Expr:
+def with_default(expr: sp.Expr) -> sp.Expr:
     """Code printers need a final ``True`` case; where the cases already cover ℝ it is never reached."""
     return expr.replace(
         lambda e: isinstance(e, sp.Piecewise) and e.args[-1].cond is not sp.true,
@@ -54,7 +54,7 @@ def _forms(fn: Fn) -> KernelForms:
     x = fn.inputs[0]
     sf = stable_form(fn)
     # Constants such as SELU's λ (a closed form in erfc) become 20-digit literals, not run-time arithmetic.
-    f, df = (_with_default(_irrationals_to_floats(fn.bind(e))) for e in (sf.f, sf.df))
+    f, df = (with_default(irrationals_to_floats(fn.bind(e))) for e in (sf.f, sf.df))
     replacements, (f_red, df_red) = sp.cse([f, df], symbols=sp.numbered_symbols("t"), optimizations="basic")
     definition, derivative = fn.bind(), fn.bind(fn.derivative())
     limits = (

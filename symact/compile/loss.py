@@ -1,0 +1,148 @@
+"""Loss kernels: ``k(pred, target) -> (mean loss, ∂(mean loss)/∂pred)``.
+
+The per-sample loss and its gradient come from the catalog definition and its
+derived derivative; the reduction is the catalog's (the mean over samples,
+RMSE the square root of that mean). Categorical losses (cross_entropy, kl_div)
+are sums of one term per class: the kernel evaluates the term and its derived
+derivative elementwise over (N, K) arrays and sums over K, and a target given
+as class indices is turned into one-hot rows first.
+
+Terms of the form c(y)·g(ŷ) are taken as 0 where c(y) = 0 (the 0·log 0 = 0
+convention of cross-entropy and KL): as a function of ŷ such a term is then
+identically zero, so its value and gradient are 0 even where g(ŷ) is infinite.
+
+softmax_cross_entropy is evaluated as log Σ exp(z − max z) + max z − ⟨y, z⟩
+per row (a proven rewrite of −Σ yₖ log softmax(z)ₖ) with gradient
+softmax(z)·Σy − y, which is its derived gradient.
+
+>>> import numpy as np, symact
+>>> k = symact.compile("mse", dtype="float64")
+>>> k(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
+(2.5, array([1., 2.]))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .. import calculus
+from ..fn import Fn
+from ..stable import stabilize_atoms
+from .forms import irrationals_to_floats, with_default
+from .numpy import generated_function
+from .vector import log_softmax, softmax
+
+
+def target_terms(expr: sp.Expr, targets: tuple[sp.Symbol, ...]) -> list[tuple[sp.Expr, sp.Expr]]:
+    """The terms of ``expr`` as (c(y), term) pairs, where c(y) is the term's target-only factor (1 if none)."""
+    out = []
+    for term in sp.Add.make_args(sp.expand(expr, deep=False)):
+        factors = sp.Mul.make_args(term)
+        c = sp.Mul(*[f for f in factors if f.free_symbols and f.free_symbols <= set(targets)])
+        out.append((c if (term / c).has(sp.log, sp.Pow) else sp.S.One, term))
+    return out
+
+
+def _zero_where(c: sp.Expr, term: sp.Expr) -> sp.Expr:
+    return term if c == 1 else sp.Piecewise((0, sp.Eq(c, 0)), (term, True))
+
+
+def _value_and_gradient(fn: Fn) -> tuple[sp.Expr, sp.Expr]:
+    """ℓ(ŷ, y) and its derived ∂ℓ/∂ŷ, term by term, each term taken as 0 where its target factor is 0."""
+    terms = target_terms(fn.bind(), fn.targets)
+    value = sp.Add(*[_zero_where(c, t) for c, t in terms])
+    grad = sp.Add(*[_zero_where(c, calculus.derivative(t, fn.inputs[0])) for c, t in terms])
+    return tuple(with_default(irrationals_to_floats(stabilize_atoms(e))) for e in (value, grad))
+
+
+def one_hot(target: np.ndarray, classes: int, dtype) -> np.ndarray:
+    """Class indices (N,) → one-hot rows (N, classes)."""
+    if not np.issubdtype(target.dtype, np.integer):
+        if not np.all(np.mod(target, 1) == 0):
+            raise ValueError("class labels must be integers 0 … K−1")
+        target = target.astype(np.int64)
+    if target.size and (target.min() < 0 or target.max() >= classes):
+        raise ValueError(f"class labels must lie in 0 … {classes - 1}, got {target.min()} … {target.max()}")
+    out = np.zeros((target.shape[0], classes), dtype=dtype)
+    out[np.arange(target.shape[0]), target] = 1
+    return out
+
+
+class LossKernel:
+    def __init__(self, fn: Fn, dtype: str):
+        if fn.kind != "loss":
+            raise ValueError(f"{fn.name} is not a loss")
+        self.fn, self.dtype, self.backend = fn, np.dtype(dtype), "numpy"
+        self.categorical = len(fn.inputs) > 1
+        if fn.name == "softmax_cross_entropy":
+            self._term = None
+            return
+        if self.categorical:
+            term_fn = Fn(fn.entry, size=1, **{s.name: v for s, v in fn.params.items()})
+            per = term_fn.expr
+            pk, tk = term_fn.inputs[0], term_fn.targets[0]
+            rebuilt = sum(per.subs({pk: p, tk: t}, simultaneous=True) for p, t in zip(fn.inputs, fn.targets))
+            if sp.simplify(rebuilt - fn.expr) != 0:
+                raise ValueError(f"{fn.name}: not a sum of one term per class; no kernel for it")
+            fn = term_fn
+        yhat, y = fn.inputs[0], fn.targets[0]
+        self._term = generated_function(
+            fn.name, (yhat, y), _value_and_gradient(fn), "per-element loss and gradient"
+        )
+
+    def targets_like(self, pred: np.ndarray, target) -> np.ndarray:
+        """Targets checked against ``pred`` (class indices become one-hot rows)."""
+        target = np.asarray(target)
+        if self.categorical and pred.ndim == 2 and target.ndim == 1 and target.shape[0] == pred.shape[0]:
+            return one_hot(target, pred.shape[1], self.dtype)
+        target = target.astype(self.dtype)
+        if target.shape != pred.shape:
+            raise ValueError(f"target shape {target.shape} does not match prediction shape {pred.shape}")
+        return target
+
+    def __call__(self, pred, target) -> tuple[float, np.ndarray]:
+        pred = np.asarray(pred, dtype=self.dtype)
+        if self.categorical and pred.ndim != 2:
+            raise ValueError(f"{self.fn.name} takes predictions of shape (N, K), got {pred.shape}")
+        target = self.targets_like(pred, target)
+        samples = pred.shape[0] if self.categorical else pred.size
+        if samples == 0:
+            raise ValueError("empty batch")
+        with np.errstate(all="ignore"):
+            if self._term is None:  # softmax cross-entropy on logits
+                per = -np.sum(target * log_softmax(pred, -1), axis=-1)
+                grad = softmax(pred, -1) * np.sum(target, axis=-1, keepdims=True) - target
+                value, grad = np.sum(per) / samples, grad / samples
+            else:
+                per, grad = self._term(pred, target)
+                value, grad = np.sum(per, dtype=np.float64) / samples, grad / samples
+            if self.fn.entry.reduction == "sqrt_mean":
+                root = np.sqrt(value)
+                grad = grad / (2 * root) if root > 0 else np.zeros_like(grad)  # the kink at 0: derivative 0
+                value = root
+        return float(value), grad.astype(self.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"<symact loss kernel {self.fn.name} [numpy, {self.dtype}]>"
+
+
+def paired_gradient(loss_fn: Fn):
+    """``g(ŷ, y)``: the proven ∂L/∂z in the outputs ŷ of the loss's matching output activation (ŷ − y for
+    sigmoid + BCE and softmax + cross-entropy), elementwise; None when it has no such elementwise form."""
+    _, in_yhat = loss_fn.logit_gradient(bind=True)
+    if in_yhat is None:
+        return None
+    if isinstance(in_yhat, sp.MatrixBase):
+        first = in_yhat[0]
+        p1, t1 = loss_fn.inputs[0], loss_fn.targets[0]
+        for k in range(1, len(in_yhat)):
+            renamed = in_yhat[k].subs({loss_fn.inputs[k]: p1, loss_fn.targets[k]: t1}, simultaneous=True)
+            if sp.simplify(renamed - first) != 0 or not first.free_symbols <= {p1, t1}:
+                return None
+        args, expr = (p1, t1), first
+    else:
+        args, expr = (loss_fn.inputs[0], loss_fn.targets[0]), in_yhat
+    yhat, y = sp.Symbol("yhat", real=True), sp.Symbol("y", real=True)
+    expr = with_default(irrationals_to_floats(expr.subs({args[0]: yhat, args[1]: y}, simultaneous=True)))
+    return generated_function(f"{loss_fn.name}_logit", (yhat, y), (expr,), "the logit gradient in the outputs")

@@ -1,0 +1,91 @@
+"""Kernels for the vector activations: softmax, log_softmax and sparsemax along an axis.
+
+``k(x, axis=-1)`` returns f; ``k.vjp(x, g, axis=-1)`` returns gᵀJ, the
+vector-Jacobian product that backpropagation needs, without forming J. Each
+vjp is the catalog's closed-form Jacobian applied to g (tests/test_vector_kernels.py
+checks the closed forms against the derived Jacobians and these kernels
+against the symbolic vjp):
+
+- softmax, J = diag(s) − s sᵀ:   gᵀJ = s ⊙ (g − ⟨g, s⟩);
+- log_softmax, J = I − 1 sᵀ:     gᵀJ = g − s Σg;
+- sparsemax, J = diag(m) − m mᵀ/|S|: gᵀJ = m ⊙ (g − ⟨g, m⟩/|S|).
+
+The forward passes use the shift invariance f(x − c) = f(x) (proved in the
+theorem sheet for softmax) with c = max x, so nothing overflows; ±inf and
+NaN propagate as the definitions say.
+
+>>> import numpy as np, symact
+>>> k = symact.compile("softmax", dtype="float64")
+>>> k(np.array([1000.0, 1000.0])).tolist()
+[0.5, 0.5]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fn import Fn
+
+
+def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # an all −inf row keeps its −inf; an inf max makes NaN, as exp(inf)/inf does
+    return x - m
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(_shifted(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    z = _shifted(x, axis)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def sparsemax(x: np.ndarray, axis: int) -> np.ndarray:
+    """Martins & Astudillo's algorithm: sort, find the support size k, threshold τ, clip."""
+    z = np.moveaxis(x, axis, -1)
+    zs = -np.sort(-z, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1, dtype=x.dtype)
+    cumulative = np.cumsum(zs, axis=-1)
+    support = 1 + k * zs > cumulative
+    size = np.sum(support, axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cumulative, size - 1, axis=-1) - 1) / size.astype(x.dtype)
+    return np.moveaxis(np.maximum(z - tau, 0), -1, axis)
+
+
+FORWARD = {"softmax": softmax, "log_softmax": log_softmax, "sparsemax": sparsemax}
+
+
+def vjp(name: str, y: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
+    """gᵀJ from the output y = f(x), by the closed forms above."""
+    if name == "softmax":
+        return y * (g - np.sum(g * y, axis=axis, keepdims=True))
+    if name == "log_softmax":
+        return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
+    m = (y > 0).astype(y.dtype)
+    return m * (g - np.sum(g * m, axis=axis, keepdims=True) / np.sum(m, axis=axis, keepdims=True))
+
+
+class VectorKernel:
+    def __init__(self, fn: Fn, dtype: str):
+        if fn.name not in FORWARD:
+            raise ValueError(f"{fn.name}: no vector kernel (available: {', '.join(FORWARD)})")
+        self.fn, self.dtype, self.backend = fn, np.dtype(dtype), "numpy"
+
+    def __call__(self, x, axis: int = -1) -> np.ndarray:
+        x = np.asarray(x, dtype=self.dtype)
+        with np.errstate(all="ignore"):
+            return FORWARD[self.fn.name](x, axis)
+
+    def vjp(self, x, g, axis: int = -1, *, y: np.ndarray | None = None) -> np.ndarray:
+        """gᵀ·∂f/∂x along ``axis``; pass ``y = f(x)`` when it is already computed."""
+        x, g = np.asarray(x, dtype=self.dtype), np.asarray(g, dtype=self.dtype)
+        if g.shape != x.shape:
+            raise ValueError(f"g has shape {g.shape}, x has {x.shape}")
+        with np.errstate(all="ignore"):
+            return vjp(self.fn.name, self(x, axis) if y is None else y, g, axis)
+
+    def __repr__(self) -> str:
+        return f"<symact vector kernel {self.fn.name} [numpy, {self.dtype}]>"
