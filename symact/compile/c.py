@@ -89,7 +89,7 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
         lines = "\n        ".join(body)
         return f"""
 void {name}_{fname}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
-    #pragma omp parallel for simd schedule(static)
+    #pragma omp parallel for simd schedule(static) if(n >= 65536)
     for (ptrdiff_t i = 0; i < n; ++i) {{
         const {compute} x = X[i];
         {lines}

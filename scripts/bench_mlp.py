@@ -1,0 +1,155 @@
+"""Train the issue's reference MLP with symact.nn, PyTorch and scikit-learn; print ms/epoch and accuracy.
+
+Setup: 784-256-128-10 ReLU MLP, softmax cross-entropy, SGD lr 0.05, batch 128,
+20 000 synthetic float32 samples (a fixed random tanh teacher network labels random
+inputs, so the task is learnable and no data is downloaded), the same thread
+count for every contender. Writes the table to docs/performance_mlp.md.
+
+Run: python scripts/bench_mlp.py [--threads 2] [--epochs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--samples", type=int, default=20000)
+    ap.add_argument("--out", default=str(ROOT / "docs" / "performance_mlp.md"))
+    args = ap.parse_args()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)  # before numpy loads its BLAS
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    X, y, Xt, yt = data(args.samples, np)
+    rows = [run_symact(X, y, Xt, yt, args.epochs)]
+    for peer in (run_torch, run_sklearn):
+        try:
+            rows.append(peer(X, y, Xt, yt, args.epochs, args.threads, initial_weights()))
+        except ImportError as e:
+            print(f"skipping {peer.__name__[4:]}: {e} (pip install -e '.[bench]')", file=sys.stderr)
+    lines = [
+        f"# MLP training speed ({args.threads} threads)",
+        "",
+        f"784-256-128-10 ReLU MLP, softmax cross-entropy, SGD lr 0.05, batch 128, {args.samples} float32 samples, "
+        f"{args.epochs} epochs; ms/epoch is the median epoch; accuracy on 4000 held-out samples after the last epoch.",
+        "PyTorch starts from symact's initial weights and sees the same batches in the same order, so the two "
+        "accuracies should agree; scikit-learn uses its own initialisation and shuffling.",
+        "Reproduce: `python scripts/bench_mlp.py`.",
+        "",
+        "| contender | ms/epoch (median) | ms/epoch (best) | test accuracy |",
+        "|---|---|---|---|",
+        *[f"| {name} | {np.median(t) * 1e3:.1f} | {min(t) * 1e3:.1f} | {acc:.4f} |" for name, t, acc in rows],
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    Path(args.out).write_text(text)
+
+
+def data(n, np):
+    rng = np.random.default_rng(0)
+    total = n + 4000
+    X = rng.normal(0, 1, (total, 784)).astype(np.float32)
+    W1 = rng.normal(0, 1 / 28, (784, 32))
+    W2 = rng.normal(0, 1, (32, 10))
+    y = np.argmax(np.tanh(X @ W1) @ W2, axis=1)
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+def model():
+    from symact import nn
+
+    net = nn.Sequential([nn.Dense(256, "relu"), nn.Dense(128, "relu"), nn.Dense(10, "softmax")])
+    net.compile(loss="cross_entropy", optimizer="sgd", learning_rate=0.05)
+    return net
+
+
+def initial_weights():
+    """symact's initial weights (He normal, zero bias, seed 0), so PyTorch starts from the same point."""
+    net = model()
+    net._build(784, seed=0)
+    return [(layer.params["W"], layer.params["b"]) for layer in net.layers]
+
+
+def batch_orders(n, epochs, np):
+    """The batch order symact.nn uses with seed 0, so every contender sees the same batches."""
+    return [np.random.default_rng([0, e]).permutation(n) for e in range(epochs)]
+
+
+def run_symact(X, y, Xt, yt, epochs):
+    import numpy as np
+
+    model().fit(X[:256], y[:256], epochs=1, batch_size=128, seed=0, verbose=0)  # compile the kernels once
+    net = model()
+    times = []
+    for e in range(epochs):
+        start = time.perf_counter()
+        net.fit(X, y, epochs=e + 1, batch_size=128, seed=0, verbose=0, diagnostics=False)
+        times.append(time.perf_counter() - start)
+    acc = float(np.mean(np.argmax(net.predict(Xt), axis=1) == yt))
+    return "symact.nn (kernels: C)", times, acc
+
+
+def run_torch(X, y, Xt, yt, epochs, threads, weights):
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(threads)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10)
+    )
+    with torch.no_grad():
+        for layer, (W, b) in zip(net[::2], weights):
+            layer.weight.copy_(torch.from_numpy(W.T.copy()))
+            layer.bias.copy_(torch.from_numpy(b))
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt_, yt_ = torch.from_numpy(X), torch.from_numpy(y)
+    times = []
+    for order in batch_orders(len(X), epochs, np):
+        perm = torch.from_numpy(order)
+        start = time.perf_counter()
+        for i in range(0, len(X), 128):
+            idx = perm[i:i + 128]
+            opt.zero_grad()
+            loss = loss_fn(net(Xt_[idx]), yt_[idx])
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - start)
+    with torch.no_grad():
+        acc = float(np.mean(net(torch.from_numpy(Xt)).argmax(1).numpy() == yt))
+    return f"PyTorch {torch.__version__}", times, acc
+
+
+def run_sklearn(X, y, Xt, yt, epochs, threads, weights):
+    import numpy as np
+    import sklearn
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier((256, 128), solver="sgd", learning_rate_init=0.05, batch_size=128, momentum=0.0,
+                        alpha=0.0, max_iter=1, random_state=0, warm_start=True)
+    times = []
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(epochs):
+            start = time.perf_counter()
+            clf.fit(X, y)
+            times.append(time.perf_counter() - start)
+    acc = float(np.mean(clf.predict(Xt) == yt))
+    return f"scikit-learn {sklearn.__version__} MLPClassifier", times, acc
+
+
+if __name__ == "__main__":
+    main()

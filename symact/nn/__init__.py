@@ -1,0 +1,12 @@
+"""Small neural networks trained on symact's derived, compiled kernels.
+
+``Sequential([Dense(16, "relu"), Dense(1, "sigmoid")])``, ``compile(loss="bce")``,
+``fit(X, y, epochs=...)``: the three steps of the seeds' TensorFlow examples.
+"""
+
+from . import datasets
+from .layers import Dense
+from .model import History, Sequential, TrainingError
+from .optimizers import SGD, Adam, Optimizer
+
+__all__ = ["Adam", "Dense", "History", "Optimizer", "SGD", "Sequential", "TrainingError", "datasets"]

@@ -1,0 +1,139 @@
+"""Dense layers whose activations run on symact's compiled kernels.
+
+A layer computes a = f(x W + b). Its backward pass multiplies the incoming
+gradient by f'(z), which the same fused kernel returned with f(z), or applies
+the vector-Jacobian product of a vector activation. Learnable activation
+parameters (PReLU's α, Swish's β, APLU's hinges) are one value per unit,
+trained with the derived ∂f/∂θ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import compile as compile_kernel
+from ..fn import Fn, activation as catalog_activation
+
+#: He initialisation (variance 2/fan_in) suits the rectifier family; LeCun (1/fan_in) suits SELU;
+#: everything else gets Glorot (2/(fan_in + fan_out)).
+HE = {"relu", "leaky_relu", "prelu", "elu", "celu", "gelu", "gelu_tanh", "silu", "mish", "relu6", "aplu", "hard_swish"}
+LECUN = {"selu"}
+
+
+def resolve_activation(act: str | Fn, params: dict) -> Fn:
+    if isinstance(act, Fn):
+        if params:
+            raise TypeError("pass activation parameters to symact.activation() when giving an Fn")
+        if act.kind != "activation":
+            raise ValueError(f"{act.name} is a loss, not an activation")
+        return act
+    return catalog_activation(act, **params)
+
+
+class Dense:
+    """A fully connected layer: ``Dense(units, activation="relu")``.
+
+    Args:
+        units: output size.
+        activation: a catalog name or alias, or an :class:`~symact.Fn` (user-defined ones too).
+        use_bias: add a bias vector.
+        train_activation: train the activation's learnable parameters (PReLU α, Swish β, APLU hinges).
+        **activation_params: parameter values for the activation, e.g. ``alpha=0.1``.
+    """
+
+    def __init__(self, units: int, activation: str | Fn = "identity", *, use_bias: bool = True,
+                 train_activation: bool = True, **activation_params):
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
+            raise ValueError(f"units must be a positive integer, got {units!r}")
+        self.units, self.use_bias = int(units), use_bias
+        self.fn = resolve_activation(activation, activation_params)
+        self.learn = tuple(p.name for p in self.fn.entry.params if p.learnable) if train_activation else ()
+        self.built = False
+
+    # -- construction ------------------------------------------------------
+
+    def config(self) -> dict:
+        return {
+            "units": self.units,
+            "activation": self.fn.name,
+            "params": {s.name: str(v) for s, v in self.fn.params.items()},
+            "use_bias": self.use_bias,
+            "train_activation": bool(self.learn) or not any(p.learnable for p in self.fn.entry.params),
+        }
+
+    def build(self, fan_in: int, rng: np.random.Generator, dtype: np.dtype) -> None:
+        name = self.fn.name
+        if name in HE:
+            std = np.sqrt(2.0 / fan_in)
+            W = rng.normal(0.0, std, (fan_in, self.units))
+        elif name in LECUN:
+            W = rng.normal(0.0, np.sqrt(1.0 / fan_in), (fan_in, self.units))
+        else:
+            limit = np.sqrt(6.0 / (fan_in + self.units))
+            W = rng.uniform(-limit, limit, (fan_in, self.units))
+        self.params = {"W": W.astype(dtype)}
+        if self.use_bias:
+            self.params["b"] = np.zeros(self.units, dtype)
+        for p in self.fn.entry.params:
+            if p.name in self.learn:
+                self.params[p.name] = np.full(self.units, float(self.fn.params[p.symbol]), dtype)
+        self.fan_in, self.dtype = fan_in, np.dtype(dtype)
+        self._compile()
+        self.built = True
+
+    def _compile(self) -> None:
+        dtype = str(self.dtype)
+        if self.fn.vector:
+            self.kernel = compile_kernel(self.fn, dtype=dtype)
+        elif self.learn:
+            self.kernel = compile_kernel(self.fn, dtype=dtype, learn=self.learn)
+        else:
+            self.kernel = compile_kernel(self.fn, dtype=dtype)
+
+    # -- passes ------------------------------------------------------------
+
+    def linear(self, x: np.ndarray) -> np.ndarray:
+        z = x @ self.params["W"]
+        if self.use_bias:
+            z += self.params["b"]
+        return z
+
+    def forward(self, x: np.ndarray, *, need_grad: bool = True) -> np.ndarray:
+        """a = f(xW + b); keeps what backward needs when ``need_grad``."""
+        z = self.linear(x)
+        if self.fn.vector:
+            a = self.kernel(z, axis=-1)
+            self._cache = (x, z, a, None, None)
+        elif self.learn:
+            theta = {n: self.params[n] for n in self.learn}
+            a, da, dtheta = self.kernel(z, **theta)
+            self._cache = (x, z, a, da, dtheta)
+        elif need_grad:
+            a, da = self.kernel(z)
+            self._cache = (x, z, a, da, None)
+        else:
+            a = self.kernel(z)[0]
+        self.z = z
+        return a
+
+    def backward(self, grad_a: np.ndarray | None, *, grad_z: np.ndarray | None = None, need_input_grad: bool = True):
+        """Gradients of the parameters (a dict) and of the input, from ∂L/∂a (or ∂L/∂z given directly)."""
+        x, z, a, da, dtheta = self._cache
+        grads = {}
+        if grad_z is None:
+            if self.fn.vector:
+                grad_z = self.kernel.vjp(z, grad_a, axis=-1, y=a)
+            else:
+                grad_z = grad_a * da
+                for name, d in (dtheta or {}).items():
+                    grads[name] = np.einsum("ij,ij->j", grad_a, d)
+        grads["W"] = x.T @ grad_z
+        if self.use_bias:
+            grads["b"] = grad_z.sum(axis=0)
+        grad_x = grad_z @ self.params["W"].T if need_input_grad else None
+        return grads, grad_x
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k.name}={v}" for k, v in self.fn.params.items())
+        act = f"{self.fn.name}({shown})" if shown else self.fn.name
+        return f"Dense({self.units}, activation={act!r})"
