@@ -75,7 +75,7 @@ def model():
 
 
 def initial_weights():
-    """symact's initial weights (He normal, zero bias, seed 0), so PyTorch starts from the same point."""
+    """symact's initial weights (seed 0), so PyTorch starts from the same point."""
     net = model()
     net._build(784, seed=0)
     return [(layer.params["W"], layer.params["b"]) for layer in net.layers]
@@ -120,7 +120,7 @@ def run_torch(X, y, Xt, yt, epochs, threads, weights):
         perm = torch.from_numpy(order)
         start = time.perf_counter()
         for i in range(0, len(X), 128):
-            idx = perm[i:i + 128]
+            idx = perm[i : i + 128]
             opt.zero_grad()
             loss = loss_fn(net(Xt_[idx]), yt_[idx])
             loss.backward()
@@ -136,8 +136,17 @@ def run_sklearn(X, y, Xt, yt, epochs, threads, weights):
     import sklearn
     from sklearn.neural_network import MLPClassifier
 
-    clf = MLPClassifier((256, 128), solver="sgd", learning_rate_init=0.05, batch_size=128, momentum=0.0,
-                        alpha=0.0, max_iter=1, random_state=0, warm_start=True)
+    clf = MLPClassifier(
+        (256, 128),
+        solver="sgd",
+        learning_rate_init=0.05,
+        batch_size=128,
+        momentum=0.0,
+        alpha=0.0,
+        max_iter=1,
+        random_state=0,
+        warm_start=True,
+    )
     times = []
     import warnings
 

@@ -5,6 +5,8 @@
 σ(x)·(1 − σ(x))
 """
 
+__version__ = "0.1.0"  # first: submodules stamp it into generated code and cache keys
+
 from .catalog import REGISTRY, UnknownFunctionError
 from .compile import compile  # noqa: A004  (symact.compile, like jax.jit: the name users expect)
 from .fn import Fn, activation, function, loss, names
@@ -13,8 +15,6 @@ from .parse import ExpressionError, parse
 from .printing import latex, unicode
 from .prove import Verdict, prove
 from .user import custom, define, load_entry_points, load_saved
-
-__version__ = "0.1.0"
 
 load_entry_points()
 load_saved()

@@ -316,6 +316,91 @@ def cmd_define(args) -> int:
     return 0
 
 
+# -- train -------------------------------------------------------------------
+
+
+def _layers(text: str) -> list[int]:
+    try:
+        sizes = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"--layers expects sizes like 16,16, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise UsageError("--layers sizes must be positive")
+    return sizes
+
+
+def cmd_train(args) -> int:
+    import numpy as np
+
+    from . import nn
+    from .catalog import REGISTRY
+
+    sizes = _layers(args.layers)
+    try:
+        kwargs = {"seed": args.data_seed}
+        if args.samples is not None:
+            kwargs["n"] = args.samples
+        X, y = (
+            nn.datasets.load(args.data, **kwargs) if args.data in nn.datasets.BUILTIN else nn.datasets.load(args.data)
+        )
+    except (ValueError, FileNotFoundError, TypeError) as e:
+        raise UsageError(_one_line(e)) from None
+    y = np.asarray(y)
+    integer_labels = np.issubdtype(y.dtype, np.integer)
+    classes = int(y.max()) + 1 if integer_labels and y.ndim == 1 and y.size else 0
+    loss = args.loss or ("bce" if classes == 2 else "cross_entropy" if classes > 2 else "mse")
+    try:
+        entry = REGISTRY[loss]
+        if entry.kind != "loss":
+            raise UsageError(f"{loss} is an activation, not a loss")
+        output = args.output or entry.output_activation
+        categorical = entry.vector
+        units = classes if categorical else (1 if y.ndim == 1 else y.shape[1])
+        if categorical and not classes:
+            raise UsageError(f"{entry.name} needs integer class labels")
+        model = nn.Sequential([nn.Dense(k, args.activation) for k in sizes] + [nn.Dense(units, output)])
+        model.compile(loss=entry.name, optimizer=args.optimizer, learning_rate=args.lr, clipnorm=args.clipnorm)
+        rng = np.random.default_rng(args.seed)
+        order = rng.permutation(len(X))
+        n_val = int(round(args.val_split * len(X)))
+        val, train = order[:n_val], order[n_val:]
+        validation = (X[val], y[val]) if n_val else None
+        hist = model.fit(
+            X[train],
+            y[train],
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            validation_data=validation,
+            verbose=0 if args.quiet else 1,
+            checkpoint=args.checkpoint,
+            resume=args.resume,
+        )
+    except UnknownFunctionError as e:
+        raise UsageError(_one_line(e)) from None
+    except nn.TrainingError as e:
+        print(f"symact: training stopped: {e}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        raise UsageError(_one_line(e)) from None
+    final = {k: v[-1] for k, v in hist.history.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    if args.json:
+        print(json.dumps({"epochs": hist.epoch[-1] if hist.epoch else 0, **final}))
+    else:
+        print(model.summary())
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in final.items())
+        print(f"after {hist.epoch[-1] if hist.epoch else 0} epochs: {shown}")
+    if args.plot:
+        from .nn import plots
+
+        plots.report(model, hist, X, y, args.plot, title=f"{args.data}: {args.layers} {args.activation}, {entry.name}")
+        print(f"plot written to {args.plot}")
+    if args.save:
+        model.save(args.save)
+        print(f"model saved to {args.save}")
+    return 0
+
+
 # -- entry point -------------------------------------------------------------
 
 
@@ -398,6 +483,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=5.0, help="seconds per theorem (default 5)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("train", help="train a small network on a built-in dataset or a file")
+    p.add_argument(
+        "--data", default="moons", help="xor, moons, circles, spirals, blobs, linear, demand, or a .csv/.npz"
+    )
+    p.add_argument("--samples", type=int, help="size of a built-in dataset")
+    p.add_argument("--data-seed", type=int, default=0, help="seed of a built-in dataset (default 0)")
+    p.add_argument("--layers", default="16,16", help="hidden layer sizes (default 16,16)")
+    p.add_argument("--activation", default="relu", help="hidden activation (default relu)")
+    p.add_argument("--output", help="output activation (default: the loss's matching one)")
+    p.add_argument("--loss", help="default: bce for 2 classes, cross_entropy for more, mse for real targets")
+    p.add_argument("--optimizer", default="adam", choices=("sgd", "momentum", "adam"))
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--val-split", type=float, default=0.2, help="fraction held out for validation (default 0.2)")
+    p.add_argument("--clipnorm", type=float, help="clip the global gradient norm")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plot", metavar="FILE", help="write a figure (.png, .pdf, .svg)")
+    p.add_argument("--save", metavar="FILE", help="save the trained model (.npz)")
+    p.add_argument("--checkpoint", metavar="FILE", help="write an atomic checkpoint every epoch")
+    p.add_argument("--resume", metavar="FILE", help="continue from a checkpoint")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_train)
     return parser
 
 

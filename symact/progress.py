@@ -12,7 +12,7 @@ class Progress:
     def __init__(self, total: int, label: str = "", *, enabled: bool = True, stream=None, width: int = 28):
         self.total, self.label, self.width = max(total, 1), label, width
         self.stream = stream or sys.stderr
-        self.enabled = enabled
+        self.enabled = enabled and getattr(self.stream, "isatty", lambda: False)()
         self.done, self.start, self._last = 0, time.monotonic(), 0.0
 
     def __enter__(self) -> Progress:
@@ -38,7 +38,9 @@ class Progress:
         filled = int(self.width * self.done / self.total)
         elapsed = now - self.start
         eta = elapsed / self.done * (self.total - self.done) if self.done else 0.0
-        extra = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in getattr(self, "info", {}).items())
+        extra = "  ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in getattr(self, "info", {}).items()
+        )
         line = f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}  {elapsed:5.1f}s<{eta:4.0f}s  {extra}"
         self.stream.write(line)
         self.stream.flush()

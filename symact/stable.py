@@ -154,6 +154,28 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     )
 
 
+#: Losses whose definition loses precision or overflows as written: a proven-equal rewrite of the per-sample
+#: loss in (ŷ, y). BCE on a logit, −[y log σ(ŷ) + (1 − y) log(1 − σ(ŷ))], is log(0) = −∞ once σ(ŷ) rounds to 1.
+def _log_cosh(fn: Fn) -> sp.Expr:
+    """log cosh r: log1p(expm1(|r|)²/(2e^|r|)) near 0 (that is cosh r − 1, without cancellation), and
+    |r| + log1p(e^(−2|r|)) − log 2 away from it (cosh overflows for |r| > 710)."""
+    r = fn.targets[0] - fn.inputs[0]
+    a = sp.Abs(r)
+    return _where(a < 1, log1p(expm1(a) ** 2 / (2 * sp.exp(a))), a + log1p(sp.exp(-2 * a)) - sp.log(2))
+
+
+STABLE_LOSS: dict[str, Callable[[Fn], sp.Expr]] = {
+    "bce_with_logits": lambda fn: softplus(fn.inputs[0]) - fn.targets[0] * fn.inputs[0],
+    "log_cosh": _log_cosh,
+}
+
+
+def stable_loss(fn: Fn) -> sp.Expr:
+    """The per-sample loss in a stable form (the definition where none is needed), parameters symbolic."""
+    build = STABLE_LOSS.get(fn.name)
+    return fn.expr if build is None else build(fn)
+
+
 def stable_form(fn: Fn) -> StableForm:
     """The stable f and f' of an elementwise activation (parameters left symbolic).
 

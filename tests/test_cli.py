@@ -88,3 +88,79 @@ def test_console_script_exit_code_without_traceback():
     proc = subprocess.run([sys.executable, "-m", "symact.cli", "derive", "tanhh"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "tanh" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- train ------------------------------------------------------------------
+
+
+def test_train_moons_prints_metrics_and_writes_plot_and_model(capsys, tmp_path):
+    plot, saved = tmp_path / "m.png", tmp_path / "m.npz"
+    code, out, _ = run(
+        capsys,
+        "train",
+        "--data",
+        "moons",
+        "--layers",
+        "16,16",
+        "--activation",
+        "relu",
+        "--loss",
+        "bce",
+        "--epochs",
+        "60",
+        "--plot",
+        str(plot),
+        "--save",
+        str(saved),
+        "-q",
+    )
+    assert code == 0, out
+    assert "val_accuracy" in out
+    accuracy = float(out.split("val_accuracy")[1].split()[0])
+    assert accuracy >= 0.97
+    assert plot.stat().st_size > 10_000
+    model = symact.nn.Sequential.load(saved)
+    assert [layer.units for layer in model.layers] == [16, 16, 1]
+
+
+def test_train_json_and_default_loss_for_three_classes(capsys):
+    code, out, _ = run(capsys, "train", "--data", "blobs", "--epochs", "20", "--json", "-q")
+    assert code == 0
+    assert json.loads(out)["val_accuracy"] >= 0.9
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--layers", "16,x"], "--layers"),
+        (["--activation", "relux"], "relu"),
+        (["--loss", "sigmoid"], "not a loss"),
+        (["--data", "nosuchdata"], "unknown dataset"),
+        (["--data", "linear", "--loss", "cross_entropy"], "class labels"),
+    ],
+)
+def test_train_bad_input_exits_2_with_one_line(capsys, argv, message):
+    code, out, err = run(capsys, "train", "--epochs", "1", "-q", *argv)
+    assert code == 2
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_train_reports_divergence_with_exit_1(capsys):
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        "linear",
+        "--activation",
+        "exponential",
+        "--layers",
+        "16,16",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "10",
+        "--epochs",
+        "50",
+        "-q",
+    )
+    assert code == 1 and "training stopped" in err and "epoch" in err

@@ -12,6 +12,7 @@ import symact
 from symact.analyze import limit_at
 from symact.compile import available_backends
 from symact.compile.accuracy import points, reference, ulp_error
+from symact.compile.vector import VectorKernel
 from symact.stable import STABLE, stable_form
 
 from .conftest import SCALAR_ACTIVATIONS, ids
@@ -129,5 +130,7 @@ def test_bad_requests():
         symact.compile("relu", dtype="float16")
     with pytest.raises(ValueError, match="backend"):
         symact.compile("relu", backend="cuda")
-    with pytest.raises(ValueError, match="elementwise"):
-        symact.compile("softmax")
+    with pytest.raises(ValueError, match="only the numpy backend"):
+        symact.compile("softmax", backend="c")
+    with pytest.raises(ValueError, match="no vector kernel"):
+        VectorKernel(symact.activation("relu"), "float64")

@@ -107,7 +107,9 @@ def compile(
         learn = (learn,)
     special = fn.kind == "loss" or fn.vector or bool(learn)
     if special and backend not in ("auto", "numpy"):
-        raise ValueError(f"{fn.name}: only the numpy backend serves losses, vector activations and learnable parameters")
+        raise ValueError(
+            f"{fn.name}: only the numpy backend serves losses, vector activations and learnable parameters"
+        )
     if fn.kind == "loss":
         from .loss import LossKernel
 

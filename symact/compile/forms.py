@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import sympy as sp
 
+from .. import __version__
 from ..analyze import limit_at
 from ..fn import Fn
 from ..stable import stable_form
+from .cache import cache_dir, digest, write_atomic
 
 
 @dataclass(frozen=True)
@@ -47,30 +50,51 @@ def with_default(expr: sp.Expr) -> sp.Expr:
     )
 
 
-_CACHE: dict[tuple, KernelForms] = {}
-
-
-def _forms(fn: Fn) -> KernelForms:
+def _forms(fn: Fn, limits: tuple[float, float, float, float]) -> KernelForms:
     x = fn.inputs[0]
     sf = stable_form(fn)
     # Constants such as SELU's λ (a closed form in erfc) become 20-digit literals, not run-time arithmetic.
     f, df = (with_default(irrationals_to_floats(fn.bind(e))) for e in (sf.f, sf.df))
     replacements, (f_red, df_red) = sp.cse([f, df], symbols=sp.numbered_symbols("t"), optimizations="basic")
+    return KernelForms(x, tuple(replacements), f_red, df_red, limits)
+
+
+def _limits(fn: Fn) -> tuple[float, float, float, float]:
+    """(f(−∞), f(+∞), f'(−∞), f'(+∞)) from the definition and its derived derivative."""
+    x = fn.inputs[0]
     definition, derivative = fn.bind(), fn.bind(fn.derivative())
-    limits = (
+    return (
         _float_limit(definition, x, -sp.oo),
         _float_limit(definition, x, sp.oo),
         _float_limit(derivative, x, -sp.oo),
         _float_limit(derivative, x, sp.oo),
     )
-    return KernelForms(x, tuple(replacements), f_red, df_red, limits)
+
+
+_CACHE: dict[tuple, KernelForms] = {}
 
 
 def kernel_forms(fn: Fn) -> KernelForms:
-    """Forms for an elementwise activation with its bound parameter values."""
+    """Forms for an elementwise activation with its bound parameter values.
+
+    The limits at ±∞ take seconds for some functions (GELU-tanh: ~4 s, most of
+    it deriving f' and taking its limits), so the four numbers are kept in the
+    kernel cache as JSON, keyed by the definition, the parameter values and the
+    symact and SymPy versions; the forms themselves are rebuilt (milliseconds).
+    """
     if fn.kind != "activation" or fn.vector:
         raise ValueError(f"{fn.name}: compiled kernels cover elementwise activations")
-    key = (fn.name, str(fn.expr), tuple(sorted((s.name, str(v)) for s, v in fn.params.items())))
-    if key not in _CACHE:  # limits and CSE take seconds for some functions: once per process
-        _CACHE[key] = _forms(fn)
+    key = (fn.name, sp.srepr(fn.expr), tuple(sorted((s.name, str(v)) for s, v in fn.params.items())))
+    if key not in _CACHE:
+        path = cache_dir() / f"{fn.name}_limits_{digest(repr(key), __version__, sp.__version__)}.json"
+        limits = None
+        if path.exists():
+            try:
+                limits = tuple(float(v) for v in json.loads(path.read_text()))
+            except (ValueError, TypeError):  # a damaged entry is rebuilt
+                limits = None
+        if limits is None or len(limits) != 4:
+            limits = _limits(fn)
+            write_atomic(path, json.dumps([repr(v) for v in limits]))
+        _CACHE[key] = _forms(fn, limits)
     return _CACHE[key]

@@ -1,7 +1,7 @@
 """Loss kernels: ``k(pred, target) -> (mean loss, ∂(mean loss)/∂pred)``.
 
-The per-sample loss and its gradient come from the catalog definition and its
-derived derivative; the reduction is the catalog's (the mean over samples,
+The per-sample loss and its gradient come from the catalog definition (or its
+proven stable rewrite, :data:`symact.stable.STABLE_LOSS`) and its derived derivative; the reduction is the catalog's (the mean over samples,
 RMSE the square root of that mean). Categorical losses (cross_entropy, kl_div)
 are sums of one term per class: the kernel evaluates the term and its derived
 derivative elementwise over (N, K) arrays and sums over K, and a target given
@@ -28,7 +28,7 @@ import sympy as sp
 
 from .. import calculus
 from ..fn import Fn
-from ..stable import stabilize_atoms
+from ..stable import stabilize_atoms, stable_loss
 from .forms import irrationals_to_floats, with_default
 from .numpy import generated_function
 from .vector import log_softmax, softmax
@@ -48,12 +48,13 @@ def _zero_where(c: sp.Expr, term: sp.Expr) -> sp.Expr:
     return term if c == 1 else sp.Piecewise((0, sp.Eq(c, 0)), (term, True))
 
 
-def _value_and_gradient(fn: Fn) -> tuple[sp.Expr, sp.Expr]:
-    """ℓ(ŷ, y) and its derived ∂ℓ/∂ŷ, term by term, each term taken as 0 where its target factor is 0."""
-    terms = target_terms(fn.bind(), fn.targets)
-    value = sp.Add(*[_zero_where(c, t) for c, t in terms])
-    grad = sp.Add(*[_zero_where(c, calculus.derivative(t, fn.inputs[0])) for c, t in terms])
-    return tuple(with_default(irrationals_to_floats(stabilize_atoms(e))) for e in (value, grad))
+def value_and_gradients(fn: Fn, wrt_target: bool = False) -> tuple[sp.Expr, ...]:
+    """ℓ(ŷ, y) and its derived ∂ℓ/∂ŷ (and ∂ℓ/∂y), term by term, each term 0 where its target factor is 0."""
+    terms = target_terms(fn.bind(stable_loss(fn)), fn.targets)
+    exprs = [sp.Add(*[_zero_where(c, t) for c, t in terms])]
+    for var in (fn.inputs[0], fn.targets[0]) if wrt_target else (fn.inputs[0],):
+        exprs.append(sp.Add(*[_zero_where(c, calculus.derivative(t, var)) for c, t in terms]))
+    return tuple(with_default(irrationals_to_floats(stabilize_atoms(e))) for e in exprs)
 
 
 def one_hot(target: np.ndarray, classes: int, dtype) -> np.ndarray:
@@ -87,9 +88,7 @@ class LossKernel:
                 raise ValueError(f"{fn.name}: not a sum of one term per class; no kernel for it")
             fn = term_fn
         yhat, y = fn.inputs[0], fn.targets[0]
-        self._term = generated_function(
-            fn.name, (yhat, y), _value_and_gradient(fn), "per-element loss and gradient"
-        )
+        self._term = generated_function(fn.name, (yhat, y), value_and_gradients(fn), "per-element loss and gradient")
 
     def targets_like(self, pred: np.ndarray, target) -> np.ndarray:
         """Targets checked against ``pred`` (class indices become one-hot rows)."""

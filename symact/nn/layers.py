@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import compile as compile_kernel
-from ..fn import Fn, activation as catalog_activation
+from ..fn import Fn
+from ..fn import activation as catalog_activation
 
 #: He initialisation (variance 2/fan_in) suits the rectifier family; LeCun (1/fan_in) suits SELU;
-#: everything else gets Glorot (2/(fan_in + fan_out)).
+#: everything else gets Glorot (2/(fan_in + fan_out)). Biases are uniform in ±1/√fan_in.
 HE = {"relu", "leaky_relu", "prelu", "elu", "celu", "gelu", "gelu_tanh", "silu", "mish", "relu6", "aplu", "hard_swish"}
 LECUN = {"selu"}
 
@@ -41,8 +42,15 @@ class Dense:
         **activation_params: parameter values for the activation, e.g. ``alpha=0.1``.
     """
 
-    def __init__(self, units: int, activation: str | Fn = "identity", *, use_bias: bool = True,
-                 train_activation: bool = True, **activation_params):
+    def __init__(
+        self,
+        units: int,
+        activation: str | Fn = "identity",
+        *,
+        use_bias: bool = True,
+        train_activation: bool = True,
+        **activation_params,
+    ):
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}")
         self.units, self.use_bias = int(units), use_bias
@@ -73,7 +81,10 @@ class Dense:
             W = rng.uniform(-limit, limit, (fan_in, self.units))
         self.params = {"W": W.astype(dtype)}
         if self.use_bias:
-            self.params["b"] = np.zeros(self.units, dtype)
+            # small random biases, as PyTorch draws them: with zero biases an odd activation (tanh) on
+            # point-symmetric data gets no bias gradient, and every unit's boundary stays through the origin
+            bound = 1.0 / np.sqrt(fan_in)
+            self.params["b"] = rng.uniform(-bound, bound, self.units).astype(dtype)
         for p in self.fn.entry.params:
             if p.name in self.learn:
                 self.params[p.name] = np.full(self.units, float(self.fn.params[p.symbol]), dtype)

@@ -28,15 +28,24 @@ import numpy as np
 
 from .. import compile as compile_kernel
 from ..compile.loss import LossKernel, one_hot, paired_gradient
-from ..fn import Fn, loss as catalog_loss
+from ..fn import Fn
+from ..fn import loss as catalog_loss
 from ..progress import Progress
 from . import optimizers
 from .layers import Dense
 
 #: Output activation + loss → the same loss evaluated on the logits.
 ON_LOGITS = {("sigmoid", "bce"): "bce_with_logits", ("softmax", "cross_entropy"): "softmax_cross_entropy"}
-CLASSIFICATION = {"bce", "bce_with_logits", "focal", "cross_entropy", "softmax_cross_entropy", "kl_div", "hinge",
-                  "squared_hinge"}
+CLASSIFICATION = {
+    "bce",
+    "bce_with_logits",
+    "focal",
+    "cross_entropy",
+    "softmax_cross_entropy",
+    "kl_div",
+    "hinge",
+    "squared_hinge",
+}
 
 
 class TrainingError(RuntimeError):
@@ -83,9 +92,16 @@ class Sequential:
 
     # -- step 2: compile ---------------------------------------------------
 
-    def compile(self, loss: str | Fn = "mse", optimizer: str | optimizers.Optimizer = "sgd", *,
-                learning_rate: float | None = None, momentum: float | None = None,
-                clipnorm: float | None = None, clipvalue: float | None = None) -> None:
+    def compile(
+        self,
+        loss: str | Fn = "mse",
+        optimizer: str | optimizers.Optimizer = "sgd",
+        *,
+        learning_rate: float | None = None,
+        momentum: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
         """Choose the loss (a catalog name or Fn) and the optimizer (sgd, momentum, adam, or an object)."""
         if not self.layers:
             raise ValueError("add layers before compile()")
@@ -156,8 +172,9 @@ class Sequential:
 
     def _forward(self, X: np.ndarray, need_grad: bool) -> np.ndarray:
         a = X
-        for layer in self.layers:
-            a = layer.forward(a, need_grad=need_grad)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf/NaN, which fit() reports
+            for layer in self.layers:
+                a = layer.forward(a, need_grad=need_grad)
         return a
 
     def _loss_and_grad(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray | None, np.ndarray | None]:
@@ -174,16 +191,30 @@ class Sequential:
 
     def _backward(self, grad_a, grad_z) -> list[dict[str, np.ndarray]]:
         grads = [None] * len(self.layers)
-        for i in range(len(self.layers) - 1, -1, -1):
-            grads[i], grad_a = self.layers[i].backward(grad_a, grad_z=grad_z, need_input_grad=i > 0)
-            grad_z = None
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in range(len(self.layers) - 1, -1, -1):
+                grads[i], grad_a = self.layers[i].backward(grad_a, grad_z=grad_z, need_input_grad=i > 0)
+                grad_z = None
         return grads
 
     # -- step 3: fit -------------------------------------------------------
 
-    def fit(self, X, y, *, epochs: int = 1, batch_size: int = 32, validation_data=None, seed: int = 0,
-            verbose: int = 1, shuffle: bool = True, diagnostics: bool = True, checkpoint: str | Path | None = None,
-            checkpoint_every: int = 1, resume: str | Path | None = None) -> History:
+    def fit(
+        self,
+        X,
+        y,
+        *,
+        epochs: int = 1,
+        batch_size: int = 32,
+        validation_data=None,
+        seed: int = 0,
+        verbose: int = 1,
+        shuffle: bool = True,
+        diagnostics: bool = True,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 1,
+        resume: str | Path | None = None,
+    ) -> History:
         """Train by minibatch gradient descent on the derived gradients.
 
         Args:
@@ -235,23 +266,33 @@ class Sequential:
         active = [np.zeros(layer.units, bool) for layer in self.layers] if diagnostics else None
         saturated = np.zeros(len(self.layers)) if diagnostics else None
         for b, lo in enumerate(range(0, n, batch_size)):
-            idx = order[lo:lo + batch_size]
+            idx = order[lo : lo + batch_size]
             xb, yb = X[idx], y[idx]
             out = self._forward(xb, need_grad=True)
             value, grad_a, grad_z = self._loss_and_grad(out, yb)
             if not np.isfinite(value):
                 self._fail(f"the loss is {value} at epoch {epoch + 1}, batch {b + 1}", epoch, b, None, snapshot)
             grads = self._backward(grad_a, grad_z)
-            squares = np.array([sum(float(np.vdot(g, g)) for g in layer_grads.values()) for layer_grads in grads])
+            with np.errstate(over="ignore", invalid="ignore"):
+                squares = np.array([sum(float(np.vdot(g, g)) for g in lg.values()) for lg in grads])
             bad = np.flatnonzero(~np.isfinite(squares))
             if bad.size:
                 i = int(bad[-1])  # the first layer backpropagation reached with a non-finite gradient
-                self._fail(f"a gradient is NaN or inf at epoch {epoch + 1}, batch {b + 1}, layer {i + 1} "
-                           f"({self.layers[i]!r})", epoch, b, i, snapshot)
+                self._fail(
+                    f"a gradient is NaN or inf at epoch {epoch + 1}, batch {b + 1}, layer {i + 1} ({self.layers[i]!r})",
+                    epoch,
+                    b,
+                    i,
+                    snapshot,
+                )
             self._clip(grads, squares)
-            self.optimizer.step([(f"{i}/{k}", layer.params[k], g)
-                                 for i, (layer, layer_grads) in enumerate(zip(self.layers, grads))
-                                 for k, g in layer_grads.items()])
+            self.optimizer.step(
+                [
+                    (f"{i}/{k}", layer.params[k], g)
+                    for i, (layer, layer_grads) in enumerate(zip(self.layers, grads))
+                    for k, g in layer_grads.items()
+                ]
+            )
             total += value * len(idx)
             norms += np.sqrt(squares)
             if self.classification:
@@ -265,8 +306,9 @@ class Sequential:
             record["accuracy"] = correct / n
         if diagnostics:
             record["grad_norm"] = (norms / batches).tolist()
-            record["dead_fraction"] = [float(1 - a.mean()) if not layer.fn.vector else None
-                                       for a, layer in zip(active, self.layers)]
+            record["dead_fraction"] = [
+                float(1 - a.mean()) if not layer.fn.vector else None for a, layer in zip(active, self.layers)
+            ]
             record["saturated_fraction"] = (saturated / n).tolist()
         return record
 
@@ -300,8 +342,12 @@ class Sequential:
             message += "; the weights are restored to the start of this epoch"
         else:
             message += "; the model keeps the last weights, before this batch"
-        raise TrainingError(message + ". Try a smaller learning rate or clipnorm=.", epoch + 1, batch + 1,
-                            None if layer is None else layer + 1)
+        raise TrainingError(
+            message + ". Try a smaller learning rate or clipnorm=.",
+            epoch + 1,
+            batch + 1,
+            None if layer is None else layer + 1,
+        )
 
     def _correct(self, out, y) -> int:
         if self.categorical or out.shape[1] > 1:
@@ -322,7 +368,7 @@ class Sequential:
             raise ValueError(f"X must have shape (N, {self.layers[0].fan_in}), got {X.shape}")
         outs, logits = [], []
         for i in range(0, len(X), batch_size):
-            outs.append(self._forward(X[i:i + batch_size], need_grad=False))
+            outs.append(self._forward(X[i : i + batch_size], need_grad=False))
             logits.append(self.layers[-1].z)
         if not outs:
             empty = np.empty((0, self.layers[-1].units), self.dtype)
@@ -348,8 +394,11 @@ class Sequential:
     # -- checkpoints -------------------------------------------------------
 
     def config(self) -> dict:
-        return {"dtype": str(self.dtype), "layers": [layer.config() for layer in self.layers],
-                "fan_in": self.layers[0].fan_in if self.layers and self.layers[0].built else None}
+        return {
+            "dtype": str(self.dtype),
+            "layers": [layer.config() for layer in self.layers],
+            "fan_in": self.layers[0].fan_in if self.layers and self.layers[0].built else None,
+        }
 
     def save(self, path: str | Path) -> None:
         """Weights, optimizer state, history and seed, written atomically (temp file, fsync, rename)."""
@@ -358,10 +407,15 @@ class Sequential:
         arrays = {f"layer{i}/{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
         if self.optimizer is not None:
             arrays.update({f"optimizer/{k}": v for k, v in self.optimizer.state_dict().items()})
-        meta = {"format": "symact.nn/1", "config": self.config(), "seed": int(self.seed),
-                "history": self.history.history, "epoch": self.history.epoch,
-                "loss": None if self.loss_fn is None else self.loss_fn.name,
-                "optimizer": None if self.optimizer is None else self.optimizer.config()}
+        meta = {
+            "format": "symact.nn/1",
+            "config": self.config(),
+            "seed": int(self.seed),
+            "history": self.history.history,
+            "epoch": self.history.epoch,
+            "loss": None if self.loss_fn is None else self.loss_fn.name,
+            "optimizer": None if self.optimizer is None else self.optimizer.config(),
+        }
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         write_npz_atomic(Path(path), arrays)
 
@@ -380,7 +434,7 @@ class Sequential:
             for k in layer.params:
                 layer.params[k] = arrays[f"layer{i}/{k}"].copy()
         if self.optimizer is not None:
-            state = {k[len("optimizer/"):]: v for k, v in arrays.items() if k.startswith("optimizer/")}
+            state = {k[len("optimizer/") :]: v for k, v in arrays.items() if k.startswith("optimizer/")}
             if state:
                 self.optimizer.load_state_dict(state)
 
@@ -394,8 +448,15 @@ class Sequential:
             from ..parse import as_expr
 
             params = {k: as_expr(v) for k, v in lc["params"].items()}
-            layers.append(Dense(lc["units"], lc["activation"], use_bias=lc["use_bias"],
-                                train_activation=lc["train_activation"], **params))
+            layers.append(
+                Dense(
+                    lc["units"],
+                    lc["activation"],
+                    use_bias=lc["use_bias"],
+                    train_activation=lc["train_activation"],
+                    **params,
+                )
+            )
         model = cls(layers, dtype=cfg["dtype"])
         model._build(cfg["fan_in"], meta["seed"])
         model._load_arrays(arrays)

@@ -29,11 +29,13 @@ class Optimizer:
 
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
         self.iterations = int(d["iterations"])
-        self.state = {k[len("state/"):]: np.array(v) for k, v in d.items() if k.startswith("state/")}
+        self.state = {k[len("state/") :]: np.array(v) for k, v in d.items() if k.startswith("state/")}
 
     def config(self) -> dict:
-        return {"name": type(self).__name__.lower(), **{k: v for k, v in vars(self).items() if isinstance(v, (int, float))
-                                                         and k != "iterations"}}
+        return {
+            "name": type(self).__name__.lower(),
+            **{k: v for k, v in vars(self).items() if isinstance(v, (int, float)) and k != "iterations"},
+        }
 
 
 class SGD(Optimizer):
@@ -73,7 +75,9 @@ class Adam(Optimizer):
         for name, b in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= b < 1:
                 raise ValueError(f"{name} must lie in [0, 1), got {b}")
-        self.learning_rate, self.beta_1, self.beta_2, self.epsilon = map(float, (learning_rate, beta_1, beta_2, epsilon))
+        self.learning_rate, self.beta_1, self.beta_2, self.epsilon = map(
+            float, (learning_rate, beta_1, beta_2, epsilon)
+        )
 
     def _update(self, key, p, g):
         m = self.state.setdefault("m/" + key, np.zeros_like(p))

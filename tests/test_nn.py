@@ -1,0 +1,339 @@
+"""symact.nn: training on the derived kernels, its gradients, its reliability, and the seeds' claims.
+
+Parametrized over the catalog's activations: every differentiable nonlinear
+one must solve XOR and the moons; gradients are checked against finite
+differences of the loss; the same seed must give bitwise-identical runs.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import symact
+from symact import nn
+from symact.nn.reference import end_to_end_linear, least_squares, logistic_regression_irls
+
+NONLINEAR = [n for n in symact.names("activation") if n not in ("identity", "step")]
+XOR = nn.datasets.load("xor")
+MOONS = nn.datasets.load("moons", n=400, noise=0.1, seed=0)
+MOONS_TEST = nn.datasets.load("moons", n=400, noise=0.1, seed=1)
+
+
+def _net(act, hidden=(16,), out="sigmoid", units=1, dtype="float32"):
+    return nn.Sequential([nn.Dense(h, act) for h in hidden] + [nn.Dense(units, out)], dtype=dtype)
+
+
+@pytest.mark.parametrize("act", NONLINEAR)
+def test_every_nonlinear_activation_solves_xor(act):
+    model = _net(act)
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.1)
+    model.fit(*XOR, epochs=500, batch_size=4, seed=0, verbose=0, diagnostics=False)
+    assert model.evaluate(*XOR)["accuracy"] == 1.0
+
+
+def test_identity_layers_cannot_solve_xor():
+    model = _net("identity", hidden=(8, 8, 8))
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.1)
+    model.fit(*XOR, epochs=500, batch_size=4, seed=0, verbose=0)
+    assert model.evaluate(*XOR)["accuracy"] <= 0.75
+
+
+@pytest.mark.parametrize("act", NONLINEAR)
+def test_every_nonlinear_activation_reaches_97_percent_on_held_out_moons(act):
+    # log_softmax's hidden output is z minus one scalar shared by all units: one layer of it is nearly linear
+    model = _net(act, hidden=(16, 16, 16) if act == "log_softmax" else (32,))
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.02)
+    model.fit(*MOONS, epochs=300, batch_size=32, seed=0, verbose=0, diagnostics=False)
+    assert model.evaluate(*MOONS_TEST)["accuracy"] >= 0.97
+
+
+# -- gradients ------------------------------------------------------------
+
+CASES = [
+    (("tanh", "prelu"), "softmax", "cross_entropy", "labels"),  # paired: ŷ − y
+    (("silu", "aplu"), "identity", "softmax_cross_entropy", "labels"),
+    (("swish", "elu"), "sigmoid", "bce", "binary"),  # paired
+    (("gelu", "sparsemax"), "sigmoid", "mse", "real"),  # unpaired: chains through σ'
+    (("mish",), "tanh", "huber", "real"),
+    (("softplus",), "log_softmax", "mae", "real"),  # a vector activation's vjp in the middle of the chain
+]
+
+
+@pytest.mark.parametrize("hidden,out,loss,targets", CASES, ids=[c[2] for c in CASES])
+def test_backpropagation_matches_finite_differences(hidden, out, loss, targets):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(12, 4))
+    y = {
+        "labels": rng.integers(0, 3, 12),
+        "binary": rng.integers(0, 2, 12).astype(float),
+        "real": rng.normal(size=(12, 3)),
+    }[targets]
+    units = 1 if targets == "binary" else 3
+    model = nn.Sequential([nn.Dense(5, a) for a in hidden] + [nn.Dense(units, out)], dtype="float64")
+    model.compile(loss=loss)
+    model.fit(X, y, epochs=1, batch_size=12, seed=0, verbose=0, shuffle=False)  # builds; one step moves off init
+    Xc, yc = model._check_xy(X, y)
+    grad_a, grad_z = model._loss_and_grad(model._forward(Xc, True), yc)[1:]
+    grads = model._backward(grad_a, grad_z)
+    h = 1e-6
+    for i, layer in enumerate(model.layers):
+        for key, p in layer.params.items():
+            flat = p.reshape(-1)
+            for j in range(0, flat.size, max(1, flat.size // 7)):
+                old = flat[j]
+                flat[j] = old + h
+                up = model.evaluate(X, y)["loss"]
+                flat[j] = old - h
+                down = model.evaluate(X, y)["loss"]
+                flat[j] = old
+                numeric = (up - down) / (2 * h)
+                assert grads[i][key].reshape(-1)[j] == pytest.approx(numeric, rel=1e-5, abs=1e-8), (i, key, j)
+
+
+def test_learnable_activation_parameters_are_trained():
+    model = nn.Sequential([nn.Dense(8, "prelu"), nn.Dense(8, "swish"), nn.Dense(8, "aplu"), nn.Dense(1, "sigmoid")])
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.01)
+    model.fit(*MOONS, epochs=5, batch_size=32, seed=0, verbose=0)
+    assert not np.allclose(model.layers[0].params["alpha"], 0.25)
+    assert not np.allclose(model.layers[1].params["beta"], 1.0)
+    assert {"a_1", "a_2", "b_1", "b_2"} <= set(model.layers[2].params)
+    assert not np.allclose(model.layers[2].params["b_1"], -1.0)
+    frozen = nn.Dense(8, "prelu", train_activation=False)
+    assert frozen.learn == ()
+
+
+def test_user_defined_activation_trains():
+    fn = symact.custom("x*tanh(softplus(x)) + x/10")
+    model = nn.Sequential([nn.Dense(16, fn), nn.Dense(1, "sigmoid")])
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.1)
+    model.fit(*XOR, epochs=300, batch_size=4, seed=0, verbose=0)
+    assert model.evaluate(*XOR)["accuracy"] == 1.0
+
+
+def test_integer_labels_and_one_hot_rows_train_identically():
+    X, y = nn.datasets.load("blobs", n=90, seed=0)
+    runs = []
+    for target in (y, np.eye(3)[y]):
+        model = _net("relu", out="softmax", units=3)
+        model.compile(loss="cross_entropy", optimizer="sgd", learning_rate=0.1)
+        runs.append(model.fit(X, target, epochs=3, batch_size=16, seed=0, verbose=0).history["loss"])
+    assert runs[0] == runs[1]
+
+
+# -- the seeds' claims ------------------------------------------------------
+
+
+def test_sigmoid_unit_is_logistic_regression():
+    X, y = nn.datasets.load("demand", n=300, seed=2)
+    w_ref, b_ref = logistic_regression_irls(X, y)
+    model = nn.Sequential([nn.Dense(1, "sigmoid")], dtype="float64")
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.05)
+    model.fit(X, y, epochs=3000, batch_size=len(X), seed=0, verbose=0, diagnostics=False)
+    assert np.max(np.abs(model.layers[0].params["W"].ravel() - w_ref)) < 1e-4
+    assert abs(model.layers[0].params["b"][0] - b_ref) < 1e-4
+
+
+def test_linear_layers_are_least_squares():
+    X, y = nn.datasets.load("linear", n=100, features=2, noise=0.2, seed=1)
+    model = nn.Sequential([nn.Dense(4), nn.Dense(4), nn.Dense(1)], dtype="float64")
+    model.compile(loss="mse", optimizer="adam", learning_rate=0.01)
+    model.fit(X, y, epochs=2000, batch_size=len(X), seed=0, verbose=0, diagnostics=False)
+    W, b = end_to_end_linear(model)
+    W_ref, b_ref = least_squares(X, y)
+    assert np.max(np.abs(W.ravel() - W_ref)) < 1e-5 and abs(b[0] - b_ref) < 1e-5
+
+
+def test_sigmoid_gradients_vanish_with_depth_and_relu_gradients_do_not():
+    X, y = nn.datasets.load("spirals", n=200, seed=0)
+    ratios = {}
+    for act in ("sigmoid", "relu"):
+        model = nn.Sequential([nn.Dense(16, act) for _ in range(8)] + [nn.Dense(1, "sigmoid")])
+        model.compile(loss="bce", optimizer="sgd", learning_rate=0.01)
+        norms = model.fit(X, y, epochs=1, batch_size=32, seed=0, verbose=0)["grad_norm"][0]
+        ratios[act] = norms[0] / norms[7]
+    assert ratios["sigmoid"] < 1e-3 < 1e-1 < ratios["relu"]
+
+
+def test_dead_relu_fraction_is_recorded_and_leaky_relu_has_none():
+    X, y = MOONS
+    dead = {}
+    for act in ("relu", "leaky_relu"):
+        model = _net(act, hidden=(64, 64))
+        model.compile(loss="bce", optimizer="adam", learning_rate=0.2)
+        dead[act] = model.fit(X, y, epochs=20, batch_size=16, seed=0, verbose=0)["dead_fraction"][-1]
+    assert np.mean(dead["relu"][:2]) > 0.5
+    assert dead["leaky_relu"][:2] == [0.0, 0.0]
+
+
+# -- reliability ------------------------------------------------------------
+
+
+def _trained(epochs, **kw):
+    model = _net("tanh", hidden=(8, 8))
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.01)
+    hist = model.fit(*MOONS, epochs=epochs, batch_size=32, seed=5, verbose=0, **kw)
+    return model, hist
+
+
+def _same(m1, m2):
+    return all(
+        np.array_equal(p, m2.layers[i].params[k]) for i, layer in enumerate(m1.layers) for k, p in layer.params.items()
+    )
+
+
+def _without_time(hist):
+    return {k: v for k, v in hist.history.items() if k != "time"}
+
+
+def test_same_seed_gives_bitwise_identical_weights_and_history():
+    (m1, h1), (m2, h2) = _trained(4), _trained(4)
+    assert _same(m1, m2) and _without_time(h1) == _without_time(h2)
+    m3 = _net("tanh", hidden=(8, 8))
+    m3.compile(loss="bce", optimizer="adam", learning_rate=0.01)
+    m3.fit(*MOONS, epochs=4, batch_size=32, seed=6, verbose=0)
+    assert not _same(m1, m3)
+
+
+def test_resume_continues_bitwise_identically(tmp_path):
+    full, hist_full = _trained(6)
+    ckpt = tmp_path / "run.npz"
+    _trained(3, checkpoint=ckpt)
+    resumed = _net("tanh", hidden=(8, 8))
+    resumed.compile(loss="bce", optimizer="adam", learning_rate=0.01)
+    hist = resumed.fit(*MOONS, epochs=6, batch_size=32, seed=5, verbose=0, resume=ckpt)
+    assert _same(full, resumed)
+    assert _without_time(hist) == _without_time(hist_full)
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_resume_refuses_another_architecture(tmp_path):
+    ckpt = tmp_path / "run.npz"
+    _trained(1, checkpoint=ckpt)
+    other = _net("relu", hidden=(8, 8))
+    other.compile(loss="bce")
+    with pytest.raises(ValueError, match="different architecture"):
+        other.fit(*MOONS, epochs=2, resume=ckpt, verbose=0)
+
+
+def test_killed_checkpoint_writer_leaves_the_previous_checkpoint_loadable(tmp_path):
+    ckpt = tmp_path / "big.npz"
+    script = textwrap.dedent(f"""
+        import numpy as np, sys
+        from symact import nn
+        X = np.random.default_rng(0).normal(size=(64, 300)).astype(np.float32)
+        y = (X[:, 0] > 0).astype(int)
+        model = nn.Sequential([nn.Dense(1500, "relu"), nn.Dense(1500, "relu"), nn.Dense(1, "sigmoid")])
+        model.compile(loss="bce", optimizer="adam", learning_rate=1e-4)
+        model.fit(X, y, epochs=1, batch_size=64, seed=0, verbose=0, checkpoint={str(ckpt)!r})
+        print("first", flush=True)
+        model.fit(X, y, epochs=10_000, batch_size=64, seed=0, verbose=0, checkpoint={str(ckpt)!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "first"
+        kills = 0
+        import time
+
+        deadline = time.monotonic() + 20
+        while kills == 0 and time.monotonic() < deadline:  # kill while a temporary file is being written
+            if list(tmp_path.glob(".big.npz.*.tmp")):
+                os.kill(proc.pid, signal.SIGKILL)
+                kills += 1
+        if not kills:
+            os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    model = nn.Sequential.load(ckpt)  # the last complete checkpoint
+    assert model.layers[0].params["W"].shape == (300, 1500)
+    assert all(np.all(np.isfinite(p)) for layer in model.layers for p in layer.params.values())
+
+
+def test_non_finite_loss_stops_with_epoch_batch_and_finite_weights():
+    X = np.linspace(-3, 3, 64)[:, None]
+    y = np.exp(3 * X[:, 0])
+    model = nn.Sequential([nn.Dense(16, "exponential"), nn.Dense(16, "exponential"), nn.Dense(1)])
+    model.compile(loss="mse", optimizer="sgd", learning_rate=1.0)
+    with pytest.raises(nn.TrainingError, match=r"epoch \d+, batch \d+") as info:
+        model.fit(X, y, epochs=50, batch_size=8, seed=0, verbose=0)
+    assert info.value.epoch >= 1 and info.value.batch >= 1
+    assert all(np.all(np.isfinite(p)) for layer in model.layers for p in layer.params.values())
+
+
+def test_clipnorm_bounds_every_step():
+    X, y = MOONS
+    model = _net("relu")
+    model.compile(loss="bce", optimizer="sgd", learning_rate=1.0, clipnorm=1e-3)
+    model.fit(X[:32], y[:32], epochs=1, batch_size=32, seed=0, verbose=0)
+    before = [{k: v.copy() for k, v in layer.params.items()} for layer in model.layers]
+    model.fit(X[:32], y[:32], epochs=2, batch_size=32, seed=0, verbose=0)
+    step = np.sqrt(
+        sum(np.sum((layer.params[k] - before[i][k]) ** 2) for i, layer in enumerate(model.layers) for k in layer.params)
+    )
+    assert step <= 1e-3 * 1.0001
+
+
+@pytest.mark.parametrize(
+    "X,y,message",
+    [
+        (np.zeros(10), np.zeros(10), "must be 2-D"),
+        (np.zeros((10, 2)), np.zeros(9), "10 samples but y has 9"),
+        (np.full((4, 2), np.nan), np.zeros(4), "NaN or inf"),
+        (np.zeros((4, 2)), np.array([0, 1, 2, 1]), "targets in \\[0, 1\\]"),
+        (np.zeros((4, 2)), np.zeros((4, 2)), "output layer gives"),
+    ],
+)
+def test_bad_input_is_refused_before_training(X, y, message):
+    model = _net("relu")
+    model.compile(loss="bce")
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y, epochs=1, verbose=0)
+    assert not model.layers[0].built
+
+
+def test_bad_class_labels_are_refused():
+    model = _net("relu", out="softmax", units=3)
+    model.compile(loss="cross_entropy")
+    with pytest.raises(ValueError, match="0 … 2"):
+        model.fit(np.zeros((3, 2)), np.array([0, 1, 3]), verbose=0)
+    with pytest.raises(ValueError, match="integers"):
+        model.fit(np.zeros((3, 2)), np.array([0, 1.5, 2]), verbose=0)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model, _ = _trained(2)
+    model.save(tmp_path / "m.npz")
+    loaded = nn.Sequential.load(tmp_path / "m.npz")
+    assert np.array_equal(loaded.predict(MOONS[0]), model.predict(MOONS[0]))
+    (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a symact checkpoint"):
+        nn.Sequential.load(tmp_path / "junk.npz")
+
+
+# -- datasets -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(nn.datasets.BUILTIN))
+def test_builtin_datasets_are_deterministic_and_well_formed(name):
+    X1, y1 = nn.datasets.load(name)
+    X2, y2 = nn.datasets.load(name)
+    assert np.array_equal(X1, X2) and np.array_equal(y1, y2)
+    assert X1.ndim == 2 and len(X1) == len(y1) and np.all(np.isfinite(X1))
+
+
+def test_csv_and_numpy_loaders(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,label\n1,2,0\n3,4,1\n")
+    X, y = nn.datasets.load(str(tmp_path / "d.csv"))
+    assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    X2, y2 = nn.datasets.load(str(tmp_path / "d.npz"))
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    (tmp_path / "bad.csv").write_text("1,2,0\n3,x,1\n")
+    with pytest.raises(ValueError, match="row 2"):
+        nn.datasets.load(str(tmp_path / "bad.csv"))
+    with pytest.raises(ValueError, match="unknown dataset"):
+        nn.datasets.load("mnist")
