@@ -8,6 +8,7 @@
 __version__ = "0.1.0"  # first: submodules stamp it into generated code and cache keys
 
 from .catalog import REGISTRY, UnknownFunctionError
+from .codegen import codegen
 from .compile import compile  # noqa: A004  (symact.compile, like jax.jit: the name users expect)
 from .fn import Fn, activation, function, loss, names
 from .functions import sigmoid, softplus
@@ -26,6 +27,7 @@ __all__ = [
     "Verdict",
     "UnknownFunctionError",
     "activation",
+    "codegen",
     "compile",
     "custom",
     "define",

@@ -401,6 +401,77 @@ def cmd_train(args) -> int:
     return 0
 
 
+# -- codegen, plot, docs -----------------------------------------------------
+
+
+def _write_output(path: str | None, text: str) -> None:
+    """Print, or write atomically (a temporary file renamed into place: never half a file)."""
+    if path is None:
+        sys.stdout.write(text)
+        return
+    from pathlib import Path
+
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"-o {path}: is a directory")
+    if not target.parent.exists():
+        raise UsageError(f"-o {path}: no directory {target.parent}")
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(target)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def cmd_codegen(args) -> int:
+    from .codegen import codegen
+
+    fn = _function(args)
+    try:
+        text = codegen(fn, lang=args.lang, grad=args.grad, dtype=args.dtype, header=args.header)
+    except ValueError as e:
+        raise UsageError(_one_line(e)) from None
+    _write_output(args.output, text)
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from pathlib import Path
+
+    from .plot import plot
+
+    try:
+        fns = [function(name, **_parse_params(args.param)) for name in args.names]
+    except (UnknownFunctionError, TypeError, ValueError) as e:
+        raise UsageError(_one_line(e)) from None
+    out = Path(args.output)
+    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise UsageError(f"-o {args.output}: write .png, .pdf or .svg")
+    if not out.parent.exists():
+        raise UsageError(f"-o {args.output}: no directory {out.parent}")
+    try:
+        plot(fns, derivative=args.derivative, xrange=tuple(args.range) if args.range else None, path=out)
+    except ValueError as e:
+        raise UsageError(_one_line(e)) from None
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from . import handbook
+
+    if args.pdf and args.format != "latex":
+        raise UsageError("--pdf needs --format latex")
+    try:
+        path = handbook.generate(args.output, args.format, pdf=args.pdf, progress=not args.quiet)
+    except ValueError as e:
+        raise UsageError(_one_line(e)) from None
+    except RuntimeError as e:  # no LaTeX here, or LaTeX failed: the .tex is written, say so
+        print(f"symact: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
 # -- entry point -------------------------------------------------------------
 
 
@@ -483,6 +554,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=5.0, help="seconds per theorem (default 5)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("codegen", help="source code for a function and its derivative (c, numpy, numba, torch, ...)")
+    add_function_args(p)
+    p.add_argument("--lang", "-l", required=True, choices=("c", "numpy", "numba", "torch", "jax", "cuda"))
+    p.add_argument("--grad", action="store_true", help="also define NAME_grad")
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="C and CUDA element type")
+    p.add_argument("--header", action="store_true", help="with --lang c: print the header instead")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.set_defaults(run=cmd_codegen)
+
+    p = sub.add_parser("plot", help="plot functions and their derivatives")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("--derivative", "-d", action="store_true", help="also plot the derivative (dashed)")
+    p.add_argument("--range", nargs=2, type=float, metavar=("A", "B"), help="x range (default: the catalog's)")
+    p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help=".png, .pdf or .svg")
+    p.set_defaults(run=cmd_plot)
+
+    p = sub.add_parser("docs", help="the handbook of the whole catalog, as LaTeX (and PDF) or Markdown")
+    p.add_argument("--format", choices=("latex", "markdown"), default="latex")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--pdf", action="store_true", help="compile with latexmk or pdflatex")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_docs)
 
     p = sub.add_parser("train", help="train a small network on a built-in dataset or a file")
     p.add_argument(

@@ -222,6 +222,12 @@ class Fn:
         args = ", ".join(printing.latex(s) for s in (*self.inputs, *self.targets)) if not self.vector else r"\mathbf{x}"
         return r"%s\left(%s\right) = %s" % (self.entry.latex_name, args, printing.latex(self.expr))
 
+    def plot(self, *, derivative: bool = True, xrange: tuple[float, float] | None = None, path=None, ax=None):
+        """A matplotlib figure of f (and f'); see :func:`symact.plot.plot`."""
+        from .plot import plot
+
+        return plot([self], derivative=derivative, xrange=xrange, path=path, ax=ax)
+
     def _repr_latex_(self) -> str:
         return "$" + self.latex() + "$"
 

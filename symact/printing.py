@@ -33,7 +33,12 @@ _FUNCTION_NAMES = {"sigmoid": "σ", "Heaviside": "H"}
 
 
 def _is_plain_product(mul: sp.Mul) -> bool:
-    """True for a product with a positive coefficient and no denominator."""
+    """True for a product with a positive coefficient and no denominator.
+
+    SymPy's LaTeX printer also hands a bare 1/u (a Pow) to ``_print_Mul``: that is never a plain product.
+    """
+    if not isinstance(mul, sp.Mul):
+        return False
     coeff, _ = mul.as_coeff_Mul()
     if coeff.is_negative or (coeff.is_Rational and coeff.q != 1):
         return False

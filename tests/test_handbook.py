@@ -1,0 +1,112 @@
+"""The handbook, plots and codegen CLI: generated from the catalog, typeset without errors, and up to date in docs/.
+
+The PDF test needs pdflatex (Debian: texlive-latex-recommended, latexmk); .ci/run
+installs it, and where it cannot the test is skipped with that reason.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+import symact
+from symact import handbook
+from symact.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sections():
+    return handbook._sections(progress=False)
+
+
+def test_latex_printer_prints_a_reciprocal_as_a_fraction():
+    x = sp.Symbol("x", real=True)
+    assert symact.latex(1 / (1 + sp.exp(-x))) == r"\frac{1}{1 + e^{- x}}"
+
+
+def test_tex_text_turns_unicode_math_into_ascii_latex():
+    out = handbook.tex_text("σ′ = σ(1 − σ) ≤ 1/4, e^(−x), 0·log 0 & 5% of x_1")
+    assert out.isascii()
+    assert r"\(\sigma'" in out and r"\textsuperscript{\(-\)x}" in out and r"\&" in out and r"\%" in out
+
+
+def test_markdown_in_docs_is_up_to_date(sections, tmp_path):
+    path = handbook.write_markdown(tmp_path, sections)
+    committed = ROOT / "docs" / "handbook" / "handbook.md"
+    assert committed.read_text() == path.read_text(), (
+        "docs/handbook is stale: run `symact docs --format markdown -o docs/handbook`"
+    )
+    for figure in re.findall(r"\]\((fig/[^)]+)\)", path.read_text()):
+        assert (ROOT / "docs" / "handbook" / figure).is_file(), figure
+
+
+def test_every_catalog_function_has_a_section_with_formulas_verdicts_and_figure(sections, tmp_path):
+    text = handbook.write_markdown(tmp_path, sections).read_text()
+    for name in symact.names():
+        section = text.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
+        assert "**Definition.**" in section and f"![{name} and its derivative]" in section
+        assert "Reference:" in section
+        assert (tmp_path / "fig" / f"{name}.png").stat().st_size > 5000
+    assert text.count(": **proved**") >= 80
+
+
+@pytest.mark.skipif(
+    shutil.which("pdflatex") is None,
+    reason="pdflatex is not installed (apt-get install "
+    "texlive-latex-recommended latexmk lmodern); the LaTeX source is still tested",
+)
+def test_latex_handbook_builds_a_pdf_with_a_section_per_function(sections, tmp_path):
+    tex = handbook.write_latex(tmp_path, sections)
+    assert tex.read_text().isascii()
+    pdf = handbook.build_pdf(tex)  # raises on LaTeX errors and on undefined references
+    assert pdf.stat().st_size > 100_000
+    toc = tex.with_suffix(".toc").read_text()
+    for name in symact.names():
+        assert r"\texttt {" + name.replace("_", r"\_") + "}" in toc, name
+
+
+def test_latex_source_is_ascii_without_pdflatex(sections, tmp_path):
+    tex = handbook.write_latex(tmp_path, sections)
+    text = tex.read_text()
+    assert text.isascii() and text.count(r"\section{") == len(symact.names()) + 1  # + the comparison
+
+
+def test_docs_cli_refuses_pdf_for_markdown(capsys, tmp_path):
+    assert main(["docs", "--format", "markdown", "--pdf", "-o", str(tmp_path)]) == 2
+    assert "--pdf needs --format latex" in capsys.readouterr().err
+
+
+def test_plot_cli_writes_each_format(capsys, tmp_path):
+    for suffix in ("png", "svg", "pdf"):
+        out = tmp_path / f"f.{suffix}"
+        assert main(["plot", "sigmoid", "tanh", "bce", "softmax", "-d", "--range", "-4", "4", "-o", str(out)]) == 0
+        assert out.stat().st_size > 3000
+    assert main(["plot", "sigmoid", "-o", str(tmp_path / "f.txt")]) == 2
+    assert main(["plot", "sigmoid", "--range", "3", "1", "-o", str(tmp_path / "g.png")]) == 2
+    assert not (tmp_path / "g.png").exists()
+    assert "range" in capsys.readouterr().err
+
+
+def test_fn_plot_returns_a_figure(tmp_path):
+    fig = symact.activation("gelu").plot(path=tmp_path / "g.png")
+    assert len(fig.axes[0].lines) >= 2 and (tmp_path / "g.png").is_file()
+
+
+def test_codegen_cli_writes_a_file_and_refuses_bad_requests(capsys, tmp_path):
+    out = tmp_path / "relu.py"
+    assert main(["codegen", "relu", "--lang", "numpy", "--grad", "-o", str(out)]) == 0
+    assert "def relu_grad(x):" in out.read_text()
+    assert main(["codegen", "--expr", "x*sigmoid(x)", "--lang", "torch"]) == 0
+    assert "torch.autograd.Function" in capsys.readouterr().out
+    for argv in (
+        ["softmax", "--lang", "c"],
+        ["relu", "--lang", "numpy", "--header"],
+        ["nope", "--lang", "c"],
+        ["relu", "--lang", "c", "-o", str(tmp_path / "missing" / "x.c")],
+    ):
+        assert main(["codegen", *argv]) == 2
+    assert "Traceback" not in capsys.readouterr().err
