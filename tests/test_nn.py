@@ -107,6 +107,15 @@ def test_learnable_activation_parameters_are_trained():
     assert frozen.learn == ()
 
 
+def test_user_defined_loss_trains():
+    fn = symact.custom("(yhat - y)**2 + (yhat - y)**4 / 10", kind="loss")
+    X, y = nn.datasets.load("linear", n=100, seed=0)
+    model = nn.Sequential([nn.Dense(8, "tanh"), nn.Dense(1)])
+    model.compile(loss=fn, optimizer="adam", learning_rate=0.05)
+    hist = model.fit(X, y, epochs=100, batch_size=20, seed=0, verbose=0)
+    assert hist["loss"][-1] < 0.05 < hist["loss"][0]
+
+
 def test_user_defined_activation_trains():
     fn = symact.custom("x*tanh(softplus(x)) + x/10")
     model = nn.Sequential([nn.Dense(16, fn), nn.Dense(1, "sigmoid")])
@@ -244,10 +253,12 @@ def test_killed_checkpoint_writer_leaves_the_previous_checkpoint_loadable(tmp_pa
             if list(tmp_path.glob(".big.npz.*.tmp")):
                 os.kill(proc.pid, signal.SIGKILL)
                 kills += 1
-        if not kills:
-            os.kill(proc.pid, signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+    assert kills == 1, "the writer was never caught mid-write"
+    assert list(tmp_path.glob(".big.npz.*.tmp")), "the kill should leave the half-written temporary file behind"
     model = nn.Sequential.load(ckpt)  # the last complete checkpoint
     assert model.layers[0].params["W"].shape == (300, 1500)
     assert all(np.all(np.isfinite(p)) for layer in model.layers for p in layer.params.values())
