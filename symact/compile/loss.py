@@ -52,8 +52,9 @@ def value_and_gradients(fn: Fn, wrt_target: bool = False) -> tuple[sp.Expr, ...]
     """ℓ(ŷ, y) and its derived ∂ℓ/∂ŷ (and ∂ℓ/∂y), term by term, each term 0 where its target factor is 0."""
     terms = target_terms(fn.bind(stable_loss(fn)), fn.targets)
     exprs = [sp.Add(*[_zero_where(c, t) for c, t in terms])]
-    for var in (fn.inputs[0], fn.targets[0]) if wrt_target else (fn.inputs[0],):
-        exprs.append(sp.Add(*[_zero_where(c, calculus.derivative(t, var)) for c, t in terms]))
+    exprs.append(sp.Add(*[_zero_where(c, calculus.derivative(t, fn.inputs[0])) for c, t in terms]))
+    if wrt_target:  # in y the convention does not hold: d/dy of −y·log ŷ is −log ŷ at y = 0 too
+        exprs.append(sp.Add(*[calculus.derivative(t, fn.targets[0]) for _, t in terms]))
     return tuple(with_default(irrationals_to_floats(stabilize_atoms(e))) for e in exprs)
 
 
