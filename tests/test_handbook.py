@@ -102,8 +102,12 @@ def test_codegen_cli_writes_a_file_and_refuses_bad_requests(capsys, tmp_path):
     assert "def relu_grad(x):" in out.read_text()
     assert main(["codegen", "--expr", "x*sigmoid(x)", "--lang", "torch"]) == 0
     assert "torch.autograd.Function" in capsys.readouterr().out
+    assert main(["codegen", "softmax", "--lang", "c", "--grad"]) == 0
+    assert "void softmax_grad(const double *x, const double *g, double *dx, size_t rows, size_t n)" in (
+        capsys.readouterr().out
+    )
     for argv in (
-        ["softmax", "--lang", "c"],
+        ["softmax", "--lang", "c", "-o", str(tmp_path)],
         ["relu", "--lang", "numpy", "--header"],
         ["nope", "--lang", "c"],
         ["relu", "--lang", "c", "-o", str(tmp_path / "missing" / "x.c")],
