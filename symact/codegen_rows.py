@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .codegen import _camel
 from .fn import Fn
 
 _ARRAY_PRELUDE = {
@@ -53,6 +54,14 @@ def _take(a, index):
 
 def _arange(n, like):
     return xp.arange(1, n + 1, dtype=like.dtype)
+
+
+def _as(mask, like):
+    return mask.astype(like.dtype)
+
+
+def _index(a):
+    return a.astype(int)
 """,
     "torch": """import torch
 import torch as xp
@@ -84,6 +93,14 @@ def _take(a, index):
 
 def _arange(n, like):
     return xp.arange(1, n + 1, dtype=like.dtype)
+
+
+def _as(mask, like):
+    return mask.to(like.dtype)
+
+
+def _index(a):
+    return a.long()
 """,
     "jax": """import jax
 import jax.numpy as xp
@@ -115,6 +132,14 @@ def _take(a, index):
 
 def _arange(n, like):
     return xp.arange(1, n + 1, dtype=like.dtype)
+
+
+def _as(mask, like):
+    return mask.astype(like.dtype)
+
+
+def _index(a):
+    return a.astype(int)
 """,
 }
 
@@ -140,8 +165,8 @@ def _sparsemax(x):
     zs = _sort_desc(x)
     k = _arange(x.shape[-1], x)
     cs = _cumsum(zs)
-    size = _sum((1 + k * zs > cs).astype(cs.dtype) if hasattr(cs, "astype") else (1 + k * zs > cs).to(cs.dtype))
-    tau = (_take(cs, size.long() - 1 if hasattr(size, "long") else size.astype(int) - 1) - 1) / size
+    size = _sum(_as(1 + k * zs > cs, cs))
+    tau = (_take(cs, _index(size) - 1) - 1) / size
     return xp.where(x - tau > 0, x - tau, xp.zeros_like(x))
 
 
@@ -167,23 +192,17 @@ _VJP = {"softmax": "_softmax_vjp", "log_softmax": "_log_softmax_vjp", "sparsemax
 _JVP = {"softmax": "_softmax_vjp", "log_softmax": "_log_softmax_jvp", "sparsemax": "_sparsemax_vjp"}
 
 
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_")) + "Function"
-
-
 def _python(fn: Fn, lang: str, grad: bool, head: str) -> str:
     name = fn.name
     out = [head, "", _ARRAY_PRELUDE[lang], _ROWS]
     if name == "softmax_cross_entropy":
-        out.append(
-            """
+        out.append('''
 def _loss(z, y):
-    return _sum(y) [..., 0] * 0 + (_sum(y) * (_rowmax_safe(z) + xp.log(_sum(xp.exp(_shifted(z))))) - _sum(y * z))[..., 0]
-
-
-def _rowmax_safe(z):
+    """Σy·(max z + log Σ exp(z − max z)) − ⟨y, z⟩ per row."""
     m = _rowmax(z)
-    return xp.where(xp.isfinite(m), m, 0 * m)
+    m = xp.where(xp.isfinite(m), m, 0 * m)
+    lse = m + xp.log(_sum(xp.exp(z - m)))
+    return (_sum(y) * lse - _sum(y * z))[..., 0]
 
 
 def _loss_grad(z, y):
@@ -192,8 +211,7 @@ def _loss_grad(z, y):
 
 def _loss_grad_target(z, y):
     return -_log_softmax(z)
-""".replace("_sum(y) [..., 0] * 0 + ", "")
-        )
+''')
         if lang == "numpy":
             out.append(f'''
 def {name}(z, y):

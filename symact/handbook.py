@@ -21,7 +21,7 @@ import sympy as sp
 
 from . import __version__
 from .analyze import analyze
-from .catalog import REGISTRY, Entry
+from .catalog import REGISTRY
 from .fn import Fn
 from .functions import expand_atoms
 from .printing import latex, unicode
@@ -610,4 +610,4 @@ def generate(out: str | Path, fmt: str = "latex", *, pdf: bool = False, progress
     return build_pdf(tex) if pdf else tex
 
 
-__all__ = ["generate", "tex_text", "Entry"]
+__all__ = ["generate", "build_pdf", "tex_text", "write_latex", "write_markdown"]

@@ -55,6 +55,7 @@ class Dense:
             raise ValueError(f"units must be a positive integer, got {units!r}")
         self.units, self.use_bias = int(units), use_bias
         self.fn = resolve_activation(activation, activation_params)
+        self.train_activation = bool(train_activation)
         self.learn = tuple(p.name for p in self.fn.entry.params if p.learnable) if train_activation else ()
         self.built = False
 
@@ -66,7 +67,7 @@ class Dense:
             "activation": self.fn.name,
             "params": {s.name: str(v) for s, v in self.fn.params.items()},
             "use_bias": self.use_bias,
-            "train_activation": bool(self.learn) or not any(p.learnable for p in self.fn.entry.params),
+            "train_activation": self.train_activation,
         }
 
     def build(self, fan_in: int, rng: np.random.Generator, dtype: np.dtype) -> None:

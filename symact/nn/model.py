@@ -120,8 +120,6 @@ class Sequential:
         self._paired = paired_gradient(fn) if out.name == fn.entry.output_activation else None
         logits = ON_LOGITS.get((out.name, fn.name))
         self._logit_loss = compile_kernel(catalog_loss(logits), dtype=str(self.dtype)) if logits else None
-        if self.categorical and not out.vector and out.name != "identity":
-            pass  # allowed: e.g. sigmoid outputs with a categorical loss; gradients chain through f'
         self.classification = fn.name in CLASSIFICATION
 
     # -- data checks -------------------------------------------------------
