@@ -61,6 +61,7 @@ CASES = [
     (("gelu", "sparsemax"), "sigmoid", "mse", "real"),  # unpaired: chains through σ'
     (("mish",), "tanh", "huber", "real"),
     (("softplus",), "log_softmax", "mae", "real"),  # a vector activation's vjp in the middle of the chain
+    (("tanh",), "identity", "rmse", "real"),  # matched output, but the square root of the mean: no ŷ − y shortcut
 ]
 
 

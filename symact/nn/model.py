@@ -117,7 +117,9 @@ class Sequential:
         out = self.layers[-1].fn
         self.categorical = len(fn.inputs) > 1
         self._loss = LossKernel(fn, str(self.dtype))
-        self._paired = paired_gradient(fn) if out.name == fn.entry.output_activation else None
+        # ŷ − y is the gradient of the per-sample loss; RMSE's square root of the mean needs the chain rule
+        matched = out.name == fn.entry.output_activation and fn.entry.reduction == "mean"
+        self._paired = paired_gradient(fn) if matched else None
         logits = ON_LOGITS.get((out.name, fn.name))
         self._logit_loss = compile_kernel(catalog_loss(logits), dtype=str(self.dtype)) if logits else None
         self.classification = fn.name in CLASSIFICATION
