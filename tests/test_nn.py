@@ -263,6 +263,9 @@ def test_killed_checkpoint_writer_leaves_the_previous_checkpoint_loadable(tmp_pa
     model = nn.Sequential.load(ckpt)  # the last complete checkpoint
     assert model.layers[0].params["W"].shape == (300, 1500)
     assert all(np.all(np.isfinite(p)) for layer in model.layers for p in layer.params.values())
+    model.compile(loss="bce")
+    model.save(ckpt)  # the next successful write clears what the killed writer left
+    assert not list(tmp_path.glob(".big.npz.*.tmp"))
 
 
 def test_non_finite_loss_stops_with_epoch_batch_and_finite_weights():

@@ -495,7 +495,8 @@ def _saturation_threshold(layer: Dense) -> float | None:
 
 def write_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """np.savez to a temporary file in the same directory, fsync, rename, fsync the directory:
-    a crash at any point leaves either the old file or the new one, never half of one."""
+    a crash at any point leaves either the old file or the new one, never half of one. (One writer per
+    path: a successful write removes the temporary files that killed writers left behind.)"""
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -508,6 +509,8 @@ def write_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a writer that was killed mid-write
+        stale.unlink(missing_ok=True)
     fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
