@@ -64,6 +64,22 @@ class Section:
     fn: Fn
     theorems: list[tuple[str, str, str]]  # (title, status, method)
     analysis: object | None
+    logit_gradient: sp.Expr | None = None  # a loss's ∂L/∂z (class k), in ŷ where it has such a form
+
+
+def _class_k(fn: Fn, expr: sp.Expr) -> sp.Expr:
+    """A categorical loss's class-1 expression written for class k."""
+    return expr.subs({fn.inputs[0]: sp.Symbol("yhat_k"), fn.targets[0]: sp.Symbol("y_k")})
+
+
+def _shown_logit_gradient(fn: Fn) -> sp.Expr:
+    in_z, in_yhat = fn.logit_gradient()
+    shown = in_yhat if in_yhat is not None else in_z
+    return _class_k(fn, shown[0]) if isinstance(shown, sp.MatrixBase) else shown
+
+
+def _max_derivative(s: Section) -> str:
+    return _extremum(s.analysis.derivative_max) if s.analysis else "see Jacobian"
 
 
 def _sections(progress: bool) -> list[Section]:
@@ -77,7 +93,8 @@ def _sections(progress: bool) -> list[Section]:
                 v = t.check(timeout=10)
                 results.append((t.title, v.status, v.method))
             analysis = analyze(fn) if entry.kind == "activation" and not entry.vector else None
-            out.append(Section(fn, results, analysis))
+            logit = _shown_logit_gradient(fn) if entry.kind == "loss" else None
+            out.append(Section(fn, results, analysis, logit))
             bar.update(1, function=entry.name)
     return out
 
@@ -257,9 +274,9 @@ def _vector_definition(fn: Fn) -> str:
     return text
 
 
-def _formulas(fn: Fn) -> list[tuple[str, str]]:
+def _formulas(section: Section) -> list[tuple[str, str]]:
     """(label, LaTeX display formula) pairs: definition and derivatives."""
-    e = fn.entry
+    fn, e = section.fn, section.fn.entry
     definition = fn.latex()
     if e.vector:
         definition = _vector_definition(fn)
@@ -292,17 +309,14 @@ def _formulas(fn: Fn) -> list[tuple[str, str]]:
             out.append(
                 (
                     "Gradient (class k)",
-                    r"\frac{\partial L}{\partial \hat{y}_k} = %s"
-                    % latex(grad[0].subs({fn.inputs[0]: sp.Symbol("yhat_k"), fn.targets[0]: sp.Symbol("y_k")})),
+                    r"\frac{\partial L}{\partial \hat{y}_k} = %s" % latex(_class_k(fn, grad[0])),
                 )
             )
         else:
             out.append(("Gradient", r"\frac{\partial L}{\partial \hat{y}} = %s" % latex(grad)))
         if e.output_activation and e.output_activation != "identity" or e.name in ("mse", "bce"):
-            in_z, in_yhat = fn.logit_gradient()
-            shown = in_yhat if in_yhat is not None else in_z
-            if isinstance(shown, sp.MatrixBase):
-                shown = shown[0].subs({fn.inputs[0]: sp.Symbol("yhat_k"), fn.targets[0]: sp.Symbol("y_k")})
+            shown = section.logit_gradient
+            if e.vector:
                 out.append(
                     (
                         f"At the logits of a {e.output_activation} output (class k)",
@@ -378,12 +392,12 @@ PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 
 
 def _latex_section(s: Section, figure: str) -> str:
-    fn, e = s.fn, s.fn.entry
+    e = s.fn.entry
     lines = [r"\section{%s}\label{fn:%s}" % (_tt(e.name), e.name)]
     if e.aliases:
         lines.append(r"\textit{Also called} " + ", ".join(_tt(a) for a in e.aliases) + ".")
     lines.append(tex_text(e.description))
-    for label, formula in _formulas(fn):
+    for label, formula in _formulas(s):
         lines.append(r"\textbf{%s.}" % tex_text(label))
         lines.append(r"\begin{center}\fitformula{" + formula + "}\\end{center}")
     if e.params:
@@ -427,7 +441,7 @@ def _comparison_latex(sections: list[Section]) -> str:
         if e.kind != "activation":
             continue
         p = e.properties
-        dmax = _extremum(s.analysis.derivative_max) if s.analysis else "see Jacobian"
+        dmax = _max_derivative(s)
         lines.append(
             r"\hyperref[fn:%s]{%s} & %s & %s & %s & %s & %s\\"
             % (
@@ -451,10 +465,7 @@ def _comparison_latex(sections: list[Section]) -> str:
         e = s.fn.entry
         if e.kind != "loss":
             continue
-        in_z, in_yhat = s.fn.logit_gradient()
-        g = in_yhat if in_yhat is not None else in_z
-        if isinstance(g, sp.MatrixBase):
-            g = g[0].subs({s.fn.inputs[0]: sp.Symbol("yhat_k"), s.fn.targets[0]: sp.Symbol("y_k")})
+        g = s.logit_gradient
         lines.append(
             r"\hyperref[fn:%s]{%s} & %s & %s & \(%s\)\\"
             % (
@@ -548,7 +559,7 @@ def write_markdown(out: Path, sections: list[Section]) -> Path:
         e = s.fn.entry
         if e.kind == "activation":
             p = e.properties
-            dmax = _extremum(s.analysis.derivative_max) if s.analysis else "see Jacobian"
+            dmax = _max_derivative(s)
             md.append(
                 f"| [{e.name}](#{e.name}) | {_value_text(p.get('range', ''))} | "
                 f"{_value_text(p.get('monotonic', ''))} | {_value_text(p.get('zero_centered', ''))} | "
@@ -558,18 +569,16 @@ def write_markdown(out: Path, sections: list[Section]) -> Path:
     for s in sections:
         e = s.fn.entry
         if e.kind == "loss":
-            in_z, in_yhat = s.fn.logit_gradient()
-            g = in_yhat if in_yhat is not None else in_z
-            if isinstance(g, sp.MatrixBase):
-                g = g[0].subs({s.fn.inputs[0]: sp.Symbol("yhat_k"), s.fn.targets[0]: sp.Symbol("y_k")})
-            md.append(f"| [{e.name}](#{e.name}) | {e.output_activation or 'identity'} | {_cell_math(latex(g))} |")
+            md.append(
+                f"| [{e.name}](#{e.name}) | {e.output_activation or 'identity'} | {_cell_math(latex(s.logit_gradient))} |"
+            )
     for s in sections:
         fn, e = s.fn, s.fn.entry
         md.append(f"\n## {e.name}\n")
         if e.aliases:
             md.append("Also called " + ", ".join(f"`{a}`" for a in e.aliases) + ".\n")
         md.append(e.description + "\n")
-        for label, formula in _formulas(fn):
+        for label, formula in _formulas(s):
             md.append(f"**{label}.**\n\n$$\n{formula}\n$$\n")
         if e.params:
             md.append("| parameter | default | meaning |\n|---|---|---|")
