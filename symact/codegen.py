@@ -434,6 +434,26 @@ def c_name(name: str) -> str:
     return f"symact_{name}" if name in C_RESERVED else name
 
 
+def c_header(head: str, name: str, prototypes: list[str]) -> str:
+    """A header declaring ``prototypes`` (signatures without the semicolon), with an include guard."""
+    guard = f"SYMACT_{name.upper()}_H"
+    declarations = [p + ";" for p in prototypes]
+    return "\n".join(
+        [
+            head,
+            f"#ifndef {guard}",
+            f"#define {guard}",
+            "",
+            "#include <stddef.h>",
+            "",
+            *declarations,
+            "",
+            f"#endif /* {guard} */",
+            "",
+        ]
+    )
+
+
 class _CLoopPrinter(_CPrinter):
     """The kernels' C printing, with each input read into a local ``NAME_i`` (the pointer keeps the name)."""
 
@@ -470,22 +490,7 @@ def _c(parts: _Parts, grad: bool, ctype: str, *, header: bool, cuda: bool) -> st
     targets = [(outs[0], parts.value, 0, name)] + ([(outs[1], parts.grad, 1, f"{name}_grad")] if grad else [])
     sizes = "size_t rows, size_t n" if parts.per_class else "size_t n"
     if header:
-        guard = f"SYMACT_{name.upper()}_H"
-        protos = [f"void {fname}({ins}, {ctype} *{o}, {sizes});" for o, _, _, fname in targets]
-        return "\n".join(
-            [
-                head,
-                f"#ifndef {guard}",
-                f"#define {guard}",
-                "",
-                "#include <stddef.h>",
-                "",
-                *protos,
-                "",
-                f"#endif /* {guard} */",
-                "",
-            ]
-        )
+        return c_header(head, name, [f"void {fname}({ins}, {ctype} *{o}, {sizes})" for o, _, _, fname in targets])
     out = [head, "#include <math.h>", "#include <stddef.h>", ""]
     for out_name, expr, which, fname in targets:
         if parts.per_class and which == 0:  # a sample's loss: the sum of its n class terms

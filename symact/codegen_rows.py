@@ -20,17 +20,11 @@ from __future__ import annotations
 
 import textwrap
 
-from .codegen import _camel
+from .codegen import _camel, c_header
 from .fn import Fn
 
-_ARRAY_PRELUDE = {
-    "numpy": """import numpy as xp
-
-
-def _float_array(v):
-    v = xp.asarray(v)
-    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
-
+# NumPy and JAX share the array API; PyTorch names dims and dtypes differently.
+_NUMPY_API = """
 
 def _sum(a):
     return xp.sum(a, axis=-1, keepdims=True)
@@ -62,7 +56,17 @@ def _as(mask, like):
 
 def _index(a):
     return a.astype(int)
-""",
+"""
+
+_ARRAY_PRELUDE = {
+    "numpy": """import numpy as xp
+
+
+def _float_array(v):
+    v = xp.asarray(v)
+    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
+"""
+    + _NUMPY_API,
     "torch": """import torch
 import torch as xp
 
@@ -108,39 +112,8 @@ import jax.numpy as xp
 
 def _float_array(v):
     return xp.asarray(v)
-
-
-def _sum(a):
-    return xp.sum(a, axis=-1, keepdims=True)
-
-
-def _rowmax(a):
-    return xp.max(a, axis=-1, keepdims=True)
-
-
-def _sort_desc(a):
-    return -xp.sort(-a, axis=-1)
-
-
-def _cumsum(a):
-    return xp.cumsum(a, axis=-1)
-
-
-def _take(a, index):
-    return xp.take_along_axis(a, index, axis=-1)
-
-
-def _arange(n, like):
-    return xp.arange(1, n + 1, dtype=like.dtype)
-
-
-def _as(mask, like):
-    return mask.astype(like.dtype)
-
-
-def _index(a):
-    return a.astype(int)
-""",
+"""
+    + _NUMPY_API,
 }
 
 # The forward passes and vector-Jacobian products, shared by NumPy, PyTorch and JAX.
@@ -379,22 +352,7 @@ def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
         sig = f"void {name}(const {T} *x, {T} *y, size_t rows, size_t n)"
         gsig = f"void {name}_grad(const {T} *x, const {T} *g, {T} *dx, size_t rows, size_t n)"
     if header:
-        guard = f"SYMACT_{name.upper()}_H"
-        return "\n".join(
-            [
-                head,
-                f"#ifndef {guard}",
-                f"#define {guard}",
-                "",
-                "#include <stddef.h>",
-                "",
-                sig + ";",
-                *([gsig + ";"] if grad else []),
-                "",
-                f"#endif /* {guard} */",
-                "",
-            ]
-        )
+        return c_header(head, name, [sig, gsig] if grad else [sig])
     if sce:
         row = _C_SCE + f"\n    out[0] = ({T})(ys * lse - yz);"
         grow = _C_SCE + f"\n    for (size_t k = 0; k < n; ++k) dz[k] = ({T})(exp(z[k] - lse) * ys - y[k]);"
