@@ -34,15 +34,17 @@ import textwrap
 from dataclasses import dataclass
 
 import sympy as sp
-from sympy.printing.pycode import PythonCodePrinter
 
 from . import __version__
-from .compile.c import _literal
+from .compile.c import _literal, error_helpers
 from .compile.c import _Printer as _CPrinter
-from .compile.forms import kernel_forms
+from .compile.forms import kernel_forms, shared
+from .compile.numba import ERRORS as NUMBA_ERRORS
+from .compile.numba import Printer as NumbaPrinter
 from .compile.numpy import _Printer as _NumPyPrinter
 from .fn import Fn, function
 from .printing import unicode
+from .rounding import ROUNDING_ATOMS, python_helpers
 
 LANGS = ("c", "numpy", "numba", "torch", "jax", "cuda")
 CTYPE = {"float64": "double", "float32": "float"}
@@ -77,8 +79,15 @@ def _parts(fn: Fn) -> _Parts:
     yhat, y = sp.Symbol("yhat", real=True), sp.Symbol("y", real=True)
     rename = {term.inputs[0]: yhat, term.targets[0]: y}
     exprs = [e.xreplace(rename) for e in exprs]
-    reps, (v, g, gt) = sp.cse(exprs, symbols=sp.numbered_symbols("t"), optimizations="basic")
+    reps, (v, g, gt) = shared(exprs)
     return _Parts(fn, (yhat, y), tuple(reps), v, g, None, gt, per_class)
+
+
+def _compensated(parts: _Parts) -> bool:
+    """Whether the expressions carry rounding errors (:mod:`symact.rounding`), which need helper functions
+    and a compiler that does not contract a·b + c into an fma."""
+    exprs = [parts.value, parts.grad, *(e for _, e in parts.assignments)]
+    return any(e.has(*ROUNDING_ATOMS) for e in exprs)
 
 
 def _describe_fn(fn: Fn) -> list[str]:
@@ -160,7 +169,8 @@ def _max(a, b, like):
 
 def _min(a, b, like):
     return xp.minimum(a, b)
-""",
+"""
+    + python_helpers("p.dtype == xp.float64"),
     "torch": """\
 import torch
 import torch as xp
@@ -180,7 +190,8 @@ def _max(a, b, like):
 
 def _min(a, b, like):
     return _where(xp.as_tensor(a <= b), a, b, like)
-""",
+"""
+    + python_helpers("p.dtype == xp.float64"),
     "jax": """\
 import jax
 import jax.numpy as xp
@@ -200,7 +211,8 @@ def _max(a, b, like):
 
 def _min(a, b, like):
     return xp.minimum(a, b)
-""",
+"""
+    + python_helpers("p.dtype == xp.float64"),
 }
 
 
@@ -379,7 +391,7 @@ def _camel(name: str) -> str:
 
 
 def _numba(parts: _Parts, grad: bool) -> str:
-    p = PythonCodePrinter({"fully_qualified_modules": True})
+    p = NumbaPrinter({"fully_qualified_modules": True})
     name = parts.fn.name
     args = ", ".join(s.name for s in parts.args)
     sig = ", ".join(["float64"] * len(parts.args))
@@ -407,7 +419,7 @@ def _numba(parts: _Parts, grad: bool) -> str:
         "import math",
         "",
         "import numba",
-        "",
+        NUMBA_ERRORS if _compensated(parts) else "",
         "",
         f'@numba.vectorize(["float64({sig})", "float32({sig32})"], cache=True)\ndef {value_name}({args}):\n'
         f"{body(parts.value, 0)}\n",
@@ -492,6 +504,12 @@ def _c(parts: _Parts, grad: bool, ctype: str, *, header: bool, cuda: bool) -> st
     if header:
         return c_header(head, name, [f"void {fname}({ins}, {ctype} *{o}, {sizes})" for o, _, _, fname in targets])
     out = [head, "#include <math.h>", "#include <stddef.h>", ""]
+    if _compensated(parts):
+        note = "nvcc --fmad=false" if cuda else "-ffp-contract=off (gcc and clang contract a*b + c by default)"
+        out += [
+            f"/* Compensated arithmetic: compile with {note}, or the error terms below are wrong. */",
+            error_helpers("double", "__device__ static inline" if cuda else "static inline"),
+        ]
     for out_name, expr, which, fname in targets:
         if parts.per_class and which == 0:  # a sample's loss: the sum of its n class terms
             idx = "(size_t)blockIdx.x * blockDim.x + threadIdx.x" if cuda else None

@@ -18,10 +18,21 @@ from sympy.codegen.ast import float32, real
 from sympy.printing.c import C99CodePrinter
 
 from .. import __version__
+from ..rounding import literal
 from .cache import cache_dir, digest, write_atomic
 from .forms import KernelForms
 
-FLAGS = ["-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared"]
+# -ffp-contract=off: an fma fused into a + b·c would change the rounding that the forms' error atoms describe
+FLAGS = [
+    "-O3",
+    "-march=native",
+    "-fopenmp",
+    "-fno-math-errno",
+    "-fno-trapping-math",
+    "-ffp-contract=off",
+    "-fPIC",
+    "-shared",
+]
 VECTOR_MATH = ("exp", "expm1", "log1p", "erf", "erfc", "tanh", "log")
 CTYPES = {"float64": ("double", ctypes.c_double), "float32": ("float", ctypes.c_float)}
 
@@ -55,6 +66,33 @@ class _Printer(C99CodePrinter):
             b = self._print(a)
             out = f"(({out}) {op} ({b}) ? ({out}) : ({b}))"
         return out
+
+    def _print_lit(self, expr):
+        single = self.type_aliases.get(real) == float32
+        return _literal(literal(expr, single), "float" if single else "double")
+
+    _print_lo = _print_lit
+
+    def _print_held(self, expr):
+        return f"({self._print(expr.args[0])})"
+
+    def _print_ratio(self, expr):
+        return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
+
+    def _print_prod_err(self, expr):
+        return f"symact_prod_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_sum_err(self, expr):
+        return f"symact_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+
+def error_helpers(ctype: str, qualifier: str = "static inline") -> str:
+    """C for the rounding-error atoms of :mod:`symact.rounding`: fma gives a product's error exactly,
+    Knuth's two-sum a sum's. Correct only if the compiler does not contract a·b + c (-ffp-contract=off)."""
+    fma = "fmaf" if ctype == "float" else "fma"
+    return f"""{qualifier} {ctype} symact_prod_err({ctype} a, {ctype} b) {{ return {fma}(a, b, -(a * b)); }}
+{qualifier} {ctype} symact_sum_err({ctype} a, {ctype} b) {{ const {ctype} s = a + b, bb = s - a; return (a - (s - bb)) + (b - bb); }}
+"""
 
 
 def _literal(value: float, ctype: str) -> str:
@@ -106,7 +144,7 @@ void {name}_{fname}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
 #include <stddef.h>
 
 {decls}
-{loop("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;")}
+{error_helpers(compute)}{loop("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;")}
 {loop("fdf", f"{ctype} *restrict Y, {ctype} *restrict DY", f"Y[i] = ({ctype})y; DY[i] = ({ctype})dy;")}
 """
 

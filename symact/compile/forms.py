@@ -10,6 +10,7 @@ import sympy as sp
 from .. import __version__
 from ..analyze import limit_at
 from ..fn import Fn
+from ..rounding import ROUNDING_ATOMS, lit, lo
 from ..stable import stable_form
 from .cache import cache_dir, digest, write_atomic
 
@@ -35,11 +36,16 @@ def _float_limit(expr, x, direction) -> float:
 
 
 def irrationals_to_floats(expr: sp.Expr) -> sp.Expr:
-    """Irrational constants → 20-digit floats; rationals stay exact, so x/6 is still a division."""
-    return expr.replace(
-        lambda e: e.is_number and not e.is_Rational and not e.is_Float and e.is_real and not e.has(sp.oo, -sp.oo),
-        lambda e: e.evalf(20),
-    )
+    """Irrational constants → 20-digit floats; rationals stay exact, so x/6 is still a division.
+
+    The literals of :mod:`symact.rounding` are left whole: their printers need the exact constant.
+    """
+    if isinstance(expr, (lit, lo)) or not expr.args:
+        return expr
+    if expr.is_number and not expr.is_Rational and expr.is_real and not expr.has(sp.oo, -sp.oo, lit, lo):
+        return expr.evalf(20)
+    args = [irrationals_to_floats(a) for a in expr.args]
+    return expr if args == list(expr.args) else expr.func(*args)
 
 
 def with_default(expr: sp.Expr) -> sp.Expr:
@@ -50,12 +56,36 @@ def with_default(expr: sp.Expr) -> sp.Expr:
     )
 
 
+def shared(exprs: list[sp.Expr]) -> tuple[list, list]:
+    """Common subexpressions of ``exprs`` as (assignments, reduced expressions).
+
+    CSE's "basic" optimizations factor sums, which helps plain forms
+    (x/6 + 1/2 becomes (x + 3)/6, exact at the root x = −3) but would
+    rewrite a compensated form's a·x + b·x³ as x·(a + b·x²), whose rounding
+    its error atoms do not describe; those forms are printed as written.
+    """
+    constants = {a: sp.Dummy() for e in exprs for a in e.atoms(lit, lo)}  # CSE must not reach inside a literal
+    back = {d: a for a, d in constants.items()}
+    compensated = any(e.has(*ROUNDING_ATOMS) for e in exprs)
+    reps, reduced = sp.cse(
+        [e.xreplace(constants) for e in exprs],
+        symbols=sp.numbered_symbols("t"),
+        optimizations=None if compensated else "basic",
+    )
+    return [(s, e.xreplace(back)) for s, e in reps], [e.xreplace(back) for e in reduced]
+
+
 def _forms(fn: Fn, limits: tuple[float, float, float, float]) -> KernelForms:
     x = fn.inputs[0]
     sf = stable_form(fn)
+    f, df = sf.f, sf.df
+    for a in sf.approximations:  # with proved error bounds, where no rewrite is accurate in floating point
+        where = (x > a.lo) & (x < a.hi)
+        f = f if a.f is None else sp.Piecewise((a.f, where), (f, True))
+        df = df if a.df is None else sp.Piecewise((a.df, where), (df, True))
     # Constants such as SELU's λ (a closed form in erfc) become 20-digit literals, not run-time arithmetic.
-    f, df = (with_default(irrationals_to_floats(fn.bind(e))) for e in (sf.f, sf.df))
-    replacements, (f_red, df_red) = sp.cse([f, df], symbols=sp.numbered_symbols("t"), optimizations="basic")
+    f, df = (with_default(irrationals_to_floats(fn.bind(e))) for e in (f, df))
+    replacements, (f_red, df_red) = shared([f, df])
     return KernelForms(x, tuple(replacements), f_red, df_red, limits)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from sympy.printing.pycode import PythonCodePrinter
 
 from .. import __version__
+from ..rounding import literal, power_as_products, python_helpers
 from .cache import import_generated
 from .forms import KernelForms
 
@@ -21,15 +22,43 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
+class Printer(PythonCodePrinter):
+    """Python's printing, with the rounding-error atoms as calls to the module's helpers."""
+
+    def _print_lit(self, expr):
+        return repr(literal(expr))
+
+    _print_lo = _print_lit
+
+    def _print_Pow(self, expr, rational=False):
+        return power_as_products(self, expr) or super()._print_Pow(expr, rational=rational)
+
+    def _print_held(self, expr):
+        return f"({self._print(expr.args[0])})"
+
+    def _print_ratio(self, expr):
+        return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
+
+    def _print_prod_err(self, expr):
+        return f"_prod_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_sum_err(self, expr):
+        return f"_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+
+#: The helpers compiled inline: the kernel computes in double (float32 data too).
+ERRORS = python_helpers("True").replace("\n\ndef ", '\n\n@numba.njit(inline="always", cache=True)\ndef ')
+
+
 def source(name: str, forms: KernelForms) -> str:
-    p = PythonCodePrinter({"fully_qualified_modules": True})
+    p = Printer({"fully_qualified_modules": True})
     lines = "\n".join(f"        {p.doprint(s)} = {p.doprint(e)}" for s, e in forms.assignments)
     lo, hi, dlo, dhi = (f"float('{v}')" for v in forms.limits)
     return f'''"""{name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit."""
 import math
 
 import numba
-
+{ERRORS}
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
 def fdf(X, Y, DY, with_derivative):

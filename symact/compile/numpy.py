@@ -14,8 +14,12 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from .. import __version__
+from ..rounding import literal, power_as_products, python_helpers
 from .cache import import_generated
-from .forms import KernelForms
+from .forms import KernelForms, shared
+
+
+ERRORS = python_helpers("numpy.result_type(p) == numpy.float64")
 
 
 class _Printer(NumPyPrinter):
@@ -32,6 +36,26 @@ class _Printer(NumPyPrinter):
     def _print_erfc(self, expr):
         return f"_erfc({self._print(expr.args[0])})"
 
+    def _print_lit(self, expr):
+        return repr(literal(expr))
+
+    _print_lo = _print_lit
+
+    def _print_Pow(self, expr, rational=False):
+        return power_as_products(self, expr) or super()._print_Pow(expr, rational=rational)
+
+    def _print_held(self, expr):
+        return f"({self._print(expr.args[0])})"
+
+    def _print_ratio(self, expr):
+        return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
+
+    def _print_prod_err(self, expr):
+        return f"_prod_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_sum_err(self, expr):
+        return f"_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
 
 def source(name: str, forms: KernelForms) -> str:
     p = _Printer({"fully_qualified_modules": True})
@@ -46,7 +70,7 @@ import numpy
 
 _erf = numpy.frompyfunc(math.erf, 1, 1)
 _erfc = numpy.frompyfunc(math.erfc, 1, 1)
-
+{ERRORS}
 
 def fdf(x):
     with numpy.errstate(all="ignore"):
@@ -72,9 +96,10 @@ class NumpyKernel:
         # Computed in double for float32 data too, then rounded once: float32 ufuncs lose up to 1e4 ULP
         # on GELU' (the same amplified argument rounding as in float64, but 2^29 times coarser).
         f, d = self.module.fdf(x.astype(np.float64, copy=False))
-        y[...] = f
-        if dy is not None:
-            dy[...] = d
+        with np.errstate(over="ignore"):  # a double beyond float32's range rounds to ±inf, as it should
+            y[...] = f
+            if dy is not None:
+                dy[...] = d
 
 
 def function_source(name: str, args: tuple[sp.Symbol, ...], outputs: tuple[sp.Expr, ...], doc: str) -> str:
@@ -84,7 +109,7 @@ def function_source(name: str, args: tuple[sp.Symbol, ...], outputs: tuple[sp.Ex
     ``errstate(all="ignore")`` because ``numpy.where`` evaluates both sides.
     """
     p = _Printer({"fully_qualified_modules": True})
-    reps, reduced = sp.cse(list(outputs), symbols=sp.numbered_symbols("t"), optimizations="basic")
+    reps, reduced = shared(list(outputs))
     names = ", ".join(p.doprint(a) for a in args)
     body = "\n".join(f"        {p.doprint(s)} = {p.doprint(e)}" for s, e in reps)
     results = ",\n            ".join(f"_full({p.doprint(e)}, shape, dtype)" for e in reduced)
@@ -96,7 +121,7 @@ import numpy
 
 _erf = numpy.frompyfunc(math.erf, 1, 1)
 _erfc = numpy.frompyfunc(math.erfc, 1, 1)
-
+{ERRORS}
 
 def _full(value, shape, dtype):
     out = numpy.empty(shape, dtype)

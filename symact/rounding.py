@@ -1,0 +1,158 @@
+"""Rounding errors as symbols: the atoms of error-compensated stable forms.
+
+Some functions amplify the rounding of their argument. erfc(−x/√2) at
+x = −30 turns the half-ULP error of x/√2 into ~900 ULP, because
+d log erfc(u)/du ≈ −2u. The cure is to carry the argument as an unevaluated
+sum hi + lo, where lo is the rounding error of the computed hi, and to apply
+it to first order: erfc(hi + lo) = erfc(hi) − 2/√π·e^(−hi²)·lo.
+
+The atoms here name those pieces. Each has two readings:
+
+- **exact**, the reading in which the form is proved equal to its definition:
+  no operation rounds, so every error is 0 and a literal is its exact value
+  (:func:`exact`);
+- **machine**, the reading the printers emit: ``prod_err(a, b)`` is
+  ``fma(a, b, −a·b)`` in C and Dekker's exact product in Python, and
+  ``lo(c)`` is the double literal c − fl(c) (:func:`literal`).
+
+So a compensated form is proved equal to its definition exactly like any
+other stable form. The compensation itself, which exists only in machine
+arithmetic, is judged by the accuracy tests against 50-digit mpmath.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+#: Digits a literal is printed with: enough that it parses back to the same double.
+DIGITS = 25
+
+
+class _Atom(sp.Function):
+    """A function that SymPy must not evaluate or rewrite (is_real, so comparisons and Abs stay simple)."""
+
+    is_real = True
+    is_extended_real = True
+
+
+class lit(_Atom):  # noqa: N801  (a SymPy function: printers and srepr use the class name)
+    """The double nearest a constant c. Exact reading: c. Machine reading: that double.
+
+    It keeps SymPy from merging the constant with its neighbours, e.g.
+    exp(x + 64)·e^(−64) into exp(x), which would undo a rescaling.
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, c):
+        if c in (0, 1, -1):  # exact: nothing to keep apart
+            return c
+
+
+class lo(_Atom):  # noqa: N801
+    """c − fl(c) for a constant c: the part of c its double misses. Exact reading: 0."""
+
+    nargs = 1
+
+
+class held(_Atom):  # noqa: N801
+    """An expression computed on its own before it is used: held(x − r) + y is (x − r) + y, never
+    (x + y) − r, which SymPy's flattening of sums would otherwise print. Exact reading: the expression."""
+
+    nargs = 1
+
+
+class ratio(_Atom):  # noqa: N801
+    """a/b as one division: SymPy keeps a/b as a·b⁻¹, and common-subexpression elimination may then share
+    b⁻¹ and multiply, which rounds twice. Exact reading: a/b."""
+
+    nargs = 2
+
+
+class prod_err(_Atom):  # noqa: N801
+    """a·b − fl(a·b), the rounding error of a product (exactly representable). Exact reading: 0."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, a, b):
+        if _power_of_two(a) or _power_of_two(b) or a.is_zero or b.is_zero:  # exact in both readings
+            return sp.S.Zero
+
+
+class sum_err(_Atom):  # noqa: N801
+    """a + b − fl(a + b), the rounding error of a sum (exactly representable). Exact reading: 0."""
+
+    nargs = 2
+
+
+def _power_of_two(c: sp.Expr) -> bool:
+    """±2^k for an integer k (so ±1, ±2, ±1/2, ...)."""
+    if not c.is_Rational or c == 0:
+        return False
+    p, q = abs(c.p), c.q
+    return (p == 1 or q == 1) and (p & (p - 1)) == 0 and (q & (q - 1)) == 0
+
+
+ERRORS = (lo, prod_err, sum_err)
+#: Every atom of this module: a form that has one is printed as written.
+ROUNDING_ATOMS = (lit, lo, held, ratio, prod_err, sum_err)
+
+
+def exact(expr: sp.Expr) -> sp.Expr:
+    """The exact-arithmetic reading: rounding errors are 0 and literals their constants."""
+    return expr.replace(lambda e: isinstance(e, ERRORS), lambda e: sp.S.Zero).replace(
+        lambda e: isinstance(e, (lit, held)), lambda e: e.args[0]
+    ).replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
+
+
+def literal(atom: lit | lo, single: bool = False) -> float:
+    """The machine reading of ``lit(c)`` (the double, or float, nearest c) or ``lo(c)`` (c minus that).
+
+    Printers call this, so the constants never become SymPy Floats inside the
+    expression, where SymPy would distribute them over sums: lit(c)·(x − r)
+    must stay one product of c and the exactly computed x − r.
+    """
+    with mpmath.workdps(60):
+        c = mpmath.mpf(sp.N(atom.args[0], 60))
+        near = float(np.float32(float(c))) if single else float(c)
+        return near if isinstance(atom, lit) else float(c - mpmath.mpf(near))
+
+
+def power_as_products(printer, expr) -> str | None:
+    """x², x³, x⁴ as (x*x)*x...: the roundings prod_err describes. pow() rounds x³ once, differently."""
+    base, e = expr.args
+    if not (e.is_Integer and 2 <= e <= 4):
+        return None
+    b = f"({printer._print(base)})"
+    return "(" + "*".join([b] * int(e)) + ")"
+
+
+def python_helpers(split_test: str) -> str:
+    """Dekker's exact product and Knuth's exact sum, for Python-family targets without fma.
+
+    ``split_test`` is an expression in ``p`` that is true for double precision
+    (Veltkamp's split constant is 2^27 + 1 for doubles and 2^12 + 1 for floats).
+    """
+    return f'''
+
+def _prod_err(a, b):
+    """a*b - fl(a*b), exactly (Dekker): no fma needed, only round-to-nearest arithmetic."""
+    p = a * b
+    s = 134217729.0 if {split_test} else 4097.0
+    t = s * a
+    ah = t - (t - a)
+    t = s * b
+    bh = t - (t - b)
+    return ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
+
+
+def _sum_err(a, b):
+    """a + b - fl(a + b), exactly (Knuth's two-sum)."""
+    s = a + b
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+'''

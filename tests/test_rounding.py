@@ -1,0 +1,85 @@
+"""The rounding atoms of compensated forms: their exact reading, their literals and their printed helpers."""
+
+import ctypes
+import shutil
+import subprocess
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from symact.compile.c import error_helpers
+from symact.rounding import exact, held, lit, literal, lo, prod_err, python_helpers, ratio, sum_err
+
+x, y = sp.symbols("x y", real=True)
+
+
+def test_exact_reading_sets_errors_to_zero_and_literals_to_their_constants():
+    c = 1 / sp.sqrt(2)
+    form = lit(c) * x + prod_err(lit(c), x) + lo(c) * x + sum_err(x, y) + ratio(held(x - y), 2)
+    assert sp.simplify(exact(form) - (x / sp.sqrt(2) + (x - y) / 2)) == 0
+
+
+def test_products_with_powers_of_two_have_no_rounding_error():
+    assert prod_err(sp.Rational(1, 4), x) == 0 and prod_err(x, -2) == 0 and prod_err(1, x) == 0
+    assert prod_err(3, x) != 0 and prod_err(sp.Rational(3, 4), x) != 0
+
+
+def test_a_literal_and_its_low_part_sum_to_the_constant():
+    for c in (1 / sp.sqrt(2), 2 * sp.sqrt(2 / sp.pi), sp.exp(-64)):
+        hi, low = literal(lit(c)), literal(lo(c))
+        with mpmath.workdps(60):
+            exact_c = mpmath.mpf(sp.N(c, 60))
+            assert hi == float(exact_c)  # the nearest double
+            assert abs(mpmath.mpf(hi) + mpmath.mpf(low) - exact_c) < abs(exact_c) * mpmath.mpf(2) ** -104
+    single = literal(lit(1 / sp.sqrt(2)), single=True)
+    assert single == float(np.float32(1 / np.sqrt(2)))
+
+
+@pytest.fixture(scope="module")
+def helpers():
+    namespace = {}
+    exec(python_helpers("p.dtype == numpy.float64"), {"numpy": np}, namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_python_helpers_give_exact_rounding_errors(helpers, dtype):
+    rng = np.random.default_rng(0)
+    a = (rng.uniform(-40, 40, 2000)).astype(dtype)
+    b = (rng.uniform(-3, 3, 2000) * 10.0 ** rng.integers(-5, 5, 2000)).astype(dtype)
+    got_p, got_s = helpers["_prod_err"](a, b), helpers["_sum_err"](a, b)
+    with mpmath.workdps(60):
+        for i in range(0, 2000, 7):
+            ai, bi = mpmath.mpf(float(a[i])), mpmath.mpf(float(b[i]))
+            assert mpmath.mpf(float(a[i] * b[i])) + mpmath.mpf(float(got_p[i])) == ai * bi
+            assert mpmath.mpf(float(a[i] + b[i])) + mpmath.mpf(float(got_s[i])) == ai + bi
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
+def test_c_helpers_give_exact_rounding_errors(tmp_path):
+    src = tmp_path / "e.c"
+    src.write_text(
+        "#include <math.h>\n"
+        + error_helpers("double")
+        + "void run(const double *a, const double *b, double *p, double *s, int n) {\n"
+        "  for (int i = 0; i < n; ++i) { p[i] = symact_prod_err(a[i], b[i]); s[i] = symact_sum_err(a[i], b[i]); }\n"
+        "}\n"
+    )
+    lib = tmp_path / "e.so"
+    subprocess.run(
+        ["gcc", "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC", str(src), "-o", str(lib), "-lm"],
+        check=True,
+    )
+    run = ctypes.CDLL(str(lib)).run
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(-40, 40, 500), rng.uniform(-1, 1, 500) * 1e3
+    p, s = np.empty(500), np.empty(500)
+    ptr = ctypes.POINTER(ctypes.c_double)
+    run(*(v.ctypes.data_as(ptr) for v in (a, b, p, s)), ctypes.c_int(500))
+    with mpmath.workdps(60):
+        for i in range(500):
+            ai, bi = mpmath.mpf(a[i]), mpmath.mpf(b[i])
+            assert mpmath.mpf(a[i] * b[i]) + mpmath.mpf(p[i]) == ai * bi
+            assert mpmath.mpf(a[i] + b[i]) + mpmath.mpf(s[i]) == ai + bi
