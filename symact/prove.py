@@ -333,7 +333,8 @@ def _case_split(d):
     When the cases split on one variable, each case's region is computed exactly (its condition
     minus the earlier ones): an empty region is skipped, and a region of
     isolated points is checked point by point. Cases on two variables a, b
-    are first rewritten with b = a + t, which often leaves conditions on t alone.
+    are first rewritten with b = a + t, which often leaves conditions on t alone; cases on p·x, for a
+    positive parameter p, are rewritten in t = p·x.
     """
     result = _case_split_once(d)
     if result == 0:
@@ -343,6 +344,11 @@ def _case_split(d):
         a, b = sorted(kinks, key=lambda s: s.name)
         t = sp.Symbol("t_" + b.name, real=True)
         return _case_split_once(d.subs(b, a + t))
+    positive = [s for s in d.free_symbols if s.is_positive]
+    others = [s for s in d.free_symbols if not s.is_positive]
+    if len(positive) == 1 and len(others) == 1:
+        (p,), (x,) = positive, others
+        return _case_split_once(d.subs(x, sp.Symbol("t_" + x.name, real=True) / p))
     return result
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import expm1
 
 #: Digits a literal is printed with: enough that it parses back to the same double.
 DIGITS = 25
@@ -72,6 +73,16 @@ class ratio(_Atom):  # noqa: N801
     nargs = 2
 
 
+class fma(_Atom):  # noqa: N801
+    """a·b + c, rounded once where the target has a fused multiply-add (C, CUDA). Exact reading: a·b + c.
+
+    For polynomials: -ffp-contract=off keeps the compiler from fusing on its own, and a Horner chain of
+    separate multiplies and adds has twice the latency.
+    """
+
+    nargs = 3
+
+
 class prod_err(_Atom):  # noqa: N801
     """a·b − fl(a·b), the rounding error of a product (exactly representable). Exact reading: 0."""
 
@@ -89,6 +100,53 @@ class sum_err(_Atom):  # noqa: N801
     nargs = 2
 
 
+class expm1_small(_Atom):  # noqa: N801
+    """expm1(t) for |t| ≤ T, computed as its Taylor polynomial. Exact reading: expm1(t).
+
+    The polynomial's degree n is the least with a proved relative error of at
+    most 2^-60 on |t| ≤ T (:meth:`bound`), far below the rounding of any
+    library's expm1: a few fused multiply-adds instead of a function call.
+    """
+
+    nargs = 2
+
+    TARGET = 2.0**-60
+
+    @staticmethod
+    def bound(span: float, degree: int) -> float:
+        """|R_n(t)/expm1(t)| ≤ T^n·e^(2T)/(n + 1)! on |t| ≤ T: Lagrange, |R_n| ≤ |t|^(n+1)·e^|t|/(n + 1)!,
+        and |expm1(t)| ≥ |t|·e^(−|t|). Evaluated in interval arithmetic, so the bound is rigorous."""
+        iv = mpmath.iv
+        t = iv.mpf(span)
+        return float((t**degree * iv.exp(2 * t) / iv.factorial(degree + 1)).b)
+
+    @classmethod
+    def degree(cls, span: float) -> int:
+        n = 1
+        while cls.bound(span, n) > cls.TARGET:
+            n += 1
+        return n
+
+    def polynomial(self) -> sp.Expr:
+        """Σ_{k=1..n} t^k/k! in Horner form, with the coefficients as double literals."""
+        t, span = self.args
+        n = self.degree(float(span))
+        return t * horner([lit(sp.Rational(1, sp.factorial(k))) for k in range(n + 1)][1:], t)
+
+
+def horner(coefficients, t: sp.Expr) -> sp.Expr:
+    """c_0 + t·(c_1 + t·(… + t·c_n)) with one fused multiply-add per step."""
+    out = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        out = fma(t, out, c)
+    return out
+
+
+def machine(expr: sp.Expr) -> sp.Expr:
+    """Atoms whose machine reading is another expression (expm1_small's polynomial) replaced by it."""
+    return expr.replace(lambda e: isinstance(e, expm1_small), lambda e: e.polynomial())
+
+
 def _power_of_two(c: sp.Expr) -> bool:
     """±2^k for an integer k (so ±1, ±2, ±1/2, ...)."""
     if not c.is_Rational or c == 0:
@@ -99,14 +157,18 @@ def _power_of_two(c: sp.Expr) -> bool:
 
 ERRORS = (lo, prod_err, sum_err)
 #: Every atom of this module: a form that has one is printed as written.
-ROUNDING_ATOMS = (lit, lo, held, ratio, prod_err, sum_err)
+ROUNDING_ATOMS = (lit, lo, held, ratio, fma, prod_err, sum_err, expm1_small)
 
 
 def exact(expr: sp.Expr) -> sp.Expr:
     """The exact-arithmetic reading: rounding errors are 0 and literals their constants."""
     return expr.replace(lambda e: isinstance(e, ERRORS), lambda e: sp.S.Zero).replace(
         lambda e: isinstance(e, (lit, held)), lambda e: e.args[0]
-    ).replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
+    ).replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1]).replace(
+        lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2]
+    ).replace(
+        lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0])
+    )
 
 
 def literal(atom: lit | lo, single: bool = False) -> float:
@@ -148,6 +210,13 @@ def _prod_err(a, b):
     t = s * b
     bh = t - (t - b)
     return ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
+
+
+def _fma(a, b, c):
+    """a*b + c rounded about once, like a fused multiply-add: the product and the sum made exact, then summed."""
+    p = a * b
+    s = p + c
+    return s + (_sum_err(p, c) + _prod_err(a, b))
 
 
 def _sum_err(a, b):

@@ -45,7 +45,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from .fn import Fn
 from .functions import sigmoid, softplus
-from .rounding import held, lit, lo, prod_err, ratio, sum_err
+from .rounding import expm1_small, fma, held, horner, lit, lo, prod_err, ratio, sum_err
 
 
 class erfc(sp.erfc):  # noqa: N801  (printers look functions up by this name)
@@ -65,6 +65,9 @@ class StableForm:
     f: sp.Expr
     df: sp.Expr
     approximations: tuple[Approximation, ...] = ()
+    #: A shorter rewrite for float32 data, which kernels compute in double: without the compensations,
+    #: its error (at most ~2e4 double ULP, for GELU) is 2^-15 of a float ULP, and it runs 2-3 times faster.
+    single: tuple[sp.Expr, sp.Expr] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,65 +105,83 @@ def _clamp(x: sp.Expr, bound) -> sp.Expr:
     return sp.Min(sp.Max(x, -bound), bound)
 
 
-def _compensated_pair(u: sp.Expr, ul: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-    """(σ(u + ul), σ(−u − ul)) to first order in the argument's low part ul: dσ/du = σ(u)σ(−u).
-    σ(u) ≈ eᵘ for u → −∞ turns a relative error δ of u into |u|·δ, up to ~700 ULP."""
-    s, sn = _sigmoid_pair(u)
-    return s * (1 + sn * ul), sn * (1 - s * ul)
+def _one_division(cases: list[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Boolean]]) -> sp.Expr:
+    """Piecewise N/D·k from (N, D, k, condition) cases, as one division of selected N by selected D.
+
+    Vector code evaluates every case for every element; selecting numerator and denominator first makes
+    the cases share one division, the costly operation, instead of paying one each.
+    """
+    pick = [sp.Piecewise(*((case[i], case[3]) for case in cases)) for i in range(3)]
+    return ratio(pick[0], pick[1]) * pick[2]
 
 
-def _times_sigmoid_prime(e: sp.Expr, g: sp.Expr, s: sp.Expr, sn: sp.Expr, ul: sp.Expr) -> sp.Expr:
-    """g·σ(u + ul)·σ(−u − ul) for u < 0 as e·g/(1 + e)² with e = eᵘ: four roundings instead of the
-    eight of σ(u)·σ(−u)·g. To first order in ul, d log(σ(u)σ(−u))/du = σ(−u) − σ(u)."""
-    q = 1 + e
-    y = ratio(e * g, q * q)
-    return y + y * ((sn - s) * ul)  # y·(1 + δ) would round 1 + δ
+#: exp(−64): tails scale e^u by e^64 where it would be subnormal while the result is not.
+SCALE = lit(sp.exp(-64))
 
-
-#: The variable in which _near_root takes G.
-_U = sp.Symbol("u", real=True)
+#: The variables in which _near_root takes G.
+_U, _V = sp.Symbol("u", real=True), sp.Symbol("V", positive=True)
 
 
 @dataclass(frozen=True)
 class _Recentered:
-    """G re-expanded about a double r next to its root (see _near_root)."""
+    """G re-expanded about a double r next to its root, valid for |t − r| < radius (see _near_root)."""
 
     expr: sp.Expr
     root: sp.Rational
+    radius: tuple[float, float]  # valid for −radius[0] < t − r < radius[1]
+    far: sp.Expr | None = None  # the same expansion with m from a computed exp, outside that window
+
+    def window(self, t: sp.Expr) -> sp.Boolean:
+        d = held(t - lit(self.root))
+        return (d > -self.radius[0]) & (d < self.radius[1])
 
 
-def _near_root(g: sp.Expr, guess: float, t: sp.Expr, t_lo: sp.Expr) -> _Recentered:
-    """G(t), a polynomial in u and exp(p(u)) for polynomials p, rewritten about a double r next to its root.
+def _near_root(
+    g: sp.Expr,
+    exponent: sp.Expr,
+    guess: float,
+    t: sp.Expr,
+    t_lo: sp.Expr,
+    radius: float | tuple[float, float],
+    computed_exp: sp.Expr | None = None,
+) -> _Recentered:
+    """G(t), a polynomial in u and V = exp(p(u)) for a polynomial p, rewritten about a double r next to its root.
 
-    With d = t − r, exact in floating point for t within [r/2, 2r] (Sterbenz), and m = expm1(p(r + d) − p(r)):
+    With d = t − r, exact in floating point for |d| ≤ |r|/2 (Sterbenz), and m = expm1(p(r + d) − p(r)):
 
         G(r + d) = G(r) + Σ c_jk·dʲ·mᵏ
 
-    is an identity (exp(p(t)) = exp(p(r))·(1 + m)). G(r) is a tiny constant computed at 60 digits, and the
-    other terms are formed from d and m with full relative accuracy, so the cancellation of G near its root
+    is an identity (V = exp(p(r))·(1 + m)). G(r) is a tiny constant computed at 60 digits, and the other
+    terms are formed from d and m with full relative accuracy, so the cancellation of G near its root
     happens in exact arithmetic instead of in rounded terms. ``t_lo`` is the low part of t, if t is rounded.
+    In the window −radius < d < radius, m's argument is small and expm1 a short polynomial
+    (:class:`expm1_small`). Away from the root, ``computed_exp`` (the kernel's value of V) gives
+    m = (V − K)/K: the far expansion, whose terms keep one sign on each side of the root.
     """
-    u, d = _U, sp.Symbol("d")
+    u, v, d, m = _U, _V, sp.Symbol("d"), sp.Symbol("m")
     with mpmath.workdps(60):
-        r = sp.Rational(float(mpmath.findroot(sp.lambdify(u, g, "mpmath"), guess)))  # a double: t − r is exact
+        root = mpmath.findroot(sp.lambdify(u, g.subs(v, sp.exp(exponent)), "mpmath"), guess)
+    r = sp.Rational(float(root))  # a double: t − r is exact
+    below, above = radius if isinstance(radius, tuple) else (radius, radius)
+    if not max(below, above) <= abs(r) / 2:
+        raise ValueError("the window must lie where t − r is exact")
+    k = sp.exp(exponent.subs(u, r))  # V at the root
+    poly = sp.Poly(sp.expand(g.subs({v: k * (1 + m), u: r + d})), d, m)
+    increment = sp.Poly(sp.expand(exponent.subs(u, r + d) - exponent.subs(u, r)), d)
     dd = held(held(t - lit(r)) + t_lo)  # t − r first
-    increments, in_d_m = {}, g  # m_k ↦ p_k(r + d) − p_k(r); G with exp(p_k(u)) = exp(p_k(r))·(1 + m_k)
-    for k, atom in enumerate(sorted(g.atoms(sp.exp), key=sp.default_sort_key)):
-        m, p = sp.Symbol(f"m{k}"), atom.args[0]
-        increments[m] = sp.Poly(sp.expand(p.subs(u, r + d) - p.subs(u, r)), d)
-        in_d_m = in_d_m.xreplace({atom: sp.exp(p.subs(u, r)) * (1 + m)})
-    poly = sp.Poly(sp.expand(in_d_m.subs(u, r + d)), d, *increments)
-    values = {d: dd} | {m: expm1(sp.Add(*(lit(c) * dd**k for (k,), c in q.terms()))) for m, q in increments.items()}
-    expr = sp.Add(
-        *(lit(c) * sp.Mul(*(values[v] ** e for v, e in zip(poly.gens, powers))) for powers, c in poly.terms())
-    )
-    return _Recentered(expr, r)
+
+    def expansion(m_value):
+        return sp.Add(*(lit(c) * dd**i * m_value**j for (i, j), c in poly.terms()))
+
+    small = expm1_small(sp.Add(*(lit(c) * dd**i for (i,), c in increment.terms())), _largest(increment, max(below, above)))
+    far = None if computed_exp is None else expansion(held(computed_exp - lit(k)) * lit(1 / k))
+    return _Recentered(expansion(small), r, (below, above), far)
 
 
-def _in_window(t: sp.Expr, g: _Recentered) -> sp.Boolean:
-    """Where t − r is exact: between r/2 and 2r (r < 0 here)."""
-    r = lit(g.root)
-    return sp.And(t > 2 * r, t < r / 2) if g.root < 0 else sp.And(t > r / 2, t < 2 * r)
+def _largest(q: sp.Poly, radius: float) -> float:
+    """An upper bound of |q(d)| for |d| ≤ radius: q's terms in absolute value, at 30 digits, rounded up."""
+    total = sum(abs(sp.N(c, 30)) * sp.Float(radius, 30) ** k for (k,), c in q.terms())
+    return float(total) * (1 + 1e-12)
 
 
 def _sigmoid(fn: Fn) -> StableForm:
@@ -188,31 +209,33 @@ def _log_sigmoid(fn: Fn) -> StableForm:
     return StableForm(sp.Min(x, 0) - log1p(sp.exp(-sp.Abs(x))), sn)
 
 
-def _rescaled(value: sp.Expr) -> sp.Expr:
-    """value·e^(−64) for a value computed scaled by e^64, so its intermediates stay clear of underflow."""
-    return lit(sp.exp(-64)) * held(value)
-
-
 def _silu(fn: Fn) -> StableForm:
     x, b = fn.inputs[0], fn.param("beta")
     u, ul = b * x, prod_err(b, _clamp(x, 1000))  # βx = u + ul (ul = 0 for β = 1)
-    s, sn = _compensated_pair(u, ul)
-    e = sp.exp(u)
-    # For u < 0, f' = σ(u)·σ(−u)·G with G = 1 + u + eᵘ (1 + u is exact there); G has its root at u ≈ −1.28,
-    # where it is re-expanded about the root
-    g = _near_root(1 + _U + sp.exp(_U), -1.28, u, ul)
-    left = _times_sigmoid_prime(e, held(1 + u) + e + (1 + e) * ul, s, sn, ul)
-    # Below u = −600, σ(u) loses bits to underflow while x·σ(u) does not: carry it scaled by e^64
-    e64 = sp.exp(u + 64) / (1 + e) * (1 + ul)
-    return StableForm(
-        sp.Piecewise((_rescaled(x * e64), u < -600), (x * s, True)),
-        sp.Piecewise(
-            (_rescaled(e64 * (1 + b * x * sn)), u < -600),
-            (_times_sigmoid_prime(e, g.expr, s, sn, ul), _in_window(u, g)),
-            (left, u < lit(g.root)),
-            (s + b * x * s * sn, True),
-        ),
+    tail = u < -600  # where e^u is subnormal but x·σ(u) is not: e^u carried as e^(u + 64), exactly
+    e = held(sp.exp(sp.Piecewise((u + 64, tail), (-sp.Abs(u), True))))  # held: SymPy would turn e² into a second exp
+    # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + u + eᵘ (1 + u exact there); G has its root at u ≈ −1.28,
+    # where it is re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
+    g = _near_root(1 + _U + _V, _U, -1.28, u, ul, 0.15)
+    et = SCALE * e  # eᵘ in the tail
+    f = _one_division(
+        [
+            (x * e + x * e * ul, 1 + et, SCALE, tail),
+            (x * e + x * e * ul, 1 + e, 1, u < 0),
+            (x, 1 + e, 1, True),
+        ]
     )
+    gt, gl = held(1 + u) + et, held(1 + u) + e
+    df = _one_division(
+        [
+            (e * gt + e * gt * ul, (1 + et) ** 2, SCALE, tail),
+            (e * g.expr + e * g.expr * ul, (1 + e) ** 2, 1, g.window(u)),
+            (e * gl + e * gl * ul, (1 + e) ** 2, 1, u < 0),
+            (1 + e + u * e, (1 + e) ** 2, 1, True),  # σ(u)·(1 + u·σ(−u)) with e = e^(−u)
+        ]
+    )
+    s, sn = _sigmoid_pair(u)
+    return StableForm(f, df, single=(x * s, s + u * s * sn))
 
 
 def _elu_like(scale: Callable[[Fn], sp.Expr], alpha: Callable[[Fn], sp.Expr], inner: Callable[[Fn], sp.Expr]):
@@ -255,13 +278,6 @@ def _gelu_near_root() -> tuple[sp.Rational, tuple[sp.Float, ...]]:
         return r, tuple(sp.Float(c, 40) for c in coefficients)
 
 
-def _horner(coefficients, d: sp.Expr) -> sp.Expr:
-    out = lit(coefficients[-1])
-    for c in reversed(coefficients[:-1]):
-        out = lit(c) + d * out
-    return out
-
-
 def gelu_near_root_bound(pieces: int = 400) -> float:
     """A proved bound on |R(x)/f'(x)| on the GELU window, R the Taylor remainder of degree n about r.
 
@@ -299,11 +315,10 @@ def gelu_near_root_bound(pieces: int = 400) -> float:
 GELU_TAIL, GELU_TAIL_TERMS = -37.5, 8
 
 
-def _gelu_tail_series(x: sp.Expr) -> sp.Expr:
+def _gelu_tail_series(inverse_x: sp.Expr) -> sp.Expr:
     """S(x) = Σ_{k<N} (−1)^k·(2k − 1)!!/x^(2k), with Φ(x) = φ(x)·S(x)/|x| + R for x < 0 (DLMF 7.12.1)."""
-    inverse = ratio(1, x * x)
     terms = [sp.Integer((-1) ** k * sp.factorial2(2 * k - 1)) for k in range(GELU_TAIL_TERMS)]
-    return _horner(terms, inverse)
+    return horner([lit(t) for t in terms], inverse_x * inverse_x)
 
 
 def gelu_tail_bound() -> float:
@@ -322,24 +337,29 @@ def _gelu(fn: Fn) -> StableForm:
     x = fn.inputs[0]
     xc = _clamp(x, 40)  # beyond ±40 the corrections multiply 0
     u, ul = lit(1 / sp.sqrt(2)) * x, prod_err(lit(1 / sp.sqrt(2)), xc) + lo(1 / sp.sqrt(2)) * xc  # x/√2 = u + ul
-    e = sp.exp(-(x**2) / 2)  # from fl(x·x); x² = fl(x·x) + prod_err(x, x)
+    # Below x = −37.5, e^(−x²/2) is subnormal, or nearly, where f and f' are not: carried as e^(−x²/2 + 64).
+    # x² = fl(x·x) + prod_err(x, x), and the 64 is added exactly.
+    tail = x < GELU_TAIL
+    e = sp.exp(-(x**2) / 2 + sp.Piecewise((64, tail), (0, True)))
+    phi = e * (1 - prod_err(xc, xc) / 2) / sp.sqrt(2 * sp.pi)  # φ(x), or φ(x)·e^64 in the tail
     # erfc(−u − ul) to first order: d erfc(z)/dz = −2e^(−z²)/√π; the rounding of x/√2 alone would cost
     # ~x² ULP in the negative tail
-    c = erfc(-u) + 2 / sp.sqrt(sp.pi) * e * ul
-    phi = e * (1 - prod_err(xc, xc) / 2) / sp.sqrt(2 * sp.pi)
+    c = erfc(-u) + 2 / sp.sqrt(sp.pi) * sp.Piecewise((SCALE * e, tail), (e, True)) * ul
+    f, df = x * c / 2, c / 2 + x * sp.Piecewise((SCALE * phi, tail), (phi, True))
     root, coefficients = _gelu_near_root()
     near_root = Approximation(
-        *GELU_WINDOW, None, _horner(coefficients, held(x - lit(root))), 2.0**-60, gelu_near_root_bound
+        *GELU_WINDOW, None, horner([lit(c) for c in coefficients], held(x - lit(root))), 2.0**-60, gelu_near_root_bound
     )
-    # Below x = −37.5, erfc(−x/√2) and φ(x) are subnormal, or nearly, and lose bits that f and f' still
-    # have: Φ(x) = φ(x)·S(x)/|x| with the asymptotic series S (gelu_tail_bound), φ scaled by e^64
-    phi64 = sp.exp(-(x**2) / 2 + 64) * (1 - prod_err(xc, xc) / 2) / sp.sqrt(2 * sp.pi)
-    series = _gelu_tail_series(x)
-    tail = Approximation(
-        -sp.oo, GELU_TAIL, _rescaled(-phi64 * series), _rescaled(phi64 * held(x + series / -x)), 2.0**-60,
-        gelu_tail_bound,
+    # In the tail, erfc(−x/√2) is subnormal, or nearly, while x·erfc(−x/√2)/2 is not: Φ(x) = φ(x)·S(x)/|x|
+    # with the asymptotic series S (gelu_tail_bound), one division for 1/x
+    inverse_x = ratio(1, x)
+    series = _gelu_tail_series(inverse_x)
+    tail_f, tail_df = SCALE * held(-phi * series), SCALE * held(phi * held(x - series * inverse_x))
+    tail = Approximation(-sp.oo, GELU_TAIL, tail_f, tail_df, 2.0**-60, gelu_tail_bound)
+    plain = erfc(-x / sp.sqrt(2))
+    return StableForm(
+        f, df, (tail, near_root), single=(x * plain / 2, plain / 2 + x * sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi))
     )
-    return StableForm(x * c / 2, c / 2 + x * phi, (tail, near_root))
 
 
 def _gelu_tanh(fn: Fn) -> StableForm:
@@ -359,54 +379,74 @@ def _gelu_tanh(fn: Fn) -> StableForm:
         + lo(b) * xc**3
         + lit(b) * cube_lo
     )
-    s, sn = _compensated_pair(u, ul)
     du = a + 3 * b * x**2
-    # For x < 0, f' = σ(u)·σ(−u)·G with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
-    # re-expanded about the root
-    g = _near_root(1 + sp.exp(a * _U + b * _U**3) + _U * (a + 3 * b * _U**2), -0.75, x, 0)
-    e = sp.exp(u)
-    left = _times_sigmoid_prime(e, held(1 + x * du) + e, s, sn, ul)
-    # Below u = −600, σ(u) loses bits to underflow while x·σ(u) does not: carry it scaled by e^64
-    e64 = sp.exp(u + 64) / (1 + sp.exp(u)) * (1 + ul)
-    return StableForm(
-        sp.Piecewise((_rescaled(x * e64), u < -600), (x * s, True)),
-        sp.Piecewise(
-            (_rescaled(e64 * (1 + x * du * sn)), u < -600),
-            (_times_sigmoid_prime(e, g.expr, s, sn, ul), _in_window(x, g)),
-            (left, x < lit(g.root)),
-            (s + x * du * s * sn, True),
-        ),
+    tail = u < -600  # where e^u is subnormal but x·σ(u) is not: e^u carried as e^(u + 64), exactly
+    e = held(sp.exp(sp.Piecewise((u + 64, tail), (-sp.Abs(u), True))))  # held: SymPy would turn e² into a second exp
+    # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
+    # re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
+    g = _near_root(1 + _V + _U * (a + 3 * b * _U**2), a * _U + b * _U**3, -0.75, x, 0, (0.2, 0.37), e + e * ul)
+    et = SCALE * e  # eᵘ in the tail
+    f = _one_division(
+        [
+            (x * e + x * e * ul, 1 + et, SCALE, tail),
+            (x * e + x * e * ul, 1 + e, 1, u < 0),
+            (x, 1 + e, 1, True),
+        ]
     )
+    gt, gl = held(1 + x * du) + et, held(1 + x * du) + e
+    df = _one_division(
+        [
+            (e * gt + e * gt * ul, (1 + et) ** 2, SCALE, tail),
+            (e * g.expr, (1 + e) ** 2, 1, g.window(x)),  # G from x alone: exact
+            # left of the root, G's terms in x cancel and the far expansion's do not
+            (e * g.far + e * g.far * ul, (1 + e) ** 2, 1, (x > lit(g.root) - 0.9) & (x < lit(g.root))),
+            (e * gl + e * gl * ul, (1 + e) ** 2, 1, u < 0),
+            (1 + e + x * du * e, (1 + e) ** 2, 1, True),  # σ(u)·(1 + x·u'·σ(−u)) with e = e^(−u)
+        ]
+    )
+    s, sn = _sigmoid_pair(u)
+    return StableForm(f, df, single=(x * s, s + x * du * s * sn))
 
 
 def _mish(fn: Fn) -> StableForm:
     x = fn.inputs[0]
-    w = sp.exp(-sp.Abs(x))
-    # tanh(softplus(x)) = (e²ˣ + 2eˣ)/(e²ˣ + 2eˣ + 2), written in w = e^(−|x|) on each side of 0
+    tail = x < -600  # where eˣ is subnormal but x·tanh(softplus(x)) is not: eˣ carried as e^(x + 64), exactly
+    e = held(sp.exp(sp.Piecewise((x + 64, tail), (-sp.Abs(x), True))))  # held: SymPy would turn e² into a second exp
+    # tanh(softplus(x)) = (e²ˣ + 2eˣ)/(e²ˣ + 2eˣ + 2). For x ≥ 0, in w = e^(−x): t = (1 + 2w)/P with
+    # P = 1 + 2w + 2w², and f' = t + x·σ(x)·(1 − t²) = ((1 + 2w)·P + 4x·w²·(1 + w))/P².
+    # For x < 0, in v = eˣ: t = v(v + 2)/Q with Q = v² + 2v + 2, and f' = v·G/Q² with
+    # G = (v + 2)·Q + 4x(1 + v) = 4(1 + x) + 2v(3 + 2x) + v²(4 + v) (1 + x and 3 + 2x exact), whose root
+    # at x ≈ −1.19 is re-expanded about the root.
+    g = _near_root((_V + 2) * (_V**2 + 2 * _V + 2) + 4 * _U * (1 + _V), _U, -1.19, x, 0, 0.5)
+    p = 1 + 2 * e + 2 * e**2
+    vt = SCALE * e  # eˣ in the tail
+
+    def q(v):  # fused: one rounding fewer in the denominator
+        return fma(v, v + 2, 2)
+
+    def left(v):
+        return fma(v**2, 4 + v, fma(2 * v, held(3 + 2 * x), 4 * held(1 + x)))
+
+    f = _one_division(
+        [
+            (x * e * (vt + 2), q(vt), SCALE, tail),
+            (x * e * (e + 2), q(e), 1, x < 0),
+            (x * (1 + 2 * e), p, 1, True),
+        ]
+    )
+    df = _one_division(
+        [
+            (e * left(vt), q(vt) ** 2, SCALE, tail),
+            (e * g.expr, q(e) ** 2, 1, g.window(x)),
+            (e * left(e), q(e) ** 2, 1, x < 0),
+            ((1 + 2 * e) * p + 4 * x * e**2 * (1 + e), p**2, 1, True),
+        ]
+    )
+    w = sp.exp(-sp.Abs(x))  # tanh(softplus(x)) in w = e^(−|x|) on each side of 0, and σ(x)
     t = _where(x > 0, (1 + 2 * w) / (1 + 2 * w + 2 * w**2), w * (w + 2) / (w * (w + 2) + 2))
     one_minus_t = _where(x > 0, 2 * w**2 / (1 + 2 * w + 2 * w**2), 2 / (w * (w + 2) + 2))
-    s, _ = _sigmoid_pair(x)
-    df = t + x * s * one_minus_t * (1 + t)
-    # For x < 0, in v = eˣ: f' = v·G/Q² with Q = v² + 2v + 2 and G = (v + 2)·Q + 4x(1 + v)
-    # = 4(1 + x) + 2v(3 + 2x) + 4v² + v³ (1 + x and 3 + 2x exact); G has its root at x ≈ −1.19, where it is
-    # re-expanded about the root
-    v = sp.exp(_U)
-    g = _near_root((v + 2) * (v**2 + 2 * v + 2) + 4 * _U * (1 + v), -1.19, x, 0)
-    v = sp.exp(x)
-    q2 = (v**2 + 2 * v + 2) ** 2
-    left = ratio(v * (4 * held(1 + x) + 2 * v * held(3 + 2 * x) + v**2 * (4 + v)), q2)
-    # Below x = −600, eˣ loses bits to underflow while x·eˣ does not: carry it scaled by e^64
-    v64 = sp.exp(x + 64)
-    t64 = v64 * (w + 2) / (w * (w + 2) + 2)  # t·e^64
-    return StableForm(
-        sp.Piecewise((_rescaled(x * t64), x < -600), (x * t, True)),
-        sp.Piecewise(
-            (_rescaled(t64 + x * v64 / (1 + w) * one_minus_t * (1 + t)), x < -600),
-            (ratio(v * g.expr, q2), _in_window(x, g)),
-            (left, x < lit(g.root)),
-            (df, True),
-        ),
-    )
+    sx, _ = _sigmoid_pair(x)
+    return StableForm(f, df, single=(x * t, t + x * sx * one_minus_t * (1 + t)))
 
 
 STABLE: dict[str, Callable[[Fn], StableForm]] = {

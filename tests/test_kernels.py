@@ -34,8 +34,9 @@ def test_stable_form_is_proven_equal_to_the_definition(name):
     """In exact arithmetic (every rounding-error atom 0), each stable form is the definition."""
     fn = symact.activation(name)
     sf = stable_form(fn)
-    assert symact.prove(exact(sf.f), fn.expr, timeout=60, suggest=False).status == "proved"
-    assert symact.prove(exact(sf.df), fn.derivative(), timeout=60, suggest=False).status == "proved"
+    for f, df in [(sf.f, sf.df)] + ([sf.single] if sf.single else []):  # and the float32 form
+        assert symact.prove(exact(f), fn.expr, timeout=60, suggest=False).status == "proved"
+        assert symact.prove(exact(df), fn.derivative(), timeout=60, suggest=False).status == "proved"
 
 
 APPROXIMATIONS = [(name, a) for name in sorted(STABLE) for a in stable_form(symact.activation(name)).approximations]

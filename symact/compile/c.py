@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import sympy as sp
 from sympy.codegen.ast import float32, real
 from sympy.printing.c import C99CodePrinter
 
@@ -60,6 +61,12 @@ class _Printer(C99CodePrinter):
     def _print_Min(self, expr):
         return self._fold(expr.args, "<")
 
+    def _print_And(self, expr):  # & and |, not && and ||: short-circuiting is control flow, which stops gcc
+        return " & ".join(f"(({self._print(a)}) != 0)" for a in expr.args)  # from vectorizing the loop
+
+    def _print_Or(self, expr):
+        return " | ".join(f"(({self._print(a)}) != 0)" for a in expr.args)
+
     def _fold(self, args, op):
         out = self._print(args[0])
         for a in args[1:]:
@@ -75,6 +82,10 @@ class _Printer(C99CodePrinter):
 
     def _print_held(self, expr):
         return f"({self._print(expr.args[0])})"
+
+    def _print_fma(self, expr):
+        name = "fmaf" if self.type_aliases.get(real) == float32 else "fma"
+        return f"{name}({', '.join(self._print(e) for e in expr.args)})"
 
     def _print_ratio(self, expr):
         return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
@@ -103,6 +114,11 @@ def _literal(value: float, ctype: str) -> str:
     return repr(value) + ("f" if ctype == "float" else "")
 
 
+def _ctype(expr, compute: str) -> str:
+    """A condition's temporary is an int: as a double, gcc's vectorizer cannot use it as a mask."""
+    return "int" if isinstance(expr, sp.logic.boolalg.Boolean) else compute
+
+
 def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -> str:
     """A C99 translation unit defining ``NAME_f`` (values) and ``NAME_fdf`` (values and derivatives).
 
@@ -117,7 +133,7 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
     class p:  # one line per expression: SymPy prints a ternary over several lines
         doprint = staticmethod(lambda e: " ".join(printer.doprint(e).split()))
 
-    body = [f"const {compute} {p.doprint(s)} = {p.doprint(e)};" for s, e in forms.assignments]
+    body = [f"const {_ctype(e, compute)} {p.doprint(s)} = {p.doprint(e)};" for s, e in forms.assignments]
     lo, hi, dlo, dhi = (_literal(v, compute) for v in forms.limits)
     decls = "\n".join(
         f"#pragma omp declare simd notinbranch\nextern {compute} {fn}{suffix}({compute});" for fn in VECTOR_MATH

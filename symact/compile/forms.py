@@ -10,7 +10,7 @@ import sympy as sp
 from .. import __version__
 from ..analyze import limit_at
 from ..fn import Fn
-from ..rounding import ROUNDING_ATOMS, lit, lo
+from ..rounding import ROUNDING_ATOMS, lit, lo, machine
 from ..stable import stable_form
 from .cache import cache_dir, digest, write_atomic
 
@@ -75,16 +75,19 @@ def shared(exprs: list[sp.Expr]) -> tuple[list, list]:
     return [(s, e.xreplace(back)) for s, e in reps], [e.xreplace(back) for e in reduced]
 
 
-def _forms(fn: Fn, limits: tuple[float, float, float, float]) -> KernelForms:
+def _forms(fn: Fn, limits: tuple[float, float, float, float], single: bool) -> KernelForms:
     x = fn.inputs[0]
     sf = stable_form(fn)
-    f, df = sf.f, sf.df
-    for a in sf.approximations:  # with proved error bounds, where no rewrite is accurate in floating point
-        where = (x > a.lo) & (x < a.hi)
-        f = f if a.f is None else sp.Piecewise((a.f, where), (f, True))
-        df = df if a.df is None else sp.Piecewise((a.df, where), (df, True))
+    if single and sf.single is not None:  # float32 data, computed in double: no compensation needed
+        f, df = sf.single
+    else:
+        f, df = sf.f, sf.df
+        for a in sf.approximations:  # with proved error bounds, where no rewrite is accurate in floating point
+            where = (x > a.lo) & (x < a.hi)
+            f = f if a.f is None else sp.Piecewise((a.f, where), (f, True))
+            df = df if a.df is None else sp.Piecewise((a.df, where), (df, True))
     # Constants such as SELU's λ (a closed form in erfc) become 20-digit literals, not run-time arithmetic.
-    f, df = (with_default(irrationals_to_floats(fn.bind(e))) for e in (f, df))
+    f, df = (with_default(irrationals_to_floats(machine(fn.bind(e)))) for e in (f, df))
     replacements, (f_red, df_red) = shared([f, df])
     return KernelForms(x, tuple(replacements), f_red, df_red, limits)
 
@@ -104,8 +107,8 @@ def _limits(fn: Fn) -> tuple[float, float, float, float]:
 _CACHE: dict[tuple, KernelForms] = {}
 
 
-def kernel_forms(fn: Fn) -> KernelForms:
-    """Forms for an elementwise activation with its bound parameter values.
+def kernel_forms(fn: Fn, dtype: str = "float64") -> KernelForms:
+    """Forms for an elementwise activation with its bound parameter values, for float64 or float32 data.
 
     The limits at ±∞ take seconds for some functions (GELU-tanh: ~4 s, most of
     it deriving f' and taking its limits), so the four numbers are kept in the
@@ -115,7 +118,7 @@ def kernel_forms(fn: Fn) -> KernelForms:
     if fn.kind != "activation" or fn.vector:
         raise ValueError(f"{fn.name}: compiled kernels cover elementwise activations")
     key = (fn.name, sp.srepr(fn.expr), tuple(sorted((s.name, str(v)) for s, v in fn.params.items())))
-    if key not in _CACHE:
+    if (key, dtype) not in _CACHE:
         path = cache_dir() / f"{fn.name}_limits_{digest(repr(key), __version__, sp.__version__)}.json"
         limits = None
         if path.exists():
@@ -126,5 +129,5 @@ def kernel_forms(fn: Fn) -> KernelForms:
         if limits is None or len(limits) != 4:
             limits = _limits(fn)
             write_atomic(path, json.dumps([repr(v) for v in limits]))
-        _CACHE[key] = _forms(fn, limits)
-    return _CACHE[key]
+        _CACHE[key, dtype] = _forms(fn, limits, single=dtype == "float32")
+    return _CACHE[key, dtype]

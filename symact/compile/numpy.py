@@ -47,6 +47,9 @@ class _Printer(NumPyPrinter):
     def _print_held(self, expr):
         return f"({self._print(expr.args[0])})"
 
+    def _print_fma(self, expr):  # no fused multiply-add in Python: the product made exact instead
+        return f"_fma({', '.join(self._print(e) for e in expr.args)})"
+
     def _print_ratio(self, expr):
         return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
 

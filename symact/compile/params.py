@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fn import Fn
+from ..rounding import machine
 from ..stable import stabilize_atoms, stable_form
 from .forms import irrationals_to_floats, with_default
 from .numpy import generated_function
@@ -34,7 +35,7 @@ class ParamKernel:
         fixed = {s: v for s, v in fn.params.items() if s not in symbols}
         sf = stable_form(fn)
         exprs = (sf.f, sf.df, *(stabilize_atoms(fn.derivative(wrt=s)) for s in symbols))
-        exprs = tuple(with_default(irrationals_to_floats(e.subs(fixed))) for e in exprs)
+        exprs = tuple(with_default(irrationals_to_floats(machine(e.subs(fixed)))) for e in exprs)
         self._fn = generated_function(
             fn.name, (fn.inputs[0], *symbols), exprs, "f, f' and the parameter derivatives " + ", ".join(self.learn)
         )
