@@ -321,7 +321,7 @@ def _exp_to_rational(d):
     base = sp.expand(exps[0].args[0])
     coeffs = [sp.cancel(sp.expand(e.args[0]) / base) for e in exps]
     if all(c.is_Rational for c in coeffs):
-        q = sp.ilcm(*[c.q for c in coeffs])
+        q = sp.ilcm(1, *[c.q for c in coeffs])  # (ilcm needs two arguments)
         u = sp.Dummy("u", positive=True)
         d = d.subs({e: u ** (c * q) for e, c in zip(exps, coeffs)})
     return sp.cancel(sp.together(d))
@@ -343,7 +343,9 @@ def _case_split(d):
     if len(kinks) == 2:
         a, b = sorted(kinks, key=lambda s: s.name)
         t = sp.Symbol("t_" + b.name, real=True)
-        return _case_split_once(d.subs(b, a + t))
+        result = _case_split_once(d.subs(b, a + t))
+        if result == 0:
+            return result
     positive = [s for s in d.free_symbols if s.is_positive]
     others = [s for s in d.free_symbols if not s.is_positive]
     if len(positive) == 1 and len(others) == 1:

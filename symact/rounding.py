@@ -162,12 +162,12 @@ ROUNDING_ATOMS = (lit, lo, held, ratio, fma, prod_err, sum_err, expm1_small)
 
 def exact(expr: sp.Expr) -> sp.Expr:
     """The exact-arithmetic reading: rounding errors are 0 and literals their constants."""
-    return expr.replace(lambda e: isinstance(e, ERRORS), lambda e: sp.S.Zero).replace(
-        lambda e: isinstance(e, (lit, held)), lambda e: e.args[0]
-    ).replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1]).replace(
-        lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2]
-    ).replace(
-        lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0])
+    return (
+        expr.replace(lambda e: isinstance(e, ERRORS), lambda e: sp.S.Zero)
+        .replace(lambda e: isinstance(e, (lit, held)), lambda e: e.args[0])
+        .replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
+        .replace(lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2])
+        .replace(lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0]))
     )
 
 

@@ -173,7 +173,9 @@ def _near_root(
     def expansion(m_value):
         return sp.Add(*(lit(c) * dd**i * m_value**j for (i, j), c in poly.terms()))
 
-    small = expm1_small(sp.Add(*(lit(c) * dd**i for (i,), c in increment.terms())), _largest(increment, max(below, above)))
+    small = expm1_small(
+        sp.Add(*(lit(c) * dd**i for (i,), c in increment.terms())), _largest(increment, max(below, above))
+    )
     far = None if computed_exp is None else expansion(held(computed_exp - lit(k)) * lit(1 / k))
     return _Recentered(expansion(small), r, (below, above), far)
 

@@ -42,7 +42,9 @@ def test_stable_form_is_proven_equal_to_the_definition(name):
 APPROXIMATIONS = [(name, a) for name in sorted(STABLE) for a in stable_form(symact.activation(name)).approximations]
 
 
-@pytest.mark.parametrize("name, approximation", APPROXIMATIONS, ids=[f"{n}-{a.proof.__name__}" for n, a in APPROXIMATIONS])
+@pytest.mark.parametrize(
+    "name, approximation", APPROXIMATIONS, ids=[f"{n}-{a.proof.__name__}" for n, a in APPROXIMATIONS]
+)
 def test_approximation_error_bound_is_proved(name, approximation):
     """Where a kernel approximates instead of rewriting, the proof of its error bound holds."""
     assert approximation.proof() <= approximation.bound <= 2.0**-60

@@ -52,6 +52,17 @@ def test_assumptions():
     assert symact.prove("y_1 + y_2 == 1 - y_3", assumptions=["y_1 + y_2 + y_3 == 1"]).status == "proved"
 
 
+def test_cases_on_a_scaled_variable_are_split_in_the_product():
+    """Cases on β·x with β > 0 (a SiLU tail, say) are split in t = β·x; a wrong case is still caught."""
+    x, b = sp.Symbol("x", real=True), sp.Symbol("beta", positive=True)
+    cases = sp.Piecewise(
+        (sp.exp(b * x + 64) * sp.exp(-64), b * x < -600), (sp.exp(-b * sp.Abs(x)), b * x < 0), (1, True)
+    )
+    assert symact.prove(cases, sp.Min(sp.exp(b * x), 1), suggest=False).status == "proved"
+    wrong = cases.subs(sp.exp(-b * sp.Abs(x)), sp.exp(b * sp.Abs(x)))
+    assert symact.prove(wrong, sp.Min(sp.exp(b * x), 1), suggest=False).status == "disproved"
+
+
 def test_verified_is_reported_as_evidence_not_proof():
     # erfc(x) + erf(x) = 1 needs the erf rewrite; without the strategies it must not say "proved"
     v = symact.prove("erfc(x) + erf(x) == 1")

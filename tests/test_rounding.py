@@ -10,7 +10,19 @@ import pytest
 import sympy as sp
 
 from symact.compile.c import error_helpers
-from symact.rounding import exact, held, lit, literal, lo, prod_err, python_helpers, ratio, sum_err
+from symact.rounding import (
+    exact,
+    expm1_small,
+    held,
+    lit,
+    literal,
+    lo,
+    machine,
+    prod_err,
+    python_helpers,
+    ratio,
+    sum_err,
+)
 
 x, y = sp.symbols("x y", real=True)
 
@@ -39,8 +51,8 @@ def test_a_literal_and_its_low_part_sum_to_the_constant():
 
 @pytest.fixture(scope="module")
 def helpers():
-    namespace = {}
-    exec(python_helpers("p.dtype == numpy.float64"), {"numpy": np}, namespace)
+    namespace = {"numpy": np}
+    exec(python_helpers("p.dtype == numpy.float64"), namespace)  # one namespace: _fma calls _sum_err
     return namespace
 
 
@@ -83,3 +95,31 @@ def test_c_helpers_give_exact_rounding_errors(tmp_path):
             ai, bi = mpmath.mpf(a[i]), mpmath.mpf(b[i])
             assert mpmath.mpf(a[i] * b[i]) + mpmath.mpf(p[i]) == ai * bi
             assert mpmath.mpf(a[i] + b[i]) + mpmath.mpf(s[i]) == ai + bi
+
+
+@pytest.mark.parametrize("span", [0.15, 0.5, 1.3])
+def test_expm1_polynomial_meets_its_proved_bound(span):
+    """The Taylor polynomial behind expm1_small is within its bound of expm1 at 60 digits, and the bound
+    itself is below 2^-60 (the degree is chosen for it)."""
+    t = sp.Symbol("t", real=True)
+    atom = expm1_small(t, span)
+    n = expm1_small.degree(span)
+    assert expm1_small.bound(span, n) <= 2.0**-60 < expm1_small.bound(span, n - 1)
+    poly = sp.lambdify(t, exact(machine(atom)), "mpmath")
+    with mpmath.workdps(60):
+        for v in np.linspace(-span, span, 101):
+            if v == 0:
+                continue
+            want = mpmath.expm1(mpmath.mpf(v))
+            assert abs(poly(mpmath.mpf(v)) - want) <= 2.0**-60 * abs(want)
+
+
+def test_python_fma_is_within_an_ulp_of_the_exact_result(helpers):
+    rng = np.random.default_rng(2)
+    a, b, c = rng.uniform(-2, 2, 3000), rng.uniform(-2, 2, 3000), rng.uniform(-2, 2, 3000)
+    got = helpers["_fma"](a, b, c)
+    with mpmath.workdps(60):
+        for i in range(0, 3000, 3):
+            want = mpmath.mpf(a[i]) * mpmath.mpf(b[i]) + mpmath.mpf(c[i])
+            if want != 0:
+                assert abs(mpmath.mpf(got[i]) - want) <= abs(want) * 2.0**-52

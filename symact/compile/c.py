@@ -84,8 +84,12 @@ class _Printer(C99CodePrinter):
         return f"({self._print(expr.args[0])})"
 
     def _print_fma(self, expr):
-        name = "fmaf" if self.type_aliases.get(real) == float32 else "fma"
-        return f"{name}({', '.join(self._print(e) for e in expr.args)})"
+        single = self.type_aliases.get(real) == float32
+        # numbers as floating literals: with an int argument, nvcc picks a host-only std::fma overload
+        args = (
+            _literal(float(e), "float" if single else "double") if e.is_Number else self._print(e) for e in expr.args
+        )
+        return f"{'fmaf' if single else 'fma'}({', '.join(args)})"
 
     def _print_ratio(self, expr):
         return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"

@@ -18,7 +18,6 @@ from ..rounding import literal, power_as_products, python_helpers
 from .cache import import_generated
 from .forms import KernelForms, shared
 
-
 ERRORS = python_helpers("numpy.result_type(p) == numpy.float64")
 
 
