@@ -184,13 +184,37 @@ def literal(atom: lit | lo, single: bool = False) -> float:
         return near if isinstance(atom, lit) else float(c - mpmath.mpf(near))
 
 
-def power_as_products(printer, expr) -> str | None:
-    """x², x³, x⁴ as (x*x)*x...: the roundings prod_err describes. pow() rounds x³ once, differently."""
-    base, e = expr.args
-    if not (e.is_Integer and 2 <= e <= 4):
-        return None
-    b = f"({printer._print(base)})"
-    return "(" + "*".join([b] * int(e)) + ")"
+class PythonAtoms:
+    """Printing of this module's atoms for the Python-family printers (NumPy, numba, torch, JAX): calls to
+    the helpers of :func:`python_helpers`, literals that round-trip, and x², x³, x⁴ as products (the
+    roundings prod_err describes; pow() rounds x³ once, differently)."""
+
+    def _print_lit(self, expr):
+        return repr(literal(expr))
+
+    _print_lo = _print_lit
+
+    def _print_Pow(self, expr, rational=False):
+        base, e = expr.args
+        if e.is_Integer and 2 <= e <= 4:
+            b = f"({self._print(base)})"
+            return "(" + "*".join([b] * int(e)) + ")"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_held(self, expr):
+        return f"({self._print(expr.args[0])})"
+
+    def _print_fma(self, expr):  # no fused multiply-add in Python: the product and sum made exact instead
+        return f"_fma({', '.join(self._print(e) for e in expr.args)})"
+
+    def _print_ratio(self, expr):
+        return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
+
+    def _print_prod_err(self, expr):
+        return f"_prod_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_sum_err(self, expr):
+        return f"_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
 
 def python_helpers(split_test: str) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from sympy.printing.pycode import PythonCodePrinter
 
 from .. import __version__
-from ..rounding import literal, power_as_products, python_helpers
+from ..rounding import PythonAtoms, python_helpers
 from .cache import import_generated
 from .forms import KernelForms
 
@@ -22,31 +22,8 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-class Printer(PythonCodePrinter):
-    """Python's printing, with the rounding-error atoms as calls to the module's helpers."""
-
-    def _print_lit(self, expr):
-        return repr(literal(expr))
-
-    _print_lo = _print_lit
-
-    def _print_Pow(self, expr, rational=False):
-        return power_as_products(self, expr) or super()._print_Pow(expr, rational=rational)
-
-    def _print_held(self, expr):
-        return f"({self._print(expr.args[0])})"
-
-    def _print_fma(self, expr):  # no fused multiply-add in Python: the product made exact instead
-        return f"_fma({', '.join(self._print(e) for e in expr.args)})"
-
-    def _print_ratio(self, expr):
-        return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
-
-    def _print_prod_err(self, expr):
-        return f"_prod_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_sum_err(self, expr):
-        return f"_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+class Printer(PythonAtoms, PythonCodePrinter):
+    """Python's printing, with the rounding atoms as the module's helpers."""
 
 
 #: The helpers compiled inline: the kernel computes in double (float32 data too).

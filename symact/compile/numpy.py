@@ -14,14 +14,14 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from .. import __version__
-from ..rounding import literal, power_as_products, python_helpers
+from ..rounding import PythonAtoms, python_helpers
 from .cache import import_generated
 from .forms import KernelForms, shared
 
 ERRORS = python_helpers("numpy.result_type(p) == numpy.float64")
 
 
-class _Printer(NumPyPrinter):
+class _Printer(PythonAtoms, NumPyPrinter):
     def _print_Piecewise(self, expr):
         *cases, (last, cond) = expr.args
         out = self._print(last)
@@ -34,29 +34,6 @@ class _Printer(NumPyPrinter):
 
     def _print_erfc(self, expr):
         return f"_erfc({self._print(expr.args[0])})"
-
-    def _print_lit(self, expr):
-        return repr(literal(expr))
-
-    _print_lo = _print_lit
-
-    def _print_Pow(self, expr, rational=False):
-        return power_as_products(self, expr) or super()._print_Pow(expr, rational=rational)
-
-    def _print_held(self, expr):
-        return f"({self._print(expr.args[0])})"
-
-    def _print_fma(self, expr):  # no fused multiply-add in Python: the product made exact instead
-        return f"_fma({', '.join(self._print(e) for e in expr.args)})"
-
-    def _print_ratio(self, expr):
-        return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
-
-    def _print_prod_err(self, expr):
-        return f"_prod_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_sum_err(self, expr):
-        return f"_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
 
 def source(name: str, forms: KernelForms) -> str:
