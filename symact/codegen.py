@@ -504,12 +504,19 @@ def _c(parts: _Parts, grad: bool, ctype: str, *, header: bool, cuda: bool) -> st
     if header:
         return c_header(head, name, [f"void {fname}({ins}, {ctype} *{o}, {sizes})" for o, _, _, fname in targets])
     out = [head, "#include <math.h>", "#include <stddef.h>", ""]
-    if _compensated(parts):
-        note = "nvcc --fmad=false" if cuda else "-ffp-contract=off (gcc and clang contract a*b + c by default)"
-        out += [
-            f"/* Compensated arithmetic: compile with {note}, or the error terms below are wrong. */",
-            error_helpers("double", "__device__ static inline" if cuda else "static inline"),
-        ]
+    if _compensated(parts):  # the error terms describe a·b + c rounded twice: no contraction into an fma
+        out += (
+            ["/* Compensated arithmetic: compile with nvcc --fmad=false, or the error terms below are wrong. */"]
+            if cuda
+            else [
+                "#if defined(__clang__)",
+                "#pragma clang fp contract(off)",
+                "#elif defined(__GNUC__)",
+                '#pragma GCC optimize("fp-contract=off")',
+                "#endif",
+            ]
+        )
+        out.append(error_helpers("double", "__device__ static inline" if cuda else "static inline"))
     for out_name, expr, which, fname in targets:
         if parts.per_class and which == 0:  # a sample's loss: the sum of its n class terms
             idx = "(size_t)blockIdx.x * blockDim.x + threadIdx.x" if cuda else None
