@@ -27,10 +27,6 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
-#: Digits a literal is printed with: enough that it parses back to the same double.
-DIGITS = 25
-
-
 class _Atom(sp.Function):
     """A function that SymPy must not evaluate or rewrite (is_real, so comparisons and Abs stay simple)."""
 
