@@ -27,6 +27,7 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
+
 class _Atom(sp.Function):
     """A function that SymPy must not evaluate or rewrite (is_real, so comparisons and Abs stay simple)."""
 
