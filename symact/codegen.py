@@ -143,21 +143,7 @@ def codegen(
 
 # -- NumPy, PyTorch, JAX: one array program, three modules ------------------------
 
-_PRELUDE = {
-    "numpy": """\
-import math
-
-import numpy as xp
-
-# NumPy has no erf ufunc: math.erf elementwise (correct; slow for big arrays)
-_erf = xp.frompyfunc(math.erf, 1, 1)
-_erfc = xp.frompyfunc(math.erfc, 1, 1)
-
-
-def _float_array(v):
-    v = xp.asarray(v)
-    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
-
+_ELEMENTWISE_XP = """
 
 def _where(cond, a, b, like):
     return xp.where(cond, a, b)
@@ -170,8 +156,26 @@ def _max(a, b, like):
 def _min(a, b, like):
     return xp.minimum(a, b)
 """
-    + python_helpers("p.dtype == xp.float64"),
-    "torch": """\
+
+_PRELUDE = {
+    lang: text + python_helpers("p.dtype == xp.float64")
+    for lang, text in {
+        "numpy": """\
+import math
+
+import numpy as xp
+
+# NumPy has no erf ufunc: math.erf elementwise (correct; slow for big arrays)
+_erf = xp.frompyfunc(math.erf, 1, 1)
+_erfc = xp.frompyfunc(math.erfc, 1, 1)
+
+
+def _float_array(v):
+    v = xp.asarray(v)
+    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
+"""
+        + _ELEMENTWISE_XP,
+        "torch": """\
 import torch
 import torch as xp
 
@@ -190,29 +194,17 @@ def _max(a, b, like):
 
 def _min(a, b, like):
     return _where(xp.as_tensor(a <= b), a, b, like)
-"""
-    + python_helpers("p.dtype == xp.float64"),
-    "jax": """\
+""",
+        "jax": """\
 import jax
 import jax.numpy as xp
 import jax.scipy.special
 
 _erf = jax.scipy.special.erf
 _erfc = jax.scipy.special.erfc
-
-
-def _where(cond, a, b, like):
-    return xp.where(cond, a, b)
-
-
-def _max(a, b, like):
-    return xp.maximum(a, b)
-
-
-def _min(a, b, like):
-    return xp.minimum(a, b)
 """
-    + python_helpers("p.dtype == xp.float64"),
+        + _ELEMENTWISE_XP,
+    }.items()
 }
 
 

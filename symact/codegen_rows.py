@@ -390,26 +390,22 @@ def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
     return "\n".join(parts)
 
 
+_PY_MAX_AND_SUM = """m = -math.inf
+for k in range(n):
+    m = max(m, x[k])
+if not math.isfinite(m):
+    m = 0.0
+s = 0.0
+for k in range(n):
+    s += math.exp(x[k] - m)
+"""  # the row's max m and Σ exp(x − m), shared by softmax and log_softmax
+
 _PY_ROW = {  # the C loops above, one row, for numba
-    "softmax": """m = -math.inf
-for k in range(n):
-    m = max(m, x[k])
-if not math.isfinite(m):
-    m = 0.0
-s = 0.0
-for k in range(n):
-    s += math.exp(x[k] - m)
-for k in range(n):
+    "softmax": _PY_MAX_AND_SUM
+    + """for k in range(n):
     y[k] = math.exp(x[k] - m) / s""",
-    "log_softmax": """m = -math.inf
-for k in range(n):
-    m = max(m, x[k])
-if not math.isfinite(m):
-    m = 0.0
-s = 0.0
-for k in range(n):
-    s += math.exp(x[k] - m)
-ls = math.log(s)
+    "log_softmax": _PY_MAX_AND_SUM
+    + """ls = math.log(s)
 for k in range(n):
     y[k] = x[k] - m - ls""",
     "sparsemax": """size = 0

@@ -118,6 +118,26 @@ def _one_division(cases: list[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Boolean]]) -> 
 #: exp(−64): tails scale e^u by e^64 where it would be subnormal while the result is not.
 SCALE = lit(sp.exp(-64))
 
+
+def _x_sigmoid(x: sp.Expr, u: sp.Expr, ul: sp.Expr):
+    """x·σ(u + ul) with one exp and one division, for SiLU and GELU-tanh: (tail, e, eᵘ in the tail, f).
+
+    e is e^(−|u|), except where u < −600: there e^u is subnormal but x·σ(u) is not, and e is e^(u + 64),
+    exactly. e^(u + ul) = eᵘ·(1 + ul) to first order.
+    """
+    tail = u < -600
+    e = held(sp.exp(sp.Piecewise((u + 64, tail), (-sp.Abs(u), True))))  # held: SymPy would turn e² into a second exp
+    et = SCALE * e
+    f = _one_division(
+        [
+            (x * e + x * e * ul, 1 + et, SCALE, tail),
+            (x * e + x * e * ul, 1 + e, 1, u < 0),
+            (x, 1 + e, 1, True),
+        ]
+    )
+    return tail, e, et, f
+
+
 #: The variables in which _near_root takes G.
 _U, _V = sp.Symbol("u", real=True), sp.Symbol("V", positive=True)
 
@@ -214,19 +234,10 @@ def _log_sigmoid(fn: Fn) -> StableForm:
 def _silu(fn: Fn) -> StableForm:
     x, b = fn.inputs[0], fn.param("beta")
     u, ul = b * x, prod_err(b, _clamp(x, 1000))  # βx = u + ul (ul = 0 for β = 1)
-    tail = u < -600  # where e^u is subnormal but x·σ(u) is not: e^u carried as e^(u + 64), exactly
-    e = held(sp.exp(sp.Piecewise((u + 64, tail), (-sp.Abs(u), True))))  # held: SymPy would turn e² into a second exp
+    tail, e, et, f = _x_sigmoid(x, u, ul)
     # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + u + eᵘ (1 + u exact there); G has its root at u ≈ −1.28,
     # where it is re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
     g = _near_root(1 + _U + _V, _U, -1.28, u, ul, 0.15)
-    et = SCALE * e  # eᵘ in the tail
-    f = _one_division(
-        [
-            (x * e + x * e * ul, 1 + et, SCALE, tail),
-            (x * e + x * e * ul, 1 + e, 1, u < 0),
-            (x, 1 + e, 1, True),
-        ]
-    )
     gt, gl = held(1 + u) + et, held(1 + u) + e
     df = _one_division(
         [
@@ -382,19 +393,10 @@ def _gelu_tanh(fn: Fn) -> StableForm:
         + lit(b) * cube_lo
     )
     du = a + 3 * b * x**2
-    tail = u < -600  # where e^u is subnormal but x·σ(u) is not: e^u carried as e^(u + 64), exactly
-    e = held(sp.exp(sp.Piecewise((u + 64, tail), (-sp.Abs(u), True))))  # held: SymPy would turn e² into a second exp
+    tail, e, et, f = _x_sigmoid(x, u, ul)
     # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
     # re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
     g = _near_root(1 + _V + _U * (a + 3 * b * _U**2), a * _U + b * _U**3, -0.75, x, 0, (0.2, 0.37), e + e * ul)
-    et = SCALE * e  # eᵘ in the tail
-    f = _one_division(
-        [
-            (x * e + x * e * ul, 1 + et, SCALE, tail),
-            (x * e + x * e * ul, 1 + e, 1, u < 0),
-            (x, 1 + e, 1, True),
-        ]
-    )
     gt, gl = held(1 + x * du) + et, held(1 + x * du) + e
     df = _one_division(
         [
