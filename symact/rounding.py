@@ -131,6 +131,83 @@ class expm1_small(_Atom):  # noqa: N801
         return t * horner([lit(sp.Rational(1, sp.factorial(k))) for k in range(n + 1)][1:], t)
 
 
+class _reduced(_Atom):  # noqa: N801
+    """exp or expm1 to a relative error of about 2^-40, for float32 data computed in double.
+
+    Machine reading (C): t = k·ln 2 + r with k = round(t/ln 2) and |r| ≤ ln 2/2, expm1(r) as its Taylor
+    polynomial of degree :meth:`degree` (remainder proved ≤ 2^-40 by :meth:`expm1_small.bound`), and 2^k
+    built from k's bits: a few fused multiply-adds, and 2^-40 is 2^-16 of a float ULP. t is clamped to
+    [−708, 709], which 2^k needs: below, exp gives e^−708 ≈ 3e-308 for a true value under it (and expm1
+    −1, exactly its rounded value); above, e^709 ≈ 8e307 for a true value over it. Both are far outside
+    float32's range (1.4e-45 to 3.4e38), so a float32 result computed from them is unchanged; clamping
+    instead of selecting 0 and inf keeps the loop short. The Python printers call the library's function
+    instead, which is more accurate. Exact reading: exp(t) or expm1(t).
+
+    Written ``exp_f32(t, s)``: s = 1 says t ≤ 0 is known (most arguments are −|u|), and the C code skips
+    the upper clamp. :func:`reduced_exp` writes them.
+    """
+
+    nargs = 2
+
+    TARGET = 2.0**-40
+    SPAN = 0.3466  # ≥ ln 2/2 plus the rounding of t/ln 2
+
+    @classmethod
+    def degree(cls) -> int:
+        n = 1
+        while expm1_small.bound(cls.SPAN, n) > cls.TARGET:
+            n += 1
+        return n
+
+
+class exp_f32(_reduced):  # noqa: N801
+    __doc__ = _reduced.__doc__
+
+
+class expm1_f32(_reduced):  # noqa: N801
+    __doc__ = _reduced.__doc__
+
+
+def reduced_exp(expr: sp.Expr) -> sp.Expr:
+    """expr with exp and expm1 replaced by :class:`exp_f32` and :class:`expm1_f32`."""
+    for function, atom in ((sp.exp, exp_f32), (expm1, expm1_f32)):
+        expr = expr.replace(function, lambda t, atom=atom: atom(t, sp.S.One if t.is_nonpositive else sp.S.Zero))
+    return expr
+
+
+def reduced_call(atom: _reduced, argument: str) -> str:
+    """The C call for an :class:`exp_f32` or :class:`expm1_f32` atom (``_neg``: for t ≤ 0)."""
+    return f"symact_{type(atom).__name__}{'_neg' if atom.args[1] == 1 else ''}({argument})"
+
+
+def reduced_helpers(qualifier: str = "static inline") -> str:
+    """C for :func:`reduced_call`: exp and expm1, each for any t and for t ≤ 0. gcc inlines them, and shares
+    their common work when a form uses both on one argument. Needs <stdint.h>."""
+    shift = "6755399441055744.0"  # 1.5·2^52: adding it rounds to an integer, which lands in the low bits
+    with mpmath.workdps(40):
+        ln2 = mpmath.log(2)
+        hi = float(ln2)
+        lo_ = float(ln2 - mpmath.mpf(hi))
+    coefficients = [repr(float(sp.Rational(1, sp.factorial(k)))) for k in range(1, _reduced.degree() + 1)]
+    poly = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        poly = f"fma(r, {poly}, {c})"
+    out = []
+    for suffix, clamp in (("", "t < -708.0 ? -708.0 : (t > 709.0 ? 709.0 : t)"), ("_neg", "t < -708.0 ? -708.0 : t")):
+        for name, result in (("exp", "fma(s.d, p, s.d)"), ("expm1", "fma(s.d, p, s.d - 1.0)")):
+            out.append(f"""{qualifier} double symact_{name}_f32{suffix}(double t) {{
+    const double c = {clamp};
+    const double kk = c * {1 / float(ln2)!r} + {shift}, k = kk - {shift};
+    const double r = fma(k, {-lo_!r}, fma(k, {-hi!r}, c));
+    const double p = r * {poly};
+    union {{ double d; uint64_t u; }} s = {{kk}};  /* a union, not memcpy: gcc then shares exp's and expm1's work */
+    s.u = (s.u + 1023u) << 52;  /* k sits in kk's low bits: this is 2^k, for -1022 <= k <= 1023 */
+    return {result};
+}}
+""")
+    return "".join(out)
+
+
 def horner(coefficients, t: sp.Expr) -> sp.Expr:
     """c_0 + t·(c_1 + t·(… + t·c_n)) with one fused multiply-add per step."""
     out = coefficients[-1]
@@ -165,6 +242,8 @@ def exact(expr: sp.Expr) -> sp.Expr:
         .replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
         .replace(lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2])
         .replace(lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0]))
+        .replace(exp_f32, lambda t, _: sp.exp(t))
+        .replace(expm1_f32, lambda t, _: expm1(t))
     )
 
 
@@ -212,6 +291,12 @@ class PythonAtoms:
 
     def _print_sum_err(self, expr):
         return f"_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_exp_f32(self, expr):  # the library's exp: more accurate than the bound asks
+        return self._print(sp.exp(expr.args[0]))
+
+    def _print_expm1_f32(self, expr):
+        return self._print(expm1(expr.args[0]))
 
 
 def python_helpers(split_test: str) -> str:

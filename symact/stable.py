@@ -215,7 +215,12 @@ def _tanh(fn: Fn) -> StableForm:
     x = fn.inputs[0]
     m = expm1(-2 * sp.Abs(x))  # e^(−2|x|) − 1, exact near 0
     # 1 + m would round to 0 for |x| ≳ 19; e^(−2|x|) itself stays accurate down to the underflow
-    return StableForm(sp.sign(x) * (-m / (2 + m)), 4 * sp.exp(-2 * sp.Abs(x)) / (2 + m) ** 2)
+    q = held(1 / (2 + m))  # float32 data: one division for f and f', as the rounding no longer matters
+    return StableForm(
+        sp.sign(x) * (-m / (2 + m)),
+        4 * sp.exp(-2 * sp.Abs(x)) / (2 + m) ** 2,
+        single=(sp.sign(x) * (-m) * q, 4 * sp.exp(-2 * sp.Abs(x)) * q**2),
+    )
 
 
 def _softplus(fn: Fn) -> StableForm:

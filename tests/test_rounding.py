@@ -10,8 +10,13 @@ import pytest
 import sympy as sp
 
 from symact.compile.c import error_helpers
+from symact.compile.forms import kernel_forms
+from symact.fn import function
 from symact.rounding import (
+    _reduced,
     exact,
+    exp_f32,
+    expm1_f32,
     expm1_small,
     held,
     lit,
@@ -21,6 +26,8 @@ from symact.rounding import (
     prod_err,
     python_helpers,
     ratio,
+    reduced_exp,
+    reduced_helpers,
     sum_err,
 )
 
@@ -123,3 +130,67 @@ def test_python_fma_is_within_an_ulp_of_the_exact_result(helpers):
             want = mpmath.mpf(a[i]) * mpmath.mpf(b[i]) + mpmath.mpf(c[i])
             if want != 0:
                 assert abs(mpmath.mpf(got[i]) - want) <= abs(want) * 2.0**-52
+
+
+def test_reduced_exp_reads_exactly_as_exp_and_knows_nonpositive_arguments():
+    form = reduced_exp(sp.exp(-sp.Abs(x)) + sp.Function("expm1")(x))  # a plain Function is left alone
+    assert form.has(exp_f32) and exact(form) == sp.exp(-sp.Abs(x)) + sp.Function("expm1")(x)
+    assert reduced_exp(sp.exp(-sp.Abs(x))).args[1] == 1 and reduced_exp(sp.exp(x)).args[1] == 0
+
+
+def test_reduced_exp_degree_is_the_least_that_meets_the_proved_bound():
+    n = _reduced.degree()
+    assert expm1_small.bound(_reduced.SPAN, n) <= 2.0**-40 < expm1_small.bound(_reduced.SPAN, n - 1)
+    # |r| ≤ ln 2/2, plus the rounding of t·(1/ln 2) and of k·ln 2 for |t| ≤ 709, fits in SPAN
+    assert float(mpmath.log(2)) / 2 * (1 + 709 * 2.0**-51) < _reduced.SPAN
+
+
+def test_float32_kernels_use_the_reduced_exp_and_float64_kernels_do_not():
+    assert any(e.has(exp_f32, expm1_f32) for e in (kernel_forms(function("tanh"), "float32").df,))
+    forms = kernel_forms(function("tanh"), "float64")
+    assert not any(e.has(exp_f32, expm1_f32) for _, e in forms.assignments)
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
+def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_range(tmp_path):
+    src = tmp_path / "r.c"
+    src.write_text(
+        "#include <math.h>\n#include <stdint.h>\n"
+        + reduced_helpers()
+        + "void run(const double *t, double *e, double *m, double *en, double *mn, int n) {\n"
+        "  for (int i = 0; i < n; ++i) {\n"
+        "    e[i] = symact_exp_f32(t[i]); m[i] = symact_expm1_f32(t[i]);\n"
+        "    en[i] = symact_exp_f32_neg(-fabs(t[i])); mn[i] = symact_expm1_f32_neg(-fabs(t[i]));\n"
+        "  }\n}\n"
+    )
+    lib = tmp_path / "r.so"
+    subprocess.run(
+        ["gcc", "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC", str(src), "-o", str(lib), "-lm"],
+        check=True,
+    )
+    rng = np.random.default_rng(3)
+    t = np.concatenate(
+        [rng.uniform(-708, 708, 3000), [708.0, -708.0], rng.uniform(-1, 1, 1000) * 10.0 ** rng.uniform(-12, 0, 1000), [0.0, -0.0]]
+    )
+    out = [np.empty_like(t) for _ in range(4)]
+    ptr = ctypes.POINTER(ctypes.c_double)
+    ctypes.CDLL(str(lib)).run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
+    e, m, en, mn = out
+    with mpmath.workdps(40):
+        for i in range(t.size):
+            v = mpmath.mpf(t[i])
+            for got, want in (
+                (e[i], mpmath.exp(v)),
+                (m[i], mpmath.expm1(v)),
+                (en[i], mpmath.exp(-abs(v))),
+                (mn[i], mpmath.expm1(-abs(v))),
+            ):
+                assert abs(mpmath.mpf(got) - want) <= 2.0**-39 * abs(want)
+    # outside [-708, 709]: values no float32 result can tell from the true ones (docstring of _reduced)
+    t = np.array([-800.0, -np.inf, 800.0, np.inf, np.nan])
+    out = [np.empty_like(t) for _ in range(4)]
+    ctypes.CDLL(str(lib)).run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
+    e, m, en, mn = out
+    assert np.all((0 < e[:2]) & (e[:2] < 4e-308)) and np.all(m[:2] == -1) and np.all(e[2:4] > 8e307)
+    assert np.all((0 < en[:4]) & (en[:4] < 4e-308)) and np.all(mn[:4] == -1)
+    assert np.isnan(e[4]) and np.isnan(m[4]) and np.isnan(en[4]) and np.isnan(mn[4])

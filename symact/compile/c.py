@@ -19,7 +19,7 @@ from sympy.codegen.ast import float32, real
 from sympy.printing.c import C99CodePrinter
 
 from .. import __version__
-from ..rounding import literal
+from ..rounding import exp_f32, expm1_f32, literal, reduced_call, reduced_helpers
 from .cache import cache_dir, digest, write_atomic
 from .forms import KernelForms
 
@@ -100,6 +100,14 @@ class _Printer(C99CodePrinter):
     def _print_sum_err(self, expr):
         return f"symact_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
+    def _print_exp_f32(self, expr):  # computing in float: the float library call is the float32 function
+        single = self.type_aliases.get(real) == float32
+        return f"expf({self._print(expr.args[0])})" if single else reduced_call(expr, self._print(expr.args[0]))
+
+    def _print_expm1_f32(self, expr):
+        single = self.type_aliases.get(real) == float32
+        return f"expm1f({self._print(expr.args[0])})" if single else reduced_call(expr, self._print(expr.args[0]))
+
 
 def error_helpers(ctype: str, qualifier: str = "static inline") -> str:
     """C for the rounding-error atoms of :mod:`symact.rounding`: fma gives a product's error exactly,
@@ -159,12 +167,14 @@ void {name}_{fname}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
     }}
 }}"""
 
+    exprs = [e for _, e in forms.assignments] + [forms.f, forms.df]
+    reduced = compute == "double" and any(e.has(exp_f32, expm1_f32) for e in exprs)
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
 #include <stddef.h>
-
+{"#include <stdint.h>" + chr(10) if reduced else ""}
 {decls}
-{error_helpers(compute)}{loop("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;")}
+{error_helpers(compute)}{reduced_helpers() if reduced else ""}{loop("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;")}
 {loop("fdf", f"{ctype} *restrict Y, {ctype} *restrict DY", f"Y[i] = ({ctype})y; DY[i] = ({ctype})dy;")}
 """
 

@@ -10,7 +10,7 @@ import sympy as sp
 from .. import __version__
 from ..analyze import limit_at
 from ..fn import Fn
-from ..rounding import ROUNDING_ATOMS, lit, lo, machine
+from ..rounding import ROUNDING_ATOMS, lit, lo, machine, reduced_exp
 from ..stable import stable_form
 from .cache import cache_dir, digest, write_atomic
 
@@ -86,6 +86,8 @@ def _forms(fn: Fn, limits: tuple[float, float, float, float], single: bool) -> K
             where = (x > a.lo) & (x < a.hi)
             f = f if a.f is None else sp.Piecewise((a.f, where), (f, True))
             df = df if a.df is None else sp.Piecewise((a.df, where), (df, True))
+    if single:  # 2^-40 is 2^-16 of a float ULP: exp and expm1 as a few fused multiply-adds
+        f, df = reduced_exp(f), reduced_exp(df)
     # Constants such as SELU's λ (a closed form in erfc) become 20-digit literals, not run-time arithmetic.
     f, df = (with_default(irrationals_to_floats(machine(fn.bind(e)))) for e in (f, df))
     replacements, (f_red, df_red) = shared([f, df])
