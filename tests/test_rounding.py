@@ -170,7 +170,12 @@ def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_ran
     )
     rng = np.random.default_rng(3)
     t = np.concatenate(
-        [rng.uniform(-708, 708, 3000), [708.0, -708.0], rng.uniform(-1, 1, 1000) * 10.0 ** rng.uniform(-12, 0, 1000), [0.0, -0.0]]
+        [
+            rng.uniform(-708, 708, 3000),
+            [708.0, -708.0],
+            rng.uniform(-1, 1, 1000) * 10.0 ** rng.uniform(-12, 0, 1000),
+            [0.0, -0.0],
+        ]
     )
     out = [np.empty_like(t) for _ in range(4)]
     ptr = ctypes.POINTER(ctypes.c_double)
