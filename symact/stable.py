@@ -119,6 +119,13 @@ def _one_division(cases: list[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Boolean]]) -> 
 SCALE = lit(sp.exp(-64))
 
 
+def _shift(tail: sp.Boolean) -> sp.Expr:
+    """64 in the tail, else 0: added to an exponent, so the exp is one call (held, or SymPy would turn e²
+    into a second exp). Where the tail has u < 0, −|u| + 64 is u + 64, rounded the same way. C prints it
+    as 64·(condition), not as a choice between two exponents, which gcc turns into two exp calls."""
+    return sp.Piecewise((64, tail), (0, True))
+
+
 def _x_sigmoid(x: sp.Expr, u: sp.Expr, ul: sp.Expr):
     """x·σ(u + ul) with one exp and one division, for SiLU and GELU-tanh: (tail, e, eᵘ in the tail, f).
 
@@ -126,7 +133,7 @@ def _x_sigmoid(x: sp.Expr, u: sp.Expr, ul: sp.Expr):
     exactly. e^(u + ul) = eᵘ·(1 + ul) to first order.
     """
     tail = u < -600
-    e = held(sp.exp(sp.Piecewise((u + 64, tail), (-sp.Abs(u), True))))  # held: SymPy would turn e² into a second exp
+    e = held(sp.exp(-sp.Abs(u) + _shift(tail)))
     et = SCALE * e
     f = _one_division(
         [
@@ -358,7 +365,7 @@ def _gelu(fn: Fn) -> StableForm:
     # Below x = −37.5, e^(−x²/2) is subnormal, or nearly, where f and f' are not: carried as e^(−x²/2 + 64).
     # x² = fl(x·x) + prod_err(x, x), and the 64 is added exactly.
     tail = x < GELU_TAIL
-    e = sp.exp(-(x**2) / 2 + sp.Piecewise((64, tail), (0, True)))
+    e = sp.exp(-(x**2) / 2 + _shift(tail))
     phi = e * (1 - prod_err(xc, xc) / 2) / sp.sqrt(2 * sp.pi)  # φ(x), or φ(x)·e^64 in the tail
     # erfc(−u − ul) to first order: d erfc(z)/dz = −2e^(−z²)/√π; the rounding of x/√2 alone would cost
     # ~x² ULP in the negative tail
@@ -420,7 +427,7 @@ def _gelu_tanh(fn: Fn) -> StableForm:
 def _mish(fn: Fn) -> StableForm:
     x = fn.inputs[0]
     tail = x < -600  # where eˣ is subnormal but x·tanh(softplus(x)) is not: eˣ carried as e^(x + 64), exactly
-    e = held(sp.exp(sp.Piecewise((x + 64, tail), (-sp.Abs(x), True))))  # held: SymPy would turn e² into a second exp
+    e = held(sp.exp(-sp.Abs(x) + _shift(tail)))
     # tanh(softplus(x)) = (e²ˣ + 2eˣ)/(e²ˣ + 2eˣ + 2). For x ≥ 0, in w = e^(−x): t = (1 + 2w)/P with
     # P = 1 + 2w + 2w², and f' = t + x·σ(x)·(1 − t²) = ((1 + 2w)·P + 4x·w²·(1 + w))/P².
     # For x < 0, in v = eˣ: t = v(v + 2)/Q with Q = v² + 2v + 2, and f' = v·G/Q² with

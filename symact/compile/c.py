@@ -58,6 +58,13 @@ class _Printer(C99CodePrinter):
     def _print_Max(self, expr):
         return self._fold(expr.args, ">")
 
+    def _print_Piecewise(self, expr):
+        """(c if cond else 0) as c·cond: arithmetic, not a choice, so gcc cannot split a call on it in two."""
+        (value, cond), rest = expr.args[0], expr.args[1:]
+        if rest == ((0, True),) and value.is_number and value.is_finite:
+            return f"({self._print(value)}*({self._print(cond)}))"
+        return super()._print_Piecewise(expr)
+
     def _print_Min(self, expr):
         return self._fold(expr.args, "<")
 
