@@ -217,8 +217,11 @@ def horner(coefficients, t: sp.Expr) -> sp.Expr:
 
 
 def machine(expr: sp.Expr) -> sp.Expr:
-    """Atoms whose machine reading is another expression (expm1_small's polynomial) replaced by it."""
-    return expr.replace(lambda e: isinstance(e, expm1_small), lambda e: e.polynomial())
+    """Atoms whose machine reading is another expression (expm1_small's polynomial, or any atom with a
+    ``machine_reading`` method, such as :class:`symact.mills.mills_ratio`) replaced by it."""
+    return expr.replace(lambda e: isinstance(e, expm1_small), lambda e: e.polynomial()).replace(
+        lambda e: hasattr(type(e), "machine_reading"), lambda e: e.machine_reading()
+    )
 
 
 def _power_of_two(c: sp.Expr) -> bool:
@@ -235,7 +238,8 @@ ROUNDING_ATOMS = (lit, lo, held, ratio, fma, prod_err, sum_err, expm1_small)
 
 
 def exact(expr: sp.Expr) -> sp.Expr:
-    """The exact-arithmetic reading: rounding errors are 0 and literals their constants."""
+    """The exact-arithmetic reading: rounding errors are 0 and literals their constants (and an atom with an
+    ``exact_reading`` method, such as :class:`symact.mills.mills_ratio`, the function it approximates)."""
     return (
         expr.replace(lambda e: isinstance(e, ERRORS), lambda e: sp.S.Zero)
         .replace(lambda e: isinstance(e, (lit, held)), lambda e: e.args[0])
@@ -244,6 +248,7 @@ def exact(expr: sp.Expr) -> sp.Expr:
         .replace(lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0]))
         .replace(exp_f32, lambda t, _: sp.exp(t))
         .replace(expm1_f32, lambda t, _: expm1(t))
+        .replace(lambda e: hasattr(type(e), "exact_reading"), lambda e: e.exact_reading())
     )
 
 

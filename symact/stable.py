@@ -45,6 +45,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from .fn import Fn
 from .functions import sigmoid, softplus
+from .mills import mills_ratio
 from .rounding import expm1_small, fma, held, horner, lit, lo, prod_err, ratio, sum_err
 
 
@@ -381,10 +382,13 @@ def _gelu(fn: Fn) -> StableForm:
     series = _gelu_tail_series(inverse_x)
     tail_f, tail_df = SCALE * held(-phi * series), SCALE * held(phi * held(x - series * inverse_x))
     tail = Approximation(-sp.oo, GELU_TAIL, tail_f, tail_df, 2.0**-60, gelu_tail_bound)
-    plain = erfc(-x / sp.sqrt(2))
-    return StableForm(
-        f, df, (tail, near_root), single=(x * plain / 2, plain / 2 + x * sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi))
-    )
+    # float32 data: Φ from the Mills ratio, Φ(x) = φ(x)·M(−x) for x < 0 and 1 − φ(x)·M(x) for x ≥ 0, where M is
+    # one rational function (symact.mills, bound proved): an exp and a division instead of erfc and an exp
+    a, phi_ = sp.Abs(x), sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
+    m = mills_ratio(a)
+    q = phi_ * m  # Φ(−|x|)
+    single = (_where(x < 0, x * q, x * (1 - q)), _where(x < 0, phi_ * (m - a), 1 - q + x * phi_))
+    return StableForm(f, df, (tail, near_root), single=single)
 
 
 def _gelu_tanh(fn: Fn) -> StableForm:
