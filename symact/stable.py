@@ -27,7 +27,10 @@ Three further techniques take the ill-conditioned functions to a few ULP:
 
 Where no exact rewrite is accurate, a form may carry an :class:`Approximation`
 with a proved error bound: GELU' near its root (a Taylor polynomial) and
-GELU's far tail (erfc's asymptotic series).
+GELU's far tail (erfc's asymptotic series). GELU's float32 form reads Φ
+through the Mills ratio (:mod:`symact.mills`), an atom whose exact reading is
+the function itself and whose machine reading is a rational function with a
+proved bound, as :class:`symact.rounding.expm1_small` is for expm1.
 
 Functions not listed here (including user-defined ones) use the definition
 and its derived derivative as they are.
