@@ -280,7 +280,7 @@ def _elu_like(scale: Callable[[Fn], sp.Expr], alpha: Callable[[Fn], sp.Expr], in
 
 
 #: GELU' = Φ(x) + x·φ(x) near its root x ≈ −0.7518: the window and the degree of its Taylor polynomial.
-GELU_WINDOW, GELU_DEGREE = (-1.4, -0.35), 28
+GELU_WINDOW, GELU_DEGREE = (-1.3, -0.45), 25
 
 
 def _gelu_derivative_polynomials(n: int) -> list[sp.Poly]:
@@ -374,7 +374,17 @@ def _gelu(fn: Fn) -> StableForm:
     # erfc(−u − ul) to first order: d erfc(z)/dz = −2e^(−z²)/√π; the rounding of x/√2 alone would cost
     # ~x² ULP in the negative tail
     c = erfc(-u) + 2 / sp.sqrt(sp.pi) * sp.Piecewise((SCALE * e, tail), (e, True)) * ul
-    f, df = x * c / 2, c / 2 + x * sp.Piecewise((SCALE * phi, tail), (phi, True))
+    # x·φ(x) as hi + lo: x·e and its product with 1/√(2π) carried exactly (fma), so only exp rounds. Left of
+    # the root window (x ≈ −2) f' = Φ + x·φ cancels, |x·φ/f'| ≈ 1.4, and the products' roundings cost ~1 ULP.
+    k = 1 / sp.sqrt(2 * sp.pi)
+    xe = held(x * e)
+    hi = lit(k) * xe
+    xphi_lo = prod_err(lit(k), xe) + lit(k) * prod_err(xc, e) + lo(k) * xe - hi * prod_err(xc, xc) / 2
+    half = c / 2
+    f = x * half
+    df = sp.Piecewise(
+        (half + SCALE * held(hi + xphi_lo), tail), (held(half + hi) + held(sum_err(half, hi) + xphi_lo), True)
+    )
     root, coefficients = _gelu_near_root()
     near_root = Approximation(
         *GELU_WINDOW, None, horner([lit(c) for c in coefficients], held(x - lit(root))), 2.0**-60, gelu_near_root_bound
