@@ -119,6 +119,16 @@ def _one_division(cases: list[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Boolean]]) -> 
     return ratio(pick[0], pick[1]) * pick[2]
 
 
+def _over_square(cases: list[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Boolean]]) -> sp.Expr:
+    """Piecewise N/(1 + e)²·k from (N, e, k, condition) cases, with one division (as _one_division).
+
+    (1 + e)² is formed as fma(e, e + 2, 1), which rounds about once: squaring a rounded 1 + e would double
+    its rounding, and the square itself would round again.
+    """
+    num, base, k = (sp.Piecewise(*((case[i], case[3]) for case in cases)) for i in range(3))
+    return ratio(num, fma(base, base + 2, 1)) * k
+
+
 #: exp(−64): tails scale e^u by e^64 where it would be subnormal while the result is not.
 SCALE = lit(sp.exp(-64))
 
@@ -226,12 +236,11 @@ def _tanh(fn: Fn) -> StableForm:
     x = fn.inputs[0]
     m = expm1(-2 * sp.Abs(x))  # e^(−2|x|) − 1, exact near 0
     # 1 + m would round to 0 for |x| ≳ 19; e^(−2|x|) itself stays accurate down to the underflow
-    q = held(1 / (2 + m))  # float32 data: one division for f and f', as the rounding no longer matters
-    return StableForm(
-        sp.sign(x) * (-m / (2 + m)),
-        4 * sp.exp(-2 * sp.Abs(x)) / (2 + m) ** 2,
-        single=(sp.sign(x) * (-m) * q, 4 * sp.exp(-2 * sp.Abs(x)) * q**2),
-    )
+    e = sp.exp(-2 * sp.Abs(x))
+    # tanh' = 4e/(1 + e)², the square formed as fma(e, e + 2, 1): (2 + m)² rounded 2 + m, then squared
+    df = 4 * ratio(e, fma(e, e + 2, 1))
+    r = held(1 / (2 + m))  # float32 data: one division for f and f', as the rounding no longer matters
+    return StableForm(sp.sign(x) * (-m / (2 + m)), df, single=(sp.sign(x) * (-m) * r, 4 * e * r**2))
 
 
 def _softplus(fn: Fn) -> StableForm:
@@ -255,12 +264,12 @@ def _silu(fn: Fn) -> StableForm:
     # where it is re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
     g = _near_root(1 + _U + _V, _U, -1.28, u, ul, 0.15)
     gt, gl = held(1 + u) + et, held(1 + u) + e
-    df = _one_division(
+    df = _over_square(
         [
-            (e * gt + e * gt * ul, (1 + et) ** 2, SCALE, tail),
-            (e * g.expr + e * g.expr * ul, (1 + e) ** 2, 1, g.window(u)),
-            (e * gl + e * gl * ul, (1 + e) ** 2, 1, u < 0),
-            (1 + e + u * e, (1 + e) ** 2, 1, True),  # σ(u)·(1 + u·σ(−u)) with e = e^(−u)
+            (e * gt + e * gt * ul, et, SCALE, tail),
+            (e * g.expr + e * g.expr * ul, e, 1, g.window(u)),
+            (e * gl + e * gl * ul, e, 1, u < 0),
+            (1 + e + u * e, e, 1, True),  # σ(u)·(1 + u·σ(−u)) with e = e^(−u)
         ]
     )
     s, sn = _sigmoid_pair(u)
@@ -426,15 +435,16 @@ def _gelu_tanh(fn: Fn) -> StableForm:
     # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
     # re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
     g = _near_root(1 + _V + _U * (a + 3 * b * _U**2), a * _U + b * _U**3, -0.75, x, 0, (0.2, 0.37), e + e * ul)
-    gt, gl = held(1 + x * du) + et, held(1 + x * du) + e
-    df = _one_division(
+    one_x_du = fma(x, du, 1)  # 1 + x·u'(x), rounded once
+    gt, gl = held(one_x_du) + et, held(one_x_du) + e
+    df = _over_square(
         [
-            (e * gt + e * gt * ul, (1 + et) ** 2, SCALE, tail),
-            (e * g.expr, (1 + e) ** 2, 1, g.window(x)),  # G from x alone: exact
+            (e * gt + e * gt * ul, et, SCALE, tail),
+            (e * g.expr, e, 1, g.window(x)),  # G from x alone: exact
             # left of the root, G's terms in x cancel and the far expansion's do not
-            (e * g.far + e * g.far * ul, (1 + e) ** 2, 1, (x > lit(g.root) - 0.9) & (x < lit(g.root))),
-            (e * gl + e * gl * ul, (1 + e) ** 2, 1, u < 0),
-            (1 + e + x * du * e, (1 + e) ** 2, 1, True),  # σ(u)·(1 + x·u'·σ(−u)) with e = e^(−u)
+            (e * g.far + e * g.far * ul, e, 1, (x > lit(g.root) - 0.9) & (x < lit(g.root))),
+            (e * gl + e * gl * ul, e, 1, u < 0),
+            (1 + e + x * du * e, e, 1, True),  # σ(u)·(1 + x·u'·σ(−u)) with e = e^(−u)
         ]
     )
     s, sn = _sigmoid_pair(u)
