@@ -5,7 +5,10 @@ kernels issue's protocol). Error is measured in ULP of the true value where
 that is a normal number, and as absolute error against the smallest normal
 where it is subnormal.
 
-Run: python scripts/accuracy_kernels.py [--points N] [--backends c,numba,numpy] [--names a,b]
+``--dense N`` adds N evenly spaced points on [−12, 12], where the functions bend
+and cancel: log-uniform points are sparse there (one in ten lies in 1 < |x| < 12).
+
+Run: python scripts/accuracy_kernels.py [--points N] [--dense N] [--backends c,numba,numpy] [--names a,b]
 """
 
 from __future__ import annotations
@@ -28,17 +31,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--backends", default=",".join(available_backends()))
+    parser.add_argument("--dense", type=int, default=0, help="also N evenly spaced points on [-12, 12]")
     parser.add_argument("--names", default="")
     parser.add_argument("--out", default="", help="also write the table to this Markdown file")
     args = parser.parse_args()
     xs = points(args.points)
+    if args.dense:
+        xs = np.concatenate([xs, np.linspace(-12, 12, args.dense)])
     names = (
         args.names.split(",")
         if args.names
         else [e.name for e in REGISTRY if e.kind == "activation" and not e.vector and e.reference != "user-defined"]
     )
     lines = [
-        f"max error in ULP over {len(xs)} points (f / f'), float64 and float32",
+        f"max error in ULP over {len(xs)} points (f / f'), float64 and float32"
+        + (f", {args.dense} of them evenly spaced on [-12, 12]" if args.dense else ""),
         "| function | " + " | ".join(f"{b} f64 | {b} f32" for b in args.backends.split(",")) + " |",
         "|---|" + "---|---|" * len(args.backends.split(",")),
     ]

@@ -228,8 +228,10 @@ def _largest(q: sp.Poly, radius: float) -> float:
 
 
 def _sigmoid(fn: Fn) -> StableForm:
-    s, sn = _sigmoid_pair(fn.inputs[0])
-    return StableForm(s, s * sn)
+    x = fn.inputs[0]
+    s, _ = _sigmoid_pair(x)
+    e = sp.exp(-sp.Abs(x))  # σ' = σ(x)·σ(−x) = e/(1 + e)², the square by one fma (see _over_square)
+    return StableForm(s, ratio(e, fma(e, e + 2, 1)))
 
 
 def _tanh(fn: Fn) -> StableForm:
@@ -477,12 +479,19 @@ def _mish(fn: Fn) -> StableForm:
             (x * (1 + 2 * e), p, 1, True),
         ]
     )
+
+    def q2(v):  # Q² = v⁴ + 4v³ + 8v² + 8v + 4 by Horner: positive terms, about one rounding, where squaring
+        return horner([4, 8, 8, 4, 1], v)  # a rounded Q would double its rounding and add one
+
+    def p2(w):  # P² = 1 + 4w + 8w² + 8w³ + 4w⁴, likewise
+        return horner([1, 4, 8, 8, 4], w)
+
     df = _one_division(
         [
-            (e * left(vt), q(vt) ** 2, SCALE, tail),
-            (e * g.expr, q(e) ** 2, 1, g.window(x)),
-            (e * left(e), q(e) ** 2, 1, x < 0),
-            ((1 + 2 * e) * p + 4 * x * e**2 * (1 + e), p**2, 1, True),
+            (e * left(vt), q2(vt), SCALE, tail),
+            (e * g.expr, q2(e), 1, g.window(x)),
+            (e * left(e), q2(e), 1, x < 0),
+            ((1 + 2 * e) * p + 4 * x * e**2 * (1 + e), p2(e), 1, True),
         ]
     )
     w = sp.exp(-sp.Abs(x))  # tanh(softplus(x)) in w = e^(−|x|) on each side of 0, and σ(x)
