@@ -437,7 +437,12 @@ def _gelu_tanh(fn: Fn) -> StableForm:
     # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
     # re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
     g = _near_root(1 + _V + _U * (a + 3 * b * _U**2), a * _U + b * _U**3, -0.75, x, 0, (0.2, 0.37), e + e * ul)
-    one_x_du = fma(x, du, 1)  # 1 + x·u'(x), rounded once
+    # 1 + x·u'(x) = 1 + p1 + 3·p2 from the products already formed for u, with their rounding errors added:
+    # about one rounding where a + 3b·x² and its product with x would give three, amplified by the cancellation
+    # of 1 + x·u' (|x·u'/(1 + x·u')| ≈ 1.8 at x = −1.2)
+    p1_err = prod_err(lit(a), xc) + lo(a) * xc
+    p2_err = prod_err(lit(b), xc**3) + lo(b) * xc**3 + lit(b) * cube_lo
+    one_x_du = held(held(1 + p1) + 3 * held(p2)) + held(p1_err + 3 * p2_err)
     gt, gl = held(one_x_du) + et, held(one_x_du) + e
     df = _over_square(
         [
