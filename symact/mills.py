@@ -96,6 +96,12 @@ def _shift(coefficients, c) -> list:
     return out
 
 
+def _add(p, q) -> list:
+    n = max(len(p), len(q))
+    zero = mpmath.iv.mpf(0)
+    return [(p[k] if k < len(p) else zero) + (q[k] if k < len(q) else zero) for k in range(n)]
+
+
 def _mul(p, q) -> list:
     out = [mpmath.iv.mpf(0)] * (len(p) + len(q) - 1)
     for i, x in enumerate(p):
@@ -121,28 +127,24 @@ def mills_bound(pieces: int = 410, order: int = 24, v: tuple = V, u: tuple = U) 
         dc = _add(uc, [iv.mpf(0)] + vc)  # D = a·V + U
         worst = 0.0
         h = mpmath.mpf(SPAN) / (2 * pieces)
+        hh = iv.mpf(h)
         slack = mpmath.mpf(10) ** -50  # M at 60 digits, trusted to 50
+        edges = [_mills(2 * j * h) for j in range(pieces + 1)]  # each piece's ends, shared with its neighbours
+
+        def taylor(a, m):
+            return _taylor(iv.mpf(a), iv.mpf([m * (1 - slack), m * (1 + slack)]), order + 1)
+
         for j in range(pieces):
-            lo, c, hi = 2 * j * h, (2 * j + 1) * h, (2 * j + 2) * h
-            m = _mills(c)
-            mu = _taylor(iv.mpf(c), iv.mpf([m * (1 - slack), m * (1 + slack)]), order + 1)
-            m_lo = _mills(lo)
-            mu_lo = _taylor(iv.mpf(lo), iv.mpf([m_lo * (1 - slack), m_lo * (1 + slack)]), order + 1)
-            rho = abs(mu_lo[order + 1]).b * iv.mpf(h) ** (order + 1)
+            c = (2 * j + 1) * h
+            mu = taylor(c, _mills(c))
+            rho = abs(taylor(2 * j * h, edges[j])[order + 1]).b * hh ** (order + 1)
             d = _shift(dc, iv.mpf(c))
             e = _add(_shift(vc, iv.mpf(c)), [-t for t in _mul(mu[: order + 1], d)])
-            hh = iv.mpf(h)
             d_max = sum(abs(t) * hh**k for k, t in enumerate(d)).b  # (ivmpf ends are degenerate intervals)
             d_min = (d[0] - sum(abs(t) * hh**k for k, t in enumerate(d[1:], 1))).a
             if not d_min > 0:
                 return float("inf")
             error = (sum(abs(t) * hh**k for k, t in enumerate(e)) + rho * d_max).b
-            m_min = iv.mpf(_mills(hi) * (1 - slack))
+            m_min = iv.mpf(edges[j + 1] * (1 - slack))
             worst = max(worst, float((error / (d_min * m_min)).b) * (1 + 2.0**-50))  # float() rounds
         return worst
-
-
-def _add(p, q) -> list:
-    n = max(len(p), len(q))
-    zero = mpmath.iv.mpf(0)
-    return [(p[k] if k < len(p) else zero) + (q[k] if k < len(q) else zero) for k in range(n)]

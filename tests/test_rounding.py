@@ -76,22 +76,27 @@ def test_python_helpers_give_exact_rounding_errors(helpers, dtype):
             assert mpmath.mpf(float(a[i] + b[i])) + mpmath.mpf(float(got_s[i])) == ai + bi
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
-def test_c_helpers_give_exact_rounding_errors(tmp_path):
-    src = tmp_path / "e.c"
-    src.write_text(
-        "#include <math.h>\n"
-        + error_helpers("double")
-        + "void run(const double *a, const double *b, double *p, double *s, int n) {\n"
-        "  for (int i = 0; i < n; ++i) { p[i] = symact_prod_err(a[i], b[i]); s[i] = symact_sum_err(a[i], b[i]); }\n"
-        "}\n"
-    )
-    lib = tmp_path / "e.so"
+def _compiled_run(tmp_path, source: str):
+    """``run`` from ``source``, compiled as the kernels are: -O3, native, no fp contraction."""
+    src, lib = tmp_path / "t.c", tmp_path / "t.so"
+    src.write_text(source)
     subprocess.run(
         ["gcc", "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC", str(src), "-o", str(lib), "-lm"],
         check=True,
     )
-    run = ctypes.CDLL(str(lib)).run
+    return ctypes.CDLL(str(lib)).run
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
+def test_c_helpers_give_exact_rounding_errors(tmp_path):
+    run = _compiled_run(
+        tmp_path,
+        "#include <math.h>\n"
+        + error_helpers("double")
+        + "void run(const double *a, const double *b, double *p, double *s, int n) {\n"
+        "  for (int i = 0; i < n; ++i) { p[i] = symact_prod_err(a[i], b[i]); s[i] = symact_sum_err(a[i], b[i]); }\n"
+        "}\n",
+    )
     rng = np.random.default_rng(1)
     a, b = rng.uniform(-40, 40, 500), rng.uniform(-1, 1, 500) * 1e3
     p, s = np.empty(500), np.empty(500)
@@ -153,20 +158,15 @@ def test_float32_kernels_use_the_reduced_exp_and_float64_kernels_do_not():
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
 def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_range(tmp_path):
-    src = tmp_path / "r.c"
-    src.write_text(
+    run = _compiled_run(
+        tmp_path,
         "#include <math.h>\n#include <stdint.h>\n"
         + reduced_helpers()
         + "void run(const double *t, double *e, double *m, double *en, double *mn, int n) {\n"
         "  for (int i = 0; i < n; ++i) {\n"
         "    e[i] = symact_exp_f32(t[i]); m[i] = symact_expm1_f32(t[i]);\n"
         "    en[i] = symact_exp_f32_neg(-fabs(t[i])); mn[i] = symact_expm1_f32_neg(-fabs(t[i]));\n"
-        "  }\n}\n"
-    )
-    lib = tmp_path / "r.so"
-    subprocess.run(
-        ["gcc", "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC", str(src), "-o", str(lib), "-lm"],
-        check=True,
+        "  }\n}\n",
     )
     rng = np.random.default_rng(3)
     t = np.concatenate(
@@ -179,7 +179,7 @@ def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_ran
     )
     out = [np.empty_like(t) for _ in range(4)]
     ptr = ctypes.POINTER(ctypes.c_double)
-    ctypes.CDLL(str(lib)).run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
+    run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
     e, m, en, mn = out
     with mpmath.workdps(40):
         for i in range(t.size):
@@ -194,7 +194,7 @@ def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_ran
     # outside [-708, 709]: values no float32 result can tell from the true ones (docstring of _reduced)
     t = np.array([-800.0, -np.inf, 800.0, np.inf, np.nan])
     out = [np.empty_like(t) for _ in range(4)]
-    ctypes.CDLL(str(lib)).run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
+    run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
     e, m, en, mn = out
     assert np.all((0 < e[:2]) & (e[:2] < 4e-308)) and np.all(m[:2] == -1) and np.all(e[2:4] > 8e307)
     assert np.all((0 < en[:4]) & (en[:4] < 4e-308)) and np.all(mn[:4] == -1)

@@ -107,13 +107,13 @@ class _Printer(C99CodePrinter):
     def _print_sum_err(self, expr):
         return f"symact_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
-    def _print_exp_f32(self, expr):  # computing in float: the float library call is the float32 function
-        single = self.type_aliases.get(real) == float32
-        return f"expf({self._print(expr.args[0])})" if single else reduced_call(expr, self._print(expr.args[0]))
+    def _print_reduced(self, expr):  # exp_f32, expm1_f32; computing in float, the float library call is the one
+        argument = self._print(expr.args[0])
+        if self.type_aliases.get(real) == float32:
+            return f"{type(expr).__name__.removesuffix('_f32')}f({argument})"
+        return reduced_call(expr, argument)
 
-    def _print_expm1_f32(self, expr):
-        single = self.type_aliases.get(real) == float32
-        return f"expm1f({self._print(expr.args[0])})" if single else reduced_call(expr, self._print(expr.args[0]))
+    _print_exp_f32 = _print_expm1_f32 = _print_reduced  # SymPy dispatches on the class's own name
 
 
 def error_helpers(ctype: str, qualifier: str = "static inline") -> str:
