@@ -30,6 +30,7 @@ on whole rows; :mod:`symact.codegen_rows` prints them from the proven closed-for
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from dataclasses import dataclass
 
@@ -42,9 +43,10 @@ from .compile.forms import kernel_forms, shared
 from .compile.numba import ERRORS as NUMBA_ERRORS
 from .compile.numba import Printer as NumbaPrinter
 from .compile.numpy import _Printer as _NumPyPrinter
+from .elementary import REPLACES, jax_helpers
 from .fn import Fn, function
 from .printing import unicode
-from .rounding import ROUNDING_ATOMS, python_helpers
+from .rounding import ROUNDING_ATOMS, _power_of_two, python_helpers
 
 LANGS = ("c", "numpy", "numba", "torch", "jax", "cuda")
 CTYPE = {"float64": "double", "float32": "float"}
@@ -158,9 +160,7 @@ def _min(a, b, like):
 """
 
 _PRELUDE = {
-    lang: text + python_helpers("p.dtype == xp.float64")
-    for lang, text in {
-        "numpy": """\
+    "numpy": """\
 import math
 
 import numpy as xp
@@ -174,8 +174,9 @@ def _float_array(v):
     v = xp.asarray(v)
     return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
 """
-        + _ELEMENTWISE_XP,
-        "torch": """\
+    + _ELEMENTWISE_XP
+    + python_helpers("p.dtype == xp.float64"),
+    "torch": """\
 import torch
 import torch as xp
 
@@ -194,17 +195,25 @@ def _max(a, b, like):
 
 def _min(a, b, like):
     return _where(xp.as_tensor(a <= b), a, b, like)
-""",
-        "jax": """\
+"""
+    + python_helpers("p.dtype == xp.float64"),
+    "jax": """\
 import jax
 import jax.numpy as xp
 import jax.scipy.special
 
 _erf = jax.scipy.special.erf
-_erfc = jax.scipy.special.erfc
+
+
+
+# v, rounded as written. Under jit, XLA's simplifier folds (a + b) - a into b, and XLA fuses a*b + c into
+# one fused multiply-add (openxla/xla#41579): either would change the roundings whose errors the code
+# computes exactly. Neither sees through this select.
+def _keep(v):
+    return xp.where(v == v, v, xp.nan)
 """
-        + _ELEMENTWISE_XP,
-    }.items()
+    + _ELEMENTWISE_XP
+    + python_helpers("p.dtype == xp.float64", keep=True),
 }
 
 
@@ -251,6 +260,46 @@ class _ArrayPrinter(_NumPyPrinter):
 
     def _print_Float(self, expr):
         return repr(float(expr))
+
+
+class _kept(sp.Function):  # noqa: N801  (printers dispatch on the class name)
+    """A product computed on its own (jax: ``_keep``), so that XLA cannot fuse it into the sum that uses it."""
+
+    nargs = 1
+
+
+def _products_kept(expr: sp.Expr, whole: bool = False) -> sp.Expr:
+    """``expr`` with every product that is a term of a sum (or, with ``whole``, is ``expr``: a temporary that
+    sums may use) kept apart: XLA on a CPU turns a·b + c into a fused multiply-add, which rounds differently
+    from the NumPy and C targets, and undoes the roundings that compensated forms correct. A product by
+    ±2^k is exact, and fusing it changes nothing."""
+
+    def keep(term: sp.Expr) -> sp.Expr:
+        exact = isinstance(term, sp.Mul) and len(term.args) == 2 and _power_of_two(abs(term.args[0]))
+        return _kept(term) if isinstance(term, (sp.Mul, sp.Pow)) and not exact else term
+
+    def is_sum(e: sp.Expr) -> bool:  # (not a constant's exact expression inside a literal)
+        return isinstance(e, sp.Add) and bool(e.free_symbols)
+
+    expr = expr.replace(is_sum, lambda e: sp.Add(*map(keep, e.args), evaluate=False))
+    return keep(expr) if whole else expr
+
+
+class _JaxPrinter(_ArrayPrinter):
+    """expm1, log1p and erfc through :mod:`symact.elementary`'s helpers (XLA's are up to 4, 112 and 506 ULP
+    off), and kept products as ``_keep``."""
+
+    def _print__kept(self, expr):
+        return f"_keep({self._print(expr.args[0])})"
+
+    def _print_expm1(self, expr):
+        return f"{REPLACES['expm1']}({self._print(expr.args[0])})"
+
+    def _print_log1p(self, expr):
+        return f"{REPLACES['log1p']}({self._print(expr.args[0])})"
+
+    def _print_erfc(self, expr):
+        return f"{REPLACES['erfc']}({self._print(expr.args[0])})"
 
 
 def _array_function(parts: _Parts, p, fname: str, expr: sp.Expr, which: int) -> str:
@@ -323,7 +372,11 @@ def _{name}_jvp(primals, tangents):
 
 
 def _array(parts: _Parts, grad: bool, lang: str) -> str:
-    p = _ArrayPrinter({"fully_qualified_modules": True})
+    if lang == "jax":
+        kept = [_products_kept(e) if e is not None else None for e in (parts.value, parts.grad, parts.grad_target)]
+        assignments = tuple((t, _products_kept(e, whole=True)) for t, e in parts.assignments)
+        parts = dataclasses.replace(parts, assignments=assignments, value=kept[0], grad=kept[1], grad_target=kept[2])
+    p = (_JaxPrinter if lang == "jax" else _ArrayPrinter)({"fully_qualified_modules": True})
     p.like = parts.args[0].name
     name = parts.fn.name
     names = [s.name for s in parts.args]
@@ -372,6 +425,9 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
         )
     if grad and lang != "numpy":
         out.append(f"\ndef {name}_grad({args}):\n    return _grad({args})\n")
+    if lang == "jax":  # the elementary helpers the code calls, after the prelude
+        code = "\n".join(out[4:])
+        out.insert(3, jax_helpers({h for h in REPLACES.values() if h + "(" in code}))
     return "\n".join(out).rstrip() + "\n"
 
 

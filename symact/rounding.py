@@ -303,35 +303,45 @@ class PythonAtoms:
     _print_exp_f32 = _print_expm1_f32 = _print_reduced  # SymPy dispatches on the class's own name
 
 
-def python_helpers(split_test: str) -> str:
+def python_helpers(split_test: str, keep: bool = False) -> str:
     """Dekker's exact product and Knuth's exact sum, for Python-family targets without fma.
 
     ``split_test`` is an expression in ``p`` that is true for double precision
     (Veltkamp's split constant is 2^27 + 1 for doubles and 2^12 + 1 for floats).
+    ``keep``: wrap each rounded intermediate, and the inputs of sums, in
+    ``_keep(...)``, which the module defines: for JAX, a select that XLA can see
+    through neither to fold (a + b) − a into b, which would make every error 0,
+    nor to fuse a caller's a·b into the sum as one fused multiply-add.
     """
+
+    def k(e: str) -> str:
+        return f"_keep({e})" if keep else e
+
+    keep_inputs = "\n    a, b = _keep(a), _keep(b)" if keep else ""
+
     return f'''
 
 def _prod_err(a, b):
     """a*b - fl(a*b), exactly (Dekker): no fma needed, only round-to-nearest arithmetic."""
-    p = a * b
+    p = {k("a * b")}
     s = 134217729.0 if {split_test} else 4097.0
-    t = s * a
-    ah = t - (t - a)
-    t = s * b
-    bh = t - (t - b)
+    t = {k("s * a")}
+    ah = {k("t - (t - a)")}
+    t = {k("s * b")}
+    bh = {k("t - (t - b)")}
     return ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
 
 
 def _fma(a, b, c):
     """a*b + c rounded about once, like a fused multiply-add: the product and the sum made exact, then summed."""
-    p = a * b
-    s = p + c
+    p = {k("a * b")}
+    s = {k("p + " + k("c"))}
     return s + (_sum_err(p, c) + _prod_err(a, b))
 
 
 def _sum_err(a, b):
-    """a + b - fl(a + b), exactly (Knuth's two-sum)."""
-    s = a + b
-    bb = s - a
+    """a + b - fl(a + b), exactly (Knuth's two-sum)."""{keep_inputs}
+    s = {k("a + b")}
+    bb = {k("s - a")}
     return (a - (s - bb)) + (b - bb)
 '''

@@ -351,8 +351,10 @@ def gelu_near_root_bound(pieces: int = 400) -> float:
         return float((2 * big * delta**n / (iv.factorial(n + 1) * small)).b)
 
 
-#: Where GELU's tail series takes over, and its number of terms.
-GELU_TAIL, GELU_TAIL_TERMS = -37.5, 8
+#: Where GELU's tail series takes over, and its number of terms. Left of −36.6, f and f' are below 2^53
+#: times the smallest normal number, so their rounding corrections would be subnormal, and XLA on a CPU
+#: flushes those to zero; from −35 on, the tail computes them at the scale e^64.
+GELU_TAIL, GELU_TAIL_TERMS = -35, 8
 
 
 def _gelu_tail_series(inverse_x: sp.Expr) -> sp.Expr:
