@@ -379,7 +379,7 @@ def _gelu(fn: Fn) -> StableForm:
     x = fn.inputs[0]
     xc = _clamp(x, 40)  # beyond ±40 the corrections multiply 0
     u, ul = lit(1 / sp.sqrt(2)) * x, prod_err(lit(1 / sp.sqrt(2)), xc) + lo(1 / sp.sqrt(2)) * xc  # x/√2 = u + ul
-    # Below x = −37.5, e^(−x²/2) is subnormal, or nearly, where f and f' are not: carried as e^(−x²/2 + 64).
+    # Below GELU_TAIL, e^(−x²/2) is subnormal, or nearly, where f and f' are not: carried as e^(−x²/2 + 64).
     # x² = fl(x·x) + prod_err(x, x), and the 64 is added exactly.
     tail = x < GELU_TAIL
     e = sp.exp(-(x**2) / 2 + _shift(tail))
@@ -545,8 +545,15 @@ def _log_cosh(fn: Fn) -> sp.Expr:
     return _where(a < 1, log1p(expm1(a) ** 2 / (2 * sp.exp(a))), a + log1p(sp.exp(-2 * a)) - sp.log(2))
 
 
+def _bce_with_logits(fn: Fn) -> sp.Expr:
+    """softplus(ŷ) − yŷ, with every term ≥ 0 for y in [0, 1]: ŷ(1 − y) + softplus(−ŷ) for ŷ > 0. As
+    softplus(ŷ) − yŷ, near the minimum (y ≈ σ(ŷ), ŷ large) the two terms cancel: 17 ULP at ŷ ≈ 4.8."""
+    yhat, y = fn.inputs[0], fn.targets[0]
+    return _where(yhat > 0, yhat * (1 - y) + softplus(-yhat), softplus(yhat) - y * yhat)
+
+
 STABLE_LOSS: dict[str, Callable[[Fn], sp.Expr]] = {
-    "bce_with_logits": lambda fn: softplus(fn.inputs[0]) - fn.targets[0] * fn.inputs[0],
+    "bce_with_logits": _bce_with_logits,
     "log_cosh": _log_cosh,
 }
 

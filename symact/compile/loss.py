@@ -35,9 +35,12 @@ from .vector import log_softmax, softmax
 
 
 def target_terms(expr: sp.Expr, targets: tuple[sp.Symbol, ...]) -> list[tuple[sp.Expr, sp.Expr]]:
-    """The terms of ``expr`` as (c(y), term) pairs, where c(y) is the term's target-only factor (1 if none)."""
+    """The terms of ``expr`` as (c(y), term) pairs, where c(y) is the term's target-only factor (1 if none).
+
+    Only products are distributed: (ŷ − y)² expanded into ŷ² − 2ŷy + y² would cancel catastrophically."""
     out = []
-    for term in sp.Add.make_args(sp.expand(expr, deep=False)):
+    distributed = sp.expand(expr, deep=False, multinomial=False, power_base=False, power_exp=False, log=False)
+    for term in sp.Add.make_args(distributed):
         factors = sp.Mul.make_args(term)
         c = sp.Mul(*[f for f in factors if f.free_symbols and f.free_symbols <= set(targets)])
         out.append((c if (term / c).has(sp.log, sp.Pow) else sp.S.One, term))
