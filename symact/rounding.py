@@ -267,8 +267,8 @@ def literal(atom: lit | lo, single: bool = False) -> float:
 
 class PythonAtoms:
     """Printing of this module's atoms for the Python-family printers (NumPy, numba, torch, JAX): calls to
-    the helpers of :func:`python_helpers`, literals that round-trip, and x², x³, x⁴ as products (the
-    roundings prod_err describes; pow() rounds x³ once, differently)."""
+    the helpers of :func:`python_helpers`, literals that round-trip, x², x³, x⁴ as products (the
+    roundings prod_err describes; pow() rounds x³ once, differently), and x⁻¹ as a division."""
 
     def _print_lit(self, expr):
         return repr(literal(expr))
@@ -280,6 +280,8 @@ class PythonAtoms:
         if e.is_Integer and 2 <= e <= 4:
             b = f"({self._print(base)})"
             return "(" + "*".join([b] * int(e)) + ")"
+        if e == -1:  # also −1.0: a division, correctly rounded everywhere (XLA's pow is not)
+            return f"(1/({self._print(base)}))"
         return super()._print_Pow(expr, rational=rational)
 
     def _print_held(self, expr):

@@ -179,7 +179,15 @@ def test_generated_code_agrees_with_symact(entry, lang, tmp_path):
                 got_f, got_df = f(*args), df(*args)
     bound = max(F64_SHORTFALL.get(name, (4,))[0], TARGET_SHORTFALL.get((lang, name), (4,))[0])
     assert _ulps(got_f, want_f) <= bound, f"{name} value, {lang}"
-    assert _ulps(got_df, want_df) <= bound, f"{name} derivative, {lang}"
+    if entry.kind == "loss":
+        # A loss's gradient is a difference of terms the size of y (σ(ŷ) − y, ŷ − y) that cancel where the fit
+        # is good, so a last-bit difference between two libraries' exp is amplified there (bce_with_logits:
+        # 128 ULP of a gradient 4e-4 from 1 ULP of XLA's exp): measured against the larger of g and y, as the
+        # row functions' gradients are below.
+        scale = np.maximum(np.abs(want_df), np.abs(args[1]))
+        assert np.all(np.abs(got_df - want_df) <= bound * np.spacing(scale)), f"{name} derivative, {lang}"
+    else:
+        assert _ulps(got_df, want_df) <= bound, f"{name} derivative, {lang}"
 
 
 @pytest.mark.skipif(not HAVE["torch"], reason="torch is not installed here (pip install -e '.[bench]')")
