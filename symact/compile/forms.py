@@ -64,7 +64,10 @@ def shared(exprs: list[sp.Expr]) -> tuple[list, list]:
     rewrite a compensated form's a·x + b·x³ as x·(a + b·x²), whose rounding
     its error atoms do not describe; those forms are printed as written.
     """
-    constants = {a: sp.Dummy() for e in exprs for a in e.atoms(lit, lo)}  # CSE must not reach inside a literal
+    # CSE must not reach inside a literal. The dummies are made in a fixed order: their order decides the
+    # order of sums, so a set's order (which varies with PYTHONHASHSEED) would change the roundings.
+    atoms = sorted(set().union(*(e.atoms(lit, lo) for e in exprs)), key=sp.default_sort_key)
+    constants = {a: sp.Dummy() for a in atoms}
     back = {d: a for a, d in constants.items()}
     compensated = any(e.has(*ROUNDING_ATOMS) for e in exprs)
     reps, reduced = sp.cse(
