@@ -205,7 +205,6 @@ import jax.scipy.special
 _erf = jax.scipy.special.erf
 
 
-
 # v, rounded as written. Under jit, XLA's simplifier folds (a + b) - a into b, and XLA fuses a*b + c into
 # one fused multiply-add (openxla/xla#41579): either would change the roundings whose errors the code
 # computes exactly. Neither sees through this select.
@@ -292,14 +291,10 @@ class _JaxPrinter(_ArrayPrinter):
     def _print__kept(self, expr):
         return f"_keep({self._print(expr.args[0])})"
 
-    def _print_expm1(self, expr):
-        return f"{REPLACES['expm1']}({self._print(expr.args[0])})"
+    def _print_replaced(self, expr):
+        return f"{REPLACES[type(expr).__name__]}({self._print(expr.args[0])})"
 
-    def _print_log1p(self, expr):
-        return f"{REPLACES['log1p']}({self._print(expr.args[0])})"
-
-    def _print_erfc(self, expr):
-        return f"{REPLACES['erfc']}({self._print(expr.args[0])})"
+    _print_expm1 = _print_log1p = _print_erfc = _print_replaced  # SymPy dispatches on the class's own name
 
 
 def _array_function(parts: _Parts, p, fname: str, expr: sp.Expr, which: int) -> str:
@@ -426,8 +421,9 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
     if grad and lang != "numpy":
         out.append(f"\ndef {name}_grad({args}):\n    return _grad({args})\n")
     if lang == "jax":  # the elementary helpers the code calls, after the prelude
-        code = "\n".join(out[4:])
-        out.insert(3, jax_helpers({h for h in REPLACES.values() if h + "(" in code}))
+        start = out.index(_PRELUDE[lang]) + 1
+        code = "\n".join(out[start:])
+        out.insert(start, jax_helpers({h for h in REPLACES.values() if h + "(" in code}))
     return "\n".join(out).rstrip() + "\n"
 
 
