@@ -15,8 +15,8 @@ are within 1. XLA's log is within 1 ULP, and the rest is arithmetic:
   z√2, z², M and √(2/π)·M are carried as hi + lo, so the one rounding left is the last product's.
   For z < 0, erfc(z) = 2 − erfc(−z).
 
-Jitted, against 40-digit mpmath (tests/test_codegen.py): expm1 ≤ 2 ULP, log1p ≤ 1 and erfc ≤ 2, in
-float64 and in float32.
+Jitted, against mpmath (tests/test_codegen.py), in ULP of the true value: expm1 1.74, log1p 1.13 and
+erfc 1.46 at most in float64; 1.16, 1.33 and 1.74 in float32.
 
 Under ``jax.jit``, XLA's algebraic simplifier rewrites (a + b) − a as b, and XLA contracts a·b + c into a
 fused multiply-add; either would spoil the exact rounding errors these helpers (and
@@ -25,14 +25,14 @@ fused multiply-add; either would spoil the exact rounding errors these helpers (
 
 from __future__ import annotations
 
+import functools
+
 import mpmath
 import sympy as sp
 
 from .mills import SPAN, U, V
-from .rounding import expm1_small
+from .rounding import REDUCED_SPAN, expm1_small
 
-#: |r| after the reduction: ln 2/2, plus the rounding of x/ln 2.
-R_MAX = 0.3466
 #: The helpers this module defines, by the SymPy function they replace.
 REPLACES = {"expm1": "_expm1", "log1p": "_log1p", "erfc": "_erfc"}
 
@@ -44,6 +44,7 @@ def _split(c: mpmath.mpf, bits: int) -> tuple[float, float]:
     return float(hi), float(c - hi)
 
 
+@functools.cache
 def _constants() -> dict[str, str]:
     with mpmath.workdps(50):
         ln2 = mpmath.log(2)
@@ -59,7 +60,7 @@ def _constants() -> dict[str, str]:
             "K_HI": float(k),
             "K_LO": float(k - float(k)),
         }
-    taylor = [float(sp.Rational(1, sp.factorial(n))) for n in range(2, expm1_small.degree(R_MAX) + 1)]
+    taylor = [float(sp.Rational(1, sp.factorial(n))) for n in range(2, expm1_small.degree(REDUCED_SPAN) + 1)]
     out.update(EXPM1=tuple(taylor), V=V, U=U, SPAN=SPAN)
     return {name: repr(value) for name, value in out.items()}
 

@@ -76,7 +76,8 @@ class mills_ratio(_Atom):  # noqa: N801  (a SymPy function: printers and srepr u
         return ratio(v, fma(a, v, horner([lit(sp.Rational(c)) for c in U], a)))
 
 
-def _mills(a):
+def mills_reference(a):
+    """M(a) in mpmath, at its working precision: what the fit (scripts/fit_mills.py) and the proof start from."""
     return mpmath.sqrt(mpmath.pi / 2) * mpmath.exp(a * a / 2) * mpmath.erfc(a / mpmath.sqrt(2))
 
 
@@ -129,14 +130,14 @@ def mills_bound(pieces: int = 410, order: int = 24, v: tuple = V, u: tuple = U) 
         h = mpmath.mpf(SPAN) / (2 * pieces)
         hh = iv.mpf(h)
         slack = mpmath.mpf(10) ** -50  # M at 60 digits, trusted to 50
-        edges = [_mills(2 * j * h) for j in range(pieces + 1)]  # each piece's ends, shared with its neighbours
+        edges = [mills_reference(2 * j * h) for j in range(pieces + 1)]  # each piece's ends, shared with its neighbours
 
         def taylor(a, m):
             return _taylor(iv.mpf(a), iv.mpf([m * (1 - slack), m * (1 + slack)]), order + 1)
 
         for j in range(pieces):
             c = (2 * j + 1) * h
-            mu = taylor(c, _mills(c))
+            mu = taylor(c, mills_reference(c))
             rho = abs(taylor(2 * j * h, edges[j])[order + 1]).b * hh ** (order + 1)
             d = _shift(dc, iv.mpf(c))
             e = _add(_shift(vc, iv.mpf(c)), [-t for t in _mul(mu[: order + 1], d)])

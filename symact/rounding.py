@@ -118,9 +118,10 @@ class expm1_small(_Atom):  # noqa: N801
         return float((t**degree * iv.exp(2 * t) / iv.factorial(degree + 1)).b)
 
     @classmethod
-    def degree(cls, span: float) -> int:
+    def degree(cls, span: float, target: float | None = None) -> int:
+        """The least degree whose :meth:`bound` on |t| ≤ span is at most ``target`` (default TARGET)."""
         n = 1
-        while cls.bound(span, n) > cls.TARGET:
+        while cls.bound(span, n) > (cls.TARGET if target is None else target):
             n += 1
         return n
 
@@ -129,6 +130,10 @@ class expm1_small(_Atom):  # noqa: N801
         t, span = self.args
         n = self.degree(float(span))
         return t * horner([lit(sp.Rational(1, sp.factorial(k))) for k in range(n + 1)][1:], t)
+
+
+#: |r| after exp's reduction t = k·ln 2 + r, k = round(t/ln 2): ln 2/2, plus the rounding of t/ln 2.
+REDUCED_SPAN = 0.3466
 
 
 class _reduced(_Atom):  # noqa: N801
@@ -150,14 +155,11 @@ class _reduced(_Atom):  # noqa: N801
     nargs = 2
 
     TARGET = 2.0**-40
-    SPAN = 0.3466  # ≥ ln 2/2 plus the rounding of t/ln 2
+    SPAN = REDUCED_SPAN
 
     @classmethod
     def degree(cls) -> int:
-        n = 1
-        while expm1_small.bound(cls.SPAN, n) > cls.TARGET:
-            n += 1
-        return n
+        return expm1_small.degree(cls.SPAN, cls.TARGET)
 
 
 class exp_f32(_reduced):  # noqa: N801
