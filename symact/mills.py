@@ -24,7 +24,7 @@ import functools
 import mpmath
 import sympy as sp
 
-from .rounding import _Atom, fma, horner, lit, ratio
+from .rounding import _Atom, fast_sum_err, fma, held, horner, horner2, lit, prod_err, ratio, sum_err
 
 #: The fit's range: beyond a = 41, φ(a) = e^(−840) underflows and the value of M no longer matters.
 SPAN = 41.0
@@ -74,6 +74,71 @@ class mills_ratio(_Atom):  # noqa: N801  (a SymPy function: printers and srepr u
         a = sp.Min(self.args[0], sp.Float(SPAN))
         v = horner([lit(sp.Rational(c)) for c in V], a)
         return ratio(v, fma(a, v, horner([lit(sp.Rational(c)) for c in U], a)))
+
+
+class mills_scaled(_Atom):  # noqa: N801
+    """e·M(a) for a ≥ 0, the high part of a sum hi + lo (:class:`mills_scaled_lo` is the low part), for
+    targets with a fused multiply-add. Exact reading: e·M(a).
+
+    Machine reading: V/D as above, but with the roundings that matter carried: V's constant as
+    √(π/2) (hi + lo), V's last Horner step, D = a·V + U and e·V as hi + lo, and the division corrected
+    by its exact residual. Left: the rounding of V's and U's inner Horner steps, whose weight a·W/V is
+    below 1 and which D = a·V + U partly cancels, and the fit, within :func:`scaled_bound` of M.
+    """
+
+    nargs = 2
+
+    def exact_reading(self) -> sp.Expr:
+        a, e = self.args
+        return e * mills_ratio(a).exact_reading()
+
+    def machine_reading(self) -> sp.Expr:
+        return _scaled_parts(*self.args)[0]
+
+
+class mills_scaled_lo(_Atom):  # noqa: N801
+    """The low part of e·M(a) = :class:`mills_scaled` + this. Exact reading: 0."""
+
+    nargs = 2
+
+    def exact_reading(self) -> sp.Expr:
+        return sp.S.Zero
+
+    def machine_reading(self) -> sp.Expr:
+        return _scaled_parts(*self.args)[1]
+
+
+#: √(π/2) − V[0]: the fit's constant term is a double near M(0) = √(π/2); the compensated reading uses M(0).
+V0_CORRECTION = sp.sqrt(sp.pi / 2) - sp.Rational(V[0])
+
+
+def _scaled_parts(a: sp.Expr, e: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """(hi, lo) of e·V(a)/D(a); see :class:`mills_scaled`. Built the same way for both atoms, so the
+    kernels' common-subexpression pass computes each piece once."""
+    a = sp.Min(a, sp.Float(SPAN))
+    v0 = lit(sp.Rational(V[0]))
+    pw = held(a * horner2([lit(sp.Rational(c)) for c in V[1:]], a))
+    v = held(v0 + pw)
+    v_lo = fast_sum_err(v0, pw) + lit(V0_CORRECTION)  # not exact where a·W > V[0]; there D = a·V + U cancels it
+    u = held(1 + held(a * horner2([lit(sp.Rational(c)) for c in U[1:]], a)))
+    av = held(a * v)
+    d = held(av + u)
+    d_lo = prod_err(a, v) + a * v_lo + sum_err(av, u)
+    n = held(e * v)
+    n_lo = prod_err(e, v) + e * v_lo
+    inverse = ratio(1, d)
+    q = held(n * inverse)
+    return q, held(fma(-q, d, n) + n_lo - q * d_lo) * inverse
+
+
+def scaled_bound() -> float:
+    """A proved bound on the relative error of :class:`mills_scaled`'s reading in exact arithmetic.
+
+    That reading is V'/D' with V' = V + δ (δ = :data:`V0_CORRECTION`) and D' = a·V' + U. Then
+    V'/D' − V/D = δ·U/(D·D'), whose ratio to V/D is δ·U/(V·D') ≤ |δ|/V(0), as U ≤ D' and V ≥ V(0) on
+    a ≥ 0 (all of V's coefficients are positive). So the bound is :func:`mills_bound` plus |δ|/V[0].
+    """
+    return mills_bound() + float(abs(V0_CORRECTION) / sp.Rational(V[0])) * (1 + 2.0**-50)
 
 
 def mills_reference(a):

@@ -97,6 +97,14 @@ class sum_err(_Atom):  # noqa: N801
     nargs = 2
 
 
+class fast_sum_err(_Atom):  # noqa: N801
+    """a + b − fl(a + b) for |a| ≥ |b| (Dekker's fast two-sum: three operations, not Knuth's six). Exact
+    reading: 0. Where |a| < |b| it is only approximate, which a caller may accept where the error it
+    corrects is itself negligible."""
+
+    nargs = 2
+
+
 class expm1_small(_Atom):  # noqa: N801
     """expm1(t) for |t| ≤ T, computed as its Taylor polynomial. Exact reading: expm1(t).
 
@@ -162,6 +170,19 @@ class _reduced(_Atom):  # noqa: N801
         return expm1_small.degree(cls.SPAN, cls.TARGET)
 
 
+class exp_fma(_Atom):  # noqa: N801
+    """e^(t + t_lo) to about half an ULP, for t ≤ 709 and |t_lo| ≤ 2^-40·|t| or so. Exact reading: exp(t + t_lo).
+
+    Machine reading (C, :func:`exp_fma_helper`): t = k·ln 2 + r with ln 2 split Cody–Waite style, so r is
+    carried as hi + lo with t_lo added to lo; expm1(r) as its Taylor polynomial of the degree
+    :class:`expm1_small` proves within 2^-60 on |r| ≤ ln 2/2; then 2^k·(1 + p) with one rounding, in a
+    fused multiply-add. glibc's vector exp is up to ~1.5 ULP off, which the GELU kernel cannot afford.
+    Below t = −708 it returns 0 (e^t < 2^-1021 there, and its callers scale their tails up instead).
+    """
+
+    nargs = 2
+
+
 class exp_f32(_reduced):  # noqa: N801
     __doc__ = _reduced.__doc__
 
@@ -218,6 +239,49 @@ def horner(coefficients, t: sp.Expr) -> sp.Expr:
     return out
 
 
+def horner2(coefficients, t: sp.Expr) -> sp.Expr:
+    """The same polynomial as E(t²) + t·O(t²), even and odd coefficients in two Horner chains: one more
+    operation, half the latency, which is what a long polynomial in a SIMD loop waits on."""
+    if len(coefficients) < 3:
+        return horner(coefficients, t)
+    t2 = held(t * t)
+    return fma(t, horner(coefficients[1::2], t2), horner(coefficients[0::2], t2))
+
+
+def exp_fma_helper(qualifier: str = "static inline") -> str:
+    """C for :class:`exp_fma`: ``symact_exp_fma(t, t_lo)``. Needs <stdint.h>."""
+    shift = "6755399441055744.0"  # 1.5·2^52, as in reduced_helpers
+    with mpmath.workdps(40):
+        ln2 = mpmath.log(2)
+        e = int(mpmath.floor(mpmath.log(ln2, 2)))
+        hi = mpmath.nint(ln2 * mpmath.mpf(2) ** (41 - e)) / mpmath.mpf(2) ** (41 - e)  # 42 bits: k·hi is exact
+        lo_ = float(ln2 - hi)
+        hi = float(hi)
+        inverse = float(1 / ln2)
+    taylor = [float(sp.Rational(1, sp.factorial(n))) for n in range(2, expm1_small.degree(REDUCED_SPAN) + 1)]
+
+    def chain(coefficients):  # Horner in r², as horner2 writes it
+        out = repr(coefficients[-1])
+        for c in reversed(coefficients[:-1]):
+            out = f"fma(r2, {out}, {c!r})"
+        return out
+
+    return f"""{qualifier} double symact_exp_fma(double t, double tl) {{
+    const double c = t < -708.0 ? -708.0 : (t > 709.0 ? 709.0 : t);
+    const double kk = fma(c, {inverse!r}, {shift}), k = kk - {shift};
+    const double d = fma(k, {-hi!r}, c);  /* exact: k·ln2_hi has at most 53 bits, and c is near it */
+    const double r = fma(k, {-lo_!r}, d);
+    const double r_lo = (d - r) + fma(k, {-lo_!r}, tl);  /* r + r_lo = t + tl − k·ln 2, to ~2^-100 */
+    const double r2 = r * r;
+    const double p = fma(r2, fma(r, {chain(taylor[1::2])}, {chain(taylor[0::2])}), r);  /* expm1(r) */
+    const double q = p + fma(p, r_lo, r_lo);  /* expm1(r + r_lo) to first order */
+    union {{ double d; uint64_t u; }} s = {{kk}};
+    s.u = (s.u + 1023u) << 52;  /* 2^k */
+    return t < -708.0 ? 0.0 : fma(s.d, q, s.d);
+}}
+"""
+
+
 def machine(expr: sp.Expr) -> sp.Expr:
     """Atoms whose machine reading is another expression (expm1_small's polynomial, or any atom with a
     ``machine_reading`` method, such as :class:`symact.mills.mills_ratio`) replaced by it."""
@@ -234,9 +298,9 @@ def _power_of_two(c: sp.Expr) -> bool:
     return (p == 1 or q == 1) and (p & (p - 1)) == 0 and (q & (q - 1)) == 0
 
 
-ERRORS = (lo, prod_err, sum_err)
+ERRORS = (lo, prod_err, sum_err, fast_sum_err)
 #: Every atom of this module: a form that has one is printed as written.
-ROUNDING_ATOMS = (lit, lo, held, ratio, fma, prod_err, sum_err, expm1_small)
+ROUNDING_ATOMS = (lit, lo, held, ratio, fma, prod_err, sum_err, fast_sum_err, expm1_small, exp_fma)
 
 
 def exact(expr: sp.Expr) -> sp.Expr:
@@ -249,6 +313,7 @@ def exact(expr: sp.Expr) -> sp.Expr:
         .replace(lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2])
         .replace(lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0]))
         .replace(exp_f32, lambda t, _: sp.exp(t))
+        .replace(exp_fma, lambda t, t_lo: sp.exp(t + t_lo))
         .replace(expm1_f32, lambda t, _: expm1(t))
         .replace(lambda e: hasattr(type(e), "exact_reading"), lambda e: e.exact_reading())
     )
@@ -300,6 +365,11 @@ class PythonAtoms:
 
     def _print_sum_err(self, expr):
         return f"_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    _print_fast_sum_err = _print_sum_err  # Knuth's: exact in any order
+
+    def _print_exp_fma(self, expr):  # the library's exp: without fma, no more accurate path is shorter
+        return self._print(exact(expr))
 
     def _print_reduced(self, expr):  # exp_f32, expm1_f32: the library's function, more accurate than asked
         return self._print(exact(expr))

@@ -48,8 +48,21 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from .fn import Fn
 from .functions import sigmoid, softplus
-from .mills import mills_ratio
-from .rounding import expm1_small, fma, held, horner, lit, lo, prod_err, ratio, sum_err
+from .mills import mills_ratio, mills_scaled, mills_scaled_lo
+from .rounding import (
+    exp_fma,
+    expm1_small,
+    fast_sum_err,
+    fma,
+    held,
+    horner,
+    horner2,
+    lit,
+    lo,
+    prod_err,
+    ratio,
+    sum_err,
+)
 
 
 class erfc(sp.erfc):  # noqa: N801  (printers look functions up by this name)
@@ -72,6 +85,9 @@ class StableForm:
     #: A shorter rewrite for float32 data, which kernels compute in double: without the compensations,
     #: its error (at most ~2e4 double ULP, for GELU) is 2^-15 of a float ULP, and it runs 2-3 times faster.
     single: tuple[sp.Expr, sp.Expr] | None = None
+    #: A form for float64 C kernels, which have a fused multiply-add and run SIMD: there some functions are
+    #: faster without a library call the portable form needs (GELU: erfc), and as accurate.
+    fused: StableForm | None = None
 
 
 @dataclass(frozen=True)
@@ -304,22 +320,25 @@ def _gelu_derivative_polynomials(n: int) -> list[sp.Poly]:
     return polys
 
 
-@functools.lru_cache(maxsize=1)
-def _gelu_near_root() -> tuple[sp.Rational, tuple[sp.Float, ...]]:
-    """A double r next to the root of GELU' and the Taylor coefficients f^(k+1)(r)/k!, k = 0..n, at 40 digits."""
+@functools.lru_cache(maxsize=4)
+def _gelu_near_root(degree: int | None = None) -> tuple[sp.Rational, tuple[sp.Float, ...]]:
+    """A double r next to the root of GELU' and the Taylor coefficients f^(k+1)(r)/k!, k = 0..n, at 40 digits
+    (n = ``degree``, by default GELU_DEGREE)."""
+    degree = GELU_DEGREE if degree is None else degree
     with mpmath.workdps(60):
         root = mpmath.findroot(lambda t: mpmath.ncdf(t) + t * mpmath.npdf(t), -0.75)
         r = sp.Rational(float(root))
         rr = mpmath.mpf(float(root))
-        qs = _gelu_derivative_polynomials(GELU_DEGREE - 1)
+        qs = _gelu_derivative_polynomials(degree - 1)
         coefficients = [mpmath.ncdf(rr) + rr * mpmath.npdf(rr)]  # f'(r) itself: tiny, r being a double
-        for k in range(1, GELU_DEGREE + 1):
+        for k in range(1, degree + 1):
             coefficients.append(mpmath.npdf(rr) * mpmath.mpf(sp.N(qs[k - 1](r), 60)) / mpmath.factorial(k))
         return r, tuple(sp.Float(c, 40) for c in coefficients)
 
 
-def gelu_near_root_bound(pieces: int = 400) -> float:
-    """A proved bound on |R(x)/f'(x)| on the GELU window, R the Taylor remainder of degree n about r.
+def gelu_near_root_bound(pieces: int = 400, window: tuple[float, float] | None = None, degree: int | None = None) -> float:
+    """A proved bound on |R(x)/f'(x)| on the GELU window, R the Taylor remainder of degree n about r
+    (by default GELU_WINDOW and GELU_DEGREE).
 
     Taylor: R(x) = f^(n+2)(ξ)/(n+1)!·(x − r)^(n+1) = φ(ξ)·Q_n(ξ)/(n+1)!·d^(n+1). Mean value theorem about
     the true root r*: |f'(x)| = f''(η)·|x − r*| ≥ m·|x − r*|, m = min f'' > 0 on the window, and
@@ -327,14 +346,15 @@ def gelu_near_root_bound(pieces: int = 400) -> float:
     |R/f'| ≤ 2·M·δⁿ/((n+1)!·m) with M = max|φ·Q_n| and δ = max|x − r|. M and m are enclosed with
     mpmath's interval arithmetic on ``pieces`` subintervals, so the bound is rigorous.
     """
-    root, coefficients = _gelu_near_root()
+    window = GELU_WINDOW if window is None else window
+    root, coefficients = _gelu_near_root(degree)
     n = len(coefficients) - 1
     q = _gelu_derivative_polynomials(n)[n]
     coeffs = [sp.Rational(c) for c in q.all_coeffs()]
     iv = mpmath.iv
     with mpmath.workdps(40):
         iv.dps = 40
-        lo, hi = iv.mpf(GELU_WINDOW[0]), iv.mpf(GELU_WINDOW[1])
+        lo, hi = iv.mpf(window[0]), iv.mpf(window[1])
         big, small = iv.mpf(0), iv.mpf("inf")
         for j in range(pieces):
             t = iv.mpf([(lo + (hi - lo) * j / pieces).a, (lo + (hi - lo) * (j + 1) / pieces).b])
@@ -349,6 +369,16 @@ def gelu_near_root_bound(pieces: int = 400) -> float:
         r = iv.mpf(root.p) / root.q
         delta = iv.mpf(max(abs(lo - r).b, abs(hi - r).b))
         return float((2 * big * delta**n / (iv.factorial(n + 1) * small)).b)
+
+
+#: The root window of the float64 C kernel (:func:`_gelu_fused`): its Φ has an error of ~1 ULP, not erfc's ~2,
+#: so f' = Φ + x·φ can be computed up to where Φ/|f'| reaches 2.3 (x = −0.5), and the window is narrower.
+GELU_FUSED_WINDOW, GELU_FUSED_DEGREE = (-1.0, -0.5), 18
+
+
+def gelu_fused_near_root_bound() -> float:
+    """:func:`gelu_near_root_bound` on the float64 C kernel's window."""
+    return gelu_near_root_bound(window=GELU_FUSED_WINDOW, degree=GELU_FUSED_DEGREE)
 
 
 #: Where GELU's tail series takes over, and its number of terms. Left of −36.6, f and f' are below 2^53
@@ -414,7 +444,45 @@ def _gelu(fn: Fn) -> StableForm:
     m = mills_ratio(a)
     q = phi_ * m  # Φ(−|x|)
     single = (_where(x < 0, x * q, x * (1 - q)), _where(x < 0, phi_ * (m - a), 1 - q + x * phi_))
-    return StableForm(f, df, (tail, near_root), single=single)
+    return StableForm(f, df, (tail, near_root), single=single, fused=_gelu_fused(x))
+
+
+def _gelu_fused(x: sp.Symbol) -> StableForm:
+    """GELU for float64 C: Φ from the Mills ratio and an exp accurate to half an ULP, all in fused
+    multiply-adds, instead of erfc and the tail series: faster, and as accurate.
+
+    Φ(−|x|) = φ(x)·M(|x|) with φ = k·e^(−x²/2), k = 1/√(2π): the exponent carries x² as hi + lo
+    (:class:`exp_fma`), e·M(|x|) comes as hi + lo (:class:`symact.mills.mills_scaled`), and so do k·(e·M)
+    and k·x·e. Then Φ(x) = Φ(−|x|) for x < 0 and 1 − Φ(−|x|) otherwise (a fast two-sum: Φ(−|x|) ≤ 1/2),
+    f = x·Φ and f' = Φ + x·φ, each summed with its low parts. Left of GELU_TAIL, e is scaled by e^64
+    (f' there is normal while e is not). Near the root of f', a Taylor polynomial, as in the erfc form.
+    """
+    a, xc = sp.Abs(x), _clamp(x, 40)
+    tail = x < GELU_TAIL
+    e = exp_fma(-(x**2) / 2 + _shift(tail), -prod_err(xc, xc) / 2)  # e^(−x²/2), or e^(−x²/2 + 64)
+    k = 1 / sp.sqrt(2 * sp.pi)
+    q, q_lo = mills_scaled(a, e), mills_scaled_lo(a, e)
+    small = held(lit(k) * q)  # Φ(−|x|), and its low part
+    small_lo = prod_err(lit(k), q) + lit(k) * q_lo + lo(k) * q
+    big = held(1 - small)
+    phi_hi = _where(x < 0, small, big)  # Φ(x) = phi_hi + phi_lo
+    phi_lo = _where(x < 0, small_lo, fast_sum_err(1, -small) - small_lo)
+    kx = held(lit(k) * x)  # x itself, not clamped: the exact reading must be x·φ(x) for every x
+    xphi = held(kx * e)  # x·φ(x) = xphi + xphi_lo
+    xphi_lo = prod_err(kx, e) + (prod_err(lit(k), xc) + lo(k) * xc) * e
+    scale = sp.Piecewise((SCALE, tail), (1, True))
+    # the low parts summed first (held: SymPy would flatten the sums, and C add the high part first)
+    f = scale * held(x * phi_hi + held(prod_err(xc, phi_hi) + x * phi_lo))
+    df = scale * held(held(phi_hi + xphi) + held(phi_lo + xphi_lo))
+    root, coefficients = _gelu_near_root(GELU_FUSED_DEGREE)
+    near_root = Approximation(
+        *GELU_FUSED_WINDOW,
+        None,
+        horner2([lit(c) for c in coefficients], held(x - lit(root))),
+        2.0**-60,
+        gelu_fused_near_root_bound,
+    )
+    return StableForm(f, df, (near_root,))
 
 
 def _gelu_tanh(fn: Fn) -> StableForm:

@@ -34,12 +34,17 @@ def test_stable_form_is_proven_equal_to_the_definition(name):
     """In exact arithmetic (every rounding-error atom 0), each stable form is the definition."""
     fn = symact.activation(name)
     sf = stable_form(fn)
-    for f, df in [(sf.f, sf.df)] + ([sf.single] if sf.single else []):  # and the float32 form
+    fused = [(sf.fused.f, sf.fused.df)] if sf.fused else []
+    for f, df in [(sf.f, sf.df)] + ([sf.single] if sf.single else []) + fused:  # and the float32 and C forms
         assert symact.prove(exact(f), fn.expr, timeout=60, suggest=False).status == "proved"
         assert symact.prove(exact(df), fn.derivative(), timeout=60, suggest=False).status == "proved"
 
 
-APPROXIMATIONS = [(name, a) for name in sorted(STABLE) for a in stable_form(symact.activation(name)).approximations]
+def _approximations(sf):
+    return sf.approximations + (sf.fused.approximations if sf.fused else ())
+
+
+APPROXIMATIONS = [(name, a) for name in sorted(STABLE) for a in _approximations(stable_form(symact.activation(name)))]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import sympy as sp
 
 import symact
 from symact.compile.forms import kernel_forms
-from symact.mills import BOUND, SPAN, U, V, mills_bound, mills_ratio
+from symact.mills import BOUND, SPAN, U, V, mills_bound, mills_ratio, mills_scaled, mills_scaled_lo, scaled_bound
 from symact.rounding import exact, machine
 
 
@@ -39,3 +39,25 @@ def test_float32_gelu_kernel_uses_the_rational_not_erfc():
     forms = kernel_forms(symact.activation("gelu"), "float32")
     exprs = [e for _, e in forms.assignments] + [forms.f, forms.df]
     assert not any(e.has(sp.erfc) for e in exprs) and len(U) == len(V) + 1
+
+
+def test_compensated_reading_is_proved_within_the_bound():
+    """The C kernel's V/D, with V's constant corrected to √(π/2): proved within 2^-52, and within that
+    bound of M in exact arithmetic (its low part read as well)."""
+    assert scaled_bound() <= BOUND
+    a, e = sp.Symbol("a", nonnegative=True), sp.Symbol("e", positive=True)
+    parts = exact(machine(mills_scaled(a, e) + mills_scaled_lo(a, e)))  # hi + lo, every rounding error 0
+    both = sp.lambdify((a, e), parts, "mpmath")
+    with mpmath.workdps(50):
+        for t in np.linspace(0, SPAN, 101):
+            v = mpmath.mpf(t)
+            want = mpmath.ncdf(-v) / mpmath.npdf(v)
+            assert abs(both(v, 1) - want) <= scaled_bound() * want
+    assert exact(mills_scaled_lo(a, e)) == 0 and exact(mills_scaled(a, e)) == e * exact(mills_ratio(a))
+
+
+def test_float64_c_gelu_kernel_has_no_erfc_and_other_targets_keep_it():
+    fused = kernel_forms(symact.activation("gelu"), "float64", fused=True)
+    portable = kernel_forms(symact.activation("gelu"), "float64")
+    has_erfc = [any(e.has(sp.erfc) for e in [e for _, e in k.assignments] + [k.f, k.df]) for k in (fused, portable)]
+    assert has_erfc == [False, True]

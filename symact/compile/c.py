@@ -19,7 +19,7 @@ from sympy.codegen.ast import float32, real
 from sympy.printing.c import C99CodePrinter
 
 from .. import __version__
-from ..rounding import exp_f32, expm1_f32, literal, reduced_call, reduced_helpers
+from ..rounding import exp_f32, exp_fma, exp_fma_helper, expm1_f32, literal, reduced_call, reduced_helpers
 from .cache import cache_dir, digest, write_atomic
 from .forms import KernelForms
 
@@ -107,6 +107,13 @@ class _Printer(C99CodePrinter):
     def _print_sum_err(self, expr):
         return f"symact_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
+    def _print_fast_sum_err(self, expr):
+        a, b = (self._print(e) for e in expr.args)
+        return f"((({a}) - (({a}) + ({b}))) + ({b}))"
+
+    def _print_exp_fma(self, expr):
+        return f"symact_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
     def _print_reduced(self, expr):  # exp_f32, expm1_f32; computing in float, the float library call is the one
         argument = self._print(expr.args[0])
         if self.type_aliases.get(real) == float32:
@@ -176,12 +183,13 @@ void {name}_{fname}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
 
     exprs = [e for _, e in forms.assignments] + [forms.f, forms.df]
     reduced = compute == "double" and any(e.has(exp_f32, expm1_f32) for e in exprs)
+    accurate_exp = any(e.has(exp_fma) for e in exprs)
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
 #include <stddef.h>
-{"#include <stdint.h>" + chr(10) if reduced else ""}
+{"#include <stdint.h>" + chr(10) if reduced or accurate_exp else ""}
 {decls}
-{error_helpers(compute)}{reduced_helpers() if reduced else ""}{loop("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;")}
+{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{loop("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;")}
 {loop("fdf", f"{ctype} *restrict Y, {ctype} *restrict DY", f"Y[i] = ({ctype})y; DY[i] = ({ctype})dy;")}
 """
 

@@ -78,9 +78,11 @@ def shared(exprs: list[sp.Expr]) -> tuple[list, list]:
     return [(s, e.xreplace(back)) for s, e in reps], [e.xreplace(back) for e in reduced]
 
 
-def _forms(fn: Fn, limits: tuple[float, float, float, float], single: bool) -> KernelForms:
+def _forms(fn: Fn, limits: tuple[float, float, float, float], single: bool, fused: bool) -> KernelForms:
     x = fn.inputs[0]
     sf = stable_form(fn)
+    if fused and not single and sf.fused is not None:  # float64 with fma and SIMD (the C backend)
+        sf = sf.fused
     if single and sf.single is not None:  # float32 data, computed in double: no compensation needed
         f, df = sf.single
     else:
@@ -112,8 +114,10 @@ def _limits(fn: Fn) -> tuple[float, float, float, float]:
 _CACHE: dict[tuple, KernelForms] = {}
 
 
-def kernel_forms(fn: Fn, dtype: str = "float64") -> KernelForms:
-    """Forms for an elementwise activation with its bound parameter values, for float64 or float32 data.
+def kernel_forms(fn: Fn, dtype: str = "float64", fused: bool = False) -> KernelForms:
+    """Forms for an elementwise activation with its bound parameter values, for float64 or float32 data;
+    ``fused``: for a target with a fused multiply-add that runs SIMD (the C backend), which takes a
+    stable form's ``fused`` variant in float64 where it has one.
 
     The limits at ±∞ take seconds for some functions (GELU-tanh: ~4 s, most of
     it deriving f' and taking its limits), so the four numbers are kept in the
@@ -123,7 +127,7 @@ def kernel_forms(fn: Fn, dtype: str = "float64") -> KernelForms:
     if fn.kind != "activation" or fn.vector:
         raise ValueError(f"{fn.name}: compiled kernels cover elementwise activations")
     key = (fn.name, sp.srepr(fn.expr), tuple(sorted((s.name, str(v)) for s, v in fn.params.items())))
-    if (key, dtype) not in _CACHE:
+    if (key, dtype, fused) not in _CACHE:
         path = cache_dir() / f"{fn.name}_limits_{digest(repr(key), __version__, sp.__version__)}.json"
         limits = None
         if path.exists():
@@ -134,5 +138,5 @@ def kernel_forms(fn: Fn, dtype: str = "float64") -> KernelForms:
         if limits is None or len(limits) != 4:
             limits = _limits(fn)
             write_atomic(path, json.dumps([repr(v) for v in limits]))
-        _CACHE[key, dtype] = _forms(fn, limits, single=dtype == "float32")
-    return _CACHE[key, dtype]
+        _CACHE[key, dtype, fused] = _forms(fn, limits, single=dtype == "float32", fused=fused)
+    return _CACHE[key, dtype, fused]
