@@ -31,17 +31,10 @@ import mpmath
 import sympy as sp
 
 from .mills import SPAN, U, V
-from .rounding import REDUCED_SPAN, expm1_small
+from .rounding import REDUCED_SPAN, expm1_small, split
 
 #: The helpers this module defines, by the SymPy function they replace.
 REPLACES = {"expm1": "_expm1", "log1p": "_log1p", "erfc": "_erfc"}
-
-
-def _split(c: mpmath.mpf, bits: int) -> tuple[float, float]:
-    """c as hi + lo, hi with ``bits`` significant bits (so k·hi is exact for small integers k)."""
-    e = int(mpmath.floor(mpmath.log(abs(c), 2)))
-    hi = mpmath.nint(c * mpmath.mpf(2) ** (bits - 1 - e)) / mpmath.mpf(2) ** (bits - 1 - e)
-    return float(hi), float(c - hi)
 
 
 @functools.cache
@@ -53,8 +46,8 @@ def _constants() -> dict[str, str]:
         out = {
             "INV_LN2": float(1 / ln2),
             # |k| ≤ 1100 has 11 bits: ln2_hi keeps 53 − 11 bits in float64 and 24 − 11 in float32
-            "LN2_64": _split(ln2, 42),
-            "LN2_32": _split(ln2, 13),
+            "LN2_64": split(ln2, 42),
+            "LN2_32": split(ln2, 13),
             "SQRT2_HI": float(sqrt2),
             "SQRT2_LO": float(sqrt2 - float(sqrt2)),
             "K_HI": float(k),

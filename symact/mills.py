@@ -60,6 +60,11 @@ U = (
 BOUND = 2.0**-52
 
 
+def _literals(coefficients) -> list[lit]:
+    """The doubles as literals, exactly (a double is a rational)."""
+    return [lit(sp.Rational(c)) for c in coefficients]
+
+
 class mills_ratio(_Atom):  # noqa: N801  (a SymPy function: printers and srepr use the class name)
     """M(a) for a ≥ 0. Exact reading: √(π/2)·e^(a²/2)·erfc(a/√2), written with erf. Machine reading: V(a)/D(a), with a
     clamped to 41 (beyond, every caller multiplies M by φ(a) = 0)."""
@@ -72,8 +77,8 @@ class mills_ratio(_Atom):  # noqa: N801  (a SymPy function: printers and srepr u
 
     def machine_reading(self) -> sp.Expr:
         a = sp.Min(self.args[0], sp.Float(SPAN))
-        v = horner([lit(sp.Rational(c)) for c in V], a)
-        return ratio(v, fma(a, v, horner([lit(sp.Rational(c)) for c in U], a)))
+        v = horner(_literals(V), a)
+        return ratio(v, fma(a, v, horner(_literals(U), a)))
 
 
 class mills_scaled(_Atom):  # noqa: N801
@@ -117,10 +122,10 @@ def _scaled_parts(a: sp.Expr, e: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     kernels' common-subexpression pass computes each piece once."""
     a = sp.Min(a, sp.Float(SPAN))
     v0 = lit(sp.Rational(V[0]))
-    pw = held(a * horner2([lit(sp.Rational(c)) for c in V[1:]], a))
+    pw = held(a * horner2(_literals(V[1:]), a))
     v = held(v0 + pw)
     v_lo = fast_sum_err(v0, pw) + lit(V0_CORRECTION)  # not exact where a·W > V[0]; there D = a·V + U cancels it
-    u = held(1 + held(a * horner2([lit(sp.Rational(c)) for c in U[1:]], a)))
+    u = held(1 + held(a * horner2(_literals(U[1:]), a)))
     av = held(a * v)
     d = held(av + u)
     d_lo = prod_err(a, v) + a * v_lo + sum_err(av, u)

@@ -144,6 +144,17 @@ class expm1_small(_Atom):  # noqa: N801
 REDUCED_SPAN = 0.3466
 
 
+#: 1.5·2^52: adding it to a double of magnitude below 2^51 rounds it to an integer, which lands in the low bits.
+ROUND_SHIFT = "6755399441055744.0"
+
+
+def split(c: mpmath.mpf, bits: int) -> tuple[float, float]:
+    """c as hi + lo, hi with ``bits`` significant bits (so k·hi is exact for small integers k)."""
+    e = int(mpmath.floor(mpmath.log(abs(c), 2)))
+    hi = mpmath.nint(c * mpmath.mpf(2) ** (bits - 1 - e)) / mpmath.mpf(2) ** (bits - 1 - e)
+    return float(hi), float(c - hi)
+
+
 class _reduced(_Atom):  # noqa: N801
     """exp or expm1 to a relative error of about 2^-40, for float32 data computed in double.
 
@@ -206,11 +217,9 @@ def reduced_call(atom: _reduced, argument: str) -> str:
 def reduced_helpers(qualifier: str = "static inline") -> str:
     """C for :func:`reduced_call`: exp and expm1, each for any t and for t ≤ 0. gcc inlines them, and shares
     their common work when a form uses both on one argument. Needs <stdint.h>."""
-    shift = "6755399441055744.0"  # 1.5·2^52: adding it rounds to an integer, which lands in the low bits
+    shift = ROUND_SHIFT
     with mpmath.workdps(40):
-        ln2 = mpmath.log(2)
-        hi = float(ln2)
-        lo_ = float(ln2 - mpmath.mpf(hi))
+        hi, lo_ = split(mpmath.log(2), 53)
     coefficients = [repr(float(sp.Rational(1, sp.factorial(k)))) for k in range(1, _reduced.degree() + 1)]
     poly = coefficients[-1]
     for c in reversed(coefficients[:-1]):
@@ -220,7 +229,7 @@ def reduced_helpers(qualifier: str = "static inline") -> str:
         for name, result in (("exp", "fma(s.d, p, s.d)"), ("expm1", "fma(s.d, p, s.d - 1.0)")):
             out.append(f"""{qualifier} double symact_{name}_f32{suffix}(double t) {{
     const double c = {clamp};
-    const double kk = c * {1 / float(ln2)!r} + {shift}, k = kk - {shift};
+    const double kk = c * {1 / hi!r} + {shift}, k = kk - {shift};
     const double r = fma(k, {-lo_!r}, fma(k, {-hi!r}, c));
     const double p = r * {poly};
     union {{ double d; uint64_t u; }} s = {{kk}};  /* a union, not memcpy: gcc then shares exp's and expm1's work */
@@ -250,14 +259,10 @@ def horner2(coefficients, t: sp.Expr) -> sp.Expr:
 
 def exp_fma_helper(qualifier: str = "static inline") -> str:
     """C for :class:`exp_fma`: ``symact_exp_fma(t, t_lo)``. Needs <stdint.h>."""
-    shift = "6755399441055744.0"  # 1.5·2^52, as in reduced_helpers
+    shift = ROUND_SHIFT
     with mpmath.workdps(40):
-        ln2 = mpmath.log(2)
-        e = int(mpmath.floor(mpmath.log(ln2, 2)))
-        hi = mpmath.nint(ln2 * mpmath.mpf(2) ** (41 - e)) / mpmath.mpf(2) ** (41 - e)  # 42 bits: k·hi is exact
-        lo_ = float(ln2 - hi)
-        hi = float(hi)
-        inverse = float(1 / ln2)
+        hi, lo_ = split(mpmath.log(2), 42)  # 42 bits: k·hi is exact for |k| < 2^11
+        inverse = float(1 / mpmath.log(2))
     taylor = [float(sp.Rational(1, sp.factorial(n))) for n in range(2, expm1_small.degree(REDUCED_SPAN) + 1)]
 
     def chain(coefficients):  # Horner in r², as horner2 writes it
@@ -368,13 +373,10 @@ class PythonAtoms:
 
     _print_fast_sum_err = _print_sum_err  # Knuth's: exact in any order
 
-    def _print_exp_fma(self, expr):  # the library's exp: without fma, no more accurate path is shorter
-        return self._print(exact(expr))
+    def _print_reduced(self, expr):  # exp_f32, expm1_f32, exp_fma: the library's function, as accurate as asked
+        return self._print(exact(expr))  # (exp_fma: without an fma, no more accurate path is shorter)
 
-    def _print_reduced(self, expr):  # exp_f32, expm1_f32: the library's function, more accurate than asked
-        return self._print(exact(expr))
-
-    _print_exp_f32 = _print_expm1_f32 = _print_reduced  # SymPy dispatches on the class's own name
+    _print_exp_f32 = _print_expm1_f32 = _print_exp_fma = _print_reduced  # SymPy dispatches on the class's own name
 
 
 def python_helpers(split_test: str, keep: bool = False) -> str:

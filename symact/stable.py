@@ -336,7 +336,9 @@ def _gelu_near_root(degree: int | None = None) -> tuple[sp.Rational, tuple[sp.Fl
         return r, tuple(sp.Float(c, 40) for c in coefficients)
 
 
-def gelu_near_root_bound(pieces: int = 400, window: tuple[float, float] | None = None, degree: int | None = None) -> float:
+def gelu_near_root_bound(
+    pieces: int = 400, window: tuple[float, float] | None = None, degree: int | None = None
+) -> float:
     """A proved bound on |R(x)/f'(x)| on the GELU window, R the Taylor remainder of degree n about r
     (by default GELU_WINDOW and GELU_DEGREE).
 
