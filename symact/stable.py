@@ -48,8 +48,9 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from .fn import Fn
 from .functions import sigmoid, softplus
-from .mills import mills_ratio, mills_scaled, mills_scaled_lo
+from .mills import mills_scaled, mills_scaled_lo, mills_single, mills_single_gap
 from .rounding import (
+    exp_f32_short,
     exp_fma,
     expm1_small,
     fast_sum_err,
@@ -441,11 +442,11 @@ def _gelu(fn: Fn) -> StableForm:
     tail_f, tail_df = SCALE * held(-phi * series), SCALE * held(phi * held(x - series * inverse_x))
     tail = Approximation(-sp.oo, GELU_TAIL, tail_f, tail_df, 2.0**-60, gelu_tail_bound)
     # float32 data: Φ from the Mills ratio, Φ(x) = φ(x)·M(−x) for x < 0 and 1 − φ(x)·M(x) for x ≥ 0, where M is
-    # one rational function (symact.mills, bound proved): an exp and a division instead of erfc and an exp
-    a, phi_ = sp.Abs(x), sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
-    m = mills_ratio(a)
-    q = phi_ * m  # Φ(−|x|)
-    single = (_where(x < 0, x * q, x * (1 - q)), _where(x < 0, phi_ * (m - a), 1 - q + x * phi_))
+    # one small rational function about the root of f' = φ·(M − a), x < 0 (symact.mills, bound proved): an exp
+    # and a division instead of erfc and an exp, and M − a without cancellation
+    a, phi_ = sp.Abs(x), exp_f32_short(-(x**2) / 2, 1) / sp.sqrt(2 * sp.pi)  # 2^-29 suffices: nothing cancels
+    q = phi_ * mills_single(a)  # Φ(−|x|)
+    single = (_where(x < 0, x * q, x * (1 - q)), _where(x < 0, phi_ * mills_single_gap(a), 1 - q + x * phi_))
     return StableForm(f, df, (tail, near_root), single=single, fused=_gelu_fused(x))
 
 

@@ -16,6 +16,7 @@ from symact.rounding import (
     _reduced,
     exact,
     exp_f32,
+    exp_f32_short,
     expm1_f32,
     expm1_small,
     held,
@@ -143,9 +144,11 @@ def test_reduced_exp_reads_exactly_as_exp_and_knows_nonpositive_arguments():
     assert reduced_exp(sp.exp(-sp.Abs(x))).args[1] == 1 and reduced_exp(sp.exp(x)).args[1] == 0
 
 
-def test_reduced_exp_degree_is_the_least_that_meets_the_proved_bound():
-    n = _reduced.degree()
-    assert expm1_small.bound(_reduced.SPAN, n) <= 2.0**-40 < expm1_small.bound(_reduced.SPAN, n - 1)
+@pytest.mark.parametrize(("atom", "target"), [(exp_f32, 2.0**-40), (expm1_f32, 2.0**-40), (exp_f32_short, 2.0**-29)])
+def test_reduced_exp_degree_is_the_least_that_meets_the_proved_bound(atom, target):
+    n = atom.degree()
+    assert expm1_small.bound(_reduced.SPAN, n) <= target < expm1_small.bound(_reduced.SPAN, n - 1)
+    assert type(exact(atom(x, 0))).__name__ == atom.library and exact(atom(x, 0)).args == (x,)
     # |r| ≤ ln 2/2, plus the rounding of t·(1/ln 2) and of k·ln 2 for |t| ≤ 709, fits in SPAN
     assert float(mpmath.log(2)) / 2 * (1 + 709 * 2.0**-51) < _reduced.SPAN
 
@@ -157,15 +160,16 @@ def test_float32_kernels_use_the_reduced_exp_and_float64_kernels_do_not():
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
-def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_range(tmp_path):
+def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_range(tmp_path):  # short: 2^-28
     run = _compiled_run(
         tmp_path,
         "#include <math.h>\n#include <stdint.h>\n"
         + reduced_helpers()
-        + "void run(const double *t, double *e, double *m, double *en, double *mn, int n) {\n"
+        + "void run(const double *t, double *e, double *m, double *en, double *mn, double *s, int n) {\n"
         "  for (int i = 0; i < n; ++i) {\n"
         "    e[i] = symact_exp_f32(t[i]); m[i] = symact_expm1_f32(t[i]);\n"
         "    en[i] = symact_exp_f32_neg(-fabs(t[i])); mn[i] = symact_expm1_f32_neg(-fabs(t[i]));\n"
+        "    s[i] = symact_exp_f32_short_neg(-fabs(t[i]));\n"
         "  }\n}\n",
     )
     rng = np.random.default_rng(3)
@@ -177,25 +181,27 @@ def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_ran
             [0.0, -0.0],
         ]
     )
-    out = [np.empty_like(t) for _ in range(4)]
+    out = [np.empty_like(t) for _ in range(5)]
     ptr = ctypes.POINTER(ctypes.c_double)
     run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
-    e, m, en, mn = out
+    e, m, en, mn, short = out
     with mpmath.workdps(40):
         for i in range(t.size):
             v = mpmath.mpf(t[i])
-            for got, want in (
-                (e[i], mpmath.exp(v)),
-                (m[i], mpmath.expm1(v)),
-                (en[i], mpmath.exp(-abs(v))),
-                (mn[i], mpmath.expm1(-abs(v))),
+            for got, want, bound in (
+                (e[i], mpmath.exp(v), 2.0**-39),
+                (m[i], mpmath.expm1(v), 2.0**-39),
+                (en[i], mpmath.exp(-abs(v)), 2.0**-39),
+                (mn[i], mpmath.expm1(-abs(v)), 2.0**-39),
+                (short[i], mpmath.exp(-abs(v)), 2.0**-28),
             ):
-                assert abs(mpmath.mpf(got) - want) <= 2.0**-39 * abs(want)
+                assert abs(mpmath.mpf(got) - want) <= bound * abs(want)
     # outside [-708, 709]: values no float32 result can tell from the true ones (docstring of _reduced)
     t = np.array([-800.0, -np.inf, 800.0, np.inf, np.nan])
-    out = [np.empty_like(t) for _ in range(4)]
+    out = [np.empty_like(t) for _ in range(5)]
     run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
-    e, m, en, mn = out
+    e, m, en, mn, short = out
     assert np.all((0 < e[:2]) & (e[:2] < 4e-308)) and np.all(m[:2] == -1) and np.all(e[2:4] > 8e307)
     assert np.all((0 < en[:4]) & (en[:4] < 4e-308)) and np.all(mn[:4] == -1)
-    assert np.isnan(e[4]) and np.isnan(m[4]) and np.isnan(en[4]) and np.isnan(mn[4])
+    assert np.all((0 < short[:4]) & (short[:4] < 4e-308))
+    assert np.isnan(e[4]) and np.isnan(m[4]) and np.isnan(en[4]) and np.isnan(mn[4]) and np.isnan(short[4])

@@ -19,7 +19,7 @@ from sympy.codegen.ast import float32, real
 from sympy.printing.c import C99CodePrinter
 
 from .. import __version__
-from ..rounding import exp_f32, exp_fma, exp_fma_helper, expm1_f32, literal, reduced_call, reduced_helpers
+from ..rounding import REDUCED, exp_fma, exp_fma_helper, literal, reduced_call, reduced_helpers
 from .cache import cache_dir, digest, write_atomic
 from .forms import KernelForms
 
@@ -114,13 +114,13 @@ class _Printer(C99CodePrinter):
     def _print_exp_fma(self, expr):
         return f"symact_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
-    def _print_reduced(self, expr):  # exp_f32, expm1_f32; computing in float, the float library call is the one
+    def _print_reduced(self, expr):  # exp_f32, expm1_f32, exp_f32_short; computing in float, the float library call
         argument = self._print(expr.args[0])
         if self.type_aliases.get(real) == float32:
-            return f"{type(expr).__name__.removesuffix('_f32')}f({argument})"
+            return f"{expr.library}f({argument})"
         return reduced_call(expr, argument)
 
-    _print_exp_f32 = _print_expm1_f32 = _print_reduced  # SymPy dispatches on the class's own name
+    _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_reduced  # SymPy dispatches on the class's name
 
 
 def error_helpers(ctype: str, qualifier: str = "static inline") -> str:
@@ -182,7 +182,7 @@ void {name}_{fname}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
 }}"""
 
     exprs = [e for _, e in forms.assignments] + [forms.f, forms.df]
-    reduced = compute == "double" and any(e.has(exp_f32, expm1_f32) for e in exprs)
+    reduced = compute == "double" and any(e.has(*REDUCED) for e in exprs)
     accurate_exp = any(e.has(exp_fma) for e in exprs)
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
