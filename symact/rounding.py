@@ -245,12 +245,9 @@ def reduced_helpers(qualifier: str = "static inline") -> str:
 
     out = []
     for suffix, clamp in (("", "t < -708.0 ? -708.0 : (t > 709.0 ? 709.0 : t)"), ("_neg", "t < -708.0 ? -708.0 : t")):
-        for atom, result in (
-            (exp_f32, "fma(s.d, p, s.d)"),
-            (expm1_f32, "fma(s.d, p, s.d - 1.0)"),
-            (exp_f32_short, "fma(s.d, p, s.d)"),
-        ):
+        for atom in REDUCED:
             name, poly = atom.__name__, taylor(atom.degree())
+            result = "fma(s.d, p, s.d - 1.0)" if atom.library == "expm1" else "fma(s.d, p, s.d)"
             out.append(f"""{qualifier} double symact_{name}{suffix}(double t) {{
     const double c = {clamp};
     const double kk = c * {1 / hi!r} + {shift}, k = kk - {shift};
@@ -341,10 +338,8 @@ def exact(expr: sp.Expr) -> sp.Expr:
         .replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
         .replace(lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2])
         .replace(lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0]))
-        .replace(exp_f32, lambda t, _: sp.exp(t))
-        .replace(exp_f32_short, lambda t, _: sp.exp(t))
+        .replace(lambda e: isinstance(e, REDUCED), lambda e: (expm1 if e.library == "expm1" else sp.exp)(e.args[0]))
         .replace(exp_fma, lambda t, t_lo: sp.exp(t + t_lo))
-        .replace(expm1_f32, lambda t, _: expm1(t))
         .replace(lambda e: hasattr(type(e), "exact_reading"), lambda e: e.exact_reading())
     )
 
