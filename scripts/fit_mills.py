@@ -29,44 +29,44 @@ from symact.mills import mills_reference as mills  # noqa: E402
 from symact.mills import mills_root  # noqa: E402
 
 
-def fit(span: float, p: int, nodes: int = 400, rounds: int = 6):
-    q = p + 1
-    xs = [span / 2 * (1 - mpmath.cos(mpmath.pi * (k + 0.5) / nodes)) for k in range(nodes)]
-    ms = [mills(a) for a in xs]
-    weights = [mpmath.mpf(1)] * nodes
-    for _ in range(rounds):
-        rows, rhs = [], []
-        for a, m, w in zip(xs, ms, weights):
-            s = 1 / (m * w)
-            rows.append([a**i * s for i in range(p + 1)] + [-m * a**j * s for j in range(1, q + 1)])
-            rhs.append(m * s)
-        sol = mpmath.qr_solve(mpmath.matrix(rows), mpmath.matrix(rhs))[0]
-        v = [sol[i] for i in range(p + 1)]
-        r = [mpmath.mpf(1)] + [sol[p + j] for j in range(1, q + 1)]
-        weights = [mpmath.polyval(r[::-1], a) for a in xs]
-    return v, r
+def _nodes(span: float, nodes: int) -> list:
+    """Chebyshev nodes on [0, span]."""
+    return [span / 2 * (1 - mpmath.cos(mpmath.pi * (k + 0.5) / nodes)) for k in range(nodes)]
 
 
-def fit_single(span: float, p: int, nodes: int = 300, rounds: int = 8):
-    """P and Q (Q[0] = 1) with P/Q ≈ W, minimizing max |P/Q − W|·max(1, |a − r|/M): the error of W itself, and
-    the error it makes in M, relative to M. Loeb's iteration, as in :func:`fit`."""
+def _loeb(xs, ys, scale, p: int, rounds: int):
+    """Numerator (degree p) and denominator (degree p + 1, constant term 1) of N/R ≈ y at the nodes xs,
+    minimizing Σ ((N − y·R)·scale/R_prev)², R_prev the previous round's denominator: Loeb's iteration,
+    whose error is nearly equioscillating in (y − N/R)·scale."""
     q = p + 1
-    r = mpmath.mpf(mills_root())
-    xs = [span / 2 * (1 - mpmath.cos(mpmath.pi * (k + 0.5) / nodes)) for k in range(nodes)]
-    ws = [(mills(a) - mills(r)) / (a - r) for a in xs]  # the nodes miss r: no 0/0
-    scale = [max(1, abs(a - r) / mills(a)) for a in xs]
-    weights = [mpmath.mpf(1)] * nodes
+    weights = [mpmath.mpf(1)] * len(xs)
     for _ in range(rounds):
         rows, rhs = [], []
-        for a, w, o, d in zip(xs, ws, scale, weights):
-            s = o / d
-            rows.append([a**i * s for i in range(p + 1)] + [-w * a**j * s for j in range(1, q + 1)])
-            rhs.append(w * s)
+        for a, y, o, w in zip(xs, ys, scale, weights):
+            s = o / w
+            rows.append([a**i * s for i in range(p + 1)] + [-y * a**j * s for j in range(1, q + 1)])
+            rhs.append(y * s)
         sol = mpmath.qr_solve(mpmath.matrix(rows), mpmath.matrix(rhs))[0]
         num = [sol[i] for i in range(p + 1)]
         den = [mpmath.mpf(1)] + [sol[p + j] for j in range(1, q + 1)]
         weights = [mpmath.polyval(den[::-1], a) for a in xs]
     return num, den
+
+
+def fit(span: float, p: int, nodes: int = 400, rounds: int = 6):
+    """V and R with V/R ≈ M in relative error."""
+    xs = _nodes(span, nodes)
+    ms = [mills(a) for a in xs]
+    return _loeb(xs, ms, [1 / m for m in ms], p, rounds)
+
+
+def fit_single(span: float, p: int, nodes: int = 300, rounds: int = 8):
+    """P and Q (Q[0] = 1) with P/Q ≈ W, minimizing max |P/Q − W|·max(1, |a − r|/M): the error of W itself, and
+    the error it makes in M, relative to M."""
+    r = mpmath.mpf(mills_root())
+    xs = _nodes(span, nodes)
+    ws = [(mills(a) - mills(r)) / (a - r) for a in xs]  # the nodes miss r: no 0/0
+    return _loeb(xs, ws, [max(1, abs(a - r) / mills(a)) for a in xs], p, rounds)
 
 
 def main_single(span: float, degree: int) -> None:

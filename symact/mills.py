@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from .rounding import _Atom, fast_sum_err, fma, held, horner, horner2, lit, prod_err, ratio, sum_err
@@ -336,15 +337,13 @@ class mills_single_gap(_Atom):  # noqa: N801
 
 def _float32_distance(r: float) -> float:
     """The distance from r to the nearest float32 other than r: |a − r| for the float32 data a next to r."""
-    import numpy as np
-
     f = float(np.float32(r))
     neighbours = [f] + [float(np.nextafter(np.float32(f), np.float32(s))) for s in (0, 1)]
     return min(abs(n - r) for n in neighbours if n != r)
 
 
 @functools.lru_cache(maxsize=4)
-def single_bound(pieces: int = 400, order: int = 24, p: tuple = None, q: tuple = None) -> float:
+def single_bound(pieces: int = 400, order: int = 24, p: tuple | None = None, q: tuple | None = None) -> float:
     """A proved bound on the relative errors of :class:`mills_single` (to M) and, at float32 a, of
     :class:`mills_single_gap` (to M − a), in exact arithmetic, on [0, SINGLE_SPAN].
 

@@ -48,7 +48,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from .fn import Fn
 from .functions import sigmoid, softplus
-from .mills import mills_scaled, mills_scaled_lo, mills_single, mills_single_gap
+from .mills import mills_root, mills_scaled, mills_scaled_lo, mills_single, mills_single_gap
 from .rounding import (
     exp_f32_short,
     exp_fma,
@@ -84,7 +84,8 @@ class StableForm:
     df: sp.Expr
     approximations: tuple[Approximation, ...] = ()
     #: A shorter rewrite for float32 data, which kernels compute in double: without the compensations,
-    #: its error (at most ~2e4 double ULP, for GELU) is 2^-15 of a float ULP, and it runs 2-3 times faster.
+    #: its error (at most ~2^-29 relative, from GELU's short exp) is 2^-5 of a float ULP, and it runs 2-3 times
+    #: faster.
     single: tuple[sp.Expr, sp.Expr] | None = None
     #: A form for float64 C kernels, which have a fused multiply-add and run SIMD: there some functions are
     #: faster without a library call the portable form needs (GELU: erfc), and as accurate.
@@ -327,9 +328,8 @@ def _gelu_near_root(degree: int | None = None) -> tuple[sp.Rational, tuple[sp.Fl
     (n = ``degree``, by default GELU_DEGREE)."""
     degree = GELU_DEGREE if degree is None else degree
     with mpmath.workdps(60):
-        root = mpmath.findroot(lambda t: mpmath.ncdf(t) + t * mpmath.npdf(t), -0.75)
-        r = sp.Rational(float(root))
-        rr = mpmath.mpf(float(root))
+        rr = mpmath.mpf(-mills_root())  # f' = φ·(M(−x) + x) for x < 0: its root is minus that of M(a) = a
+        r = sp.Rational(-mills_root())
         qs = _gelu_derivative_polynomials(degree - 1)
         coefficients = [mpmath.ncdf(rr) + rr * mpmath.npdf(rr)]  # f'(r) itself: tiny, r being a double
         for k in range(1, degree + 1):
