@@ -514,6 +514,7 @@ class _CLoopPrinter(_CPrinter):
     """The kernels' C printing, with each input read into a local ``NAME_i`` (the pointer keeps the name)."""
 
     inputs: frozenset = frozenset()
+    inline_exp = False
 
     def _print_Symbol(self, expr):
         return f"{expr.name}_i" if expr in self.inputs else super()._print_Symbol(expr)

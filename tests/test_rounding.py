@@ -17,6 +17,7 @@ from symact.rounding import (
     exact,
     exp_f32,
     exp_f32_short,
+    exp_helpers,
     expm1_f32,
     expm1_small,
     held,
@@ -205,3 +206,63 @@ def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_ran
     assert np.all((0 < en[:4]) & (en[:4] < 4e-308)) and np.all(mn[:4] == -1)
     assert np.all((0 < short[:4]) & (short[:4] < 4e-308))
     assert np.isnan(e[4]) and np.isnan(m[4]) and np.isnan(en[4]) and np.isnan(mn[4]) and np.isnan(short[4])
+
+
+def _ulps(got: float, want) -> float:
+    """|got − want| in ULPs of want (a double's spacing at want), or, where want is subnormal, in units of
+    the smallest subnormal."""
+    e = max(int(mpmath.floor(mpmath.log(abs(want), 2))), -1022) if want != 0 else -1022
+    return float(abs(mpmath.mpf(got) - want) / mpmath.mpf(2) ** (e - 52))
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
+def test_c_float64_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range(tmp_path):
+    run = _compiled_run(
+        tmp_path,
+        "#include <math.h>\n#include <stdint.h>\n"
+        + exp_helpers()
+        + "void run(const double *t, double *e, double *m, double *en, double *mn, int n) {\n"
+        "  for (int i = 0; i < n; ++i) {\n"
+        "    e[i] = symact_exp(t[i]); m[i] = symact_expm1(t[i]);\n"
+        "    en[i] = symact_exp_neg(-fabs(t[i])); mn[i] = symact_expm1_neg(-fabs(t[i]));\n"
+        "  }\n}\n",
+    )
+    rng = np.random.default_rng(5)
+    t = np.concatenate(
+        [
+            rng.uniform(-745, 709.78, 3000),  # subnormal results below -708.4
+            rng.uniform(-1, 1, 1000) * 10.0 ** rng.uniform(-12, 0, 1000),
+            rng.uniform(0.3, 0.4, 500),  # where q's roundings weigh most (k = 1)
+            [708.0, -708.0, 709.7, -745.0, 0.0, -0.0, 5e-324],
+        ]
+    )
+    out = [np.empty_like(t) for _ in range(4)]
+    ptr = ctypes.POINTER(ctypes.c_double)
+    run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
+    worst = [0.0] * 4
+    with mpmath.workdps(40):
+        for i in range(t.size):
+            v = mpmath.mpf(t[i])
+            wants = (mpmath.exp(v), mpmath.expm1(v), mpmath.exp(-abs(v)), mpmath.expm1(-abs(v)))
+            worst = [max(w, _ulps(o[i], want)) for w, o, want in zip(worst, out, wants)]
+    # exp: the final rounding, and q's two at up to a quarter ULP each. expm1 = 2^k·q + (2^k − 1) cancels
+    # up to 1.4 times at k = ±1 (|t| near 0.35), where q's roundings weigh up to 2^-54 of the result
+    assert max(worst[0], worst[2]) <= 1.05 and max(worst[1], worst[3]) <= 2.0
+    t = np.array([709.8, 800.0, np.inf, -745.2, -800.0, -np.inf, np.nan])
+    out = [np.empty_like(t) for _ in range(4)]
+    run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
+    e, m, en, mn = out
+    assert np.all(np.isinf(e[:3])) and np.all(np.isinf(m[:3])) and np.all(e[3:6] == 0) and np.all(m[3:6] == -1)
+    assert np.all(en[1:6] == 0) and np.all(mn[1:6] == -1)
+    assert np.isnan(e[6]) and np.isnan(m[6]) and np.isnan(en[6]) and np.isnan(mn[6])
+
+
+def test_float64_c_kernels_call_the_accurate_exp_and_float32_ones_the_library():
+    from symact.compile.c import source
+
+    for name in ("sigmoid", "tanh", "elu"):
+        f64 = source(name, kernel_forms(function(name), "float64"), "float64").split(f"void {name}_f(")[1]
+        assert "symact_exp" in f64 and "exp(" not in f64.replace("symact_exp(", "").replace("_exp", "")
+    assert "symact_exp_neg(" in source("sigmoid", kernel_forms(function("sigmoid"), "float64"), "float64")
+    f32 = source("elu", kernel_forms(function("elu"), "float32"), "float32", compute="float")
+    assert "expm1f(" in f32 and "symact_exp" not in f32
