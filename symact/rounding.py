@@ -206,16 +206,24 @@ class expm1_f32(_reduced):  # noqa: N801
 
 
 class exp_f32_short(_reduced):  # noqa: N801
-    """:class:`exp_f32` to 2^-29 (2^-5 of a float ULP), one degree shorter, for a form whose f and f' do not
-    cancel, so that the error is not amplified: GELU's float32 form, which writes it itself. Near a root of
-    f', the others need 2^-40 (Mish's f' is 15 ULP off with 2^-34). Exact reading: exp(t)."""
+    """:class:`exp_f32` to 2^-29 (2^-5 of a float ULP), three degrees shorter (8, not 11), for a form whose f
+    and f' do not cancel, so that the error is not amplified: the float32 forms of GELU, sigmoid and tanh,
+    which write it themselves. Near a root of f', the others need 2^-40 (Mish's f' is 15 ULP off with
+    2^-34). Exact reading: exp(t)."""
 
     TARGET = 2.0**-29
     library = "exp"
 
 
+class expm1_f32_short(_reduced):  # noqa: N801
+    """:class:`expm1_f32` to 2^-29, as :class:`exp_f32_short` is to exp: tanh's float32 form. Exact reading: expm1(t)."""
+
+    TARGET = 2.0**-29
+    library = "expm1"
+
+
 #: The reduced exp atoms, which the C helpers (:func:`reduced_helpers`) compute.
-REDUCED = (exp_f32, expm1_f32, exp_f32_short)
+REDUCED = (exp_f32, expm1_f32, exp_f32_short, expm1_f32_short)
 
 
 def reduced_exp(expr: sp.Expr) -> sp.Expr:
@@ -448,7 +456,7 @@ class PythonAtoms:
         return self._print(exact(expr))  # (exp_fma: without an fma, no more accurate path is shorter)
 
     # SymPy dispatches on the class's own name
-    _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_exp_fma = _print_reduced
+    _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_expm1_f32_short = _print_exp_fma = _print_reduced
 
 
 def python_helpers(split_test: str, keep: bool = False) -> str:

@@ -141,6 +141,18 @@ def test_c_kernels_give_the_same_values_on_large_arrays(entry, dtype):
     np.testing.assert_array_equal(big_dy, dy[rows])
 
 
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
+def test_c_kernels_drop_the_inf_and_nan_guards_only_where_their_arithmetic_already_gives_the_limits():
+    from symact.compile.c import RAW
+
+    sigmoid = symact.compile("sigmoid", backend="c", dtype="float32")._impl  # exp clamps; NaN propagates
+    assert sigmoid._fdf.__name__ == f"sigmoid_fdf{RAW}" and sigmoid._f.__name__ == f"sigmoid_f{RAW}"
+    gelu = symact.compile("gelu", backend="c", dtype="float64")._impl  # x·Φ(x) at −inf is −inf·0 = NaN
+    assert gelu._fdf.__name__ == "gelu_fdf"
+    y, dy = symact.compile("gelu", backend="c", dtype="float64")(np.array([-np.inf, np.inf, np.nan]))
+    assert list(y[:2]) == [0, np.inf] and list(dy[:2]) == [0, 1] and np.isnan(y[2]) and np.isnan(dy[2])
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kernel_api(backend):
     k = symact.compile("silu", backend=backend, dtype="float32")

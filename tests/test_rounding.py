@@ -19,6 +19,7 @@ from symact.rounding import (
     exp_f32_short,
     exp_helpers,
     expm1_f32,
+    expm1_f32_short,
     expm1_small,
     held,
     lit,
@@ -145,7 +146,10 @@ def test_reduced_exp_reads_exactly_as_exp_and_knows_nonpositive_arguments():
     assert reduced_exp(sp.exp(-sp.Abs(x))).args[1] == 1 and reduced_exp(sp.exp(x)).args[1] == 0
 
 
-@pytest.mark.parametrize(("atom", "target"), [(exp_f32, 2.0**-40), (expm1_f32, 2.0**-40), (exp_f32_short, 2.0**-29)])
+@pytest.mark.parametrize(
+    ("atom", "target"),
+    [(exp_f32, 2.0**-40), (expm1_f32, 2.0**-40), (exp_f32_short, 2.0**-29), (expm1_f32_short, 2.0**-29)],
+)
 def test_reduced_exp_degree_is_the_least_that_meets_the_proved_bound(atom, target):
     n = atom.degree()
     assert expm1_small.bound(_reduced.SPAN, n) <= target < expm1_small.bound(_reduced.SPAN, n - 1)
@@ -155,7 +159,8 @@ def test_reduced_exp_degree_is_the_least_that_meets_the_proved_bound(atom, targe
 
 
 def test_float32_kernels_use_the_reduced_exp_and_float64_kernels_do_not():
-    assert any(e.has(exp_f32, expm1_f32) for e in (kernel_forms(function("tanh"), "float32").df,))
+    assert kernel_forms(function("tanh"), "float32").df.has(exp_f32_short, expm1_f32_short)  # its own form
+    assert kernel_forms(function("elu"), "float32").df.has(exp_f32)  # the shared form, exp replaced
     forms = kernel_forms(function("tanh"), "float64")
     assert not any(e.has(exp_f32, expm1_f32) for _, e in forms.assignments)
 
@@ -166,11 +171,11 @@ def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_ran
         tmp_path,
         "#include <math.h>\n#include <stdint.h>\n"
         + reduced_helpers()
-        + "void run(const double *t, double *e, double *m, double *en, double *mn, double *s, int n) {\n"
+        + "void run(const double *t, double *e, double *m, double *en, double *mn, double *s, double *sm, int n) {\n"
         "  for (int i = 0; i < n; ++i) {\n"
         "    e[i] = symact_exp_f32(t[i]); m[i] = symact_expm1_f32(t[i]);\n"
         "    en[i] = symact_exp_f32_neg(-fabs(t[i])); mn[i] = symact_expm1_f32_neg(-fabs(t[i]));\n"
-        "    s[i] = symact_exp_f32_short_neg(-fabs(t[i]));\n"
+        "    s[i] = symact_exp_f32_short_neg(-fabs(t[i])); sm[i] = symact_expm1_f32_short_neg(-fabs(t[i]));\n"
         "  }\n}\n",
     )
     rng = np.random.default_rng(3)
@@ -182,10 +187,10 @@ def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_ran
             [0.0, -0.0],
         ]
     )
-    out = [np.empty_like(t) for _ in range(5)]
+    out = [np.empty_like(t) for _ in range(6)]
     ptr = ctypes.POINTER(ctypes.c_double)
     run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
-    e, m, en, mn, short = out
+    e, m, en, mn, short, short_m1 = out
     with mpmath.workdps(40):
         for i in range(t.size):
             v = mpmath.mpf(t[i])
@@ -195,17 +200,25 @@ def test_c_reduced_exp_is_within_2_to_the_minus_39_and_clamps_outside_double_ran
                 (en[i], mpmath.exp(-abs(v)), 2.0**-39),
                 (mn[i], mpmath.expm1(-abs(v)), 2.0**-39),
                 (short[i], mpmath.exp(-abs(v)), 2.0**-28),
+                (short_m1[i], mpmath.expm1(-abs(v)), 2.0**-28),
             ):
                 assert abs(mpmath.mpf(got) - want) <= bound * abs(want)
     # outside [-708, 709]: values no float32 result can tell from the true ones (docstring of _reduced)
     t = np.array([-800.0, -np.inf, 800.0, np.inf, np.nan])
-    out = [np.empty_like(t) for _ in range(5)]
+    out = [np.empty_like(t) for _ in range(6)]
     run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
-    e, m, en, mn, short = out
+    e, m, en, mn, short, short_m1 = out
     assert np.all((0 < e[:2]) & (e[:2] < 4e-308)) and np.all(m[:2] == -1) and np.all(e[2:4] > 8e307)
     assert np.all((0 < en[:4]) & (en[:4] < 4e-308)) and np.all(mn[:4] == -1)
-    assert np.all((0 < short[:4]) & (short[:4] < 4e-308))
-    assert np.isnan(e[4]) and np.isnan(m[4]) and np.isnan(en[4]) and np.isnan(mn[4]) and np.isnan(short[4])
+    assert np.all((0 < short[:4]) & (short[:4] < 4e-308)) and np.all(short_m1[:4] == -1)
+    assert (
+        np.isnan(e[4])
+        and np.isnan(m[4])
+        and np.isnan(en[4])
+        and np.isnan(mn[4])
+        and np.isnan(short[4])
+        and np.isnan(short_m1[4])
+    )
 
 
 def _ulps(got: float, want) -> float:

@@ -137,13 +137,14 @@ class _Printer(C99CodePrinter):
     def _print_exp_fma(self, expr):
         return f"symact_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
-    def _print_reduced(self, expr):  # exp_f32, expm1_f32, exp_f32_short; computing in float, the float library call
+    def _print_reduced(self, expr):  # the REDUCED atoms; computing in float, the float library call
         argument = self._print(expr.args[0])
         if self.type_aliases.get(real) == float32:
             return f"{expr.library}f({argument})"
         return reduced_call(expr, argument)
 
-    _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_reduced  # SymPy dispatches on the class's name
+    # SymPy dispatches on the class's name
+    _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_expm1_f32_short = _print_reduced
 
 
 def error_helpers(ctype: str, qualifier: str = "static inline") -> str:
@@ -168,8 +169,13 @@ def _ctype(expr, compute: str) -> str:
     return "int" if isinstance(expr, sp.logic.boolalg.Boolean) else compute
 
 
+#: The suffix of a loop without the guards that return the limits at ±inf and x at NaN (see CKernel.SPECIAL).
+RAW = "_raw"
+
+
 def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -> str:
-    """A C99 translation unit defining ``NAME_f`` (values) and ``NAME_fdf`` (values and derivatives).
+    """A C99 translation unit defining ``NAME_f`` (values) and ``NAME_fdf`` (values and derivatives), and the
+    same loops without their guards for ±inf and NaN, ``NAME_f_raw`` and ``NAME_fdf_raw``.
 
     ``compute`` is the arithmetic inside the loop. float32 data computed in
     double is correctly rounded almost everywhere; computed in float it runs
@@ -188,21 +194,31 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
         f"#pragma omp declare simd notinbranch\nextern {compute} {fn}{suffix}({compute});" for fn in VECTOR_MATH
     )
 
-    def loop(fname: str, outputs: str, stores: str) -> str:
+    def loop(fname: str, outputs: str, stores: str, guard: bool = True) -> str:
         lines = "\n        ".join(body)
+        guards = f"""
+        if (isinf(x)) {{ y = x > 0 ? {hi} : {lo}; dy = x > 0 ? {dhi} : {dlo}; }}
+        if (isnan(x)) {{ y = x; dy = x; }}"""
         return f"""
-void {name}_{fname}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
+void {name}_{fname}{"" if guard else RAW}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
     #pragma omp parallel for simd schedule(static) if(parallel: n >= 65536)
     for (ptrdiff_t i = 0; i < n; ++i) {{
         const {compute} x = X[i];
         {lines}
         {compute} y = {p.doprint(forms.f)};
-        {compute} dy = {p.doprint(forms.df)};
-        if (isinf(x)) {{ y = x > 0 ? {hi} : {lo}; dy = x > 0 ? {dhi} : {dlo}; }}
-        if (isnan(x)) {{ y = x; dy = x; }}
+        {compute} dy = {p.doprint(forms.df)};{guards if guard else ""}
         {stores}
     }}
 }}"""
+
+    loops = [
+        loop(fname, outputs, stores, guard)
+        for fname, outputs, stores in (
+            ("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;"),
+            ("fdf", f"{ctype} *restrict Y, {ctype} *restrict DY", f"Y[i] = ({ctype})y; DY[i] = ({ctype})dy;"),
+        )
+        for guard in (True, False)
+    ]
 
     exprs = [e for _, e in forms.assignments] + [forms.f, forms.df]
     reduced = compute == "double" and any(e.has(*REDUCED) for e in exprs)
@@ -213,8 +229,7 @@ void {name}_{fname}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
 #include <stddef.h>
 {"#include <stdint.h>" + chr(10) if reduced or accurate_exp or double_exp else ""}
 {decls}
-{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers() if double_exp else ""}{loop("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;")}
-{loop("fdf", f"{ctype} *restrict Y, {ctype} *restrict DY", f"Y[i] = ({ctype})y; DY[i] = ({ctype})dy;")}
+{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers() if double_exp else ""}{"".join(loops)}
 """
 
 
@@ -257,6 +272,29 @@ def _ulp_apart(a: np.ndarray, b: np.ndarray, dtype) -> float:
     return float(np.max(np.abs(a - b) / scale, initial=0.0))
 
 
+def _same_at_special(guarded, raw, outputs: int, dtype: str) -> bool:
+    """Whether a loop without the ±inf and NaN guards returns what the guarded one does at those inputs:
+    then the guards, a few vector operations of every element's work, are not needed (sigmoid: its exp's
+    clamp already gives σ(±inf) and σ'(±inf); NaN propagates through arithmetic). The loops are
+    elementwise, so the special values at each position, in full vectors and in the remainder, settle it."""
+    x = CKernel.SPECIAL.astype(dtype)
+    results = []
+    for loop in (guarded, raw):
+        out = [np.empty_like(x) for _ in range(outputs)]
+        loop(*(a.ctypes.data_as(ctypes.POINTER(CTYPES[dtype][1])) for a in (x, *out)), x.size)
+        results.append(out)
+    return all(_identical(a, b) for a, b in zip(*results))
+
+
+def _identical(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same values, zeros of the same sign included; any NaN matches any NaN."""
+    nan = np.isnan(a)
+    if not np.array_equal(nan, np.isnan(b)):
+        return False
+    a, b = a[~nan], b[~nan]
+    return bool(np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b)))
+
+
 class CKernel:
     """Calls into the compiled library through ctypes.
 
@@ -284,14 +322,20 @@ class CKernel:
             else:
                 self._f, self._fdf, self.source, self._ptr = accurate
 
+    #: Where the guards act: in the first and last lanes of vectors and in the loop's remainder. 67 elements
+    #: hold four full 16-lane vectors and a remainder of three.
+    SPECIAL = np.resize([np.inf, -np.inf, np.nan, 0.5, -2.0, np.inf, -np.inf, np.nan], 67)
+
     def _load(self, name: str, forms: KernelForms, dtype: str, compute: str) -> None:
         path, self.source = build(name, forms, dtype, compute)
         lib = ctypes.CDLL(str(path))
         _, ct = CTYPES[dtype]
         ptr = ctypes.POINTER(ct)
-        self._f, self._fdf = getattr(lib, f"{name}_f"), getattr(lib, f"{name}_fdf")
-        self._f.argtypes = [ptr, ptr, ctypes.c_ssize_t]
-        self._fdf.argtypes = [ptr, ptr, ptr, ctypes.c_ssize_t]
+        for fname, outputs in (("f", 1), ("fdf", 2)):
+            guarded, raw = getattr(lib, f"{name}_{fname}"), getattr(lib, f"{name}_{fname}{RAW}")
+            for loop in (guarded, raw):
+                loop.argtypes = [ptr] * (1 + outputs) + [ctypes.c_ssize_t]
+            setattr(self, f"_{fname}", raw if _same_at_special(guarded, raw, outputs, dtype) else guarded)
         self._ptr = ptr
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
