@@ -169,6 +169,10 @@ def _ctype(expr, compute: str) -> str:
     return "int" if isinstance(expr, sp.logic.boolalg.Boolean) else compute
 
 
+def _expressions(forms: KernelForms) -> list[sp.Expr]:
+    return [e for _, e in forms.assignments] + [forms.f, forms.df]
+
+
 #: The suffix of a loop without the guards that return the limits at ±inf and x at NaN (see CKernel.SPECIAL).
 RAW = "_raw"
 
@@ -220,7 +224,7 @@ void {name}_{fname}{"" if guard else RAW}(const {ctype} *restrict X, {outputs}, 
         for guard in (True, False)
     ]
 
-    exprs = [e for _, e in forms.assignments] + [forms.f, forms.df]
+    exprs = _expressions(forms)
     reduced = compute == "double" and any(e.has(*REDUCED) for e in exprs)
     accurate_exp = any(e.has(exp_fma) for e in exprs)
     double_exp = compute == "double" and any(e.has(sp.exp, expm1) for e in exprs)
@@ -239,8 +243,7 @@ def build(name: str, forms: KernelForms, dtype: str, compute: str = "double") ->
     if cc is None:
         raise RuntimeError("no C compiler found (gcc or cc)")
     src = source(name, forms, dtype, compute)
-    exprs = [e for _, e in forms.assignments] + [forms.f, forms.df]
-    flags = FLAGS + (WIDE if any(e.has(*TRANSCENDENTAL) for e in exprs) else [])
+    flags = FLAGS + (WIDE if any(e.has(*TRANSCENDENTAL) for e in _expressions(forms)) else [])
     key = digest(src, cc, " ".join(flags))
     lib = cache_dir() / f"{name}_{dtype}_{compute}_{key}.so"
     if not lib.exists():
