@@ -173,7 +173,7 @@ def _expressions(forms: KernelForms) -> list[sp.Expr]:
     return [e for _, e in forms.assignments] + [forms.f, forms.df]
 
 
-#: The suffix of a loop without the guards that return the limits at ±inf and x at NaN (see CKernel.SPECIAL).
+#: The suffix of a loop without the guards that return the limits at ±inf and x at NaN (see SPECIAL).
 RAW = "_raw"
 
 
@@ -275,12 +275,17 @@ def _ulp_apart(a: np.ndarray, b: np.ndarray, dtype) -> float:
     return float(np.max(np.abs(a - b) / scale, initial=0.0))
 
 
+#: The inputs where the guards act, in the first and last lanes of vectors and in the loop's remainder: 67
+#: elements hold four full 16-lane vectors and a remainder of three.
+SPECIAL = np.resize([np.inf, -np.inf, np.nan, 0.5, -2.0, np.inf, -np.inf, np.nan], 67)
+
+
 def _same_at_special(guarded, raw, outputs: int, dtype: str) -> bool:
     """Whether a loop without the ±inf and NaN guards returns what the guarded one does at those inputs:
     then the guards, a few vector operations of every element's work, are not needed (sigmoid: its exp's
     clamp already gives σ(±inf) and σ'(±inf); NaN propagates through arithmetic). The loops are
     elementwise, so the special values at each position, in full vectors and in the remainder, settle it."""
-    x = CKernel.SPECIAL.astype(dtype)
+    x = SPECIAL.astype(dtype)
     results = []
     for loop in (guarded, raw):
         out = [np.empty_like(x) for _ in range(outputs)]
@@ -324,10 +329,6 @@ class CKernel:
                 self.compute = "float"
             else:
                 self._f, self._fdf, self.source, self._ptr = accurate
-
-    #: Where the guards act: in the first and last lanes of vectors and in the loop's remainder. 67 elements
-    #: hold four full 16-lane vectors and a remainder of three.
-    SPECIAL = np.resize([np.inf, -np.inf, np.nan, 0.5, -2.0, np.inf, -np.inf, np.nan], 67)
 
     def _load(self, name: str, forms: KernelForms, dtype: str, compute: str) -> None:
         path, self.source = build(name, forms, dtype, compute)
