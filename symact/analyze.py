@@ -129,13 +129,52 @@ def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Ex
         if isinstance(folded, sp.Piecewise):
             folded = next((e for e, c in folded.args if c.subs(x, probe) == sp.true), sp.nan)
         expr = folded
+    expr = expand_atoms(expr)
+    # SymPy 1.14's limit is wrong for some sums: (1 − x(σ(x) − 1))·σ(x) → 0 as x → ∞ (SiLU', whose limit
+    # is 1), though the same function as one fraction gives 1. Both forms are asked; where they differ, the
+    # function's value far out, at 50 digits, decides.
+    candidates = [_limit(e, x, direction, side, seconds) for e in (expr, sp.together(expr))]
+    known = [c for c in candidates if c is not sp.nan]
+    if not known:
+        return sp.nan
+    if all(c == known[0] for c in known):
+        return known[0]
+    return _nearest_far_value(expr, x, direction, side, known)
+
+
+def _limit(expr, x, direction, side: str, seconds: float) -> sp.Expr:
     try:
         with time_limit(seconds):
-            if infinite:
-                return sp.limit(expand_atoms(expr), x, direction)
-            return sp.limit(expand_atoms(expr), x, direction, dir=side)
+            if direction in (sp.oo, -sp.oo):
+                return sp.limit(expr, x, direction)
+            return sp.limit(expr, x, direction, dir=side)
     except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
         return sp.nan
+
+
+def _nearest_far_value(expr, x, direction, side: str, candidates: list[sp.Expr]) -> sp.Expr:
+    """The candidate limit nearest expr's values at 10^6 and 10^9 (or 10^-9 and 10^-12 beside a point),
+    if it is nearer at the farther one, where a true limit must be; else nan."""
+    if direction in (sp.oo, -sp.oo):
+        sign = 1 if direction is sp.oo else -1
+        points = [sign * sp.Integer(10) ** 6, sign * sp.Integer(10) ** 9]
+    else:
+        sign = 1 if side == "+" else -1
+        points = [direction + sign * sp.Rational(1, 10**9), direction + sign * sp.Rational(1, 10**12)]
+    f = sp.lambdify(x, expr, "mpmath")
+    with mpmath.workdps(50):
+        try:
+            values = [f(mpmath.mpf(sp.N(p, 50))) for p in points]
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+            return sp.nan
+
+        def distance(c, v):
+            c = mpmath.mpf(sp.N(c, 50)) if c.is_finite else (mpmath.inf if c > 0 else -mpmath.inf)
+            return abs(v - c) if mpmath.isfinite(c) else (0 if mpmath.sign(v) == mpmath.sign(c) else mpmath.inf)
+
+        best = min(candidates, key=lambda c: distance(c, values[-1]))
+        shrinking = distance(best, values[-1]) <= distance(best, values[0])
+    return best if shrinking else sp.nan
 
 
 def _critical_points(expr, x, seconds=2.0) -> list[sp.Expr] | None:

@@ -336,6 +336,13 @@ def _case_split(d):
     are first rewritten with b = a + t, which often leaves conditions on t alone; cases on p·x, for a
     positive parameter p, are rewritten in t = p·x.
     """
+    positive = [s for s in d.free_symbols if s.is_positive]
+    others = [s for s in d.free_symbols if not s.is_positive]
+    if len(positive) == 1 and len(others) == 1:  # first: with one variable, unreachable cases are skipped
+        (p,), (x,) = positive, others
+        result = _case_split_once(d.subs(x, sp.Symbol("t_" + x.name, real=True) / p))
+        if result == 0:
+            return result
     result = _case_split_once(d)
     if result == 0:
         return result
@@ -344,13 +351,6 @@ def _case_split(d):
         a, b = sorted(kinks, key=lambda s: s.name)
         t = sp.Symbol("t_" + b.name, real=True)
         result = _case_split_once(d.subs(b, a + t))
-        if result == 0:
-            return result
-    positive = [s for s in d.free_symbols if s.is_positive]
-    others = [s for s in d.free_symbols if not s.is_positive]
-    if len(positive) == 1 and len(others) == 1:
-        (p,), (x,) = positive, others
-        return _case_split_once(d.subs(x, sp.Symbol("t_" + x.name, real=True) / p))
     return result
 
 

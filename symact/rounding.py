@@ -227,10 +227,13 @@ REDUCED = (exp_f32, expm1_f32, exp_f32_short, expm1_f32_short)
 
 
 def reduced_exp(expr: sp.Expr) -> sp.Expr:
-    """expr with exp and expm1 replaced by :class:`exp_f32` and :class:`expm1_f32`."""
+    """expr with exp and expm1 replaced by :class:`exp_f32` and :class:`expm1_f32`, except inside a literal
+    (lit(e^r) is a constant, not a call)."""
+    constants = {a: sp.Dummy() for a in expr.atoms(lit, lo)}
+    expr = expr.xreplace(constants)
     for function, atom in ((sp.exp, exp_f32), (expm1, expm1_f32)):
         expr = expr.replace(function, lambda t, atom=atom: atom(t, sp.S.One if t.is_nonpositive else sp.S.Zero))
-    return expr
+    return expr.xreplace({d: a for a, d in constants.items()})
 
 
 def reduced_call(atom: _reduced, argument: str) -> str:
@@ -329,39 +332,31 @@ def exp_fma_helper(qualifier: str = "static inline") -> str:
 
 def exp_helpers(qualifier: str = "static inline") -> str:
     """C for the float64 C kernels' exp and expm1: ``symact_exp(t)`` and ``symact_expm1(t)``, and ``_neg``
-    variants for t ≤ 0, which skip the upper range. The reduction and polynomial of :func:`exp_fma_helper`:
-    exp within about an ULP (0.97 measured), expm1 within two (1.83, where 2^k·q + 2^k − 1 cancels at
-    k = ±1), over the whole range. gcc would otherwise call glibc's vector exp and expm1, which are less
+    variants for t ≤ 708 (mostly t ≤ 0, hence the name), which skip the upper clamp and scaling. The
+    reduction and polynomial of :func:`exp_fma_helper`: exp within about an ULP (0.97 measured), expm1
+    within two (1.83, where 2^k·q + 2^k − 1 cancels at k = ±1), over the whole range. gcc would otherwise call glibc's vector exp and expm1, which are less
     accurate, and which some kernels amplify past 4 ULP (SiLU's f', Mish's f, GELU-tanh's f'). 2^k is
     built from k's bits, which holds for −1022 ≤ k ≤ 1023: beyond ±708, k is moved by ∓64 and the result
     scaled back by 2^±64 in one multiplication, so a subnormal result rounds once more (an error far
     below the smallest normal) and a result over the largest double becomes inf. expm1 rounds once:
-    2^k − 1 is exact for k ≥ −53, and below −708 expm1 is −1, which needs no scaling. Equal inputs give
-    equal work, which gcc shares when a form calls both. Needs <stdint.h>."""
+    2^k − 1 is exact for k ≥ −53. Needs <stdint.h>."""
     full, neg = "t < -746.0 ? -746.0 : (t > 710.0 ? 710.0 : t)", "t < -746.0 ? -746.0 : t"
-    variants = (  # name, clamp, k's shift, the scaling back
-        (
-            "exp",
-            full,
-            "(c > 708.0 ? 64.0 : (c < -708.0 ? -64.0 : 0.0))",
-            " * (c > 708.0 ? 0x1p64 : (c < -708.0 ? 0x1p-64 : 1.0))",
-        ),
-        ("exp_neg", neg, "(c < -708.0 ? -64.0 : 0.0)", " * (c < -708.0 ? 0x1p-64 : 1.0)"),
-        (
-            "expm1",
-            "t < -708.0 ? -708.0 : (t > 710.0 ? 710.0 : t)",
-            "(c > 708.0 ? 64.0 : 0.0)",
-            " * (c > 708.0 ? 0x1p64 : 1.0)",
-        ),
-        ("expm1_neg", "t < -708.0 ? -708.0 : t", "0.0", ""),
+    shift_full, shift_neg = "(c > 708.0 ? 64.0 : (c < -708.0 ? -64.0 : 0.0))", "(c < -708.0 ? -64.0 : 0.0)"
+    # exp and expm1 of one argument share everything but the last line, so gcc computes the reduction and
+    # the polynomial once for a form that calls both (tanh, ELU). expm1 takes exp's clamp and shift: below
+    # −708, 2^(k + 64) − 1 rounds to −1, its value; above 708, 2^(k − 64)·(1 + q) − 2^-64 is scaled back.
+    variants = (  # name, clamp, k's shift, the result
+        ("exp", full, shift_full, "fma(s.d, q, s.d) * (c > 708.0 ? 0x1p64 : (c < -708.0 ? 0x1p-64 : 1.0))"),
+        ("exp_neg", neg, shift_neg, "fma(s.d, q, s.d) * (c < -708.0 ? 0x1p-64 : 1.0)"),
+        ("expm1", full, shift_full, "fma(s.d, q, s.d - (c > 708.0 ? 0x1p-64 : 1.0)) * (c > 708.0 ? 0x1p64 : 1.0)"),
+        ("expm1_neg", neg, shift_neg, "fma(s.d, q, s.d - 1.0)"),
     )
     out = []
-    for name, clamp, shift, scale in variants:
+    for name, clamp, shift, result in variants:
         core = _exp_core(qualifier, f"symact_{name}", "double t", clamp, "0.0")
-        one = "s.d - 1.0" if name.startswith("expm1") else "s.d"
         out.append(f"""{core}    union {{ double d; uint64_t u; }} s = {{kk - {shift}}};
     s.u = (s.u + 1023u) << 52;  /* 2^k, or 2^(k ∓ 64) beyond ±708 */
-    return fma(s.d, q, {one}){scale};
+    return {result};
 }}
 """)
     return "".join(out)

@@ -1,11 +1,13 @@
 """Derived properties agree with the catalog's declared ones and with the seeds' claims."""
 
+import mpmath
 import pytest
 import sympy as sp
 
 import symact
-from symact.analyze import analyze
+from symact.analyze import analyze, limit_at
 from symact.cli import main
+from symact.functions import expand_atoms
 
 from .conftest import SCALAR_ACTIVATIONS, ids
 
@@ -55,3 +57,33 @@ def test_smoothness_of_user_functions():
     assert smoothness(symact.custom("max(0, x)**2")) == "C1"
     assert smoothness(symact.custom("where(x > 1, 2, 0)")) == "discontinuous"
     assert smoothness(symact.custom("x*sigmoid(x)")) == "C∞"
+
+
+def test_limit_of_silu_derivative_is_one_despite_sympy():
+    """SymPy 1.14 gives 0 for this limit of SiLU's derived derivative; limit_at must not."""
+    fn = symact.activation("silu")
+    x = fn.inputs[0]
+    assert limit_at(fn.bind(fn.derivative()), x, sp.oo, seconds=30) == 1
+    assert limit_at(fn.bind(fn.derivative()), x, -sp.oo, seconds=30) == 0
+
+
+@pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
+def test_limits_at_infinity_agree_with_far_values(entry):
+    """f and f' at ±∞ (what the kernels return at ±inf) agree with their 50-digit values at ±10^4."""
+    fn = symact.activation(entry.name)
+    x = fn.inputs[0]
+    for expr in (fn.bind(), fn.bind(fn.derivative())):
+        g = sp.lambdify(x, expand_atoms(expr), "mpmath")
+        for direction, far in ((sp.oo, 10**4), (-sp.oo, -(10**4))):
+            limit = limit_at(expr, x, direction, seconds=30)
+            with mpmath.workdps(50):
+                value = g(mpmath.mpf(far))
+            if limit is sp.nan:
+                continue  # no limit found: the kernels then compute at ±inf (checked in test_kernels)
+            if limit.is_finite:
+                assert abs(value - mpmath.mpf(sp.N(limit, 50))) <= 1e-3 * (1 + abs(limit)), (entry.name, expr, far)
+            else:  # growing without bound, with the limit's sign
+                with mpmath.workdps(50):
+                    farther = g(mpmath.mpf(far) * 10**4)
+                sign = 1 if limit > 0 else -1
+                assert 0 < sign * value < sign * farther, (entry.name, expr, far)

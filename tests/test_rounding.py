@@ -1,6 +1,7 @@
 """The rounding atoms of compensated forms: their exact reading, their literals and their printed helpers."""
 
 import ctypes
+import re
 import shutil
 import subprocess
 
@@ -144,6 +145,7 @@ def test_reduced_exp_reads_exactly_as_exp_and_knows_nonpositive_arguments():
     form = reduced_exp(sp.exp(-sp.Abs(x)) + sp.Function("expm1")(x))  # a plain Function is left alone
     assert form.has(exp_f32) and exact(form) == sp.exp(-sp.Abs(x)) + sp.Function("expm1")(x)
     assert reduced_exp(sp.exp(-sp.Abs(x))).args[1] == 1 and reduced_exp(sp.exp(x)).args[1] == 0
+    assert reduced_exp(lit(sp.exp(-1)) * sp.exp(x)) == lit(sp.exp(-1)) * exp_f32(x, 0)  # a literal is a constant
 
 
 @pytest.mark.parametrize(
@@ -237,7 +239,8 @@ def test_c_float64_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_rang
         + "void run(const double *t, double *e, double *m, double *en, double *mn, int n) {\n"
         "  for (int i = 0; i < n; ++i) {\n"
         "    e[i] = symact_exp(t[i]); m[i] = symact_expm1(t[i]);\n"
-        "    en[i] = symact_exp_neg(-fabs(t[i])); mn[i] = symact_expm1_neg(-fabs(t[i]));\n"
+        "    const double b = t[i] <= 708.0 ? t[i] : -t[i];  /* the _neg helpers hold for t <= 708 */\n"
+        "    en[i] = symact_exp_neg(b); mn[i] = symact_expm1_neg(b);\n"
         "  }\n}\n",
     )
     rng = np.random.default_rng(5)
@@ -256,7 +259,8 @@ def test_c_float64_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_rang
     with mpmath.workdps(40):
         for i in range(t.size):
             v = mpmath.mpf(t[i])
-            wants = (mpmath.exp(v), mpmath.expm1(v), mpmath.exp(-abs(v)), mpmath.expm1(-abs(v)))
+            b = v if v <= 708 else -v
+            wants = (mpmath.exp(v), mpmath.expm1(v), mpmath.exp(b), mpmath.expm1(b))
             worst = [max(w, _ulps(o[i], want)) for w, o, want in zip(worst, out, wants)]
     # exp: the final rounding, and q's two at up to a quarter ULP each. expm1 = 2^k·q + (2^k − 1) cancels
     # up to 1.4 times at k = ±1 (|t| near 0.35), where q's roundings weigh up to 2^-54 of the result
@@ -279,3 +283,19 @@ def test_float64_c_kernels_call_the_accurate_exp_and_float32_ones_the_library():
     assert "symact_exp_neg(" in source("sigmoid", kernel_forms(function("sigmoid"), "float64"), "float64")
     f32 = source("elu", kernel_forms(function("elu"), "float32"), "float32", compute="float")
     assert "expm1f(" in f32 and "symact_exp" not in f32
+
+
+def test_float64_c_kernels_skip_the_upper_range_where_the_argument_is_bounded():
+    """The _neg helpers (no upper clamp or scaling) wherever the exponent cannot exceed 708: −2|x| behind a
+    common subexpression (tanh), a tail's shift (SiLU: 64·[x < −600] − |x|); not for exp(x) itself."""
+    from symact.compile.c import _upper_bound, source
+
+    for name in ("tanh", "silu", "elu"):
+        loops = source(name, kernel_forms(function(name), "float64", fused=True), "float64").split("void ")[1:]
+        calls = set(re.findall(r"symact_exp\w*\(", "".join(loops)))
+        assert calls and all(c.endswith("_neg(") for c in calls), (name, calls)
+    loops = source("exponential", kernel_forms(function("exponential"), "float64"), "float64").split("void ")[1:]
+    assert "symact_exp(" in "".join(loops) and "symact_exp_neg(" not in "".join(loops)
+    assert _upper_bound(-sp.Abs(x) + sp.Piecewise((64, x < -600), (0, True))) == 64
+    assert _upper_bound(sp.Piecewise((-1, x > 0), (-sp.Abs(x), True))) == 0
+    assert _upper_bound(x + 1) is None

@@ -128,11 +128,19 @@ class _Printer(C99CodePrinter):
     def _print_expm1(self, expr):
         return self._exp_call(expr, "expm1") or super()._print_expm1(expr)
 
+    #: The kernel's common subexpressions, (symbol, expression) in order, so that a bound on an argument
+    #: that CSE replaced by a symbol (exp(t0) with t0 = −2|x|) is still known.
+    assignments: tuple = ()
+
     def _exp_call(self, expr, name: str) -> str | None:
         if not self.inline_exp or self.type_aliases.get(real) == float32:  # in float: libmvec's
             return None
         argument = expr.args[0]
-        return f"symact_{name}{'_neg' if argument.is_nonpositive else ''}({self._print(argument)})"
+        for symbol, definition in reversed(self.assignments):
+            argument = argument.xreplace({symbol: definition})
+        bound = _upper_bound(argument)
+        short = bound is not None and bound <= NEG_RANGE
+        return f"symact_{name}{'_neg' if short else ''}({self._print(expr.args[0])})"
 
     def _print_exp_fma(self, expr):
         return f"symact_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
@@ -145,6 +153,26 @@ class _Printer(C99CodePrinter):
 
     # SymPy dispatches on the class's name
     _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_expm1_f32_short = _print_reduced
+
+
+#: The ``_neg`` exp and expm1 helpers skip the upper clamp and scaling, which is right up to t = 708 (2^k for k ≤ 1021).
+NEG_RANGE = 708
+
+
+def _upper_bound(expr: sp.Expr) -> float | None:
+    """A number that expr cannot exceed, from its structure, or None: SymPy's assumptions see that −2|x| ≤ 0
+    but not that 64·[x < −600] − |x| ≤ 64, SiLU's exponent with its tail's shift."""
+    if expr.is_number:
+        return float(expr) if expr.is_finite else None
+    if expr.is_nonpositive:
+        return 0.0
+    if isinstance(expr, sp.Add):
+        bounds = [_upper_bound(a) for a in expr.args]
+        return None if None in bounds else sum(bounds)
+    if isinstance(expr, sp.Piecewise):
+        bounds = [_upper_bound(value) for value, _ in expr.args]
+        return None if None in bounds else max(bounds)
+    return None
 
 
 def error_helpers(ctype: str, qualifier: str = "static inline") -> str:
@@ -187,6 +215,7 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
     """
     ctype, _ = CTYPES[dtype]
     printer = _Printer({"type_aliases": {real: float32}} if compute == "float" else {})
+    printer.assignments = forms.assignments
     suffix = "f" if compute == "float" else ""
 
     class p:  # one line per expression: SymPy prints a ternary over several lines

@@ -112,6 +112,9 @@ def _limits(fn: Fn) -> tuple[float, float, float, float]:
 
 
 _CACHE: dict[tuple, KernelForms] = {}
+#: Part of the cached limits' key: 2 since limit_at checks SymPy's limit against a second form (SiLU'(+∞)
+#: was cached as 0).
+LIMITS = "2"
 
 
 def kernel_forms(fn: Fn, dtype: str = "float64", fused: bool = False) -> KernelForms:
@@ -128,7 +131,7 @@ def kernel_forms(fn: Fn, dtype: str = "float64", fused: bool = False) -> KernelF
         raise ValueError(f"{fn.name}: compiled kernels cover elementwise activations")
     key = (fn.name, sp.srepr(fn.expr), tuple(sorted((s.name, str(v)) for s, v in fn.params.items())))
     if (key, dtype, fused) not in _CACHE:
-        path = cache_dir() / f"{fn.name}_limits_{digest(repr(key), __version__, sp.__version__)}.json"
+        path = cache_dir() / f"{fn.name}_limits_{digest(repr(key), __version__, sp.__version__, LIMITS)}.json"
         limits = None
         if path.exists():
             try:
