@@ -133,7 +133,7 @@ def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Ex
     # SymPy 1.14's limit is wrong for some sums: (1 − x(σ(x) − 1))·σ(x) → 0 as x → ∞ (SiLU', whose limit
     # is 1), though the same function as one fraction gives 1. Both forms are asked; where they differ, the
     # function's value far out, at 50 digits, decides.
-    candidates = [_limit(e, x, direction, side, seconds) for e in (expr, sp.together(expr))]
+    candidates = [_limit(expr, x, direction, side, seconds, form) for form in (lambda e: e, sp.together)]
     known = [c for c in candidates if c is not sp.nan]
     if not known:
         return sp.nan
@@ -142,9 +142,10 @@ def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Ex
     return _nearest_far_value(expr, x, direction, side, known)
 
 
-def _limit(expr, x, direction, side: str, seconds: float) -> sp.Expr:
+def _limit(expr, x, direction, side: str, seconds: float, form=lambda e: e) -> sp.Expr:
     try:
         with time_limit(seconds):
+            expr = form(expr)
             if direction in (sp.oo, -sp.oo):
                 return sp.limit(expr, x, direction)
             return sp.limit(expr, x, direction, dir=side)
@@ -153,8 +154,8 @@ def _limit(expr, x, direction, side: str, seconds: float) -> sp.Expr:
 
 
 def _nearest_far_value(expr, x, direction, side: str, candidates: list[sp.Expr]) -> sp.Expr:
-    """The candidate limit nearest expr's values at 10^6 and 10^9 (or 10^-9 and 10^-12 beside a point),
-    if it is nearer at the farther one, where a true limit must be; else nan."""
+    """The candidate limit nearest expr's value at 10^9 (or 10^-12 beside a point), if the value there is
+    within 10^-6 of it and nearer than at 10^6 (10^-9), as a true limit's must be; else nan."""
     if direction in (sp.oo, -sp.oo):
         sign = 1 if direction is sp.oo else -1
         points = [sign * sp.Integer(10) ** 6, sign * sp.Integer(10) ** 9]
@@ -162,19 +163,23 @@ def _nearest_far_value(expr, x, direction, side: str, candidates: list[sp.Expr])
         sign = 1 if side == "+" else -1
         points = [direction + sign * sp.Rational(1, 10**9), direction + sign * sp.Rational(1, 10**12)]
     f = sp.lambdify(x, expr, "mpmath")
+
+    def distance(c, v):
+        c = mpmath.mpf(sp.N(c, 50)) if c.is_finite else (mpmath.inf if c > 0 else -mpmath.inf)
+        return abs(v - c) if mpmath.isfinite(c) else (0 if mpmath.sign(v) == mpmath.sign(c) else mpmath.inf)
+
     with mpmath.workdps(50):
-        try:
+        try:  # (a complex value or limit, such as zoo, has no distance here: no answer)
             values = [f(mpmath.mpf(sp.N(p, 50))) for p in points]
+            best = min(candidates, key=lambda c: distance(c, values[-1]))
+            near, far = (distance(best, v) for v in values)
+            if best.is_finite:  # close at the far point, and closer there than at the near one
+                holds = far <= 1e-6 * (1 + abs(mpmath.mpf(sp.N(best, 50)))) and far <= near
+            else:  # growing, with the limit's sign
+                holds = far == 0 and abs(values[-1]) > abs(values[0])
         except (ValueError, TypeError, ZeroDivisionError, OverflowError):
             return sp.nan
-
-        def distance(c, v):
-            c = mpmath.mpf(sp.N(c, 50)) if c.is_finite else (mpmath.inf if c > 0 else -mpmath.inf)
-            return abs(v - c) if mpmath.isfinite(c) else (0 if mpmath.sign(v) == mpmath.sign(c) else mpmath.inf)
-
-        best = min(candidates, key=lambda c: distance(c, values[-1]))
-        shrinking = distance(best, values[-1]) <= distance(best, values[0])
-    return best if shrinking else sp.nan
+    return best if holds else sp.nan
 
 
 def _critical_points(expr, x, seconds=2.0) -> list[sp.Expr] | None:

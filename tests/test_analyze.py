@@ -87,3 +87,13 @@ def test_limits_at_infinity_agree_with_far_values(entry):
                     farther = g(mpmath.mpf(far) * 10**4)
                 sign = 1 if limit > 0 else -1
                 assert 0 < sign * value < sign * farther, (entry.name, expr, far)
+
+
+def test_far_values_pick_the_true_limit_or_none():
+    from symact.analyze import _nearest_far_value
+
+    x = sp.Symbol("x", real=True)
+    assert _nearest_far_value(1 / x, x, sp.oo, "+", [sp.S(1), sp.S(0)]) == 0
+    assert _nearest_far_value(sp.exp(-x), x, 0, "+", [sp.S(0), sp.S(1)]) == 1
+    assert _nearest_far_value(x, x, sp.oo, "+", [sp.zoo, sp.oo]) is sp.nan  # zoo has no distance: no answer
+    assert _nearest_far_value(sp.sin(x), x, sp.oo, "+", [sp.S(0), sp.S(1)]) is sp.nan  # no limit at all
