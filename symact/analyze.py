@@ -142,7 +142,7 @@ def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Ex
     return _nearest_far_value(expr, x, direction, side, known)
 
 
-def _limit(expr, x, direction, side: str, seconds: float, form=lambda e: e) -> sp.Expr:
+def _limit(expr, x, direction, side: str, seconds: float, form) -> sp.Expr:
     try:
         with time_limit(seconds):
             expr = form(expr)

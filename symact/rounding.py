@@ -334,8 +334,9 @@ def exp_helpers(qualifier: str = "static inline") -> str:
     """C for the float64 C kernels' exp and expm1: ``symact_exp(t)`` and ``symact_expm1(t)``, and ``_neg``
     variants for t ≤ 708 (mostly t ≤ 0, hence the name), which skip the upper clamp and scaling. The
     reduction and polynomial of :func:`exp_fma_helper`: exp within about an ULP (0.97 measured), expm1
-    within two (1.83, where 2^k·q + 2^k − 1 cancels at k = ±1), over the whole range. gcc would otherwise call glibc's vector exp and expm1, which are less
-    accurate, and which some kernels amplify past 4 ULP (SiLU's f', Mish's f, GELU-tanh's f'). 2^k is
+    within two (1.83, where 2^k·q + 2^k − 1 cancels at k = ±1), over the whole range. gcc would otherwise
+    call glibc's vector exp and expm1, which are less accurate, and which some kernels amplify past 4 ULP
+    (SiLU's f', Mish's f, GELU-tanh's f'). 2^k is
     built from k's bits, which holds for −1022 ≤ k ≤ 1023: beyond ±708, k is moved by ∓64 and the result
     scaled back by 2^±64 in one multiplication, so a subnormal result rounds once more (an error far
     below the smallest normal) and a result over the largest double becomes inf. expm1 rounds once:

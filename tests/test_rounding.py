@@ -299,3 +299,4 @@ def test_float64_c_kernels_skip_the_upper_range_where_the_argument_is_bounded():
     assert _upper_bound(-sp.Abs(x) + sp.Piecewise((64, x < -600), (0, True))) == 64
     assert _upper_bound(sp.Piecewise((-1, x > 0), (-sp.Abs(x), True))) == 0
     assert _upper_bound(x + 1) is None
+    assert _upper_bound(-sp.Abs(x) + lit(sp.exp(-1))) is None  # a literal atom is not evaluated: no bound

@@ -162,8 +162,11 @@ NEG_RANGE = 708
 def _upper_bound(expr: sp.Expr) -> float | None:
     """A number that expr cannot exceed, from its structure, or None: SymPy's assumptions see that −2|x| ≤ 0
     but not that 64·[x < −600] − |x| ≤ 64, SiLU's exponent with its tail's shift."""
-    if expr.is_number:
-        return float(expr) if expr.is_finite else None
+    if expr.is_number:  # (a number SymPy cannot evaluate, such as a literal atom, gives no bound)
+        try:
+            return float(expr) if expr.is_finite else None
+        except TypeError:
+            return None
     if expr.is_nonpositive:
         return 0.0
     if isinstance(expr, sp.Add):
