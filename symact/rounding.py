@@ -222,6 +222,109 @@ class expm1_f32_short(_reduced):  # noqa: N801
     library = "expm1"
 
 
+class exp_float(_Atom):  # noqa: N801
+    """2^j·e^t for t ≤ 0 and an integer 0 ≤ j ≤ 24, computed in float arithmetic: for float32 data computed in
+    float, 16 lanes to a 512-bit vector where double has 8. Exact reading: 2^j·exp(t).
+
+    Machine reading (C, :func:`float_exp_helpers`): t = k·ln 2 + r with k = round(t/ln 2), ln 2 split in
+    two floats so that r₁ = t − k·ln2_hi is exact (fma) and r = r₁ − k·ln2_lo rounds once; expm1(r) as
+    r + r·(r·Q(r)), Q the Taylor polynomial of degree :meth:`degree` (truncation proved ≤ 2^-30 of e^r by
+    :meth:`bound`); then 2^(k+j)·(1 + p) in one fused multiply-add, 2^(k+j) built from its bits. Within
+    an ULP (0.99 measured): the last rounding, p's (up to 0.35 ULP) and r's (0.25). Below
+    t = −(126 + j)·ln 2, where 2^j·e^t is under the smallest normal float, it returns 0: j lets a form
+    scale a tail up where e^t alone would be subnormal but the result is not (SiLU's x·e^x), and scale
+    back exactly by 2^-j.
+    """
+
+    nargs = 2
+    library = "exp"
+    TARGET = 2.0**-30
+    SPAN = REDUCED_SPAN
+
+    @staticmethod
+    def bound(span: float, degree: int) -> float:
+        """|R_n(r)|/e^r ≤ T^(n+1)·e^(2T)/(n + 1)! on |r| ≤ T (Lagrange), in interval arithmetic."""
+        iv = mpmath.iv
+        t = iv.mpf(span)
+        return float((t ** (degree + 1) * iv.exp(2 * t) / iv.factorial(degree + 1)).b)
+
+    @classmethod
+    def degree(cls) -> int:
+        n = 2
+        while cls.bound(cls.SPAN, n) > cls.TARGET:
+            n += 1
+        return n
+
+
+class expm1_float(exp_float):  # noqa: N801
+    """expm1(t) for t ≤ 0 in float arithmetic, from :class:`exp_float`'s reduction: 2^k·(1 + p) − 1 in one
+    fused multiply-add, where 2^k − 1 is exact (p itself for k = 0, so no cancellation near 0). Exact
+    reading: expm1(t). Written expm1_float(t, 0)."""
+
+    library = "expm1"
+
+
+class expm1_small_f32(_Atom):  # noqa: N801
+    """:class:`expm1_small` to 2^-26 (2^-2 of a float ULP) instead of 2^-60, for forms computed in float, where
+    it is a term of a sum (SiLU's G = G(r) + d + e^r·m weighs m's error by e^r·m/G ≤ 1/4). Exact reading:
+    expm1(t)."""
+
+    nargs = 2
+    TARGET = 2.0**-26
+
+    def polynomial(self) -> sp.Expr:
+        t, span = self.args
+        n = expm1_small.degree(float(span), self.TARGET)
+        return t * horner([lit(sp.Rational(1, sp.factorial(k))) for k in range(n + 1)][1:], t)
+
+
+#: The float-arithmetic exp atoms.
+FLOAT_EXP = (exp_float, expm1_float)
+
+
+def float_exp_call(atom: exp_float, argument: str, t: sp.Expr) -> str:
+    """The C call for an :class:`exp_float` or :class:`expm1_float` atom; t is its argument with common
+    subexpressions put back, which must be known to be ≤ 0."""
+    if not t.is_nonpositive:
+        raise ValueError(f"{type(atom).__name__} needs an argument known to be ≤ 0, not {t}")
+    return f"symact_{type(atom).__name__}_{int(atom.args[1])}({argument})"
+
+
+def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
+    """C for :func:`float_exp_call`, one function per (kind, j) in ``atoms``. gcc inlines them, and shares the
+    reduction of an exp and an expm1 of one argument (tanh). Needs <stdint.h>."""
+    with mpmath.workdps(40):
+        ln2 = mpmath.log(2)
+        hi = float(np.float32(float(ln2)))
+        lo_ = float(np.float32(float(ln2 - mpmath.mpf(hi))))
+        inverse = float(np.float32(float(1 / ln2)))
+    taylor = [float(np.float32(float(sp.Rational(1, sp.factorial(k))))) for k in range(2, exp_float.degree() + 1)]
+    q = f"{taylor[-1]!r}f"
+    for c in reversed(taylor[:-1]):
+        q = f"fmaf(r, {q}, {c!r}f)"
+    out = []
+    for kind, j in sorted({(type(a).__name__, int(a.args[1])) for a in atoms}):
+        with mpmath.workdps(40):  # below it, 2^j·e^t < 2^-126: returned as 0 (expm1: −1)
+            low = float(np.float32(float(-(126 + j) * ln2)))
+            if low * (1 / float(ln2)) < -(126 + j) - 0.5:  # round(low/ln 2) + j must stay ≥ −126
+                low = float(np.nextafter(np.float32(low), np.float32(0)))
+        under, result = (
+            ("-1.0f", "fmaf(s.f, p, s.f - 1.0f)") if kind == "expm1_float" else ("0.0f", "fmaf(s.f, p, s.f)")
+        )
+        out.append(f"""{qualifier} float symact_{kind}_{j}(float t) {{
+    const float c = t < {low!r}f ? {low!r}f : t;
+    const float kk = fmaf(c, {inverse!r}f, 12582912.0f), k = kk - 12582912.0f;  /* 1.5·2^23: k in the low bits */
+    const float r1 = fmaf(k, {-hi!r}f, c);  /* exact: c and k·ln2_hi are multiples of 2^-24, |r1| < 1/2 */
+    const float r = fmaf(k, {-lo_!r}f, r1);
+    const float p = fmaf(r * {q}, r, r);  /* expm1(r) */
+    union {{ float f; uint32_t u; }} s = {{kk}};
+    s.u = (s.u + {127 + j}u) << 23;  /* 2^(k+{j}) */
+    return t < {low!r}f ? {under} : {result};
+}}
+""")
+    return "".join(out)
+
+
 #: The reduced exp atoms, which the C helpers (:func:`reduced_helpers`) compute.
 REDUCED = (exp_f32, expm1_f32, exp_f32_short, expm1_f32_short)
 
@@ -366,7 +469,7 @@ def exp_helpers(qualifier: str = "static inline") -> str:
 def machine(expr: sp.Expr) -> sp.Expr:
     """Atoms whose machine reading is another expression (expm1_small's polynomial, or any atom with a
     ``machine_reading`` method, such as :class:`symact.mills.mills_ratio`) replaced by it."""
-    return expr.replace(lambda e: isinstance(e, expm1_small), lambda e: e.polynomial()).replace(
+    return expr.replace(lambda e: isinstance(e, (expm1_small, expm1_small_f32)), lambda e: e.polynomial()).replace(
         lambda e: hasattr(type(e), "machine_reading"), lambda e: e.machine_reading()
     )
 
@@ -381,7 +484,20 @@ def _power_of_two(c: sp.Expr) -> bool:
 
 ERRORS = (lo, prod_err, sum_err, fast_sum_err)
 #: Every atom of this module: a form that has one is printed as written.
-ROUNDING_ATOMS = (lit, lo, held, ratio, fma, prod_err, sum_err, fast_sum_err, expm1_small, exp_fma)
+ROUNDING_ATOMS = (
+    lit,
+    lo,
+    held,
+    ratio,
+    fma,
+    prod_err,
+    sum_err,
+    fast_sum_err,
+    expm1_small,
+    expm1_small_f32,
+    exp_fma,
+    *FLOAT_EXP,
+)
 
 
 def exact(expr: sp.Expr) -> sp.Expr:
@@ -392,7 +508,9 @@ def exact(expr: sp.Expr) -> sp.Expr:
         .replace(lambda e: isinstance(e, (lit, held)), lambda e: e.args[0])
         .replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
         .replace(lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2])
-        .replace(lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0]))
+        .replace(lambda e: isinstance(e, (expm1_small, expm1_small_f32)), lambda e: expm1(e.args[0]))
+        .replace(expm1_float, lambda t, j: expm1(t))
+        .replace(exp_float, lambda t, j: 2**j * sp.exp(t))
         .replace(lambda e: isinstance(e, REDUCED), lambda e: (expm1 if e.library == "expm1" else sp.exp)(e.args[0]))
         .replace(exp_fma, lambda t, t_lo: sp.exp(t + t_lo))
         .replace(lambda e: hasattr(type(e), "exact_reading"), lambda e: e.exact_reading())
@@ -453,6 +571,7 @@ class PythonAtoms:
 
     # SymPy dispatches on the class's own name
     _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_expm1_f32_short = _print_exp_fma = _print_reduced
+    _print_exp_float = _print_expm1_float = _print_reduced
 
 
 def python_helpers(split_test: str, keep: bool = False) -> str:

@@ -25,6 +25,10 @@ Three further techniques take the ill-conditioned functions to a few ULP:
 - **rescaling by e^64** where an intermediate would be subnormal but the
   result is not (the far negative tails).
 
+float32 data has two rewrites: ``single``, computed in double, which needs no
+compensation, and ``float32``, computed in float (twice the SIMD lanes), where
+the roundings of 1 + e and of the division are carried to first order.
+
 Where no exact rewrite is accurate, a form may carry an :class:`Approximation`
 with a proved error bound: GELU' near its root (a Taylor polynomial) and
 GELU's far tail (erfc's asymptotic series). GELU's float32 form reads Φ
@@ -43,6 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
+import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
@@ -51,9 +56,12 @@ from .functions import sigmoid, softplus
 from .mills import mills_root, mills_scaled, mills_scaled_lo, mills_single, mills_single_gap
 from .rounding import (
     exp_f32_short,
+    exp_float,
     exp_fma,
     expm1_f32_short,
+    expm1_float,
     expm1_small,
+    expm1_small_f32,
     fast_sum_err,
     fma,
     held,
@@ -88,6 +96,10 @@ class StableForm:
     #: error (at most ~2^-29 relative, from the short exps of GELU, sigmoid and tanh) is 2^-5 of a float ULP,
     #: and it runs 2-3 times faster.
     single: tuple[sp.Expr, sp.Expr] | None = None
+    #: A rewrite for float32 data computed in float, 16 lanes to a 512-bit vector (the C backend): the
+    #: float exp of :class:`symact.rounding.exp_float`, and the roundings of 1 + e and of the division
+    #: carried to first order (:func:`_reciprocal`), so that σ and σ' round about once, not four times.
+    float32: tuple[sp.Expr, sp.Expr] | None = None
     #: A form for float64 C kernels, which have a fused multiply-add and run SIMD: there some functions are
     #: faster without a library call the portable form needs (GELU: erfc), and as accurate.
     fused: StableForm | None = None
@@ -126,6 +138,28 @@ def _sigmoid_pair(u: sp.Expr, exp: Callable[[sp.Expr], sp.Expr] = sp.exp) -> tup
 def _clamp(x: sp.Expr, bound) -> sp.Expr:
     """x limited to ±bound: the argument of rounding-error atoms, which must not overflow."""
     return sp.Min(sp.Max(x, -bound), bound)
+
+
+def _reciprocal(d: sp.Expr, d_lo: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """1/(d + d_lo) as y + y_lo, y = fl(1/d): y_lo = y·(1 − d·y − y·d_lo), with 1 − d·y exact in one fma.
+    Exact reading: (1/d, 0)."""
+    y = ratio(1, d)
+    return y, y * fma(-y, d_lo, fma(-d, y, 1))
+
+
+def _float_sigmoid(t: sp.Expr, j: int = 0):
+    """For float code: E = 2^j·e^t (t ≤ 0), e = e^t, and y + y_lo = 1/(1 + e), the rounding of 1 + e (exact
+    by the fast two-sum) and of the division carried to first order. So σ(−t) = y + y_lo and
+    σ(t) = e·(y + y_lo) inherit little but the exp's error."""
+    big = exp_float(t, j)
+    e = big * sp.Rational(1, 2**j)  # exact, unless e^t is subnormal
+    y, y_lo = _reciprocal(1 + e, fast_sum_err(1, e))
+    return big, e, y, y_lo
+
+
+def _square(y: sp.Expr, y_lo: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """(y + y_lo)² as hi + lo, to first order."""
+    return y**2, prod_err(y, y) + 2 * y * y_lo
 
 
 def _one_division(cases: list[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Boolean]]) -> sp.Expr:
@@ -204,6 +238,7 @@ def _near_root(
     t_lo: sp.Expr,
     radius: float | tuple[float, float],
     computed_exp: sp.Expr | None = None,
+    single: bool = False,
 ) -> _Recentered:
     """G(t), a polynomial in u and V = exp(p(u)) for a polynomial p, rewritten about a double r next to its root.
 
@@ -216,12 +251,13 @@ def _near_root(
     happens in exact arithmetic instead of in rounded terms. ``t_lo`` is the low part of t, if t is rounded.
     In the window −radius < d < radius, m's argument is small and expm1 a short polynomial
     (:class:`expm1_small`). Away from the root, ``computed_exp`` (the kernel's value of V) gives
-    m = (V − K)/K: the far expansion, whose terms keep one sign on each side of the root.
+    m = (V − K)/K: the far expansion, whose terms keep one sign on each side of the root. ``single``: for
+    code computed in float, r is a float and expm1 the shorter :class:`expm1_small_f32`.
     """
     u, v, d, m = _U, _V, sp.Symbol("d"), sp.Symbol("m")
     with mpmath.workdps(60):
         root = mpmath.findroot(sp.lambdify(u, g.subs(v, sp.exp(exponent)), "mpmath"), guess)
-    r = sp.Rational(float(root))  # a double: t − r is exact
+    r = sp.Rational(float(np.float32(root)) if single else float(root))  # a double (float): t − r is exact
     below, above = radius if isinstance(radius, tuple) else (radius, radius)
     if not max(below, above) <= abs(r) / 2:
         raise ValueError("the window must lie where t − r is exact")
@@ -233,7 +269,7 @@ def _near_root(
     def expansion(m_value):
         return sp.Add(*(lit(c) * dd**i * m_value**j for (i, j), c in poly.terms()))
 
-    small = expm1_small(
+    small = (expm1_small_f32 if single else expm1_small)(
         sp.Add(*(lit(c) * dd**i for (i,), c in increment.terms())), _largest(increment, max(below, above))
     )
     far = None if computed_exp is None else expansion(held(computed_exp - lit(k)) * lit(1 / k))
@@ -253,7 +289,11 @@ def _sigmoid(fn: Fn) -> StableForm:
     # float32 data: σ(x)·σ(−x) from σ's one division, and the short exp. σ and σ' inherit at most the exp's
     # relative error (e/(1 + e) and (1 − e)/(1 + e) times it), so 2^-29 costs under 2^-5 of a float ULP
     short = _sigmoid_pair(x, lambda t: exp_f32_short(t, 1))
-    return StableForm(s, ratio(e, fma(e, e + 2, 1)), single=(short[0], short[0] * short[1]))
+    # float32 computed in float: σ(|x|) = y + y_lo and σ(−|x|) = e·(y + y_lo) each round once; σ' = e·(y + y_lo)²
+    _, ef, y, y_lo = _float_sigmoid(-sp.Abs(x))
+    y2, y2_lo = _square(y, y_lo)
+    in_float = (_where(x >= 0, y + y_lo, fma(ef, y, ef * y_lo)), fma(ef, y2, ef * y2_lo))
+    return StableForm(s, ratio(e, fma(e, e + 2, 1)), single=(short[0], short[0] * short[1]), float32=in_float)
 
 
 def _tanh(fn: Fn) -> StableForm:
@@ -267,7 +307,14 @@ def _tanh(fn: Fn) -> StableForm:
     # expm1: f inherits at most twice expm1's relative error (2/(2 + m) times it), f' e's plus twice m's
     ms, es = expm1_f32_short(-2 * sp.Abs(x), 1), exp_f32_short(-2 * sp.Abs(x), 1)
     r = held(1 / (2 + ms))
-    return StableForm(sp.sign(x) * (-m / (2 + m)), df, single=(sp.sign(x) * (-ms) * r, 4 * es * r**2))
+    # float32 computed in float: tanh|x| = −m/(2 + m) and tanh' = 4e/(2 + m)², the rounding of 2 + m and of
+    # the division carried to first order (_reciprocal); 4e as one exp scaled by 2^2, which stays accurate
+    # where e alone is subnormal
+    mf, e4 = expm1_float(-2 * sp.Abs(x), 0), exp_float(-2 * sp.Abs(x), 2)
+    y, y_lo = _reciprocal(2 + mf, fast_sum_err(2, mf))
+    y2, y2_lo = _square(y, y_lo)
+    in_float = (sp.sign(x) * -fma(mf, y, mf * y_lo), fma(e4, y2, e4 * y2_lo))
+    return StableForm(sp.sign(x) * (-m / (2 + m)), df, single=(sp.sign(x) * (-ms) * r, 4 * es * r**2), float32=in_float)
 
 
 def _softplus(fn: Fn) -> StableForm:
@@ -300,7 +347,32 @@ def _silu(fn: Fn) -> StableForm:
         ]
     )
     s, sn = _sigmoid_pair(u)
-    return StableForm(f, df, single=(x * s, s + u * s * sn))
+    return StableForm(f, df, single=(x * s, s + u * s * sn), float32=_silu_float(x, u, ul))
+
+
+def _silu_float(x: sp.Expr, u: sp.Expr, ul: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """SiLU for float32 data computed in float. With e = e^(−|u|) and y + y_lo = 1/(1 + e) (_float_sigmoid):
+
+    - u ≥ 0: f = x·(y + y_lo), f' = σ(u) + u·e·(y + y_lo)², terms of one sign;
+    - u < 0: f = x·e·(y + y_lo), f' = e·(y + y_lo)²·G with G = 1 + u + e, which has its root at u ≈ −1.28:
+      on [−1.6, −0.83] G is re-expanded about the float next to the root (_near_root), where 1 + u + e
+      would amplify e's rounding by up to 3×.
+
+    e is carried as 2^24·e (exp_float's j), and the u < 0 results scaled by 2^-24 last: x·e^x is normal down
+    to x ≈ −92 while e^x is subnormal below −87.3.
+    """
+    big, e, y, y_lo = _float_sigmoid(-sp.Abs(u), 24)
+    y2, y2_lo = _square(y, y_lo)
+    g = _near_root(1 + _U + _V, _U, -1.28, u, ul, (0.33, 0.45), single=True)
+    gu = _where(g.window(u), g.expr, held(1 + u) + e)
+    # each output as one fma of selected operands, scaled by a selected power of two: vector code computes
+    # both sides of a choice, so choosing operands, not results, saves the operations of one side
+    scale = _where(u >= 0, 1, sp.Rational(1, 2**24))
+    a = _where(u >= 0, x, x * big)
+    p = _where(u >= 0, u * e, big * gu)
+    f = scale * fma(a, y, a * y_lo)
+    df = scale * fma(p, y2, _where(u >= 0, y + y_lo, p * y2_lo))
+    return f, df
 
 
 def _elu_like(scale: Callable[[Fn], sp.Expr], alpha: Callable[[Fn], sp.Expr], inner: Callable[[Fn], sp.Expr]):

@@ -20,7 +20,18 @@ from sympy.codegen.cfunctions import expm1, log1p
 from sympy.printing.c import C99CodePrinter
 
 from .. import __version__
-from ..rounding import REDUCED, exp_fma, exp_fma_helper, exp_helpers, literal, reduced_call, reduced_helpers
+from ..rounding import (
+    FLOAT_EXP,
+    REDUCED,
+    exp_fma,
+    exp_fma_helper,
+    exp_helpers,
+    float_exp_call,
+    float_exp_helpers,
+    literal,
+    reduced_call,
+    reduced_helpers,
+)
 from .cache import cache_dir, digest, write_atomic
 from .forms import KernelForms
 
@@ -41,7 +52,7 @@ FLAGS = [
 #: 2.8 → 3.3 ms). A CPU without AVX-512 ignores the preference.
 WIDE = ["-mprefer-vector-width=512"]
 VECTOR_MATH = ("exp", "expm1", "log1p", "erf", "erfc", "tanh", "log")
-TRANSCENDENTAL = (sp.exp, expm1, log1p, sp.log, sp.erf, sp.erfc, sp.tanh, exp_fma, *REDUCED)
+TRANSCENDENTAL = (sp.exp, expm1, log1p, sp.log, sp.erf, sp.erfc, sp.tanh, exp_fma, *REDUCED, *FLOAT_EXP)
 CTYPES = {"float64": ("double", ctypes.c_double), "float32": ("float", ctypes.c_float)}
 
 
@@ -59,7 +70,8 @@ class _Printer(C99CodePrinter):
         if e.is_Integer and 1 <= abs(e) <= 4:
             b = self._print(base)
             product = "*".join([f"({b})"] * abs(int(e)))
-            return f"({product})" if e > 0 else f"(1.0/({product}))"
+            one = "1.0f" if self.type_aliases.get(real) == float32 else "1.0"
+            return f"({product})" if e > 0 else f"({one}/({product}))"
         return super()._print_Pow(expr)
 
     def _print_Max(self, expr):
@@ -135,12 +147,15 @@ class _Printer(C99CodePrinter):
     def _exp_call(self, expr, name: str) -> str | None:
         if not self.inline_exp or self.type_aliases.get(real) == float32:  # in float: libmvec's
             return None
-        argument = expr.args[0]
-        for symbol, definition in reversed(self.assignments):
-            argument = argument.xreplace({symbol: definition})
-        bound = _upper_bound(argument)
+        bound = _upper_bound(self._unshared(expr.args[0]))
         short = bound is not None and bound <= NEG_RANGE
         return f"symact_{name}{'_neg' if short else ''}({self._print(expr.args[0])})"
+
+    def _unshared(self, expr: sp.Expr) -> sp.Expr:
+        """expr with the common subexpressions it uses put back."""
+        for symbol, definition in reversed(self.assignments):
+            expr = expr.xreplace({symbol: definition})
+        return expr
 
     def _print_exp_fma(self, expr):
         return f"symact_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
@@ -153,6 +168,13 @@ class _Printer(C99CodePrinter):
 
     # SymPy dispatches on the class's name
     _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_expm1_f32_short = _print_reduced
+
+    def _print_exp_float(self, expr):  # the float-arithmetic exp: only forms computed in float have it
+        if self.type_aliases.get(real) != float32:
+            raise ValueError(f"{type(expr).__name__} is for code computed in float")
+        return float_exp_call(expr, self._print(expr.args[0]), self._unshared(expr.args[0]))
+
+    _print_expm1_float = _print_exp_float
 
 
 #: The ``_neg`` exp and expm1 helpers skip the upper clamp and scaling, which is right up to t = 708 (2^k for k ≤ 1021).
@@ -259,13 +281,14 @@ void {name}_{fname}{"" if guard else RAW}(const {ctype} *restrict X, {outputs}, 
     exprs = _expressions(forms)
     reduced = compute == "double" and any(e.has(*REDUCED) for e in exprs)
     accurate_exp = any(e.has(exp_fma) for e in exprs)
+    float_exp = set().union(*(e.atoms(*FLOAT_EXP) for e in exprs)) if compute == "float" else set()
     double_exp = compute == "double" and any(e.has(sp.exp, expm1) for e in exprs)
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
 #include <stddef.h>
-{"#include <stdint.h>" + chr(10) if reduced or accurate_exp or double_exp else ""}
+{"#include <stdint.h>" + chr(10) if reduced or accurate_exp or double_exp or float_exp else ""}
 {decls}
-{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers() if double_exp else ""}{"".join(loops)}
+{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers() if double_exp else ""}{float_exp_helpers(float_exp)}{"".join(loops)}
 """
 
 
@@ -353,7 +376,7 @@ class CKernel:
             x = _probe(np.float32)
             y, dy = np.empty_like(x), np.empty_like(x)
             self(x, y, dy)
-            self._load(name, forms, dtype, "float")
+            self._load(name, forms.in_float or forms, dtype, "float")
             yf, dyf = np.empty_like(x), np.empty_like(x)
             self(x, yf, dyf)
             worst = max(_ulp_apart(yf, y, np.float32), _ulp_apart(dyf, dy, np.float32))

@@ -28,6 +28,9 @@ class KernelForms:
     f: sp.Expr
     df: sp.Expr
     limits: tuple[float, float, float, float]
+    #: For float32 data, forms to compute in float (16 lanes), where the stable form has them
+    #: (:attr:`symact.stable.StableForm.float32`); else the C backend tries these forms in float.
+    in_float: KernelForms | None = None
 
 
 def _float_limit(expr, x, direction) -> float:
@@ -93,10 +96,17 @@ def _forms(fn: Fn, limits: tuple[float, float, float, float], single: bool, fuse
             df = df if a.df is None else sp.Piecewise((a.df, where), (df, True))
     if single:  # 2^-40 is 2^-16 of a float ULP: exp and expm1 as a few fused multiply-adds
         f, df = reduced_exp(f), reduced_exp(df)
+    in_float = _straight(fn, *sf.float32, limits) if single and sf.float32 is not None else None
+    return _straight(fn, f, df, limits, in_float)
+
+
+def _straight(fn: Fn, f: sp.Expr, df: sp.Expr, limits, in_float: KernelForms | None = None) -> KernelForms:
+    """f and f' as straight-line code: parameters bound, atoms read as the machine computes them, and
+    common subexpressions shared."""
     # Constants such as SELU's λ (a closed form in erfc) become 20-digit literals, not run-time arithmetic.
     f, df = (with_default(irrationals_to_floats(machine(fn.bind(e)))) for e in (f, df))
     replacements, (f_red, df_red) = shared([f, df])
-    return KernelForms(x, tuple(replacements), f_red, df_red, limits)
+    return KernelForms(fn.inputs[0], tuple(replacements), f_red, df_red, limits, in_float)
 
 
 def _limits(fn: Fn) -> tuple[float, float, float, float]:
