@@ -142,6 +142,35 @@ def test_c_kernels_give_the_same_values_on_large_arrays(entry, dtype):
     np.testing.assert_array_equal(big_dy, dy[rows])
 
 
+def _at(n: int, dtype: str, offset: int) -> np.ndarray:
+    """An empty array of n elements whose data starts ``offset`` elements past a 64-byte boundary."""
+    size = np.dtype(dtype).itemsize
+    buf = np.empty(n + 64, dtype)
+    start = (-(buf.ctypes.data // size) % (64 // size)) + offset
+    return buf[start : start + n]
+
+
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
+@pytest.mark.parametrize("name, dtype", [("sigmoid", "float32"), ("silu", "float32"), ("gelu", "float64")])
+def test_c_streaming_stores_give_the_values_of_the_plain_loop(name, dtype):
+    """From 2^20 elements on, the C loops write through streaming stores in blocks, after a head that aligns
+    the outputs to 64 bytes: every element, head, blocks and ragged tail, is the plain loop's (chunks under
+    2^20), for f and f' and for f alone, with the outputs at any alignment, alike or not (not: the plain loop)."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(1_200_000) * 20, [np.inf, -np.inf, np.nan, 0.0, -0.0]]).astype(dtype)
+    pieces = [slice(i, i + 100_000) for i in range(0, x.size, 100_000)]
+    full = symact.compile(name, backend="c", dtype=dtype)
+    plain = [np.concatenate(parts) for parts in zip(*(full(x[p]) for p in pieces))]
+    f_only = symact.compile(name, backend="c", dtype=dtype, grad=False)
+    for y_at, dy_at in ((0, 0), (1, 1), (3, 3), (0, 1)):
+        y, dy = _at(x.size, dtype, y_at), _at(x.size, dtype, dy_at)
+        full(x, out=(y, dy))
+        for got, want in ((y, plain[0]), (dy, plain[1])):
+            assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
+        f_only(x, out=y)
+        assert np.array_equal(y, plain[0], equal_nan=True)
+
+
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
 def test_c_kernels_drop_the_inf_and_nan_guards_only_where_their_arithmetic_already_gives_the_limits():
     from symact.compile.c import RAW

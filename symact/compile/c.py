@@ -237,6 +237,7 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
     ``compute`` is the arithmetic inside the loop. float32 data computed in
     double is correctly rounded almost everywhere; computed in float it runs
     twice as many lanes, and :class:`CKernel` uses it only where it stays accurate.
+    On x86, large outputs are written with streaming stores (:data:`STREAMING`).
     """
     ctype, _ = CTYPES[dtype]
     printer = _Printer({"type_aliases": {real: float32}} if compute == "float" else {})
@@ -252,30 +253,68 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
         f"#pragma omp declare simd notinbranch\nextern {compute} {fn}{suffix}({compute});" for fn in VECTOR_MATH
     )
 
-    def loop(fname: str, outputs: str, stores: str, guard: bool = True) -> str:
-        lines = "\n        ".join(body)
+    def loop(fname: str, arrays: tuple[str, ...], guard: bool = True) -> str:
+        lines = "\n            ".join(body)
         guards = f"""
-        if (isinf(x)) {{ y = x > 0 ? {hi} : {lo}; dy = x > 0 ? {dhi} : {dlo}; }}
-        if (isnan(x)) {{ y = x; dy = x; }}"""
+            if (isinf(x)) {{ y = x > 0 ? {hi} : {lo}; dy = x > 0 ? {dhi} : {dlo}; }}
+            if (isnan(x)) {{ y = x; dy = x; }}"""
+        values = dict(zip(arrays, ("y", "dy")))
+        unused = "" if "DY" in arrays else " (void)dy;"
+
+        def element(x: str, target) -> str:  # one element's work: read x, store each output by target(array)
+            stores = " ".join(f"{target(a)} = ({ctype}){v};" for a, v in values.items()) + unused
+            return f"""const {compute} x = {x};
+            {lines}
+            {compute} y = {p.doprint(forms.f)};
+            {compute} dy = {p.doprint(forms.df)};{guards if guard else ""}
+            {stores}"""
+
+        full = f"{name}_{fname}{'' if guard else RAW}"
+        params = ", ".join(f"{ctype} *restrict {a}" for a in arrays)
+        aligned = "".join(f" && (uintptr_t){a} % 64 == (uintptr_t)Y % 64" for a in arrays[1:])
+        buffers = " ".join(f"{ctype} {a.lower()}_[STREAM_BLOCK];" for a in arrays)
+        lines_out = "\n".join(
+            f"                for (int q = 0; q < STREAM_BLOCK * (int)sizeof({ctype}) / 64; ++q) "
+            f"symact_stream_line((char *)({a} + i) + 64 * q, (const char *){a.lower()}_ + 64 * q);"
+            for a in arrays
+        )
         return f"""
-void {name}_{fname}{"" if guard else RAW}(const {ctype} *restrict X, {outputs}, ptrdiff_t n) {{
+static void {full}_simd(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     #pragma omp parallel for simd schedule(static) if(parallel: n >= 65536)
     for (ptrdiff_t i = 0; i < n; ++i) {{
-        const {compute} x = X[i];
-        {lines}
-        {compute} y = {p.doprint(forms.f)};
-        {compute} dy = {p.doprint(forms.df)};{guards if guard else ""}
-        {stores}
+        {element("X[i]", lambda a: f"{a}[i]")}
     }}
+}}
+
+void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
+#ifdef SYMACT_STREAM
+    /* large outputs: streaming stores, which write memory without reading it into the cache first */
+    if (n >= STREAM_MIN && (uintptr_t)Y % sizeof({ctype}) == 0{aligned}) {{
+        const ptrdiff_t head = (ptrdiff_t)((64 - (uintptr_t)Y % 64) % 64 / sizeof({ctype}));
+        const ptrdiff_t end = head + (n - head) / STREAM_BLOCK * STREAM_BLOCK;
+        {full}_simd(X, {", ".join(arrays)}, head);
+        #pragma omp parallel
+        {{
+            #pragma omp for schedule(static) nowait
+            for (ptrdiff_t i = head; i < end; i += STREAM_BLOCK) {{
+                {buffers}
+                #pragma omp simd
+                for (int j = 0; j < STREAM_BLOCK; ++j) {{
+                    {element("X[i + j]", lambda a: f"{a.lower()}_[j]")}
+                }}
+{lines_out}
+            }}
+            _mm_sfence();  /* before the barrier: the caller and the other threads see every streamed line */
+        }}
+        {full}_simd(X + end, {", ".join(a + " + end" for a in arrays)}, n - end);
+        return;
+    }}
+#endif
+    {full}_simd(X, {", ".join(arrays)}, n);
 }}"""
 
     loops = [
-        loop(fname, outputs, stores, guard)
-        for fname, outputs, stores in (
-            ("f", f"{ctype} *restrict Y", f"Y[i] = ({ctype})y; (void)dy;"),
-            ("fdf", f"{ctype} *restrict Y, {ctype} *restrict DY", f"Y[i] = ({ctype})y; DY[i] = ({ctype})dy;"),
-        )
-        for guard in (True, False)
+        loop(fname, arrays, guard) for fname, arrays in (("f", ("Y",)), ("fdf", ("Y", "DY"))) for guard in (True, False)
     ]
 
     exprs = _expressions(forms)
@@ -286,10 +325,34 @@ void {name}_{fname}{"" if guard else RAW}(const {ctype} *restrict X, {outputs}, 
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
 #include <stddef.h>
-{"#include <stdint.h>" + chr(10) if reduced or accurate_exp or double_exp or float_exp else ""}
+#include <stdint.h>
+{"" if dtype == "float32" and compute == "double" else STREAMING}
 {decls}
 {error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers() if double_exp else ""}{float_exp_helpers(float_exp)}{"".join(loops)}
 """
+
+
+#: Streaming (non-temporal) stores on x86, 64 bytes at a time: for outputs of STREAM_MIN elements or more,
+#: which no cache holds, they save reading each output line before it is written, a third of the memory
+#: traffic of f + f' (10^7 points, 2 threads: identity in float32 4.3 → 2.3 ms, sigmoid 4.1 → 3.4 ms, float64
+#: SiLU 16.1 → 13.6 ms). Below it the outputs stay in the cache, where their user reads them. STREAM_BLOCK
+#: elements per inner loop. Not for float32 data computed in double, where the blocked loop is slower (GELU
+#: 7.3 → 8.1 ms) and saves nothing: those loops are compute-bound.
+STREAMING = """#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SYMACT_STREAM 1
+#define STREAM_MIN 1048576
+#define STREAM_BLOCK 64
+static inline void symact_stream_line(char *dst, const char *src) {  /* dst 64-byte aligned */
+#if defined(__AVX512F__)
+    _mm512_stream_si512((__m512i *)dst, _mm512_loadu_si512((const void *)src));
+#elif defined(__AVX__)
+    for (int k = 0; k < 2; ++k) _mm256_stream_si256((__m256i *)dst + k, _mm256_loadu_si256((const __m256i *)src + k));
+#else
+    for (int k = 0; k < 4; ++k) _mm_stream_si128((__m128i *)dst + k, _mm_loadu_si128((const __m128i *)src + k));
+#endif
+}
+#endif"""
 
 
 def build(name: str, forms: KernelForms, dtype: str, compute: str = "double") -> tuple[Path, str]:
