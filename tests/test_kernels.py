@@ -151,7 +151,9 @@ def _at(n: int, dtype: str, offset: int) -> np.ndarray:
 
 
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
-@pytest.mark.parametrize("name, dtype", [("sigmoid", "float32"), ("elu", "float64"), ("gelu", "float64")])
+@pytest.mark.parametrize(
+    "name, dtype", [("sigmoid", "float32"), ("silu", "float32"), ("elu", "float64"), ("gelu", "float64")]
+)
 def test_c_streaming_stores_give_the_values_of_the_plain_loop(name, dtype):
     """From 2^20 elements on, the C loops write through streaming stores in blocks, after a head that aligns
     the outputs to 64 bytes: every element, head, blocks and ragged tail, is the plain loop's (chunks under

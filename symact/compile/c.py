@@ -261,13 +261,28 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
         values = dict(zip(arrays, ("y", "dy")))
         unused = "" if "DY" in arrays else " (void)dy;"
 
-        def element(x: str, target) -> str:  # one element's work: read x, store each output by target(array)
+        def element(x: str, target, guarded: bool = guard) -> str:  # one element's work: read x, store by target
             stores = " ".join(f"{target(a)} = ({ctype}){v};" for a, v in values.items()) + unused
             return f"""const {compute} x = {x};
             {lines}
             {compute} y = {p.doprint(forms.f)};
-            {compute} dy = {p.doprint(forms.df)};{guards if guard else ""}
+            {compute} dy = {p.doprint(forms.df)};{guards if guarded else ""}
             {stores}"""
+
+        # in the blocked loop the guards are a second pass over the block: inside the loop gcc makes the
+        # float32 ones slower than without streaming (GELU 7.9 → 12.4 ms, SiLU 5.4 → 6.3)
+        fix = "dy = dy_[j];" if "DY" in arrays else "dy = 0;"
+        fixup = (
+            f"""
+                #pragma omp simd
+                for (int j = 0; j < block; ++j) {{
+                    const {compute} x = X[i + j];
+                    {compute} y = y_[j], {fix}{guards}
+                    {" ".join(f"{a.lower()}_[j] = ({ctype}){v};" for a, v in values.items()) + unused}
+                }}"""
+            if guard
+            else ""
+        )
 
         full = f"{name}_{fname}{'' if guard else RAW}"
         params = ", ".join(f"{ctype} *restrict {a}" for a in arrays)
@@ -278,14 +293,6 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
             f"symact_stream_line((char *)({a} + i) + 64 * q, (const char *){a.lower()}_ + 64 * q);"
             for a in arrays
         )
-        if guard and dtype == "float32":  # see STREAMING
-            return f"""
-void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
-    #pragma omp parallel for simd schedule(static) if(parallel: n >= 65536)
-    for (ptrdiff_t i = 0; i < n; ++i) {{
-        {element("X[i]", lambda a: f"{a}[i]")}
-    }}
-}}"""
         return f"""
 static void {full}_simd(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     #pragma omp parallel for simd schedule(static) if(parallel: n >= 65536)
@@ -311,8 +318,8 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
                 {buffers}
                 #pragma omp simd
                 for (int j = 0; j < block; ++j) {{
-                    {element("X[i + j]", lambda a: f"{a.lower()}_[j]")}
-                }}
+                    {element("X[i + j]", lambda a: f"{a.lower()}_[j]", guarded=False)}
+                }}{fixup}
 {lines_out}
             }}
             _mm_sfence();  /* before the barrier: the caller and the other threads see every streamed line */
@@ -345,11 +352,10 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 
 #: Streaming (non-temporal) stores on x86, 64 bytes at a time: for outputs of STREAM_MIN elements or more,
 #: which no cache holds, they save reading each output line before it is written, a third of the memory
-#: traffic of f + f' (10^7 points, 2 threads: identity in float32 4.3 → 2.3 ms, sigmoid 4.1 → 3.4 ms, float64
+#: traffic of f + f' (10^7 points, 2 threads: identity in float32 2.9 → 2.4 ms, sigmoid 4.1 → 3.4 ms, float64
 #: SiLU 16.1 → 13.6 ms). Below it the outputs stay in the cache, where their user reads them. STREAM_BLOCK
-#: elements per inner loop. Not for the float32 loops with the ±inf and NaN guards, whose blocked loop gcc makes
-#: slower (GELU 7.9 → 12.4 ms, SiLU 5.4 → 6.3, Mish 14.7 → 15.8, log σ 13.3 → 14.5), though float64's is faster
-#: (GELU 22.7 → 20.0 ms).
+#: elements per inner loop, whose ±inf and NaN guards, where the loop has them, are a second pass over the block.
+#: A compute-bound float32 loop gains nothing and loses a little (GELU 8.2 → 8.9 ms, Mish 14.6 → 15.8).
 STREAMING = """#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define SYMACT_STREAM 1
