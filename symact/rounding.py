@@ -264,18 +264,12 @@ class expm1_float(exp_float):  # noqa: N801
     library = "expm1"
 
 
-class expm1_small_f32(_Atom):  # noqa: N801
+class expm1_small_f32(expm1_small):  # noqa: N801
     """:class:`expm1_small` to 2^-26 (2^-2 of a float ULP) instead of 2^-60, for forms computed in float, where
     it is a term of a sum (SiLU's G = G(r) + d + e^r·m weighs m's error by e^r·m/G ≤ 1/4). Exact reading:
     expm1(t)."""
 
-    nargs = 2
     TARGET = 2.0**-26
-
-    def polynomial(self) -> sp.Expr:
-        t, span = self.args
-        n = expm1_small.degree(float(span), self.TARGET)
-        return t * horner([lit(sp.Rational(1, sp.factorial(k))) for k in range(n + 1)][1:], t)
 
 
 #: The float-arithmetic exp atoms.
@@ -304,10 +298,8 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
         q = f"fmaf(r, {q}, {c!r}f)"
     out = []
     for kind, j in sorted({(type(a).__name__, int(a.args[1])) for a in atoms}):
-        with mpmath.workdps(40):  # below it, 2^j·e^t < 2^-126: returned as 0 (expm1: −1)
+        with mpmath.workdps(40):  # below it, 2^j·e^t < 2^-126: returned as 0 (expm1: −1); at it, k + j = −126
             low = float(np.float32(float(-(126 + j) * ln2)))
-            if low * (1 / float(ln2)) < -(126 + j) - 0.5:  # round(low/ln 2) + j must stay ≥ −126
-                low = float(np.nextafter(np.float32(low), np.float32(0)))
         under, result = (
             ("-1.0f", "fmaf(s.f, p, s.f - 1.0f)") if kind == "expm1_float" else ("0.0f", "fmaf(s.f, p, s.f)")
         )
@@ -469,7 +461,7 @@ def exp_helpers(qualifier: str = "static inline") -> str:
 def machine(expr: sp.Expr) -> sp.Expr:
     """Atoms whose machine reading is another expression (expm1_small's polynomial, or any atom with a
     ``machine_reading`` method, such as :class:`symact.mills.mills_ratio`) replaced by it."""
-    return expr.replace(lambda e: isinstance(e, (expm1_small, expm1_small_f32)), lambda e: e.polynomial()).replace(
+    return expr.replace(lambda e: isinstance(e, expm1_small), lambda e: e.polynomial()).replace(
         lambda e: hasattr(type(e), "machine_reading"), lambda e: e.machine_reading()
     )
 
@@ -494,7 +486,6 @@ ROUNDING_ATOMS = (
     sum_err,
     fast_sum_err,
     expm1_small,
-    expm1_small_f32,
     exp_fma,
     *FLOAT_EXP,
 )
@@ -508,7 +499,7 @@ def exact(expr: sp.Expr) -> sp.Expr:
         .replace(lambda e: isinstance(e, (lit, held)), lambda e: e.args[0])
         .replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
         .replace(lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2])
-        .replace(lambda e: isinstance(e, (expm1_small, expm1_small_f32)), lambda e: expm1(e.args[0]))
+        .replace(lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0]))
         .replace(expm1_float, lambda t, j: expm1(t))
         .replace(exp_float, lambda t, j: 2**j * sp.exp(t))
         .replace(lambda e: isinstance(e, REDUCED), lambda e: (expm1 if e.library == "expm1" else sp.exp)(e.args[0]))

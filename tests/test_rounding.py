@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
-from symact.compile.c import error_helpers
+from symact.compile.c import _ulp_apart, error_helpers
 from symact.compile.forms import kernel_forms
 from symact.fn import function
 from symact.rounding import (
@@ -310,13 +310,6 @@ def test_float64_c_kernels_skip_the_upper_range_where_the_argument_is_bounded():
     assert _upper_bound(-sp.Abs(x) + lit(sp.exp(-1))) is None  # a literal atom is not evaluated: no bound
 
 
-def _float_ulps(got: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """|got − want| in float ULPs of want; where want is under the smallest normal float, in units of it."""
-    tiny = float(np.finfo(np.float32).tiny)
-    spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
-    return np.abs(got.astype(np.float64) - want) / np.where(np.abs(want) < tiny, tiny, spacing)
-
-
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
 def test_c_float_exp_is_within_an_ulp_down_to_the_underflow_and_zero_below(tmp_path):
     """exp_float(t, j) = 2^j·e^t and expm1_float(t) computed in float, against double exp: within an ULP
@@ -349,9 +342,9 @@ def test_c_float_exp_is_within_an_ulp_down_to_the_underflow_and_zero_below(tmp_p
     for j, got in zip((0, 2, 24), out[:3]):
         want = 2.0**j * np.exp(td)
         normal = want >= tiny
-        assert _float_ulps(got[normal], want[normal]).max() <= 1.0, j
+        assert _ulp_apart(got[normal], want[normal], np.float32) <= 1.0, j
         assert np.all(np.abs(got[~normal] - want[~normal]) <= tiny) and np.all(got[td < -(126 + j) * np.log(2)] == 0)
-    assert _float_ulps(out[3], np.expm1(td)).max() <= 1.0 and out[3][-1] == -1.0
+    assert _ulp_apart(out[3], np.expm1(td), np.float32) <= 1.0 and out[3][-1] == -1.0
     nan = np.array([np.nan], dtype=np.float32)
     res = [np.empty_like(nan) for _ in range(4)]
     run(*(v.ctypes.data_as(ptr) for v in (nan, *res)), ctypes.c_int(1))
