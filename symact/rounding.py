@@ -286,7 +286,13 @@ def float_exp_call(atom: exp_float, argument: str, t: sp.Expr) -> str:
 
 def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
     """C for :func:`float_exp_call`, one function per (kind, j) in ``atoms``. gcc inlines them, and shares the
-    reduction of an exp and an expm1 of one argument (tanh). Needs <stdint.h>."""
+    reduction of an exp and an expm1 of one argument (tanh). Needs <stdint.h>.
+
+    Below its threshold a helper returns 0 (expm1: −1) by zeroing the scale 2^(k+j), not by choosing its
+    result: a choice of a constant result, gcc carries into every use of it, one more blend at each (10^7
+    float32 points, 2 threads, AMD EPYC: tanh 3.19 → 2.77 ms, sigmoid 2.77 → 2.32, SiLU 4.25 → 4.01; the same
+    bits, over every float32). The argument is clamped, at one value for all the helpers (so that tanh's two
+    share their work), only so that −inf reduces to finite numbers."""
     with mpmath.workdps(40):
         ln2 = mpmath.log(2)
         hi = float(np.float32(float(ln2)))
@@ -296,22 +302,23 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
     q = f"{taylor[-1]!r}f"
     for c in reversed(taylor[:-1]):
         q = f"fmaf(r, {q}, {c!r}f)"
+    kinds = sorted({(type(a).__name__, int(a.args[1])) for a in atoms})
+    with mpmath.workdps(40):  # below it, 2^j·e^t < 2^-126: returned as 0 (expm1: −1); at it, k + j = −126
+        lows = {j: float(np.float32(float(-(126 + j) * ln2))) for _, j in kinds}
+    clamp = min(lows.values(), default=0.0)  # > −128: then k·ln2_hi is exact below
     out = []
-    for kind, j in sorted({(type(a).__name__, int(a.args[1])) for a in atoms}):
-        with mpmath.workdps(40):  # below it, 2^j·e^t < 2^-126: returned as 0 (expm1: −1); at it, k + j = −126
-            low = float(np.float32(float(-(126 + j) * ln2)))
-        under, result = (
-            ("-1.0f", "fmaf(s.f, p, s.f - 1.0f)") if kind == "expm1_float" else ("0.0f", "fmaf(s.f, p, s.f)")
-        )
+    for kind, j in kinds:
+        low = lows[j]
+        result = "fmaf(s.f, p, s.f - 1.0f)" if kind == "expm1_float" else "fmaf(s.f, p, s.f)"
         out.append(f"""{qualifier} float symact_{kind}_{j}(float t) {{
-    const float c = t < {low!r}f ? {low!r}f : t;
+    const float c = t < {clamp!r}f ? {clamp!r}f : t;
     const float kk = fmaf(c, {inverse!r}f, 12582912.0f), k = kk - 12582912.0f;  /* 1.5·2^23: k in the low bits */
     const float r1 = fmaf(k, {-hi!r}f, c);  /* exact: c and k·ln2_hi are multiples of 2^-24, |r1| < 1/2 */
     const float r = fmaf(k, {-lo_!r}f, r1);
     const float p = fmaf(r * {q}, r, r);  /* expm1(r) */
     union {{ float f; uint32_t u; }} s = {{kk}};
-    s.u = (s.u + {127 + j}u) << 23;  /* 2^(k+{j}) */
-    return t < {low!r}f ? {under} : {result};
+    s.u = t < {low!r}f ? 0u : (s.u + {127 + j}u) << 23;  /* 2^(k+{j}), or 0 below {low!r} */
+    return {result};
 }}
 """)
     return "".join(out)
