@@ -4,8 +4,8 @@ and the memory-bandwidth limit, in one process, same data, same thread count. Wr
 Run: pip install -e ".[bench]" && python scripts/bench_kernels.py [--n 10000000] [--threads 2] [--repeat 7]
      [--min-time 0.5] [--rounds 3]
 
-This machine's speed drifts over tens of seconds (the same kernel and the same copy vary by up to 2×, in
-phases), so one pass would judge each function by whichever phase it fell in. The section is therefore
+A shared machine's speed drifts over tens of seconds (here the same kernel and the same copy vary by up to
+2×, in phases), so one pass would judge each function by whichever phase it fell in. The section is therefore
 timed in ``--rounds`` passes: the first times every contender, the later ones time again what the ratios
 use (symact's best backend, PyTorch, JAX, and the copy after each function), and each figure is the best
 of its passes.
@@ -42,7 +42,10 @@ def parse_args():
     )
     p.add_argument("--names", default="")
     p.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
-    return p.parse_args()
+    args = p.parse_args()
+    if args.rounds < 1 or args.repeat < 1 or args.n < 1:
+        p.error("--rounds, --repeat and --n must be at least 1")
+    return args
 
 
 ARGS = parse_args()
@@ -199,11 +202,14 @@ def _best(times: dict, backends) -> str:
 
 
 def main() -> None:
-    names = (
-        ARGS.names.split(",")
-        if ARGS.names
-        else [e.name for e in REGISTRY if e.kind == "activation" and not e.vector and e.reference != "user-defined"]
-    )
+    elementwise = [
+        e.name for e in REGISTRY if e.kind == "activation" and not e.vector and e.reference != "user-defined"
+    ]
+    names = ARGS.names.split(",") if ARGS.names else elementwise
+    unknown = [name for name in names if name not in elementwise]
+    if unknown:
+        print(f"error: not an elementwise activation of the catalog: {', '.join(unknown)}", file=sys.stderr)
+        sys.exit(2)
     backends = available_backends()
     rng = np.random.default_rng(0)
     lines = [
@@ -241,8 +247,8 @@ def main() -> None:
                     ms = best_of(run, ARGS.repeat)
                     mine[label] = min(ms, mine.get(label, ms))
                 copies.append(copy_ms(src, dst))
-                if round_ == ARGS.rounds - 1:
-                    print(dtype, name, " | ".join(f"{k} {v:.1f}" for k, v in times[name].items()), flush=True)
+                timings = " | ".join(f"{k} {v:.1f}" for k, v in times[name].items())
+                print(f"{dtype} pass {round_ + 1}/{ARGS.rounds} {name}: {timings}", flush=True)
         rows = []
         for name in names:
             mine = times[name]
