@@ -305,7 +305,9 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
     kinds = sorted({(type(a).__name__, int(a.args[1])) for a in atoms})
     with mpmath.workdps(40):  # below it, 2^j·e^t < 2^-126: returned as 0 (expm1: −1); at it, k + j = −126
         lows = {j: float(np.float32(float(-(126 + j) * ln2))) for _, j in kinds}
-    clamp = min(lows.values(), default=0.0)  # > −128: then k·ln2_hi is exact below
+    clamp = min(lows.values(), default=0.0)
+    if clamp <= -128:  # the reduction below is exact for |c| < 128 only
+        raise ValueError(f"exp_float: a scale 2^j with j > 58 leaves the reduction's range (j = {max(lows)})")
     out = []
     for kind, j in kinds:
         low = lows[j]

@@ -361,3 +361,5 @@ def test_float_exp_reads_exactly_and_refuses_an_argument_not_known_nonpositive()
     assert exact(expm1_float(-sp.Abs(x), 0)) == expm1(-sp.Abs(x))
     with pytest.raises(ValueError, match="≤ 0"):
         float_exp_call(exp_float(x, 0), "x", x)
+    with pytest.raises(ValueError, match="j > 58"):  # its C helper's reduction would no longer be exact
+        float_exp_helpers([exp_float(-sp.Abs(x), 59)])
