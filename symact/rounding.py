@@ -272,6 +272,25 @@ class expm1_small_f32(expm1_small):  # noqa: N801
     TARGET = 2.0**-26
 
 
+class vanishing(_Atom):  # noqa: N801
+    """v, as a factor of a product with E = :class:`exp_float` (−|u|, j), read as 0 where |u| > L. Exact
+    reading: v. Machine reading: 0 for |u| > L, else v.
+
+    For L beyond E's threshold (−(126 + j)·ln 2), E is exactly 0 there, so a finite product E·v is ±0
+    either way; at u = ±inf it is 0 instead of 0·∞ = NaN, the limit, and the loop needs no guards for ±inf.
+    The one difference at finite inputs is the sign of a zero (+0 where v < 0, as at −inf).
+    """
+
+    nargs = 3
+
+    def exact_reading(self) -> sp.Expr:
+        return self.args[0]
+
+    def machine_reading(self) -> sp.Expr:
+        v, u, bound = self.args
+        return sp.Piecewise((sp.S.Zero, sp.Abs(u) > bound), (v, True))
+
+
 #: The float-arithmetic exp atoms.
 FLOAT_EXP = (exp_float, expm1_float)
 

@@ -221,6 +221,21 @@ def test_float32_c_kernels_with_a_float_form_compute_in_float_within_their_measu
         assert _ulp_apart(g, w, np.float32) <= bound
 
 
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
+@pytest.mark.parametrize("name", sorted(FLOAT_BUILDS))
+def test_float32_c_float_builds_return_the_limits_without_guards(name):
+    """Their own arithmetic gives the limits at ±inf and NaN at NaN (SiLU: x and u read as 0 beyond |u| = 104,
+    symact.rounding.vanishing), so the kernel loads the loops without the pass of guards."""
+    from symact.compile.c import RAW
+    from symact.compile.forms import kernel_forms
+
+    kernel = symact.compile(name, backend="c", dtype="float32")._impl
+    assert kernel._f.__name__.endswith(RAW) and kernel._fdf.__name__.endswith(RAW)
+    y, dy = symact.compile(name, backend="c", dtype="float32")(np.array([-np.inf, np.inf, np.nan], np.float32))
+    lo, hi, dlo, dhi = kernel_forms(symact.activation(name), "float32", fused=True).limits
+    assert y[0] == lo and y[1] == hi and dy[0] == dlo and dy[1] == dhi and np.isnan(y[2]) and np.isnan(dy[2])
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kernel_api(backend):
     k = symact.compile("silu", backend=backend, dtype="float32")

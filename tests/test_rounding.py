@@ -38,6 +38,7 @@ from symact.rounding import (
     reduced_exp,
     reduced_helpers,
     sum_err,
+    vanishing,
 )
 
 x, y = sp.symbols("x y", real=True)
@@ -363,3 +364,11 @@ def test_float_exp_reads_exactly_and_refuses_an_argument_not_known_nonpositive()
         float_exp_call(exp_float(x, 0), "x", x)
     with pytest.raises(ValueError, match="j > 58"):  # its C helper's reduction would no longer be exact
         float_exp_helpers([exp_float(-sp.Abs(x), 59)])
+
+
+def test_vanishing_reads_its_value_exactly_and_0_beyond_its_bound_on_the_machine():
+    v, u = sp.symbols("v u", real=True)
+    atom = vanishing(v, u, 104)
+    assert exact(atom) == v
+    on_machine = machine(atom)
+    assert [on_machine.subs({v: 3, u: t}) for t in (-105, -104, 50, 104, 105)] == [0, 3, 3, 3, 0]
