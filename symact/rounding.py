@@ -255,6 +255,12 @@ class exp_float(_Atom):  # noqa: N801
             n += 1
         return n
 
+    @staticmethod
+    def threshold(j: int) -> float:
+        """The float below which 2^j·e^t < 2^-126 and the helper returns 0 (expm1: −1): at it, k + j = −126."""
+        with mpmath.workdps(40):
+            return float(np.float32(float(-(126 + j) * mpmath.log(2))))
+
 
 class expm1_float(exp_float):  # noqa: N801
     """expm1(t) for t ≤ 0 in float arithmetic, from :class:`exp_float`'s reduction: 2^k·(1 + p) − 1 in one
@@ -322,8 +328,7 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
     for c in reversed(taylor[:-1]):
         q = f"fmaf(r, {q}, {c!r}f)"
     kinds = sorted({(type(a).__name__, int(a.args[1])) for a in atoms})
-    with mpmath.workdps(40):  # below it, 2^j·e^t < 2^-126: returned as 0 (expm1: −1); at it, k + j = −126
-        lows = {j: float(np.float32(float(-(126 + j) * ln2))) for _, j in kinds}
+    lows = {j: exp_float.threshold(j) for _, j in kinds}
     clamp = min(lows.values(), default=0.0)
     if clamp <= -128:  # the reduction below is exact for |c| < 128 only
         raise ValueError(f"exp_float: a scale 2^j with j > 58 leaves the reduction's range (j = {max(lows)})")

@@ -365,9 +365,10 @@ def _silu_float(x: sp.Expr, u: sp.Expr, ul: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     big, e, y, y_lo = _float_sigmoid(-sp.Abs(u), 24)
     y2, y2_lo = _square(y, y_lo)
     g = _near_root(1 + _U + _V, _U, -1.28, u, ul, (0.33, 0.45), single=True)
-    # x and u as factors of e, which is 0 beyond |u| = 104: read as 0 there (vanishing), so that ±inf gives
-    # the limits without a pass of guards (a sixth of the loop)
-    xz, uz = vanishing(x, u, 104), vanishing(u, u, 104)
+    # x and u as factors of e, which is exactly 0 beyond |u| = 103.97 (the exp's threshold): read as 0 there
+    # (vanishing), so that ±inf gives the limits without a pass of guards (a sixth of the loop)
+    beyond = sp.Float(-exp_float.threshold(24))
+    xz, uz = vanishing(x, u, beyond), vanishing(u, u, beyond)
     gu = _where(g.window(u), g.expr, held(1 + uz) + e)
     # each output as one fma of selected operands, scaled by a selected power of two: vector code computes
     # both sides of a choice, so choosing operands, not results, saves the operations of one side
