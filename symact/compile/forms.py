@@ -33,8 +33,14 @@ class KernelForms:
     in_float: KernelForms | None = None
 
 
+#: Seconds SymPy may take for each limit at ±∞ of a kernel's f and f'. They are computed once and cached, and
+#: are the kernel's outputs at ±inf, so they must not depend on the machine's speed: GELU-tanh's f' takes ~5 s
+#: on a slow CPU (AMD EPYC Zen 3), where limit_at's default of 2 s gave nan, and f'(inf) = NaN was cached.
+LIMIT_SECONDS = 120.0
+
+
 def _float_limit(expr, x, direction) -> float:
-    value = limit_at(expr, x, direction)
+    value = limit_at(expr, x, direction, seconds=LIMIT_SECONDS)
     return float("nan") if value is sp.nan or not value.is_number else float(value)
 
 
@@ -123,8 +129,8 @@ def _limits(fn: Fn) -> tuple[float, float, float, float]:
 
 _CACHE: dict[tuple, KernelForms] = {}
 #: Part of the cached limits' key: 2 since limit_at checks SymPy's limit against a second form (SiLU'(+∞)
-#: was cached as 0).
-LIMITS = "2"
+#: was cached as 0); 3 since the limits have LIMIT_SECONDS (a slow machine had cached nan).
+LIMITS = "3"
 
 
 def kernel_forms(fn: Fn, dtype: str = "float64", fused: bool = False) -> KernelForms:
