@@ -228,9 +228,13 @@ class exp_float(_Atom):  # noqa: N801
 
     Machine reading (C, :func:`float_exp_helpers`): t = k·ln 2 + r with k = round(t/ln 2), ln 2 split in
     two floats so that r₁ = t − k·ln2_hi is exact (fma) and r = r₁ − k·ln2_lo rounds once; expm1(r) as
-    r + r·(r·Q(r)), Q the Taylor polynomial of degree :meth:`degree` (truncation proved ≤ 2^-30 of e^r by
-    :meth:`bound`); then 2^(k+j)·(1 + p) in one fused multiply-add, 2^(k+j) built from its bits. Within
-    an ULP (0.99 measured): the last rounding, p's (up to 0.35 ULP) and r's (0.25). Below
+    r + r²·Q(r), Q the Taylor polynomial of degree :meth:`degree` (truncation proved ≤ 2^-30 of e^r by
+    :meth:`bound`) in two Horner chains in r², even and odd coefficients, as the float64 helpers evaluate it;
+    then 2^(k+j)·(1 + p) in one fused multiply-add, 2^(k+j) built from its bits. Within 1.02 ULP (1.019
+    measured over every float32 argument; expm1 0.929): the last rounding, p's (up to 0.35 ULP) and r's
+    (0.25). The two chains halve the polynomial's latency, which a CPU with a small out-of-order window
+    waits on (10^7 float32 points, 2 threads, AMD EPYC Zen 3, AVX2: tanh 9.63 → 9.14 ms, SiLU 13.8 → 12.8;
+    one chain was within 0.99 ULP). Below
     t = −(126 + j)·ln 2, where 2^j·e^t is under the smallest normal float, it returns 0: j lets a form
     scale a tail up where e^t alone would be subnormal but the result is not (SiLU's x·e^x), and scale
     back exactly by 2^-j.
@@ -324,9 +328,14 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
         lo_ = float(np.float32(float(ln2 - mpmath.mpf(hi))))
         inverse = float(np.float32(float(1 / ln2)))
     taylor = [float(np.float32(float(sp.Rational(1, sp.factorial(k))))) for k in range(2, exp_float.degree() + 1)]
-    q = f"{taylor[-1]!r}f"
-    for c in reversed(taylor[:-1]):
-        q = f"fmaf(r, {q}, {c!r}f)"
+
+    def chain(coefficients):  # Horner in r2 = r·r
+        out = f"{coefficients[-1]!r}f"
+        for c in reversed(coefficients[:-1]):
+            out = f"fmaf(r2, {out}, {c!r}f)"
+        return out
+
+    q = f"fmaf(r, {chain(taylor[1::2])}, {chain(taylor[0::2])})"
     kinds = sorted({(type(a).__name__, int(a.args[1])) for a in atoms})
     lows = {j: exp_float.threshold(j) for _, j in kinds}
     clamp = min(lows.values(), default=0.0)
@@ -341,7 +350,8 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
     const float kk = fmaf(c, {inverse!r}f, 12582912.0f), k = kk - 12582912.0f;  /* 1.5·2^23: k in the low bits */
     const float r1 = fmaf(k, {-hi!r}f, c);  /* exact: c and k·ln2_hi are multiples of 2^-24, |r1| < 1/2 */
     const float r = fmaf(k, {-lo_!r}f, r1);
-    const float p = fmaf(r * {q}, r, r);  /* expm1(r) */
+    const float r2 = r * r;
+    const float p = fmaf(r2, {q}, r);  /* expm1(r) */
     union {{ float f; uint32_t u; }} s = {{kk}};
     s.u = t < {low!r}f ? 0u : (s.u + {127 + j}u) << 23;  /* 2^(k+{j}), or 0 below {low!r} */
     return {result};
