@@ -87,12 +87,19 @@ def copy_ms(src: np.ndarray, dst: np.ndarray) -> float:
 
 
 def cpu_model() -> str:
-    """The CPU's name (from /proc/cpuinfo on Linux): the kernels are compute-bound, so results depend on it."""
+    """The CPU's name, family/model and widest vector ISA (from /proc/cpuinfo on Linux): the kernels are
+    compute-bound, so results depend on it, and a VM may name two generations alike ("AMD EPYC")."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip() + f", {os.cpu_count()} CPUs"
-    except OSError:
+        info = dict(
+            (key.strip(), value.strip())
+            for key, _, value in (line.partition(":") for line in Path("/proc/cpuinfo").read_text().splitlines())
+            if key.strip()
+        )
+        flags = info.get("flags", "").split()
+        isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+        family = f"family {info.get('cpu family', '?')} model {info.get('model', '?')}"
+        return f"{info['model name']} ({family}, {isa}), {os.cpu_count()} CPUs"
+    except (OSError, KeyError):
         pass
     import platform
 
