@@ -232,9 +232,9 @@ class exp_float(_Atom):  # noqa: N801
     :meth:`bound`) in two Horner chains in r², even and odd coefficients, as the float64 helpers evaluate it;
     then 2^(k+j)·(1 + p) in one fused multiply-add, 2^(k+j) built from its bits. Within 1.02 ULP (1.019
     measured over every float32 argument; expm1 0.929): the last rounding, p's (up to 0.35 ULP) and r's
-    (0.25). The two chains halve the polynomial's latency, which a CPU with a small out-of-order window
-    waits on (10^7 float32 points, 2 threads, AMD EPYC Zen 3, AVX2: tanh 9.63 → 9.14 ms, SiLU 13.8 → 12.8;
-    one chain was within 0.99 ULP). Below
+    (0.25). The two chains halve the polynomial's latency, one operation more (10^7 float32 points,
+    2 threads, AMD EPYC Zen 3, AVX2: tanh 9.63 → 9.14 ms, SiLU 13.8 → 12.8; one chain was within 0.99
+    ULP). Below
     t = −(126 + j)·ln 2, where 2^j·e^t is under the smallest normal float, it returns 0: j lets a form
     scale a tail up where e^t alone would be subnormal but the result is not (SiLU's x·e^x), and scale
     back exactly by 2^-j.
