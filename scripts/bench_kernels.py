@@ -229,13 +229,8 @@ def plain_c_contender(dtype):
         return None
     single = dtype == "float32"
     t, suffix = ("float", "f") if single else ("double", "")
-    lines = ["#include <math.h>", "#include <stddef.h>", f"typedef {t} T;"]
-    for fn in ("exp", "tanh", "erfc"):
-        lines += [
-            "#pragma omp declare simd notinbranch",
-            f"extern T {fn}{suffix}(T);",
-            f"#define {fn.upper()} {fn}{suffix}",
-        ]
+    lines = ["#include <math.h>", "#include <stddef.h>", f"typedef {t} T;", c.vector_math_declarations(t)]
+    lines += [f"#define {fn.upper()} {fn}{suffix}" for fn in ("exp", "tanh", "erfc")]
     for name, body in PLAIN_C.items():
         lines += [
             f"void plain_{name}(const T *restrict X, T *restrict Y, T *restrict DY, ptrdiff_t n) {{",

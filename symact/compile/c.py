@@ -60,6 +60,15 @@ def compiler() -> str | None:
     return shutil.which("gcc") or shutil.which("cc")
 
 
+def vector_math_declarations(compute: str) -> str:
+    """libm's VECTOR_MATH functions for ``compute`` ("double" or "float") declared ``omp declare simd``: without
+    -ffast-math, glibc's headers leave the vector variants undeclared, and gcc calls the scalar ones."""
+    suffix = "f" if compute == "float" else ""
+    return "\n".join(
+        f"#pragma omp declare simd notinbranch\nextern {compute} {fn}{suffix}({compute});" for fn in VECTOR_MATH
+    )
+
+
 class _Printer(C99CodePrinter):
     """Printing that keeps the loop vectorizable: max/min as comparisons (libm's fmax is a
     call; NaN inputs are handled separately in every kernel), small powers as products."""
@@ -242,16 +251,13 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
     ctype, _ = CTYPES[dtype]
     printer = _Printer({"type_aliases": {real: float32}} if compute == "float" else {})
     printer.assignments = forms.assignments
-    suffix = "f" if compute == "float" else ""
 
     class p:  # one line per expression: SymPy prints a ternary over several lines
         doprint = staticmethod(lambda e: " ".join(printer.doprint(e).split()))
 
     body = [f"const {_ctype(e, compute)} {p.doprint(s)} = {p.doprint(e)};" for s, e in forms.assignments]
     lo, hi, dlo, dhi = (_literal(v, compute) for v in forms.limits)
-    decls = "\n".join(
-        f"#pragma omp declare simd notinbranch\nextern {compute} {fn}{suffix}({compute});" for fn in VECTOR_MATH
-    )
+    decls = vector_math_declarations(compute)
 
     def loop(fname: str, arrays: tuple[str, ...], guard: bool = True) -> str:
         lines = "\n            ".join(body)
