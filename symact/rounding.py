@@ -329,13 +329,7 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
         inverse = float(np.float32(float(1 / ln2)))
     taylor = [float(np.float32(float(sp.Rational(1, sp.factorial(k))))) for k in range(2, exp_float.degree() + 1)]
 
-    def chain(coefficients):  # Horner in r2 = r·r
-        out = f"{coefficients[-1]!r}f"
-        for c in reversed(coefficients[:-1]):
-            out = f"fmaf(r2, {out}, {c!r}f)"
-        return out
-
-    q = f"fmaf(r, {chain(taylor[1::2])}, {chain(taylor[0::2])})"
+    q = _two_chains(taylor, single=True)
     kinds = sorted({(type(a).__name__, int(a.args[1])) for a in atoms})
     lows = {j: exp_float.threshold(j) for _, j in kinds}
     clamp = min(lows.values(), default=0.0)
@@ -428,6 +422,20 @@ def horner2(coefficients, t: sp.Expr) -> sp.Expr:
     return fma(t, horner(coefficients[1::2], t2), horner(coefficients[0::2], t2))
 
 
+def _two_chains(coefficients, single: bool) -> str:
+    """C for c_0 + c_1·r + … + c_n·r^n as E(r2) + r·O(r2), even and odd coefficients in two Horner chains in
+    ``r2`` (= r·r, declared by the caller), as :func:`horner2` writes it: fmaf and float literals if ``single``."""
+    f, lit_ = ("fmaf", "{!r}f") if single else ("fma", "{!r}")
+
+    def chain(cs):
+        out = lit_.format(cs[-1])
+        for c in reversed(cs[:-1]):
+            out = f"{f}(r2, {out}, {lit_.format(c)})"
+        return out
+
+    return f"{f}(r, {chain(coefficients[1::2])}, {chain(coefficients[0::2])})"
+
+
 def _exp_core(qualifier: str, name: str, signature: str, clamp: str, tl: str) -> str:
     """The start of an accurate exp helper up to q = expm1(r + r_lo) and kk (k in its low bits): ln 2 split
     Cody–Waite style, so r is carried as hi + lo, and expm1(r) as its Taylor polynomial of the degree
@@ -438,12 +446,6 @@ def _exp_core(qualifier: str, name: str, signature: str, clamp: str, tl: str) ->
         inverse = float(1 / mpmath.log(2))
     taylor = [float(sp.Rational(1, sp.factorial(n))) for n in range(2, expm1_small.degree(REDUCED_SPAN) + 1)]
 
-    def chain(coefficients):
-        out = repr(coefficients[-1])
-        for c in reversed(coefficients[:-1]):
-            out = f"fma(r2, {out}, {c!r})"
-        return out
-
     return f"""{qualifier} double {name}({signature}) {{
     const double c = {clamp};
     const double kk = fma(c, {inverse!r}, {shift}), k = kk - {shift};
@@ -451,7 +453,7 @@ def _exp_core(qualifier: str, name: str, signature: str, clamp: str, tl: str) ->
     const double r = fma(k, {-lo_!r}, d);
     const double r_lo = (d - r) + fma(k, {-lo_!r}, {tl});  /* r + r_lo = t + tl − k·ln 2, to ~2^-100 */
     const double r2 = r * r;
-    const double p = fma(r2, fma(r, {chain(taylor[1::2])}, {chain(taylor[0::2])}), r);  /* expm1(r) */
+    const double p = fma(r2, {_two_chains(taylor, single=False)}, r);  /* expm1(r) */
     const double q = p + fma(p, r_lo, r_lo);  /* expm1(r + r_lo) to first order */
 """
 
