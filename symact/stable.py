@@ -69,6 +69,7 @@ from .rounding import (
     horner2,
     lit,
     lo,
+    log1p_float,
     prod_err,
     ratio,
     sum_err,
@@ -156,6 +157,14 @@ def _float_sigmoid(t: sp.Expr, j: int = 0):
     e = big * sp.Rational(1, 2**j)  # exact, unless e^t is subnormal
     y, y_lo = _reciprocal(1 + e, fast_sum_err(1, e))
     return big, e, y, y_lo
+
+
+def _float_sigmoid_pair(u: sp.Expr):
+    """For float code: e = e^(−|u|), y + y_lo = 1/(1 + e) (:func:`_float_sigmoid`), σ(u) and σ(−u), each of
+    them y + y_lo or e·(y + y_lo), rounded once."""
+    _, e, y, y_lo = _float_sigmoid(-sp.Abs(u))
+    small = fma(e, y, e * y_lo)
+    return e, y, y_lo, _where(u >= 0, y + y_lo, small), _where(u >= 0, small, y + y_lo)
 
 
 def _square(y: sp.Expr, y_lo: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
@@ -291,9 +300,9 @@ def _sigmoid(fn: Fn) -> StableForm:
     # relative error (e/(1 + e) and (1 − e)/(1 + e) times it), so 2^-29 costs under 2^-5 of a float ULP
     short = _sigmoid_pair(x, lambda t: exp_f32_short(t, 1))
     # float32 computed in float: σ(|x|) = y + y_lo and σ(−|x|) = e·(y + y_lo) each round once; σ' = e·(y + y_lo)²
-    _, ef, y, y_lo = _float_sigmoid(-sp.Abs(x))
+    ef, y, y_lo, sf, _ = _float_sigmoid_pair(x)
     y2, y2_lo = _square(y, y_lo)
-    in_float = (_where(x >= 0, y + y_lo, fma(ef, y, ef * y_lo)), fma(ef, y2, ef * y2_lo))
+    in_float = (sf, fma(ef, y2, ef * y2_lo))
     return StableForm(s, ratio(e, fma(e, e + 2, 1)), single=(short[0], short[0] * short[1]), float32=in_float)
 
 
@@ -322,13 +331,20 @@ def _softplus(fn: Fn) -> StableForm:
     x, b = fn.inputs[0], fn.param("beta")
     u = b * x
     s, _ = _sigmoid_pair(u)
-    return StableForm((sp.Max(u, 0) + log1p(sp.exp(-sp.Abs(u)))) / b, s)
+    # float32 computed in float: log1p of the float exp (log1p_float), and σ as sigmoid's float form. βx = u + ul
+    # (ul = 0 for β = 1), whose error moves softplus(u) by ul·σ(u) and σ(u) by ul·σ(u)·σ(−u), to first order
+    ul = prod_err(b, _clamp(x, 1000))
+    e, _, _, sf, snf = _float_sigmoid_pair(u)
+    in_float = ((sp.Max(u, 0) + log1p_float(e) + ul * sf) / b, sf + sf * snf * ul)
+    return StableForm((sp.Max(u, 0) + log1p(sp.exp(-sp.Abs(u)))) / b, s, float32=in_float)
 
 
 def _log_sigmoid(fn: Fn) -> StableForm:
     x = fn.inputs[0]
     _, sn = _sigmoid_pair(x)
-    return StableForm(sp.Min(x, 0) - log1p(sp.exp(-sp.Abs(x))), sn)
+    e, _, _, _, snf = _float_sigmoid_pair(x)  # float32 computed in float, as softplus's
+    in_float = (sp.Min(x, 0) - log1p_float(e), snf)
+    return StableForm(sp.Min(x, 0) - log1p(sp.exp(-sp.Abs(x))), sn, float32=in_float)
 
 
 def _silu(fn: Fn) -> StableForm:
@@ -656,10 +672,16 @@ def _mish(fn: Fn) -> StableForm:
             ((1 + 2 * e) * p + 4 * x * e**2 * (1 + e), p2(e), 1, True),
         ]
     )
-    w = sp.exp(-sp.Abs(x))  # tanh(softplus(x)) in w = e^(−|x|) on each side of 0, and σ(x)
-    t = _where(x > 0, (1 + 2 * w) / (1 + 2 * w + 2 * w**2), w * (w + 2) / (w * (w + 2) + 2))
-    one_minus_t = _where(x > 0, 2 * w**2 / (1 + 2 * w + 2 * w**2), 2 / (w * (w + 2) + 2))
-    sx, _ = _sigmoid_pair(x)
+    # float32 data: t = tanh(softplus(x)) = N/Q, 1 − t = M/Q and σ(x) = S/(1 + w) in w = e^(−|x|) (held: w², not
+    # a second exp), all from one division r = 1/(Q·(1 + w)); in double, its roundings are far below a float ULP
+    w = held(sp.exp(-sp.Abs(x)))
+    pos = x > 0
+    n, m, big_q, s = (
+        _where(pos, a, b)
+        for a, b in ((1 + 2 * w, w * (w + 2)), (2 * w**2, 2), (1 + 2 * w + 2 * w**2, w * (w + 2) + 2), (1, w))
+    )
+    r = ratio(1, big_q * (1 + w))
+    t, one_minus_t, sx = n * (1 + w) * r, m * (1 + w) * r, s * big_q * r
     return StableForm(f, df, single=(x * t, t + x * sx * one_minus_t * (1 + t)))
 
 

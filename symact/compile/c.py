@@ -29,6 +29,9 @@ from ..rounding import (
     float_exp_call,
     float_exp_helpers,
     literal,
+    log1p_float,
+    log1p_float_call,
+    log1p_float_helper,
     reduced_call,
     reduced_helpers,
 )
@@ -52,7 +55,7 @@ FLAGS = [
 #: 2.8 → 3.3 ms). A CPU without AVX-512 ignores the preference.
 WIDE = ["-mprefer-vector-width=512"]
 VECTOR_MATH = ("exp", "expm1", "log1p", "erf", "erfc", "tanh", "log")
-TRANSCENDENTAL = (sp.exp, expm1, log1p, sp.log, sp.erf, sp.erfc, sp.tanh, exp_fma, *REDUCED, *FLOAT_EXP)
+TRANSCENDENTAL = (sp.exp, expm1, log1p, sp.log, sp.erf, sp.erfc, sp.tanh, exp_fma, *REDUCED, *FLOAT_EXP, log1p_float)
 CTYPES = {"float64": ("double", ctypes.c_double), "float32": ("float", ctypes.c_float)}
 
 
@@ -184,6 +187,11 @@ class _Printer(C99CodePrinter):
         return float_exp_call(expr, self._print(expr.args[0]), self._unshared(expr.args[0]))
 
     _print_expm1_float = _print_exp_float
+
+    def _print_log1p_float(self, expr):  # likewise
+        if self.type_aliases.get(real) != float32:
+            raise ValueError("log1p_float is for code computed in float")
+        return log1p_float_call(self._print(expr.args[0]), self._unshared(expr.args[0]))
 
 
 #: The ``_neg`` exp and expm1 helpers skip the upper clamp and scaling, which is right up to t = 708 (2^k for k ≤ 1021).
@@ -348,6 +356,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     reduced = compute == "double" and any(e.has(*REDUCED) for e in exprs)
     accurate_exp = any(e.has(exp_fma) for e in exprs)
     float_exp = set().union(*(e.atoms(*FLOAT_EXP) for e in exprs)) if compute == "float" else set()
+    float_log1p = compute == "float" and any(e.has(log1p_float) for e in exprs)
     double_exp = compute == "double" and any(e.has(sp.exp, expm1) for e in exprs)
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
@@ -355,7 +364,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 #include <stdint.h>
 {"" if dtype == "float32" and compute == "double" else STREAMING}
 {decls}
-{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers() if double_exp else ""}{float_exp_helpers(float_exp)}{"".join(loops)}
+{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers() if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{"".join(loops)}
 """
 
 
