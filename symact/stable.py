@@ -627,8 +627,14 @@ def _gelu_tanh(fn: Fn) -> StableForm:
             (1 + e + x * du * e, e, 1, True),  # σ(u)·(1 + x·u'·σ(−u)) with e = e^(−u)
         ]
     )
-    s, sn = _sigmoid_pair(u)
-    return StableForm(f, df, single=(x * s, s + x * du * s * sn))
+    # float32 data, computed in double: u from the constants themselves (so that −|u| ≤ 0 is known, and its
+    # exp skips the upper clamp), and x read as 0 beyond |x| = 25 where it multiplies σ(u) for u < 0 or the
+    # correction x·u'·σ(u)·σ(−u): both are 0 in float there, and at ±inf the loop then gives the limits
+    # without a pass of guards, instead of ∞·0
+    us = a * x + b * x**3
+    xz = vanishing(x, x, 25)
+    s, sn = _sigmoid_pair(us)
+    return StableForm(f, df, single=(_where(us >= 0, x, xz) * s, s + xz * (a + 3 * b * xz**2) * s * sn))
 
 
 def _mish(fn: Fn) -> StableForm:
