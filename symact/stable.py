@@ -72,6 +72,7 @@ from .rounding import (
     log1p_float,
     prod_err,
     ratio,
+    signed,
     sum_err,
     vanishing,
 )
@@ -323,8 +324,16 @@ def _tanh(fn: Fn) -> StableForm:
     mf, e4 = expm1_float(-2 * sp.Abs(x), 0), exp_float(-2 * sp.Abs(x), 2)
     y, y_lo = _reciprocal(2 + mf, fast_sum_err(2, mf))
     y2, y2_lo = _square(y, y_lo)
-    in_float = (sp.sign(x) * -fma(mf, y, mf * y_lo), fma(e4, y2, e4 * y2_lo))
-    return StableForm(sp.sign(x) * (-m / (2 + m)), df, single=(sp.sign(x) * (-ms) * r, 4 * es * r**2), float32=in_float)
+    in_float = (signed(-fma(mf, y, mf * y_lo), x), fma(e4, y2, e4 * y2_lo))
+    # C, float64: tanh|x| given x's sign by copysign, not multiplied by sign(x)
+    fused = StableForm(signed(-m / (2 + m), x), df)
+    return StableForm(
+        sp.sign(x) * (-m / (2 + m)),
+        df,
+        single=(sp.sign(x) * (-ms) * r, 4 * es * r**2),
+        float32=in_float,
+        fused=fused,
+    )
 
 
 def _softplus(fn: Fn) -> StableForm:

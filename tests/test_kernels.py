@@ -233,6 +233,15 @@ def test_float32_c_float_builds_return_the_limits_without_guards(name):
     assert y[0] == lo and y[1] == hi and dy[0] == dlo and dy[1] == dhi and np.isnan(y[2]) and np.isnan(dy[2])
 
 
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_c_tanh_takes_the_sign_of_x_by_copysign_and_keeps_the_sign_of_zero(dtype):
+    k = symact.compile("tanh", backend="c", dtype=dtype)
+    assert ("copysignf(" if dtype == "float32" else "copysign(") in k._impl.source
+    y, _ = k(np.array([0.0, -0.0, 3.0, -3.0, np.inf, -np.inf], dtype=dtype))
+    assert list(np.signbit(y)) == [False, True, False, True, False, True] and y[4] == 1 and y[5] == -1
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kernel_api(backend):
     k = symact.compile("silu", backend=backend, dtype="float32")

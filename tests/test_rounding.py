@@ -1,6 +1,7 @@
 """The rounding atoms of compensated forms: their exact reading, their literals and their printed helpers."""
 
 import ctypes
+import math
 import re
 import shutil
 import subprocess
@@ -14,7 +15,9 @@ from sympy.codegen.cfunctions import expm1, log1p
 from symact.compile.c import _ulp_apart, error_helpers
 from symact.compile.forms import kernel_forms
 from symact.fn import function
+from symact.minimax import EXPM1, EXPM1_TARGET, expm1_error_bound, fit_expm1
 from symact.rounding import (
+    REDUCED_SPAN,
     _reduced,
     exact,
     exp_f32,
@@ -137,6 +140,23 @@ def test_expm1_polynomial_meets_its_proved_bound(span):
                 continue
             want = mpmath.expm1(mpmath.mpf(v))
             assert abs(poly(mpmath.mpf(v)) - want) <= 2.0**-60 * abs(want)
+
+
+def test_float64_exp_polynomial_is_the_fit_and_meets_its_proved_bound_which_one_degree_less_does_not():
+    """The C helpers' expm1(r) polynomial is what fit_expm1 makes (so it can be regenerated), its proved error is
+    within EXPM1_TARGET, the fit of one degree less is not, and the bound is not vacuous: it exceeds the error
+    sampled at 60 digits, and the Taylor polynomial of degree 12 fails it."""
+    assert fit_expm1(REDUCED_SPAN, 12) == EXPM1
+    bound = expm1_error_bound(EXPM1, REDUCED_SPAN)
+    assert bound <= EXPM1_TARGET < expm1_error_bound(fit_expm1(REDUCED_SPAN, 11), REDUCED_SPAN)
+    taylor = [1 / math.factorial(k) for k in range(2, 13)]
+    assert expm1_error_bound(taylor, REDUCED_SPAN) > EXPM1_TARGET
+    with mpmath.workdps(60):
+        sampled = max(
+            abs((r + r**2 * sum(mpmath.mpf(c) * r**k for k, c in enumerate(EXPM1))) / mpmath.expm1(r) - 1)
+            for r in (mpmath.mpf(v) for v in np.linspace(-REDUCED_SPAN, REDUCED_SPAN, 400) if v != 0)
+        )
+    assert bound / 8 < sampled <= bound
 
 
 def test_python_fma_is_within_an_ulp_of_the_exact_result(helpers):

@@ -132,6 +132,10 @@ class _Printer(C99CodePrinter):
     def _print_ratio(self, expr):
         return f"(({self._print(expr.args[0])})/({self._print(expr.args[1])}))"
 
+    def _print_signed(self, expr):
+        single = self.type_aliases.get(real) == float32
+        return f"{'copysignf' if single else 'copysign'}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
     def _print_prod_err(self, expr):
         return f"symact_prod_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
