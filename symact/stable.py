@@ -325,10 +325,11 @@ def _tanh(fn: Fn) -> StableForm:
     y, y_lo = _reciprocal(2 + mf, fast_sum_err(2, mf))
     y2, y2_lo = _square(y, y_lo)
     in_float = (signed(-fma(mf, y, mf * y_lo), x), fma(e4, y2, e4 * y2_lo))
-    # C, float64: tanh|x| given x's sign by copysign, not multiplied by sign(x)
-    fused = StableForm(signed(-m / (2 + m), x), df)
+    size = -m / (2 + m)  # tanh|x|
+    # C, float64: given x's sign by copysign, not multiplied by sign(x)
+    fused = StableForm(signed(size, x), df)
     return StableForm(
-        sp.sign(x) * (-m / (2 + m)),
+        sp.sign(x) * size,
         df,
         single=(sp.sign(x) * (-ms) * r, 4 * es * r**2),
         float32=in_float,
