@@ -1,14 +1,17 @@
 """expm1 on the exp helpers' reduced range as a near-minimax polynomial with a proved error bound.
 
-The float64 C kernels' exp and expm1 (:func:`symact.rounding.exp_helpers`)
-reduce t = k·ln 2 + r, |r| ≤ ln 2/2, and evaluate expm1(r) = r + r²·Q(r). Q's
-Taylor coefficients need degree 14 for an error near 2^-59; a polynomial
-fitted over the whole interval needs degree 12, two fused multiply-adds fewer
-in every exp of every float64 kernel (tanh: 8.80 → 8.22 ms over 10^7 points,
-2 threads, AMD EPYC Zen 4).
+The C kernels' exp and expm1 helpers reduce t = k·ln 2 + r, |r| ≤ ln 2/2, and
+evaluate expm1(r) = r + r²·Q(r). A polynomial fitted over the whole interval
+needs fewer terms than Taylor's for the same error:
+
+- float64 (:func:`symact.rounding.exp_helpers`): degree 12 for 2^-59, where
+  Taylor needs 14; two fused multiply-adds fewer in every exp of every float64
+  kernel (tanh: 8.80 → 8.22 ms over 10^7 points, 2 threads, AMD EPYC Zen 4);
+- float32 computed in float (:func:`symact.rounding.float_exp_helpers`),
+  coefficients rounded to floats: degree 7 for 2^-30, where Taylor needs 8.
 
 The fit (:func:`fit_expm1`) is least squares at Chebyshev nodes, at 50
-digits, with the coefficients rounded to doubles one at a time from the
+digits, with the coefficients rounded (to doubles or floats) one at a time from the
 lowest, each fit after a rounding absorbing it. The bound
 (:func:`expm1_error_bound`) is proved, not sampled: the doubles as exact
 rationals against expm1's Taylor series to degree N plus its Lagrange
@@ -21,6 +24,7 @@ from __future__ import annotations
 import math
 
 import mpmath
+import numpy as np
 
 #: Q's coefficients q_0..q_10 (expm1(r) ≈ r + r²·Σ q_k·r^k), doubles: fit_expm1(REDUCED_SPAN, 12). Within
 #: 2^-59 of expm1(r), relative, on |r| ≤ REDUCED_SPAN (expm1_error_bound; tests/test_rounding.py).
@@ -39,9 +43,22 @@ EXPM1 = (
 )
 EXPM1_TARGET = 2.0**-59
 
+#: The same for float arithmetic, coefficients floats: fit_expm1(REDUCED_SPAN, 7, single=True), within 2^-30.
+EXPM1_FLOAT = (
+    0.5,
+    0.1666666716337204,
+    0.041666511446237564,
+    0.008333180099725723,
+    0.0013930503046140075,
+    0.00019969668937847018,
+)
+EXPM1_FLOAT_TARGET = 2.0**-30
 
-def fit_expm1(span: float, degree: int) -> tuple[float, ...]:
-    """Doubles q_0..q_(degree−2) with expm1(r) ≈ r + r²·Σ q_k·r^k on |r| ≤ span, near-minimax in Q."""
+
+def fit_expm1(span: float, degree: int, single: bool = False) -> tuple[float, ...]:
+    """q_0..q_(degree−2) with expm1(r) ≈ r + r²·Σ q_k·r^k on |r| ≤ span, near-minimax in Q: doubles, or
+    floats (as the doubles that hold them exactly) for ``single``."""
+    rounded = (lambda v: float(np.float32(float(v)))) if single else float
     with mpmath.workdps(50):
         fixed: list[float] = []
         while len(fixed) < degree - 1:
@@ -55,7 +72,7 @@ def fit_expm1(span: float, degree: int) -> tuple[float, ...]:
                 for j in range(free):
                     a[i, j] = r ** (len(fixed) + j)
             solution = mpmath.lu_solve(a.T * a, a.T * b)
-            fixed.append(float(solution[0]))
+            fixed.append(rounded(solution[0]))
     return tuple(fixed)
 
 

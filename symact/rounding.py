@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from .minimax import EXPM1
+from .minimax import EXPM1, EXPM1_FLOAT
 
 
 class _Atom(sp.Function):
@@ -230,40 +230,27 @@ class exp_float(_Atom):  # noqa: N801
 
     Machine reading (C, :func:`float_exp_helpers`): t = k·ln 2 + r with k = round(t/ln 2), ln 2 split in
     two floats so that r₁ = t − k·ln2_hi is exact (fma) and r = r₁ − k·ln2_lo rounds once; expm1(r) as
-    r + r²·Q(r), Q the Taylor polynomial of degree :meth:`degree` (truncation proved ≤ 2^-30 of e^r by
-    :meth:`bound`) in two Horner chains in r², even and odd coefficients, as the float64 helpers evaluate it;
-    then 2^(k+j)·(1 + p) in one fused multiply-add, 2^(k+j) built from its bits. Within 1.02 ULP (1.019
-    measured over every float32 argument; expm1 0.929): the last rounding, p's (up to 0.35 ULP) and r's
-    (0.25). The two chains halve the polynomial's latency, one operation more (10^7 float32 points,
-    2 threads, AMD EPYC Zen 3, AVX2: tanh 9.63 → 9.14 ms, SiLU 13.8 → 12.8; one chain was within 0.99
-    ULP). Below
-    t = −(126 + j)·ln 2, where 2^j·e^t is under the smallest normal float, it returns 0: j lets a form
-    scale a tail up where e^t alone would be subnormal but the result is not (SiLU's x·e^x), and scale
-    back exactly by 2^-j.
+    r + r²·Q(r), Q's coefficients :data:`symact.minimax.EXPM1_FLOAT`, the near-minimax floats of degree 7
+    (error proved ≤ 2^-30 of expm1(r), coefficients' rounding included; Taylor's needs degree 8), in two
+    Horner chains in r², even and odd coefficients, as the float64 helpers evaluate it; then 2^(k+j)·(1 + p)
+    in one fused multiply-add, 2^(k+j) built from its bits. Within 1.02 ULP over every float32 argument: the
+    last rounding, p's and r's (0.25). The two chains halve the polynomial's latency, one operation more
+    (10^7 float32 points, 2 threads, AMD EPYC Zen 3, AVX2: tanh 9.63 → 9.14 ms, SiLU 13.8 → 12.8).
+
+    j lets a form scale a tail up where e^t alone would be subnormal but the result is not (SiLU's x·e^x),
+    and scale back exactly by 2^-j. Below t = −(126 + J)·ln 2 (:meth:`threshold`), J the largest j among the
+    helpers of one source, it returns 0 (expm1: −1): there 2^J·e^t is under the smallest normal float. Above
+    it, a helper of a smaller j underflows gradually, its scale 2^(k+j) derived from 2^(k+J), so that
+    helpers of one argument share it (tanh: e^t and expm1(t)).
     """
 
     nargs = 2
     library = "exp"
-    TARGET = 2.0**-30
-    SPAN = REDUCED_SPAN
-
-    @staticmethod
-    def bound(span: float, degree: int) -> float:
-        """|R_n(r)|/e^r ≤ T^(n+1)·e^(2T)/(n + 1)! on |r| ≤ T (Lagrange), in interval arithmetic."""
-        iv = mpmath.iv
-        t = iv.mpf(span)
-        return float((t ** (degree + 1) * iv.exp(2 * t) / iv.factorial(degree + 1)).b)
-
-    @classmethod
-    def degree(cls) -> int:
-        n = 2
-        while cls.bound(cls.SPAN, n) > cls.TARGET:
-            n += 1
-        return n
 
     @staticmethod
     def threshold(j: int) -> float:
-        """The float below which 2^j·e^t < 2^-126 and the helper returns 0 (expm1: −1): at it, k + j = −126."""
+        """The float below which 2^j·e^t < 2^-126, and below which the helpers return 0 (expm1: −1) when j is
+        the largest scale among them: at it, k + j = −126."""
         with mpmath.workdps(40):
             return float(np.float32(float(-(126 + j) * mpmath.log(2))))
 
@@ -302,7 +289,8 @@ class vanishing(_Atom):  # noqa: N801
     """v, as a factor of a product with E = :class:`exp_float` (−|u|, j), read as 0 where |u| > L. Exact
     reading: v. Machine reading: 0 for |u| > L, else v.
 
-    For L beyond E's threshold (−(126 + j)·ln 2), E is exactly 0 there, so a finite product E·v is ±0
+    For L beyond E's threshold (−(126 + j)·ln 2, j the largest scale of the source's exp helpers, as in
+    SiLU's), E is exactly 0 there, so a finite product E·v is ±0
     either way; at u = ±inf it is 0 instead of 0·∞ = NaN, the limit, and the loop needs no guards for ±inf.
     The one difference at finite inputs is the sign of a zero (+0 where v < 0, as at −inf).
     """
@@ -399,37 +387,37 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
     """C for :func:`float_exp_call`, one function per (kind, j) in ``atoms``. gcc inlines them, and shares the
     reduction of an exp and an expm1 of one argument (tanh). Needs <stdint.h>.
 
-    Below its threshold a helper returns 0 (expm1: −1) by zeroing the scale 2^(k+j), not by choosing its
+    Below the threshold a helper returns 0 (expm1: −1) by zeroing the scale 2^(k+j), not by choosing its
     result: a choice of a constant result, gcc carries into every use of it, one more blend at each (10^7
     float32 points, 2 threads, AMD EPYC: tanh 3.19 → 2.77 ms, sigmoid 2.77 → 2.32, SiLU 4.25 → 4.01; the same
-    bits, over every float32). The argument is clamped, at one value for all the helpers (so that tanh's two
-    share their work), only so that −inf reduces to finite numbers."""
+    bits, over every float32). The argument is clamped, at one value for all the helpers, only so that −inf
+    reduces to finite numbers. The helpers share the clamp and the scale's bits (2^(k+j) = 2^(k+J)·2^(j−J),
+    exact), so that tanh's exp and expm1 of one argument differ by two operations (3.78 → 3.70 ms)."""
     with mpmath.workdps(40):
         ln2 = mpmath.log(2)
         hi = float(np.float32(float(ln2)))
         lo_ = float(np.float32(float(ln2 - mpmath.mpf(hi))))
         inverse = float(np.float32(float(1 / ln2)))
-    taylor = [float(np.float32(float(sp.Rational(1, sp.factorial(k))))) for k in range(2, exp_float.degree() + 1)]
-
-    q = _two_chains(taylor, single=True)
+    q = _two_chains(EXPM1_FLOAT, single=True)
     kinds = sorted({(type(a).__name__, int(a.args[1])) for a in atoms})
-    lows = {j: exp_float.threshold(j) for _, j in kinds}
-    clamp = min(lows.values(), default=0.0)
-    if clamp <= -128:  # the reduction below is exact for |c| < 128 only
-        raise ValueError(f"exp_float: a scale 2^j with j > 58 leaves the reduction's range (j = {max(lows)})")
+    top = max((j for _, j in kinds), default=0)
+    low = exp_float.threshold(top)
+    if low <= -128:  # the reduction below is exact for |c| < 128 only
+        raise ValueError(f"exp_float: a scale 2^j with j > 58 leaves the reduction's range (j = {top})")
     out = []
     for kind, j in kinds:
-        low = lows[j]
-        result = "fmaf(s.f, p, s.f - 1.0f)" if kind == "expm1_float" else "fmaf(s.f, p, s.f)"
+        result = "fmaf(s, p, s - 1.0f)" if kind == "expm1_float" else "fmaf(s, p, s)"
+        scale = "b.f" if j == top else f"b.f * {2.0 ** (j - top)!r}f"  # exact: a power of two, down to 2^-149
         out.append(f"""{qualifier} float symact_{kind}_{j}(float t) {{
-    const float c = t < {clamp!r}f ? {clamp!r}f : t;
+    const float c = t < {low!r}f ? {low!r}f : t;
     const float kk = fmaf(c, {inverse!r}f, 12582912.0f), k = kk - 12582912.0f;  /* 1.5·2^23: k in the low bits */
     const float r1 = fmaf(k, {-hi!r}f, c);  /* exact: c and k·ln2_hi are multiples of 2^-24, |r1| < 1/2 */
     const float r = fmaf(k, {-lo_!r}f, r1);
     const float r2 = r * r;
     const float p = fmaf(r2, {q}, r);  /* expm1(r) */
-    union {{ float f; uint32_t u; }} s = {{kk}};
-    s.u = t < {low!r}f ? 0u : (s.u + {127 + j}u) << 23;  /* 2^(k+{j}), or 0 below {low!r} */
+    union {{ float f; uint32_t u; }} b = {{kk}};
+    b.u = t < {low!r}f ? 0u : (b.u + {127 + top}u) << 23;  /* 2^(k+{top}), or 0 below {low!r} */
+    const float s = {scale};  /* 2^(k+{j}) */
     return {result};
 }}
 """)

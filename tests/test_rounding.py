@@ -15,7 +15,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from symact.compile.c import _ulp_apart, error_helpers
 from symact.compile.forms import kernel_forms
 from symact.fn import function
-from symact.minimax import EXPM1, EXPM1_TARGET, expm1_error_bound, fit_expm1
+from symact.minimax import EXPM1, EXPM1_FLOAT, EXPM1_FLOAT_TARGET, EXPM1_TARGET, expm1_error_bound, fit_expm1
 from symact.rounding import (
     REDUCED_SPAN,
     _reduced,
@@ -337,8 +337,8 @@ def test_float64_c_kernels_skip_the_upper_range_where_the_argument_is_bounded():
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
 def test_c_float_exp_is_within_1_02_ulp_down_to_the_underflow_and_zero_below(tmp_path):
     """exp_float(t, j) = 2^j·e^t and expm1_float(t) computed in float, against double exp: within 1.02 ULP
-    (1.019 and 0.929 measured over every float32 argument; half of it the last rounding) wherever the result
-    is normal, within the smallest normal where it is not, and 0 (−1) below −(126 + j)·ln 2."""
+    wherever the result is normal, within the smallest normal where it is not, and 0 (−1) below
+    −(126 + J)·ln 2, J = 24 the largest j of the helpers, whose scale the others share."""
     atoms = [exp_float(-x, j) for j in (0, 2, 24)] + [expm1_float(-x, 0)]
     names = [float_exp_call(a, "t[i]", -sp.Abs(x)) for a in atoms]
     run = _compiled_run(
@@ -367,7 +367,7 @@ def test_c_float_exp_is_within_1_02_ulp_down_to_the_underflow_and_zero_below(tmp
         want = 2.0**j * np.exp(td)
         normal = want >= tiny
         assert _ulp_apart(got[normal], want[normal], np.float32) <= 1.02, j
-        assert np.all(np.abs(got[~normal] - want[~normal]) <= tiny) and np.all(got[td < -(126 + j) * np.log(2)] == 0)
+        assert np.all(np.abs(got[~normal] - want[~normal]) <= tiny) and np.all(got[td < -(126 + 24) * np.log(2)] == 0)
     assert _ulp_apart(out[3], np.expm1(td), np.float32) <= 1.02 and out[3][-1] == -1.0
     nan = np.array([np.nan], dtype=np.float32)
     res = [np.empty_like(nan) for _ in range(4)]
@@ -375,9 +375,16 @@ def test_c_float_exp_is_within_1_02_ulp_down_to_the_underflow_and_zero_below(tmp
     assert all(np.isnan(r[0]) for r in res)
 
 
-def test_float_exp_degree_is_the_least_that_meets_its_proved_bound():
-    n = exp_float.degree()
-    assert exp_float.bound(exp_float.SPAN, n) <= exp_float.TARGET < exp_float.bound(exp_float.SPAN, n - 1)
+def test_float_exp_polynomial_is_the_float_fit_and_meets_its_proved_bound_which_one_degree_less_does_not():
+    """The float helpers' expm1(r) polynomial, floats of degree 7, is what fit_expm1 makes, its proved error
+    (the floats as exact rationals) is within EXPM1_FLOAT_TARGET, and neither the fit of degree 6 nor the
+    Taylor polynomial of degree 7, in floats, meets it."""
+    assert fit_expm1(REDUCED_SPAN, 7, single=True) == EXPM1_FLOAT
+    assert all(float(np.float32(c)) == c for c in EXPM1_FLOAT)
+    assert expm1_error_bound(EXPM1_FLOAT, REDUCED_SPAN) <= EXPM1_FLOAT_TARGET
+    assert expm1_error_bound(fit_expm1(REDUCED_SPAN, 6, single=True), REDUCED_SPAN) > EXPM1_FLOAT_TARGET
+    taylor = [float(np.float32(1 / math.factorial(k))) for k in range(2, 8)]
+    assert expm1_error_bound(taylor, REDUCED_SPAN) > EXPM1_FLOAT_TARGET
 
 
 def test_float_exp_reads_exactly_and_refuses_an_argument_not_known_nonpositive():
