@@ -164,13 +164,48 @@ def test_c_streaming_stores_give_the_values_of_the_plain_loop(name, dtype):
     full = symact.compile(name, backend="c", dtype=dtype)
     plain = [np.concatenate(parts) for parts in zip(*(full(x[p]) for p in pieces))]
     f_only = symact.compile(name, backend="c", dtype=dtype, grad=False)
-    for y_at, dy_at in ((0, 0), (1, 1), (3, 3), (0, 1)):
-        y, dy = _at(x.size, dtype, y_at), _at(x.size, dtype, dy_at)
-        full(x, out=(y, dy))
-        for got, want in ((y, plain[0]), (dy, plain[1])):
-            assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
-        f_only(x, out=y)
-        assert np.array_equal(y, plain[0], equal_nan=True)
+    for on in (True, False):  # as calibration would choose, either way (the kernels share their library)
+        full.streaming = f_only.streaming = on
+        for y_at, dy_at in ((0, 0), (1, 1), (3, 3), (0, 1)):
+            y, dy = _at(x.size, dtype, y_at), _at(x.size, dtype, dy_at)
+            full(x, out=(y, dy))
+            for got, want in ((y, plain[0]), (dy, plain[1])):
+                assert np.array_equal(got, want, equal_nan=True)
+                assert np.array_equal(np.signbit(got), np.signbit(want))
+            f_only(x, out=y)
+            assert np.array_equal(y, plain[0], equal_nan=True)
+
+
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
+def test_c_kernels_measure_once_whether_to_stream_and_keep_the_choice_beside_the_library(tmp_path, monkeypatch):
+    """The first call of STREAM_MIN elements or more times the two ways of writing the outputs and keeps the
+    faster; the record, per library and machine, is read back instead of measuring again, and a record from
+    another machine is measured over. A library without streaming stores refuses the choice."""
+    import json
+
+    from symact.compile import c
+
+    monkeypatch.setenv("SYMACT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(c, "CALIBRATION_SIZE", 1 << 20)  # quicker; the logic is the same
+    kernel = symact.compile("relu", backend="c", dtype="float64")._impl
+    if kernel.streaming is None:
+        pytest.skip("no streaming stores on this CPU (not x86)")
+    kernel(np.zeros(1 << 20), np.empty(1 << 20), np.empty(1 << 20))  # calibrates
+    (record_path,) = tmp_path.glob("relu_float64_*.stream.json")
+    record = json.loads(record_path.read_text())
+    assert record["streaming"] == (record["ms"]["streaming"] <= record["ms"]["plain"]) == kernel.streaming
+    for choice in (True, False):  # a record is taken as it is
+        record_path.write_text(json.dumps({**record, "streaming": choice}))
+        again = symact.compile("relu", backend="c", dtype="float64")._impl
+        assert again.calibrate()["streaming"] is choice and again.streaming is choice
+    record_path.write_text(json.dumps({**record, "machine": "another", "ms": {}}))
+    assert set(symact.compile("relu", backend="c", dtype="float64")._impl.calibrate()["ms"]) == {"streaming", "plain"}
+    gelu = symact.compile("gelu", backend="c", dtype="float32")  # computed in double: no streaming stores
+    assert gelu._impl.compute == "double" and gelu.streaming is None
+    with pytest.raises(ValueError, match="no streaming"):
+        gelu.streaming = True
+    with pytest.raises(ValueError, match="no streaming"):
+        symact.compile("relu", backend="numpy").streaming = False
 
 
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")

@@ -74,6 +74,18 @@ class Kernel:
         self._impl(x, y, dy)
         return (y, dy) if self.grad else y
 
+    @property
+    def streaming(self) -> bool | None:
+        """C kernels on x86: whether outputs of 2^20 elements or more are written with streaming stores, which
+        the first call that large measures (None elsewhere). Assign True or False to choose instead."""
+        return getattr(self._impl, "streaming", None)
+
+    @streaming.setter
+    def streaming(self, on: bool) -> None:
+        if not hasattr(self._impl, "streaming"):
+            raise ValueError(f"the {self.backend} backend has no streaming stores to choose")
+        self._impl.streaming = on
+
     def __repr__(self) -> str:
         return f"<symact kernel {self.fn.name} [{self.backend}, {self.dtype}, grad={self.grad}]>"
 

@@ -9,8 +9,12 @@ log1p, erf, erfc and tanh without ``-ffast-math``.
 from __future__ import annotations
 
 import ctypes
+import json
+import os
+import platform
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -325,7 +329,7 @@ static void {full}_simd(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 #ifdef SYMACT_STREAM
     /* large outputs: streaming stores, which write memory without reading it into the cache first */
-    if (n >= STREAM_MIN && (uintptr_t)Y % sizeof({ctype}) == 0{aligned}) {{
+    if (n >= symact_stream_min && (uintptr_t)Y % sizeof({ctype}) == 0{aligned}) {{
         const ptrdiff_t head = (ptrdiff_t)((64 - (uintptr_t)Y % 64) % 64 / sizeof({ctype}));
         const ptrdiff_t end = head + (n - head) / STREAM_BLOCK * STREAM_BLOCK;
         {full}_simd(X, {", ".join(arrays)}, head);
@@ -374,9 +378,13 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 
 #: Streaming (non-temporal) stores on x86, 64 bytes at a time: for outputs of STREAM_MIN elements or more,
 #: which no cache holds, they save reading each output line before it is written, a third of the memory
-#: traffic of f + f' (10^7 points, 2 threads: identity in float32 2.9 → 2.4 ms, sigmoid 4.1 → 3.4 ms, float64
-#: SiLU 16.1 → 13.6 ms). Below it the outputs stay in the cache, where their user reads them. STREAM_BLOCK
-#: elements per inner loop, whose ±inf and NaN guards, where the loop has them, are a second pass over the block.
+#: traffic of f + f' (10^7 points, 2 threads, AMD EPYC Zen 3: identity in float32 2.9 → 2.4 ms, sigmoid 4.1 →
+#: 3.4 ms, float64 SiLU 16.1 → 13.6 ms). Below it the outputs stay in the cache, where their user reads them.
+#: STREAM_BLOCK elements per inner loop, whose ±inf and NaN guards, where the loop has them, are a second pass
+#: over the block. The blocks cost instructions (each output goes through a buffer), which a compute-bound loop
+#: pays in time: on a CPU whose memory is fast for its arithmetic, the plain loop is faster (Zen 4: float32
+#: tanh 3.59 → 3.30 ms, float64 sigmoid 7.63 → 6.57; relu still 1.48 against 1.61). So whether a loop streams
+#: is measured, once per library and machine (:meth:`CKernel.calibrate`), and set through symact_stream_min.
 #: Not for float32 data computed in double: those loops are compute-bound, and there the blocked loop is slower
 #: (GELU 7.7 → 9.4 ms, Mish 13.7 → 15.7, log σ 12.4 → 13.0, in the full benchmark).
 STREAMING = """#if defined(__x86_64__) || defined(__i386__)
@@ -384,6 +392,7 @@ STREAMING = """#if defined(__x86_64__) || defined(__i386__)
 #define SYMACT_STREAM 1
 #define STREAM_MIN 1048576
 #define STREAM_BLOCK 64
+ptrdiff_t symact_stream_min = STREAM_MIN;  /* streaming stores from this many elements on (never: PTRDIFF_MAX) */
 static inline void symact_stream_line(char *dst, const char *src) {  /* dst 64-byte aligned */
 #if defined(__AVX512F__)
     _mm512_stream_si512((__m512i *)dst, _mm512_loadu_si512((const void *)src));
@@ -462,6 +471,23 @@ def _identical(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b)))
 
 
+#: Elements timed by CKernel.calibrate: outputs far larger than any cache (80 MB in float32). Not a power of two:
+#: there the arrays lie a multiple of 4 KiB apart, and the plain loop's loads and stores contend for the same
+#: cache sets (float64 sigmoid, Zen 4: plain 6.8 ms at 2^23 elements, streaming 6.3; at 10^7, 6.8 and 7.6).
+CALIBRATION_SIZE = 10**7
+
+
+def _machine() -> str:
+    """The CPU's model and count of logical CPUs: a calibration holds for these."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{model or platform.processor()} × {os.cpu_count()}"
+
+
 class CKernel:
     """Calls into the compiled library through ctypes.
 
@@ -476,18 +502,18 @@ class CKernel:
         self._load(name, forms, dtype, "double")
         self.compute = "double"
         if dtype == "float32":
-            accurate = self._f, self._fdf, self.source, self._ptr
+            accurate = dict(vars(self))  # the double build's loops, source and streaming state
             x = _probe(np.float32)
             y, dy = np.empty_like(x), np.empty_like(x)
-            self(x, y, dy)
+            self._call(x, y, dy)
             self._load(name, forms.in_float or forms, dtype, "float")
             yf, dyf = np.empty_like(x), np.empty_like(x)
-            self(x, yf, dyf)
+            self._call(x, yf, dyf)
             worst = max(_ulp_apart(yf, y, np.float32), _ulp_apart(dyf, dy, np.float32))
             if worst <= self.FLOAT_TOLERANCE_ULP:
                 self.compute = "float"
             else:
-                self._f, self._fdf, self.source, self._ptr = accurate
+                vars(self).update(accurate)
 
     def _load(self, name: str, forms: KernelForms, dtype: str, compute: str) -> None:
         path, self.source = build(name, forms, dtype, compute)
@@ -499,9 +525,69 @@ class CKernel:
             for loop in (guarded, raw):
                 loop.argtypes = [ptr] * (1 + outputs) + [ctypes.c_ssize_t]
             setattr(self, f"_{fname}", raw if _same_at_special(guarded, raw, outputs, dtype) else guarded)
-        self._ptr = ptr
+        self._ptr, self._path, self._dtype = ptr, path, dtype
+        try:  # the library's streaming threshold (STREAMING), where it has streaming stores
+            self._stream_min = ctypes.c_ssize_t.in_dll(lib, "symact_stream_min")
+        except ValueError:
+            self._stream_min = None
+        self._stream_from = None if self._stream_min is None else self._stream_min.value
+        self._calibrated = self._stream_min is None
+
+    @property
+    def streaming(self) -> bool | None:
+        """Whether outputs of STREAM_MIN elements or more are written with streaming stores (None: the library
+        has none). Set it to choose; else the first call that large measures which is faster (:meth:`calibrate`)."""
+        return None if self._stream_min is None else self._stream_min.value == self._stream_from
+
+    @streaming.setter
+    def streaming(self, on: bool) -> None:
+        if self._stream_min is None:
+            raise ValueError("this kernel's library has no streaming stores (not x86, or float32 computed in double)")
+        self._stream_min.value = self._stream_from if on else np.iinfo(np.intp).max
+        self._calibrated = True
+
+    def calibrate(self) -> dict:
+        """Time f + f' over CALIBRATION_SIZE elements with streaming stores and without, five calls after a
+        first in each mode, three rounds, and keep the faster: the record (per library and machine) is kept beside the
+        library, so this runs once."""
+        record = self._path.with_name(self._path.stem + ".stream.json")
+        machine = _machine()
+        try:
+            found = json.loads(record.read_text())
+            if found.get("machine") == machine:
+                self.streaming = found["streaming"]
+                return found
+        except (OSError, ValueError, KeyError):
+            pass  # none yet, or unreadable: measure
+        x = np.linspace(-30, 30, CALIBRATION_SIZE, dtype=self._dtype)  # both signs, the tails and the middle
+        y, dy = np.empty_like(x), np.empty_like(x)
+        best = {True: np.inf, False: np.inf}
+        for _ in range(3):
+            for on in (True, False):
+                self.streaming = on
+                self._call(x, y, dy)  # the steady state, as in a loop of calls: the caches as this mode leaves them
+                for _ in range(5):
+                    start = time.perf_counter()
+                    self._call(x, y, dy)
+                    best[on] = min(best[on], time.perf_counter() - start)
+        found = {
+            "machine": machine,
+            "streaming": bool(best[True] <= best[False]),
+            "ms": {"streaming": best[True] * 1e3, "plain": best[False] * 1e3},
+        }
+        self.streaming = found["streaming"]
+        try:
+            write_atomic(record, json.dumps(found))
+        except OSError:
+            pass  # a cache directory not writable: the choice holds for this process
+        return found
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
+        if not self._calibrated and x.size >= self._stream_from:
+            self.calibrate()
+        self._call(x, y, dy)
+
+    def _call(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
         n = x.size
         if dy is None:
             self._f(x.ctypes.data_as(self._ptr), y.ctypes.data_as(self._ptr), n)
