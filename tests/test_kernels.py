@@ -150,6 +150,24 @@ def _at(n: int, dtype: str, offset: int) -> np.ndarray:
     return buf[start : start + n]
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_numpy_kernels_in_chunks_give_the_values_of_one_call_over_the_whole_array(dtype):
+    """The NumPy backend evaluates large arrays CHUNK elements at a time (page faults of whole-array temporaries
+    cost ten times the arithmetic): every element, in every chunk and the ragged last, and the shape, are
+    those of the generated fdf over the whole array at once."""
+    from symact.compile.numpy import CHUNK
+
+    x = np.linspace(-40, 40, 2 * CHUNK + 7).astype(dtype)
+    x[[0, CHUNK, -1]] = [np.inf, np.nan, -np.inf]
+    kernel = symact.compile("silu", backend="numpy", dtype=dtype)
+    with np.errstate(all="ignore"):
+        whole = [v.astype(dtype) for v in kernel._impl.module.fdf(x.astype(np.float64))]
+    y, dy = kernel(x.reshape(-1, 1))
+    assert y.shape == dy.shape == (x.size, 1)
+    for got, want in ((y, whole[0]), (dy, whole[1])):
+        assert np.array_equal(got.ravel(), want, equal_nan=True)
+
+
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
 @pytest.mark.parametrize(
     "name, dtype", [("sigmoid", "float32"), ("silu", "float32"), ("elu", "float64"), ("gelu", "float64")]

@@ -548,8 +548,8 @@ class CKernel:
 
     def calibrate(self) -> dict:
         """Time f + f' over CALIBRATION_SIZE elements with streaming stores and without, five calls after a
-        first in each mode, three rounds, and keep the faster: the record (per library and machine) is kept beside the
-        library, so this runs once."""
+        first in each mode, three rounds, and keep the faster. The record (per library and machine) is kept
+        beside the library, so this runs once."""
         record = self._path.with_name(self._path.stem + ".stream.json")
         machine = _machine()
         try:

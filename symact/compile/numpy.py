@@ -66,19 +66,30 @@ def fdf(x):
 '''
 
 
+#: Elements per call of the generated fdf. Its every operation makes a temporary array; over the whole input,
+#: each is fresh memory from the system, and its page faults cost more than the arithmetic. In chunks the
+#: temporaries stay in the cache, and malloc reuses them (2·10^6 float64 points: SiLU 2645 → 210 ms,
+#: GELU-tanh 3611 → 369, sigmoid 67 → 30; the same values).
+CHUNK = 1 << 16
+
+
 class NumpyKernel:
     def __init__(self, name: str, forms: KernelForms, dtype: str):
         self.source = source(name, forms)
         self.module = import_generated("numpy", name, self.source)
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
-        # Computed in double for float32 data too, then rounded once: float32 ufuncs lose up to 1e4 ULP
-        # on GELU' (the same amplified argument rounding as in float64, but 2^29 times coarser).
-        f, d = self.module.fdf(x.astype(np.float64, copy=False))
-        with np.errstate(over="ignore"):  # a double beyond float32's range rounds to ±inf, as it should
-            y[...] = f
-            if dy is not None:
-                dy[...] = d
+        xs, ys = x.reshape(-1), y.reshape(-1)  # views: the arrays are C-contiguous
+        dys = None if dy is None else dy.reshape(-1)
+        for start in range(0, xs.size, CHUNK):
+            part = slice(start, start + CHUNK)
+            # Computed in double for float32 data too, then rounded once: float32 ufuncs lose up to 1e4 ULP
+            # on GELU' (the same amplified argument rounding as in float64, but 2^29 times coarser).
+            f, d = self.module.fdf(xs[part].astype(np.float64, copy=False))
+            with np.errstate(over="ignore"):  # a double beyond float32's range rounds to ±inf, as it should
+                ys[part] = f
+                if dys is not None:
+                    dys[part] = d
 
 
 def function_source(name: str, args: tuple[sp.Symbol, ...], outputs: tuple[sp.Expr, ...], doc: str) -> str:
