@@ -212,10 +212,14 @@ def test_c_kernels_measure_once_whether_to_stream_and_keep_the_choice_beside_the
     (record_path,) = tmp_path.glob("relu_float64_*.stream.json")
     record = json.loads(record_path.read_text())
     assert record["streaming"] == (record["ms"]["streaming"] <= record["ms"]["plain"]) == kernel.streaming
-    for choice in (True, False):  # a record is taken as it is
+    for choice in (False, True, False):  # a record is taken as it is
         record_path.write_text(json.dumps({**record, "streaming": choice}))
         again = symact.compile("relu", backend="c", dtype="float64")._impl
         assert again.calibrate()["streaming"] is choice and again.streaming is choice
+    first, second = (symact.compile("relu", backend="c", dtype="float64") for _ in range(2))
+    for choice in (True, False, True):  # kernels of one library share its choice, whichever set it last
+        first.streaming = choice
+        assert second.streaming is choice
     record_path.write_text(json.dumps({**record, "machine": "another", "ms": {}}))
     assert set(symact.compile("relu", backend="c", dtype="float64")._impl.calibrate()["ms"]) == {"streaming", "plain"}
     gelu = symact.compile("gelu", backend="c", dtype="float32")  # computed in double: no streaming stores

@@ -387,11 +387,15 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 #: is measured, once per library and machine (:meth:`CKernel.calibrate`), and set through symact_stream_min.
 #: Not for float32 data computed in double: those loops are compute-bound, and there the blocked loop is slower
 #: (GELU 7.7 → 9.4 ms, Mish 13.7 → 15.7, log σ 12.4 → 13.0, in the full benchmark).
-STREAMING = """#if defined(__x86_64__) || defined(__i386__)
+STREAM_MIN = 1 << 20
+STREAMING = (
+    f"""#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define SYMACT_STREAM 1
-#define STREAM_MIN 1048576
+#define STREAM_MIN {STREAM_MIN}
 #define STREAM_BLOCK 64
+"""
+    + """\
 ptrdiff_t symact_stream_min = STREAM_MIN;  /* streaming stores from this many elements on (never: PTRDIFF_MAX) */
 static inline void symact_stream_line(char *dst, const char *src) {  /* dst 64-byte aligned */
 #if defined(__AVX512F__)
@@ -403,6 +407,7 @@ static inline void symact_stream_line(char *dst, const char *src) {  /* dst 64-b
 #endif
 }
 #endif"""
+)
 
 
 def build(name: str, forms: KernelForms, dtype: str, compute: str = "double") -> tuple[Path, str]:
@@ -530,20 +535,20 @@ class CKernel:
             self._stream_min = ctypes.c_ssize_t.in_dll(lib, "symact_stream_min")
         except ValueError:
             self._stream_min = None
-        self._stream_from = None if self._stream_min is None else self._stream_min.value
         self._calibrated = self._stream_min is None
 
     @property
     def streaming(self) -> bool | None:
         """Whether outputs of STREAM_MIN elements or more are written with streaming stores (None: the library
         has none). Set it to choose; else the first call that large measures which is faster (:meth:`calibrate`)."""
-        return None if self._stream_min is None else self._stream_min.value == self._stream_from
+        return None if self._stream_min is None else self._stream_min.value == STREAM_MIN
 
     @streaming.setter
     def streaming(self, on: bool) -> None:
         if self._stream_min is None:
             raise ValueError("this kernel's library has no streaming stores (not x86, or float32 computed in double)")
-        self._stream_min.value = self._stream_from if on else np.iinfo(np.intp).max
+        # the library's own variable, which every kernel loaded from it shares (ctypes loads a path once)
+        self._stream_min.value = STREAM_MIN if on else np.iinfo(np.intp).max
         self._calibrated = True
 
     def calibrate(self) -> dict:
@@ -583,7 +588,7 @@ class CKernel:
         return found
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
-        if not self._calibrated and x.size >= self._stream_from:
+        if not self._calibrated and x.size >= STREAM_MIN:
             self.calibrate()
         self._call(x, y, dy)
 
