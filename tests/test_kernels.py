@@ -220,6 +220,11 @@ def test_c_kernels_measure_once_whether_to_stream_and_keep_the_choice_beside_the
     for choice in (True, False, True):  # kernels of one library share its choice, whichever set it last
         first.streaming = choice
         assert second.streaming is choice
+    first.streaming = False  # and a kernel loaded after a choice keeps it, with or without a record
+    record_path.write_text(json.dumps({**record, "streaming": True}))
+    later = symact.compile("relu", backend="c", dtype="float64")
+    later(np.zeros(1 << 20))
+    assert later.streaming is False and first.streaming is False
     record_path.write_text(json.dumps({**record, "machine": "another", "ms": {}}))
     assert set(symact.compile("relu", backend="c", dtype="float64")._impl.calibrate()["ms"]) == {"streaming", "plain"}
     gelu = symact.compile("gelu", backend="c", dtype="float32")  # computed in double: no streaming stores

@@ -77,7 +77,8 @@ class Kernel:
     @property
     def streaming(self) -> bool | None:
         """C kernels on x86: whether outputs of 2^20 elements or more are written with streaming stores, which
-        the first call that large measures (None elsewhere). Assign True or False to choose instead."""
+        the first call that large measures (None elsewhere). Assign True or False to choose instead. The choice
+        is the compiled library's: the kernels of one function and dtype share it."""
         return getattr(self._impl, "streaming", None)
 
     @streaming.setter

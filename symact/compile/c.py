@@ -481,6 +481,10 @@ def _identical(a: np.ndarray, b: np.ndarray) -> bool:
 #: cache sets (float64 sigmoid, Zen 4: plain 6.8 ms at 2^23 elements, streaming 6.3; at 10^7, 6.8 and 7.6).
 CALIBRATION_SIZE = 10**7
 
+#: The libraries (paths) whose streaming is chosen in this process, by calibration or by hand: a kernel loaded
+#: later from one of them keeps the choice.
+_DECIDED: set[Path] = set()
+
 
 def _machine() -> str:
     """The CPU's model and count of logical CPUs: a calibration holds for these."""
@@ -535,7 +539,6 @@ class CKernel:
             self._stream_min = ctypes.c_ssize_t.in_dll(lib, "symact_stream_min")
         except ValueError:
             self._stream_min = None
-        self._calibrated = self._stream_min is None
 
     @property
     def streaming(self) -> bool | None:
@@ -549,7 +552,7 @@ class CKernel:
             raise ValueError("this kernel's library has no streaming stores (not x86, or float32 computed in double)")
         # the library's own variable, which every kernel loaded from it shares (ctypes loads a path once)
         self._stream_min.value = STREAM_MIN if on else np.iinfo(np.intp).max
-        self._calibrated = True
+        _DECIDED.add(self._path)
 
     def calibrate(self) -> dict:
         """Time f + f' over CALIBRATION_SIZE elements with streaming stores and without, five calls after a
@@ -588,7 +591,7 @@ class CKernel:
         return found
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
-        if not self._calibrated and x.size >= STREAM_MIN:
+        if x.size >= STREAM_MIN and self._stream_min is not None and self._path not in _DECIDED:
             self.calibrate()
         self._call(x, y, dy)
 
