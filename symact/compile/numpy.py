@@ -81,12 +81,12 @@ class NumpyKernel:
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
         xs, ys = x.reshape(-1), y.reshape(-1)  # views: the arrays are C-contiguous
         dys = None if dy is None else dy.reshape(-1)
-        for start in range(0, xs.size, CHUNK):
-            part = slice(start, start + CHUNK)
-            # Computed in double for float32 data too, then rounded once: float32 ufuncs lose up to 1e4 ULP
-            # on GELU' (the same amplified argument rounding as in float64, but 2^29 times coarser).
-            f, d = self.module.fdf(xs[part].astype(np.float64, copy=False))
-            with np.errstate(over="ignore"):  # a double beyond float32's range rounds to ±inf, as it should
+        with np.errstate(over="ignore"):  # a double beyond float32's range rounds to ±inf, as it should
+            for start in range(0, xs.size, CHUNK):
+                part = slice(start, start + CHUNK)
+                # Computed in double for float32 data too, then rounded once: float32 ufuncs lose up to 1e4 ULP
+                # on GELU' (the same amplified argument rounding as in float64, but 2^29 times coarser).
+                f, d = self.module.fdf(xs[part].astype(np.float64, copy=False))
                 ys[part] = f
                 if dys is not None:
                     dys[part] = d
