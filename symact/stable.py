@@ -58,8 +58,10 @@ from .rounding import (
     exp_f32_short,
     exp_float,
     exp_fma,
+    exp_short,
     expm1_f32_short,
     expm1_float,
+    expm1_short,
     expm1_small,
     expm1_small_f32,
     fast_sum_err,
@@ -326,8 +328,10 @@ def _tanh(fn: Fn) -> StableForm:
     y2, y2_lo = _square(y, y_lo)
     in_float = (signed(-fma(mf, y, mf * y_lo), x), fma(e4, y2, e4 * y2_lo))
     size = -m / (2 + m)  # tanh|x|
-    # C, float64: given x's sign by copysign, not multiplied by sign(x)
-    fused = StableForm(signed(size, x), df)
+    # C, float64: given x's sign by copysign, not multiplied by sign(x); exp and expm1 without the low part of
+    # their reduction (exp_short), which f (at most twice m's error) and f' (e's) do not amplify
+    mc, ec = expm1_short(-2 * sp.Abs(x)), exp_short(-2 * sp.Abs(x))
+    fused = StableForm(signed(-mc / (2 + mc), x), 4 * ratio(ec, fma(ec, ec + 2, 1)))
     return StableForm(
         sp.sign(x) * size,
         df,

@@ -303,6 +303,37 @@ def test_c_float64_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_rang
     assert np.isnan(e[6]) and np.isnan(m[6]) and np.isnan(en[6]) and np.isnan(mn[6])
 
 
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
+def test_c_float64_short_exp_and_expm1_lose_at_most_a_fifth_of_an_ulp_to_the_dropped_low_part(tmp_path):
+    """exp_short and expm1_short (no r_lo) against mpmath on t ≤ 0 where k ≠ 0, the only place r_lo is not 0:
+    within 1.25 and 2.2 ULP, where the compensated helpers are within 1.05 and 2; exactly them for k = 0."""
+    run = _compiled_run(
+        tmp_path,
+        "#include <math.h>\n#include <stdint.h>\n"
+        + exp_helpers(short=True)
+        + "void run(const double *t, double *e, double *m, double *ec, double *mc, int n) {\n"
+        "  for (int i = 0; i < n; ++i) {\n"
+        "    e[i] = symact_exp_short(t[i]); m[i] = symact_expm1_short(t[i]);\n"
+        "    ec[i] = symact_exp_neg(t[i]); mc[i] = symact_expm1_neg(t[i]);\n"
+        "  }\n}\n",
+    )
+    rng = np.random.default_rng(8)
+    wide = -rng.uniform(0.35, 745, 3000)  # subnormal results below -708.4
+    t = np.concatenate([wide, -rng.uniform(0.3466, 0.4, 1000), -rng.uniform(0, 0.3465, 500), [-0.0, -745.0]])
+    out = [np.empty_like(t) for _ in range(4)]
+    ptr = ctypes.POINTER(ctypes.c_double)
+    run(*(v.ctypes.data_as(ptr) for v in (t, *out)), ctypes.c_int(t.size))
+    e, m, ec, mc = out
+    small = np.abs(t) < 0.3465  # k = 0: r = t exactly, r_lo = 0, and the two agree bitwise
+    assert np.array_equal(e[small], ec[small]) and np.array_equal(m[small], mc[small])
+    worst = [0.0, 0.0]
+    with mpmath.workdps(40):
+        for i in np.flatnonzero(~small):
+            v = mpmath.mpf(t[i])
+            worst = [max(worst[0], _ulps(e[i], mpmath.exp(v))), max(worst[1], _ulps(m[i], mpmath.expm1(v)))]
+    assert worst[0] <= 1.25 and worst[1] <= 2.2, worst
+
+
 def test_float64_c_kernels_call_the_accurate_exp_and_float32_ones_the_library():
     from symact.compile.c import source
 
@@ -325,7 +356,8 @@ def test_float64_c_kernels_skip_the_upper_range_where_the_argument_is_bounded():
 
     for name in ("tanh", "silu", "elu"):
         calls = set(re.findall(r"symact_exp\w*\(", loops(name, kernel_forms(function(name), "float64", fused=True))))
-        assert calls and all(c.endswith("_neg(") for c in calls), (name, calls)
+        assert calls and all(c.endswith(("_neg(", "_short(")) for c in calls), (name, calls)
+    assert "symact_expm1_short(" in loops("tanh", kernel_forms(function("tanh"), "float64", fused=True))
     exponential = loops("exponential", kernel_forms(function("exponential"), "float64"))
     assert "symact_exp(" in exponential and "symact_exp_neg(" not in exponential
     assert _upper_bound(-sp.Abs(x) + sp.Piecewise((64, x < -600), (0, True))) == 64

@@ -27,6 +27,7 @@ from .. import __version__
 from ..rounding import (
     FLOAT_EXP,
     REDUCED,
+    SHORT_EXP,
     exp_fma,
     exp_fma_helper,
     exp_helpers,
@@ -176,6 +177,16 @@ class _Printer(C99CodePrinter):
         for symbol, definition in reversed(self.assignments):
             expr = expr.xreplace({symbol: definition})
         return expr
+
+    def _print_exp_short(self, expr):  # exp and expm1 without r_lo: the _neg helpers' range, t ≤ 708
+        if self.type_aliases.get(real) == float32:
+            raise ValueError(f"{type(expr).__name__} is for code computed in double")
+        bound = _upper_bound(self._unshared(expr.args[0]))
+        if bound is None or bound > NEG_RANGE:
+            raise ValueError(f"{type(expr).__name__} needs an argument known to be ≤ {NEG_RANGE}")
+        return f"symact_{expr.library}_short({self._print(expr.args[0])})"
+
+    _print_expm1_short = _print_exp_short
 
     def _print_exp_fma(self, expr):
         return f"symact_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
@@ -365,14 +376,15 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     accurate_exp = any(e.has(exp_fma) for e in exprs)
     float_exp = set().union(*(e.atoms(*FLOAT_EXP) for e in exprs)) if compute == "float" else set()
     float_log1p = compute == "float" and any(e.has(log1p_float) for e in exprs)
-    double_exp = compute == "double" and any(e.has(sp.exp, expm1) for e in exprs)
+    double_exp = compute == "double" and any(e.has(sp.exp, expm1, *SHORT_EXP) for e in exprs)
+    short_exp = any(e.has(*SHORT_EXP) for e in exprs)
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 {"" if dtype == "float32" and compute == "double" else STREAMING}
 {decls}
-{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers() if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{"".join(loops)}
+{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{"".join(loops)}
 """
 
 
