@@ -162,6 +162,32 @@ def test_parameter_kernel_matches_the_derived_parameter_derivatives(entry):
         _close(got, want)
 
 
+def test_generated_functions_in_blocks_give_the_values_of_one_call():
+    """Loss and parameter kernels evaluate large inputs in blocks of leading rows (symact.compile.numpy.in_blocks):
+    every element of every output, across block edges and in the ragged last block, with inf and NaN on the
+    edges, is that of one call over the whole input; arguments that broadcast (a scalar, a row, a leading
+    axis of one) are passed whole, and inputs with too few rows to split are not split."""
+    from symact.compile.numpy import CHUNK
+
+    rows = 2 * CHUNK + 7
+    pred = np.linspace(-3, 3, rows)
+    pred[[0, CHUNK, CHUNK + 1, -1]] = [np.inf, np.nan, -np.inf, 0.0]
+    target = np.linspace(0, 1, rows)
+    loss = symact.compile("log_cosh", dtype="float64")._term
+    whole = loss.__wrapped__(pred, target)
+    for got, want in zip(loss(pred, target), whole):
+        assert np.array_equal(got, want, equal_nan=True)
+    prelu = symact.compile("prelu", learn=("alpha",), dtype="float64")._fn
+    x = np.linspace(-2, 2, 3 * rows).reshape(rows, 3)
+    x[CHUNK // 3, 1] = np.nan
+    for alpha in (0.25, np.array([0.1, 0.2, 0.3]), np.full((1, 3), 0.2), np.linspace(0, 1, rows)[:, None]):
+        want = prelu.__wrapped__(x, alpha)
+        got = prelu(x, alpha)
+        assert all(g.shape == x.shape and np.array_equal(g, w, equal_nan=True) for g, w in zip(got, want))
+    wide = np.linspace(-2, 2, 2 * (CHUNK + 1)).reshape(2, CHUNK + 1)  # more than CHUNK a row: one call
+    assert all(np.array_equal(g, w) for g, w in zip(prelu(wide, 0.25), prelu.__wrapped__(wide, 0.25)))
+
+
 def test_parameter_kernel_wants_exactly_its_parameters():
     k = symact.compile("prelu", learn=("alpha",))
     with pytest.raises(TypeError, match="alpha"):

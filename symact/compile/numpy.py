@@ -9,6 +9,9 @@ warn. NumPy has no erf/erfc ufunc, so those fall back to ``math`` through
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
@@ -131,5 +134,35 @@ def fn({names}):
 
 
 def generated_function(name: str, args: tuple[sp.Symbol, ...], outputs: tuple[sp.Expr, ...], doc: str):
-    """``fn(*args) -> tuple of arrays`` from :func:`function_source`, imported from the kernel cache."""
-    return import_generated("numpy_fn", name, function_source(name, args, outputs, doc)).fn
+    """``fn(*args) -> tuple of arrays`` from :func:`function_source`, imported from the kernel cache, and
+    evaluated in blocks of rows (:func:`in_blocks`)."""
+    return in_blocks(import_generated("numpy_fn", name, function_source(name, args, outputs, doc)).fn)
+
+
+def in_blocks(fn):
+    """``fn`` (elementwise, broadcasting, returning arrays of the broadcast shape) called on blocks of about
+    CHUNK elements, leading rows at a time, for the reason of :data:`CHUNK`: an argument whose first axis is
+    the result's is sliced, any other (a scalar, a row, a column of one) broadcasts as it is. The values are
+    those of one call (10^7 float64 points, loss value and gradient, best of four calls after one: MSE
+    75 → 58 ms, BCE 354 → 250, log-cosh 369 → 183, Huber 159 → 88; PReLU with its α-derivative 167 → 151)."""
+
+    @functools.wraps(fn)
+    def call(*args):
+        arrays = [np.asarray(a) for a in args]
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        size = math.prod(shape)
+        rows = CHUNK // (size // shape[0]) if size > CHUNK else 0
+        if rows < 1:  # small, or too few rows to split
+            return fn(*args)
+        sliced = [a.ndim == len(shape) and a.shape[0] == shape[0] for a in arrays]
+        outputs = None
+        for start in range(0, shape[0], rows):
+            block = slice(start, start + rows)
+            values = fn(*(a[block] if cut else a for a, cut in zip(arrays, sliced)))
+            if outputs is None:
+                outputs = tuple(np.empty(shape, v.dtype) for v in values)
+            for out, v in zip(outputs, values):
+                out[block] = v
+        return outputs
+
+    return call
