@@ -346,8 +346,9 @@ def test_float64_c_kernels_call_the_accurate_exp_and_float32_ones_the_library():
 
 
 def test_float64_c_kernels_skip_the_upper_range_where_the_argument_is_bounded():
-    """The _neg helpers (no upper clamp or scaling) wherever the exponent cannot exceed 708: −2|x| behind a
-    common subexpression (tanh), a tail's shift (SiLU: 64·[x < −600] − |x|); not for exp(x) itself."""
+    """The _neg helpers (no upper clamp or scaling; tanh's _short ones are the same without r_lo) wherever the
+    exponent cannot exceed 708: −2|x| behind a common subexpression (tanh), a tail's shift (SiLU:
+    64·[x < −600] − |x|); not for exp(x) itself."""
     from symact.compile.c import _upper_bound, source
 
     def loops(name, forms):  # the kernel's loops, after the helpers that define every variant
