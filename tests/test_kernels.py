@@ -304,6 +304,52 @@ def test_c_tanh_takes_the_sign_of_x_by_copysign_and_keeps_the_sign_of_zero(dtype
     assert list(np.signbit(y)) == [False, True, False, True, False, True] and y[4] == 1 and y[5] == -1
 
 
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
+def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range(tmp_path, monkeypatch):
+    """The numba kernels' inline exp and expm1 (symact.compile.numba.exp_helpers: plain double arithmetic,
+    which LLVM vectorizes, unlike math.exp) against mpmath, from the subnormal results to the overflow, and
+    where the reduction's low part weighs most (k = ±1); inf, 0 and −1 beyond the range."""
+    import importlib.util
+
+    import mpmath
+
+    from symact.compile.numba import exp_helpers
+
+    path = tmp_path / "numba_exp.py"
+    path.write_text(
+        "import math\n\nimport numba\nimport numpy\n"
+        + exp_helpers()
+        + "\n\n@numba.njit\ndef run(t, e, m):\n    for i in range(t.size):\n        e[i] = _exp(t[i])\n        m[i] = _expm1(t[i])\n"
+    )
+    spec = importlib.util.spec_from_file_location("numba_exp", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(5)
+    t = np.concatenate(
+        [
+            rng.uniform(-745, 709.78, 3000),  # subnormal results below -708.4
+            rng.uniform(-1, 1, 1000) * 10.0 ** rng.uniform(-12, 0, 1000),
+            rng.choice([-1.0, 1.0], 500) * rng.uniform(0.3, 0.4, 500),  # k = ±1
+            [708.0, -708.0, 709.7, -745.0, 0.0, -0.0, 5e-324],
+        ]
+    )
+    e, m = np.empty_like(t), np.empty_like(t)
+    module.run(t, e, m)
+    worst = [0.0, 0.0]
+    with mpmath.workdps(40):
+        for i in range(t.size):
+            v = mpmath.mpf(t[i])
+            for j, (got, want) in enumerate(((e[i], mpmath.exp(v)), (m[i], mpmath.expm1(v)))):
+                ex = max(int(mpmath.floor(mpmath.log(abs(want), 2))), -1022) if want != 0 else -1022
+                worst[j] = max(worst[j], float(abs(mpmath.mpf(got) - want) / mpmath.mpf(2) ** (ex - 52)))
+    assert worst[0] <= 1.05 and worst[1] <= 2.0, worst
+    t = np.array([709.8, 800.0, np.inf, -745.2, -800.0, -np.inf])
+    e, m = np.empty_like(t), np.empty_like(t)
+    module.run(t, e, m)
+    assert np.all(np.isinf(e[:3])) and np.all(np.isinf(m[:3])) and np.all(e[3:] == 0) and np.all(m[3:] == -1)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kernel_api(backend):
     k = symact.compile("silu", backend=backend, dtype="float32")

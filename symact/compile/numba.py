@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 
+import mpmath
 import numpy as np
 from sympy.printing.pycode import PythonCodePrinter
 
 from .. import __version__
-from ..rounding import PythonAtoms, python_helpers
+from ..minimax import EXPM1
+from ..rounding import PythonAtoms, python_helpers, split
 from .cache import import_generated
 from .forms import KernelForms
 
@@ -23,7 +25,57 @@ def available() -> bool:
 
 
 class Printer(PythonAtoms, PythonCodePrinter):
-    """Python's printing, with the rounding atoms as the module's helpers."""
+    """Python's printing, with the rounding atoms as the module's helpers, and exp and expm1 as the inline
+    helpers of :func:`exp_helpers` (math.exp is a scalar call that LLVM cannot vectorize)."""
+
+    def _print_exp(self, expr):
+        return f"_exp({self._print(expr.args[0])})"
+
+    def _print_expm1(self, expr):
+        return f"_expm1({self._print(expr.args[0])})"
+
+
+def exp_helpers() -> str:
+    """``_exp(t)`` and ``_expm1(t)`` for numba, in plain double arithmetic that LLVM vectorizes: the C
+    helpers' reduction and polynomial (:func:`symact.rounding.exp_helpers`), with ln 2 split in three (42, 42
+    and 53 bits), so that k·ln2_hi and k·ln2_mid are exact without a fused multiply-add and r + r_lo is
+    t − k·ln 2 to ~2^-100; the polynomial in two Horner chains, without fma; 2^k built from k's bits (a view
+    of an int64), moved by ∓64 beyond ±708 and scaled back, as in C."""
+    with mpmath.workdps(60):
+        ln2 = mpmath.log(2)
+        hi, _ = split(ln2, 42)
+        mid, _ = split(ln2 - mpmath.mpf(hi), 42)
+        lo_ = float(ln2 - mpmath.mpf(hi) - mpmath.mpf(mid))
+        inverse = float(1 / ln2)
+    up, down = repr(2.0**64), repr(2.0**-64)  # Python has no hexadecimal float literals
+
+    def chain(cs):
+        out = repr(cs[-1])
+        for c in reversed(cs[:-1]):
+            out = f"({out} * r2 + {c!r})"
+        return out
+
+    core = f"""    c = min(max(t, -746.0), 710.0)
+    k = math.floor(c * {inverse!r} + 0.5)
+    d = c - k * {hi!r}  # exact: k·ln2_hi has at most 53 bits, and c is near it
+    r = d - k * {mid!r}
+    r_lo = ((d - r) - k * {mid!r}) - k * {lo_!r}  # r + r_lo = t − k·ln 2
+    r2 = r * r
+    p = r2 * ({chain(EXPM1[1::2])} * r + {chain(EXPM1[0::2])}) + r  # expm1(r)
+    q = p + (p * r_lo + r_lo)  # expm1(r + r_lo) to first order
+    s = numpy.int64((numpy.int64(k - (64.0 if c > 708.0 else (-64.0 if c < -708.0 else 0.0))) + 1023) << 52).view(
+        numpy.float64
+    )  # 2^k, or 2^(k ∓ 64) beyond ±708"""
+    return (
+        '\n\n@numba.njit(inline="always", cache=True)\ndef _exp(t):\n'
+        '    """e^t (symact.compile.numba.exp_helpers)."""\n'
+        f"{core}\n"
+        f"    return (s + s * q) * ({up} if c > 708.0 else ({down} if c < -708.0 else 1.0))\n"
+        '\n\n@numba.njit(inline="always", cache=True)\ndef _expm1(t):\n'
+        '    """e^t − 1, rounded once: 2^k − 1 is exact for k ≥ −53."""\n'
+        f"{core}\n"
+        f"    return ((s - ({down} if c > 708.0 else 1.0)) + s * q) * ({up} if c > 708.0 else 1.0)\n"
+    )
 
 
 #: The helpers compiled inline: the kernel computes in double (float32 data too).
@@ -38,7 +90,8 @@ def source(name: str, forms: KernelForms) -> str:
 import math
 
 import numba
-{ERRORS}
+import numpy
+{ERRORS}{exp_helpers()}
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
 def fdf(X, Y, DY, with_derivative):
