@@ -434,8 +434,14 @@ def _camel(name: str) -> str:
 # -- numba: scalar code, vectorized into ufuncs ----------------------------------
 
 
+class _NumbaUfuncPrinter(NumbaPrinter):
+    """The kernels' numba printing, with math's exp and expm1: the ufuncs stand alone."""
+
+    inline_exp = False
+
+
 def _numba(parts: _Parts, grad: bool) -> str:
-    p = NumbaPrinter({"fully_qualified_modules": True})
+    p = _NumbaUfuncPrinter({"fully_qualified_modules": True})
     name = parts.fn.name
     args = ", ".join(s.name for s in parts.args)
     sig = ", ".join(["float64"] * len(parts.args))

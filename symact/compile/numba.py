@@ -28,11 +28,15 @@ class Printer(PythonAtoms, PythonCodePrinter):
     """Python's printing, with the rounding atoms as the module's helpers, and exp and expm1 as the inline
     helpers of :func:`exp_helpers` (math.exp is a scalar call that LLVM cannot vectorize)."""
 
+    #: The kernels' modules define the helpers; code generated for users (symact.codegen) calls math's and
+    #: stands alone.
+    inline_exp = True
+
     def _print_exp(self, expr):
-        return f"_exp({self._print(expr.args[0])})"
+        return f"_exp({self._print(expr.args[0])})" if self.inline_exp else super()._print_exp(expr)
 
     def _print_expm1(self, expr):
-        return f"_expm1({self._print(expr.args[0])})"
+        return f"_expm1({self._print(expr.args[0])})" if self.inline_exp else super()._print_expm1(expr)
 
 
 def exp_helpers() -> str:
