@@ -350,6 +350,34 @@ def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range(tm
     assert np.all(np.isinf(e[:3])) and np.all(np.isinf(m[:3])) and np.all(e[3:] == 0) and np.all(m[3:] == -1)
 
 
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
+def test_numba_kernels_fma_rounds_once_and_prod_err_is_exact(tmp_path, monkeypatch):
+    """The numba kernels' _fma is LLVM's fma (one rounding), and _prod_err(a, b) = a·b − fl(a·b) exactly:
+    checked against exact rational arithmetic where a separate multiply and add would round twice."""
+    import importlib.util
+    from fractions import Fraction
+
+    from symact.compile.numba import KERNEL_ERRORS
+
+    path = tmp_path / "numba_fma.py"
+    path.write_text(
+        "import numba\n"
+        + KERNEL_ERRORS
+        + "\n\n@numba.njit\ndef run(a, b, c):\n    return _fma(a, b, c), _prod_err(a, b)\n"
+    )
+    spec = importlib.util.spec_from_file_location("numba_fma", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(3)
+    for a, b in rng.uniform(-2, 2, (200, 2)):
+        c = -float(Fraction(a) * Fraction(b))  # cancels the product's leading bits
+        fused, err = module.run(a, b, c)
+        assert fused == float(Fraction(a) * Fraction(b) + Fraction(c))
+        assert Fraction(err) == Fraction(a) * Fraction(b) - Fraction(a * b)
+    assert module.run(0.1, 0.2, -0.02)[0] != 0.1 * 0.2 - 0.02  # where two roundings differ from one
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kernel_api(backend):
     k = symact.compile("silu", backend=backend, dtype="float32")
