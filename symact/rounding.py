@@ -594,7 +594,7 @@ def exp_helpers(qualifier: str = "static inline", short: bool = False) -> str:
         ("expm1_neg", neg, shift_neg, "fma(s.d, q, s.d - 1.0)"),
     )
     if short:
-        variants += tuple((f"{name[:-4]}_short", clamp, sh, result) for name, clamp, sh, result in variants[1::2])
+        variants += tuple((name.replace("_neg", "_short"), *rest) for name, *rest in variants if name.endswith("_neg"))
     out = []
     for name, clamp, shift, result in variants:
         core = _exp_core(qualifier, f"symact_{name}", "double t", clamp, "0.0", compensated="short" not in name)

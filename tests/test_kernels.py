@@ -305,26 +305,24 @@ def test_c_tanh_takes_the_sign_of_x_by_copysign_and_keeps_the_sign_of_zero(dtype
 
 
 @pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
-def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range(tmp_path, monkeypatch):
+def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range():
     """The numba kernels' inline exp and expm1 (symact.compile.numba.exp_helpers: plain double arithmetic,
     which LLVM vectorizes, unlike math.exp) against mpmath, from the subnormal results to the overflow, and
     where the reduction's low part weighs most (k = ±1); inf, 0 and −1 beyond the range."""
-    import importlib.util
-
     import mpmath
 
+    from symact.compile.cache import import_generated
     from symact.compile.numba import exp_helpers
 
-    path = tmp_path / "numba_exp.py"
-    path.write_text(
+    from .test_rounding import _ulps
+
+    module = import_generated(
+        "numba_test",
+        "exp",
         "import math\n\nimport numba\nimport numpy\n"
         + exp_helpers()
-        + "\n\n@numba.njit\ndef run(t, e, m):\n    for i in range(t.size):\n        e[i] = _exp(t[i])\n        m[i] = _expm1(t[i])\n"
+        + "\n\n@numba.njit\ndef run(t, e, m):\n    for i in range(t.size):\n        e[i] = _exp(t[i])\n        m[i] = _expm1(t[i])\n",
     )
-    spec = importlib.util.spec_from_file_location("numba_exp", path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    spec.loader.exec_module(module)
     rng = np.random.default_rng(5)
     t = np.concatenate(
         [
@@ -340,9 +338,7 @@ def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range(tm
     with mpmath.workdps(40):
         for i in range(t.size):
             v = mpmath.mpf(t[i])
-            for j, (got, want) in enumerate(((e[i], mpmath.exp(v)), (m[i], mpmath.expm1(v)))):
-                ex = max(int(mpmath.floor(mpmath.log(abs(want), 2))), -1022) if want != 0 else -1022
-                worst[j] = max(worst[j], float(abs(mpmath.mpf(got) - want) / mpmath.mpf(2) ** (ex - 52)))
+            worst = [max(worst[0], _ulps(e[i], mpmath.exp(v))), max(worst[1], _ulps(m[i], mpmath.expm1(v)))]
     assert worst[0] <= 1.05 and worst[1] <= 2.0, worst
     t = np.array([709.8, 800.0, np.inf, -745.2, -800.0, -np.inf])
     e, m = np.empty_like(t), np.empty_like(t)
@@ -351,24 +347,21 @@ def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range(tm
 
 
 @pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
-def test_numba_kernels_fma_rounds_once_and_prod_err_is_exact(tmp_path, monkeypatch):
+def test_numba_kernels_fma_rounds_once_and_prod_err_is_exact():
     """The numba kernels' _fma is LLVM's fma (one rounding), and _prod_err(a, b) = a·b − fl(a·b) exactly:
     checked against exact rational arithmetic where a separate multiply and add would round twice."""
-    import importlib.util
     from fractions import Fraction
 
+    from symact.compile.cache import import_generated
     from symact.compile.numba import KERNEL_ERRORS
 
-    path = tmp_path / "numba_fma.py"
-    path.write_text(
+    module = import_generated(
+        "numba_test",
+        "fma",
         "import numba\n"
         + KERNEL_ERRORS
-        + "\n\n@numba.njit\ndef run(a, b, c):\n    return _fma(a, b, c), _prod_err(a, b)\n"
+        + "\n\n@numba.njit\ndef run(a, b, c):\n    return _fma(a, b, c), _prod_err(a, b)\n",
     )
-    spec = importlib.util.spec_from_file_location("numba_fma", path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    spec.loader.exec_module(module)
     rng = np.random.default_rng(3)
     for a, b in rng.uniform(-2, 2, (200, 2)):
         c = -float(Fraction(a) * Fraction(b))  # cancels the product's leading bits
