@@ -105,8 +105,9 @@ class StableForm:
     #: float exp of :class:`symact.rounding.exp_float`, and the roundings of 1 + e and of the division
     #: carried to first order (:func:`_reciprocal`), so that σ and σ' round about once, not four times.
     float32: tuple[sp.Expr, sp.Expr] | None = None
-    #: A form for float64 C kernels, which have a fused multiply-add and run SIMD: there some functions are
-    #: faster without a library call the portable form needs (GELU: erfc), and as accurate.
+    #: A form for float64 C and numba kernels, which have a fused multiply-add (numba: LLVM's intrinsic) and
+    #: run SIMD: there some functions are faster without a library call the portable form needs (GELU: erfc,
+    #: a scalar call that kept the numba loop from vectorizing: 189 → 25 ms), and as accurate.
     fused: StableForm | None = None
 
 

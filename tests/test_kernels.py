@@ -304,6 +304,25 @@ def test_c_tanh_takes_the_sign_of_x_by_copysign_and_keeps_the_sign_of_zero(dtype
     assert list(np.signbit(y)) == [False, True, False, True, False, True] and y[4] == 1 and y[5] == -1
 
 
+def _numba_helpers():
+    """A module of the numba kernels' helpers (symact.compile.numba: exp_helpers, log1p_helper), with
+    run(t, e, m): e = _exp(t), m = _expm1(t); run_fma(t, tl, e): e = _exp_fma(t, tl); run_log1p(v, out)."""
+    from symact.compile.cache import import_generated
+    from symact.compile.numba import exp_helpers, log1p_helper
+
+    loop = "\n\n@numba.njit\ndef {}({}):\n    for i in range({}.size):\n{}\n"
+    return import_generated(
+        "numba_test",
+        "helpers",
+        "import math\n\nimport numba\nimport numpy\n"
+        + exp_helpers()
+        + log1p_helper()
+        + loop.format("run", "t, e, m", "t", "        e[i] = _exp(t[i])\n        m[i] = _expm1(t[i])")
+        + loop.format("run_fma", "t, tl, e", "t", "        e[i] = _exp_fma(t[i], tl[i])")
+        + loop.format("run_log1p", "v, out", "v", "        out[i] = _log1p(v[i])"),
+    )
+
+
 @pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
 def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range():
     """The numba kernels' inline exp and expm1 (symact.compile.numba.exp_helpers: plain double arithmetic,
@@ -311,18 +330,9 @@ def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range():
     where the reduction's low part weighs most (k = ±1); inf, 0 and −1 beyond the range."""
     import mpmath
 
-    from symact.compile.cache import import_generated
-    from symact.compile.numba import exp_helpers
-
     from .test_rounding import _ulps
 
-    module = import_generated(
-        "numba_test",
-        "exp",
-        "import math\n\nimport numba\nimport numpy\n"
-        + exp_helpers()
-        + "\n\n@numba.njit\ndef run(t, e, m):\n    for i in range(t.size):\n        e[i] = _exp(t[i])\n        m[i] = _expm1(t[i])\n",
-    )
+    module = _numba_helpers()
     rng = np.random.default_rng(5)
     t = np.concatenate(
         [
@@ -344,6 +354,62 @@ def test_numba_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_range():
     e, m = np.empty_like(t), np.empty_like(t)
     module.run(t, e, m)
     assert np.all(np.isinf(e[:3])) and np.all(np.isinf(m[:3])) and np.all(e[3:] == 0) and np.all(m[3:] == -1)
+
+
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
+def test_numba_exp_fma_carries_its_arguments_low_part():
+    """_exp_fma(t, tl) = e^(t + tl) within an ULP, for GELU's e^(−x²/2) with x² as hi + lo, where e^t alone is
+    off by up to |tl|/ULP (tens of ULPs at |x| = 10); 0 below t = −708, as the C helper (symact.rounding.exp_fma)."""
+    from fractions import Fraction
+
+    import mpmath
+
+    from .test_rounding import _ulps
+
+    module = _numba_helpers()
+    x = np.random.default_rng(6).uniform(-37.6, 37.6, 3000)
+    t = -(x * x) / 2
+    tl = np.array([float((Fraction(v * v) - Fraction(v) ** 2) / 2) for v in x])  # t + tl = −x²/2, to 2^-100
+    e = np.empty_like(t)
+    module.run_fma(t, tl, e)
+    with mpmath.workdps(40):
+        truth = [mpmath.exp(-(mpmath.mpf(v) ** 2) / 2) for v in x]
+    assert max(_ulps(a, b) for a, b in zip(e, truth)) <= 1.0
+    assert max(_ulps(np.exp(a), b) for a, b in zip(t, truth)) > 10  # what the low part is for
+    e = np.empty(2)
+    module.run_fma(np.array([-708.5, -np.inf]), np.zeros(2), e)
+    assert list(e) == [0, 0]
+
+
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
+def test_numba_log1p_is_within_an_ulp_over_the_whole_range():
+    """The numba kernels' inline log1p (symact.compile.numba.log1p_helper) against mpmath: softplus's arguments
+    in [0, 1], subnormal to huge, towards −1, and both ends of the reduction's interval; log1p's values at ±0,
+    −1, beyond −1, ±inf and NaN."""
+    import mpmath
+
+    from .test_rounding import _ulps
+
+    module = _numba_helpers()
+    rng = np.random.default_rng(7)
+    v = np.concatenate(
+        [
+            rng.uniform(0, 1, 2000),
+            10.0 ** rng.uniform(-320, 307, 2000),
+            -rng.uniform(0, 1, 1000),
+            -1 + 10.0 ** rng.uniform(-16, -1, 500),
+            [2.0**-53, 2.0**-30, 0.5, 1.0, 2**0.5 - 1, 2**-0.5 - 1, np.nextafter(2**0.5 - 1, 1)],
+        ]
+    )
+    out = np.empty_like(v)
+    module.run_log1p(v, out)
+    with mpmath.workdps(40):
+        assert max(_ulps(a, mpmath.log1p(mpmath.mpf(b))) for a, b in zip(out, v)) <= 0.8
+    v = np.array([0.0, -0.0, -1.0, -2.0, np.inf, -np.inf, np.nan])
+    out = np.empty_like(v)
+    module.run_log1p(v, out)
+    assert out[0] == 0 and not np.signbit(out[0]) and out[1] == 0 and np.signbit(out[1]) and out[2] == -np.inf
+    assert np.isnan(out[3]) and out[4] == np.inf and np.isnan(out[5]) and np.isnan(out[6])
 
 
 @pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")

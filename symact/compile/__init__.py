@@ -51,7 +51,7 @@ class Kernel:
 
     def __init__(self, fn: Fn, backend: str, dtype: str, grad: bool):
         self.fn, self.backend, self.dtype, self.grad = fn, backend, np.dtype(DTYPES[dtype]), grad
-        forms = kernel_forms(fn, dtype, fused=backend == "c")
+        forms = kernel_forms(fn, dtype, fused=backend in ("c", "numba"))
         if backend == "c":
             from .c import CKernel as impl
         elif backend == "numba":

@@ -90,7 +90,7 @@ def shared(exprs: list[sp.Expr]) -> tuple[list, list]:
 def _forms(fn: Fn, limits: tuple[float, float, float, float], single: bool, fused: bool) -> KernelForms:
     x = fn.inputs[0]
     sf = stable_form(fn)
-    if fused and not single and sf.fused is not None:  # float64 with fma and SIMD (the C backend)
+    if fused and not single and sf.fused is not None:  # float64 with fma and SIMD (the C and numba backends)
         sf = sf.fused
     if single and sf.single is not None:  # float32 data, computed in double: no compensation needed
         f, df = sf.single
@@ -135,7 +135,7 @@ LIMITS = "3"
 
 def kernel_forms(fn: Fn, dtype: str = "float64", fused: bool = False) -> KernelForms:
     """Forms for an elementwise activation with its bound parameter values, for float64 or float32 data;
-    ``fused``: for a target with a fused multiply-add that runs SIMD (the C backend), which takes a
+    ``fused``: for a target with a fused multiply-add that runs SIMD (the C and numba backends), which takes a
     stable form's ``fused`` variant in float64 where it has one.
 
     The limits at ±∞ take seconds for some functions (GELU-tanh: ~4 s, most of

@@ -15,7 +15,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from .. import __version__
 from ..minimax import EXPM1
-from ..rounding import PythonAtoms, python_helpers, split
+from ..rounding import PythonAtoms, log1p_float, python_helpers, split
 from .cache import import_generated
 from .forms import KernelForms
 
@@ -25,8 +25,9 @@ def available() -> bool:
 
 
 class Printer(PythonAtoms, PythonCodePrinter):
-    """Python's printing, with the rounding atoms as the module's helpers, and exp and expm1 as the inline
-    helpers of :func:`exp_helpers` (math.exp is a scalar call that LLVM cannot vectorize)."""
+    """Python's printing, with the rounding atoms as the module's helpers, and exp, expm1 and log1p as the
+    inline helpers of :func:`exp_helpers` and :func:`log1p_helper` (math's are scalar calls, which keep LLVM
+    from vectorizing the loop)."""
 
     #: The kernels' modules define the helpers; code generated for users (symact.codegen) calls math's and
     #: stands alone.
@@ -38,14 +39,31 @@ class Printer(PythonAtoms, PythonCodePrinter):
     def _print_expm1(self, expr):
         return f"_expm1({self._print(expr.args[0])})" if self.inline_exp else super()._print_expm1(expr)
 
+    def _print_log1p(self, expr):
+        return f"_log1p({self._print(expr.args[0])})" if self.inline_exp else super()._print_log1p(expr)
+
+    def _print_exp_short(self, expr):
+        """exp_short and expm1_short (in the ``fused`` forms, which numba takes too) as _exp and _expm1."""
+        return self._print(expr.exact_reading())
+
+    _print_expm1_short = _print_exp_short
+
+    def _print_exp_fma(self, expr):
+        """e^(t + t_lo) with t_lo in the reduction's low part; code for users: exp(t + t_lo), rounded first."""
+        if not self.inline_exp:
+            return super()._print_exp_fma(expr)
+        return f"_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
 
 def exp_helpers() -> str:
-    """``_exp(t)`` and ``_expm1(t)`` for numba, in plain double arithmetic that LLVM vectorizes: the C
-    helpers' reduction and polynomial (:func:`symact.rounding.exp_helpers`), with ln 2 split in three (42, 42
-    and 53 bits), so that k·ln2_hi and k·ln2_mid are exact without a fused multiply-add and r + r_lo is
-    t − k·ln 2 to ~2^-100; the polynomial in two Horner chains, without fma; 2^k built from k's bits (a view
-    of an int64), moved by ∓64 beyond ±708 and scaled back, as in C. 10^7 points, 2 threads, Zen 4: the
-    numba tanh in float32 135 → 13.5 ms, ELU 83 → 11 ms; within 0.84 and 1.73 ULP (tests/test_kernels.py)."""
+    """``_exp(t)``, ``_expm1(t)`` and ``_exp_fma(t, tl)`` (:class:`symact.rounding.exp_fma`) for numba, in
+    plain double arithmetic that LLVM vectorizes: the C helpers' reduction and polynomial
+    (:func:`symact.rounding.exp_helpers`), with ln 2 split in three (42, 42 and 53 bits), so that k·ln2_hi and
+    k·ln2_mid are exact without a fused multiply-add and r + r_lo is t (+ tl) − k·ln 2 to ~2^-100; the
+    polynomial in two Horner chains, without fma; 2^k built from k's bits (a view of an int64), moved by ∓64
+    beyond ±708 and scaled back, as in C. 10^7 points, 2 threads, Zen 4: the numba tanh in float32 135 →
+    13.5 ms, ELU 83 → 11 ms, GELU in float64 (its fused form, with _exp_fma) 189 → 25 ms; within 0.84 and
+    1.73 ULP, _exp_fma within 1 (tests/test_kernels.py)."""
     with mpmath.workdps(60):
         ln2 = mpmath.log(2)
         hi, _ = split(ln2, 42)
@@ -60,27 +78,78 @@ def exp_helpers() -> str:
             out = f"({out} * r2 + {c!r})"
         return out
 
-    core = f"""    c = min(max(t, -746.0), 710.0)
+    def core(clamp: str, shift: str, tl: str = "") -> str:
+        return f"""    c = {clamp}
     k = math.floor(c * {inverse!r} + 0.5)
     d = c - k * {hi!r}  # exact: k·ln2_hi has at most 53 bits, and c is near it
     r = d - k * {mid!r}
-    r_lo = ((d - r) - k * {mid!r}) - k * {lo_!r}  # r + r_lo = t − k·ln 2
+    r_lo = ((d - r) - k * {mid!r}) - k * {lo_!r}{tl}  # r + r_lo = t{tl} − k·ln 2
     r2 = r * r
     p = r2 * ({chain(EXPM1[1::2])} * r + {chain(EXPM1[0::2])}) + r  # expm1(r)
     q = p + (p * r_lo + r_lo)  # expm1(r + r_lo) to first order
-    s = numpy.int64((numpy.int64(k - (64.0 if c > 708.0 else (-64.0 if c < -708.0 else 0.0))) + 1023) << 52).view(
-        numpy.float64
-    )  # 2^k, or 2^(k ∓ 64) beyond ±708"""
+    s = numpy.int64((numpy.int64(k{shift}) + 1023) << 52).view(numpy.float64)"""
+
+    wide = core("min(max(t, -746.0), 710.0)", " - (64.0 if c > 708.0 else (-64.0 if c < -708.0 else 0.0))")
     return (
         '\n\n@numba.njit(inline="always", cache=True)\ndef _exp(t):\n'
-        '    """e^t (symact.compile.numba.exp_helpers)."""\n'
-        f"{core}\n"
+        '    """e^t (symact.compile.numba.exp_helpers): s = 2^k, or 2^(k ∓ 64) beyond ±708."""\n'
+        f"{wide}\n"
         f"    return (s + s * q) * ({up} if c > 708.0 else ({down} if c < -708.0 else 1.0))\n"
         '\n\n@numba.njit(inline="always", cache=True)\ndef _expm1(t):\n'
         '    """e^t − 1, rounded once: 2^k − 1 is exact for k ≥ −53."""\n'
-        f"{core}\n"
+        f"{wide}\n"
         f"    return ((s - ({down} if c > 708.0 else 1.0)) + s * q) * ({up} if c > 708.0 else 1.0)\n"
+        '\n\n@numba.njit(inline="always", cache=True)\ndef _exp_fma(t, tl):\n'
+        '    """e^(t + tl) for t ≤ 709 (symact.rounding.exp_fma), tl carried in r_lo; 0 below t = −708."""\n'
+        f"{core('min(max(t, -708.0), 709.0)', '', ' + tl')}\n"
+        "    return 0.0 if t < -708.0 else s + s * q\n"
     )
+
+
+#: |s| = |f/(2 + f)| for 1 + f in [√2/2, √2): at most (√2 − 1)/(√2 + 1) = 0.1716, with a margin for rounding
+LOG1P_SPAN = 0.17158
+#: The truncation of _log1p's series, relative to the result: 2^-5 of an ULP
+LOG1P_TARGET = 2.0**-58
+
+
+def log1p_helper() -> str:
+    """``_log1p(v)`` for numba, in plain double arithmetic that LLVM vectorizes (math.log1p is a scalar call:
+    10^7 points, 2 threads, Zen 4, the numba softplus 122 → 24 ms, log σ 125 → 23 ms). fdlibm's log1p without its table, as musl writes it:
+    1 + v = 2^k·(1 + f) with 1 + f in [√2/2, √2) from the bits of u = fl(1 + v), c = the rounding of 1 + v
+    relative to u, s = f/(2 + f), and log1p(v) = k·ln 2 + c + f − (f²/2 − s·(f²/2 + R(s²))) with
+    R(z) = Σ 2z^j/(2j + 1) (:class:`symact.rounding.log1p_float`'s identity), truncated at the least degree
+    proved within LOG1P_TARGET (:meth:`~symact.rounding.log1p_float.bound`). ±0, −1, inf, NaN and v < −1
+    give log1p's values."""
+    degree = 1
+    while log1p_float.bound(LOG1P_SPAN, degree) > LOG1P_TARGET:
+        degree += 1
+    chain = repr(2 / (2 * degree + 1))
+    for j in range(degree - 1, 0, -1):
+        chain = f"({chain} * z + {2 / (2 * j + 1)!r})"
+    with mpmath.workdps(40):
+        ln2 = mpmath.log(2)
+        hi, _ = split(ln2, 32)  # k·ln2_hi is exact for |k| < 2^21
+        lo_ = float(ln2 - mpmath.mpf(hi))
+    return f'''
+
+@numba.njit(inline="always", cache=True)
+def _log1p(v):
+    """log1p(v) (symact.compile.numba.log1p_helper)."""
+    u = 1.0 + v
+    inside = v > -1.0 and v < math.inf  # else ±inf, NaN, or v < −1
+    hu = numpy.float64(u).view(numpy.int64) + {0x3FF0000000000000 - 0x3FE6A09E00000000}  # √2/2 to 1: k counts from there
+    k = (hu >> 52) - 1023
+    # c = log(1 + v) − log(u) to first order (u is 1 where v is outside, and no division raises)
+    c = ((1.0 - (u - v)) if k >= 2 else (v - (u - 1.0))) / (u if inside else 1.0)
+    f = numpy.int64((hu & 0x000FFFFFFFFFFFFF) + 0x3FE6A09E00000000).view(numpy.float64) - 1.0  # u = 2^k·(1 + f)
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    dk = numpy.float64(k)
+    r = s * (hfsq + z * {chain}) + (dk * {lo_!r} + c) - hfsq + f + dk * {hi!r}
+    # ±0, inf and NaN themselves; −1: −inf; v < −1: NaN
+    return r if inside and v != 0.0 else (v if v >= 0.0 or v != v else (-math.inf if v == -1.0 else math.nan))
+'''
 
 
 #: The helpers compiled inline: the kernel computes in double (float32 data too).
@@ -125,7 +194,7 @@ import math
 
 import numba
 import numpy
-{KERNEL_ERRORS}{exp_helpers()}
+{KERNEL_ERRORS}{exp_helpers()}{log1p_helper()}
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
 def fdf(X, Y, DY, with_derivative):
