@@ -42,6 +42,7 @@ from .compile.c import _Printer as _CPrinter
 from .compile.forms import kernel_forms, shared
 from .compile.numba import ERRORS as NUMBA_ERRORS
 from .compile.numba import Printer as NumbaPrinter
+from .compile.numpy import ERF
 from .compile.numpy import _Printer as _NumPyPrinter
 from .elementary import REPLACES, jax_helpers
 from .fn import Fn, function
@@ -163,12 +164,11 @@ _PRELUDE = {
     "numpy": """\
 import math
 
+import numpy
 import numpy as xp
-
-# NumPy has no erf ufunc: math.erf elementwise (correct; slow for big arrays)
-_erf = xp.frompyfunc(math.erf, 1, 1)
-_erfc = xp.frompyfunc(math.erfc, 1, 1)
-
+"""
+    + ERF
+    + """
 
 def _float_array(v):
     v = xp.asarray(v)
