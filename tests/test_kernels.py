@@ -305,10 +305,14 @@ def test_c_tanh_takes_the_sign_of_x_by_copysign_and_keeps_the_sign_of_zero(dtype
 
 
 def _numba_helpers():
-    """A module of the numba kernels' helpers (symact.compile.numba: exp_helpers, log1p_helper), with
-    run(t, e, m): e = _exp(t), m = _expm1(t); run_fma(t, tl, e): e = _exp_fma(t, tl); run_log1p(v, out)."""
+    """A module of the numba kernels' helpers (symact.compile.numba: exp_helpers, reduced_helpers,
+    log1p_helper), with run(t, e, m): e = _exp(t), m = _expm1(t); run_fma(t, tl, e): e = _exp_fma(t, tl);
+    run_log1p(v, out); run_reduced(t, out): the four reduced helpers, one per row of out."""
     from symact.compile.cache import import_generated
-    from symact.compile.numba import exp_helpers, log1p_helper
+    from symact.compile.numba import exp_helpers, log1p_helper, reduced_helpers
+    from symact.rounding import REDUCED
+
+    reduced = "\n".join(f"        out[{j}, i] = _{atom.__name__}(t[i])" for j, atom in enumerate(REDUCED))
 
     loop = "\n\n@numba.njit\ndef {}({}):\n    for i in range({}.size):\n{}\n"
     return import_generated(
@@ -316,10 +320,12 @@ def _numba_helpers():
         "helpers",
         "import math\n\nimport numba\nimport numpy\n"
         + exp_helpers()
+        + reduced_helpers()
         + log1p_helper()
         + loop.format("run", "t, e, m", "t", "        e[i] = _exp(t[i])\n        m[i] = _expm1(t[i])")
         + loop.format("run_fma", "t, tl, e", "t", "        e[i] = _exp_fma(t[i], tl[i])")
-        + loop.format("run_log1p", "v, out", "v", "        out[i] = _log1p(v[i])"),
+        + loop.format("run_log1p", "v, out", "v", "        out[i] = _log1p(v[i])")
+        + loop.format("run_reduced", "t, out", "t", reduced),
     )
 
 
@@ -410,6 +416,34 @@ def test_numba_log1p_is_within_an_ulp_over_the_whole_range():
     module.run_log1p(v, out)
     assert out[0] == 0 and not np.signbit(out[0]) and out[1] == 0 and np.signbit(out[1]) and out[2] == -np.inf
     assert np.isnan(out[3]) and out[4] == np.inf and np.isnan(out[5]) and np.isnan(out[6])
+
+
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
+def test_numba_reduced_exps_are_within_their_targets():
+    """The float32 forms' exp and expm1 in numba (symact.compile.numba.reduced_helpers) against mpmath, relative
+    to the true value, within the atom's target (2^-40, the short ones 2^-29) and a few double roundings;
+    clamped at −708 and 709, as in C (symact.rounding._reduced)."""
+    import mpmath
+
+    from symact.rounding import REDUCED
+
+    module = _numba_helpers()
+    rng = np.random.default_rng(8)
+    t = np.concatenate(
+        [rng.uniform(-708, 709, 2000), rng.choice([-1.0, 1.0], 1000) * 10.0 ** rng.uniform(-12, 0.5, 1000), [0.0]]
+    )
+    out = np.empty((len(REDUCED), t.size))
+    module.run_reduced(t, out)
+    with mpmath.workdps(40):
+        for row, atom in zip(out, REDUCED):
+            function = mpmath.exp if atom.library == "exp" else mpmath.expm1
+            worst = max(abs(mpmath.mpf(v) / function(mpmath.mpf(a)) - 1) if v else 0 for a, v in zip(t, row))
+            assert worst <= atom.TARGET + 2.0**-50, (atom.__name__, float(worst))
+    out = np.empty((len(REDUCED), 2))
+    module.run_reduced(np.array([-800.0, 800.0]), out)
+    for row, atom in zip(out, REDUCED):
+        low = abs(row[0] / np.exp(-708.0) - 1) <= atom.TARGET + 2.0**-50 if atom.library == "exp" else row[0] == -1
+        assert low and row[1] > 1e307
 
 
 @pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")

@@ -8,6 +8,7 @@ a real source file in the cache directory and imported from there; its
 from __future__ import annotations
 
 import importlib.util
+import math
 
 import mpmath
 import numpy as np
@@ -15,7 +16,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from .. import __version__
 from ..minimax import EXPM1
-from ..rounding import PythonAtoms, log1p_float, python_helpers, split
+from ..rounding import REDUCED, PythonAtoms, log1p_float, python_helpers, split
 from .cache import import_generated
 from .forms import KernelForms
 
@@ -47,6 +48,15 @@ class Printer(PythonAtoms, PythonCodePrinter):
         return self._print(expr.exact_reading())
 
     _print_expm1_short = _print_exp_short
+
+    def _print_reduced(self, expr):
+        """The float32 forms' exp and expm1 to 2^-40 (:class:`symact.rounding.exp_f32` and its kin) as the
+        short helpers of :func:`reduced_helpers`; code for users: math's."""
+        if not self.inline_exp:
+            return super()._print_reduced(expr)
+        return f"_{type(expr).__name__}({self._print(expr.args[0])})"
+
+    _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_expm1_f32_short = _print_reduced
 
     def _print_exp_fma(self, expr):
         """e^(t + t_lo) with t_lo in the reduction's low part; code for users: exp(t + t_lo), rounded first."""
@@ -104,6 +114,37 @@ def exp_helpers() -> str:
         f"{core('min(max(t, -708.0), 709.0)', '', ' + tl')}\n"
         "    return 0.0 if t < -708.0 else s + s * q\n"
     )
+
+
+def reduced_helpers() -> str:
+    """``_exp_f32(t)``, ``_expm1_f32(t)`` and their ``_short`` kin for numba: the float32 forms' exp and expm1
+    (:data:`symact.rounding.REDUCED`), computed in double, as C's :func:`symact.rounding.reduced_helpers` does:
+    t clamped to [−708, 709], r = t − k·ln 2 with ln 2 in two parts (k·ln2_hi exact) and no low part, the
+    Taylor polynomial of the atom's degree (2^-40, or 2^-29 for the short ones), 2^k from k's bits."""
+    with mpmath.workdps(40):
+        ln2 = mpmath.log(2)
+        hi, _ = split(ln2, 42)  # k·ln2_hi exact for |k| < 2^11, and c − k·ln2_hi exact (Sterbenz)
+        lo_ = float(ln2 - mpmath.mpf(hi))
+        inverse = float(1 / ln2)
+    out = []
+    for atom in REDUCED:
+        poly = repr(1 / math.factorial(atom.degree()))
+        for k in range(atom.degree() - 1, 0, -1):
+            poly = f"({poly} * r + {1 / math.factorial(k)!r})"
+        result = "(s - 1.0) + s * p" if atom.library == "expm1" else "s + s * p"
+        out.append(f'''
+
+@numba.njit(inline="always", cache=True)
+def _{atom.__name__}(t):
+    """{atom.library}(t) to 2^{round(math.log2(atom.TARGET))} (symact.compile.numba.reduced_helpers)."""
+    c = min(max(t, -708.0), 709.0)
+    k = math.floor(c * {inverse!r} + 0.5)
+    r = (c - k * {hi!r}) - k * {lo_!r}
+    p = r * {poly}  # expm1(r)
+    s = numpy.int64((numpy.int64(k) + 1023) << 52).view(numpy.float64)  # 2^k
+    return {result}
+''')
+    return "".join(out)
 
 
 #: |s| = |f/(2 + f)| for 1 + f in [√2/2, √2): at most (√2 − 1)/(√2 + 1) = 0.1716, with a margin for rounding
@@ -194,7 +235,7 @@ import math
 
 import numba
 import numpy
-{KERNEL_ERRORS}{exp_helpers()}{log1p_helper()}
+{KERNEL_ERRORS}{exp_helpers()}{reduced_helpers()}{log1p_helper()}
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
 def fdf(X, Y, DY, with_derivative):
