@@ -168,6 +168,27 @@ def test_numpy_kernels_in_chunks_give_the_values_of_one_call_over_the_whole_arra
         assert np.array_equal(got.ravel(), want, equal_nan=True)
 
 
+@pytest.mark.parametrize("name", ["silu", "gelu", "gelu_tanh", "mish"])
+def test_numpy_kernels_compute_costly_cases_only_where_they_apply(name):
+    """A root window's long polynomial is printed as _masked (symact.compile.numpy.MASKED), computed on the
+    elements its condition selects: the values are bitwise those of numpy.where, which computes it on all, on
+    points in, around and outside the windows, and at ±inf, NaN and ±0."""
+    from symact.compile.cache import import_generated
+    from symact.compile.forms import kernel_forms
+    from symact.compile.numpy import source
+
+    forms = kernel_forms(symact.activation(name), "float64")
+    text, plain = source(name, forms), source(name, forms, masked=False)
+    assert "_masked(" in text.split("def fdf")[1] and "_masked(" not in plain.split("def fdf")[1]
+
+    x = np.concatenate([np.linspace(-3, 1, 40_001), np.random.default_rng(9).normal(0, 4, 20_000)])
+    x[:5] = [np.inf, -np.inf, np.nan, 0.0, -0.0]
+    got = import_generated("numpy_test", name + "_masked", text).fdf(x)
+    want = import_generated("numpy_test", name + "_plain", plain).fdf(x)
+    for g, w in zip(got, want):
+        assert np.array_equal(g, w, equal_nan=True) and np.array_equal(np.signbit(g), np.signbit(w))
+
+
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
 @pytest.mark.parametrize(
     "name, dtype", [("sigmoid", "float32"), ("silu", "float32"), ("elu", "float64"), ("gelu", "float64")]
