@@ -155,8 +155,8 @@ LOG1P_TARGET = 2.0**-58
 
 def log1p_helper() -> str:
     """``_log1p(v)`` for numba, in plain double arithmetic that LLVM vectorizes (math.log1p is a scalar call:
-    10^7 points, 2 threads, Zen 4, the numba softplus 122 → 24 ms, log σ 125 → 23 ms). fdlibm's log1p without its table, as musl writes it:
-    1 + v = 2^k·(1 + f) with 1 + f in [√2/2, √2) from the bits of u = fl(1 + v), c = the rounding of 1 + v
+    10^7 points, 2 threads, Zen 4, the numba softplus 122 → 24 ms, log σ 125 → 23 ms). fdlibm's log1p
+    without its table, as musl writes it: 1 + v = 2^k·(1 + f) with 1 + f in [√2/2, √2) from the bits of u = fl(1 + v), c = the rounding of 1 + v
     relative to u, s = f/(2 + f), and log1p(v) = k·ln 2 + c + f − (f²/2 − s·(f²/2 + R(s²))) with
     R(z) = Σ 2z^j/(2j + 1) (:class:`symact.rounding.log1p_float`'s identity), truncated at the least degree
     proved within LOG1P_TARGET (:meth:`~symact.rounding.log1p_float.bound`). ±0, −1, inf, NaN and v < −1

@@ -27,7 +27,7 @@ ERRORS = python_helpers("numpy.result_type(p) == numpy.float64")
 
 #: NumPy has no erf or erfc ufunc: math's, elementwise, as float64 arrays. frompyfunc's own results are arrays
 #: of Python floats, which make every later operation a Python call (the NumPy GELU in float64: 819 → 393 ms
-#: for 10^6 points), and whose dtype (object) the error helpers cannot read.
+#: for 10^6 points), and which the error helpers, reading the dtype (object), would split as float32.
 ERF = """
 # NumPy has no erf or erfc ufunc: math's, elementwise, as float64 arrays (correct; slow for big arrays)
 _erf_objects, _erfc_objects = numpy.frompyfunc(math.erf, 1, 1), numpy.frompyfunc(math.erfc, 1, 1)
@@ -77,7 +77,8 @@ class _Printer(PythonAtoms, NumPyPrinter):
         for value, c in reversed(cases):
             if self.masked and _cost(value) >= COSTLY:
                 names = ", ".join(self._print(a) for a in sorted(value.free_symbols, key=sp.default_sort_key))
-                out = f"_masked({self._print(c)}, lambda {names}: {self._print(value)}, ({names},), {out})"
+                args = f"({names},)" if names else "()"
+                out = f"_masked({self._print(c)}, lambda {names}: {self._print(value)}, {args}, {out})"
             else:
                 out = f"numpy.where({self._print(c)}, {self._print(value)}, {out})"
         return out
