@@ -7,6 +7,7 @@ a real source file in the cache directory and imported from there; its
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 
@@ -65,6 +66,15 @@ class Printer(PythonAtoms, PythonCodePrinter):
         return f"_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
 
+def _horner(coefficients, var: str) -> str:
+    """c_0 + var·(c_1 + var·(… + var·c_n)) as Python source, without fma: the helpers' polynomials."""
+    out = repr(coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        out = f"({out} * {var} + {c!r})"
+    return out
+
+
+@functools.cache
 def exp_helpers() -> str:
     """``_exp(t)``, ``_expm1(t)`` and ``_exp_fma(t, tl)`` (:class:`symact.rounding.exp_fma`) for numba, in
     plain double arithmetic that LLVM vectorizes: the C helpers' reduction and polynomial
@@ -82,12 +92,6 @@ def exp_helpers() -> str:
         inverse = float(1 / ln2)
     up, down = repr(2.0**64), repr(2.0**-64)  # Python has no hexadecimal float literals
 
-    def chain(cs):
-        out = repr(cs[-1])
-        for c in reversed(cs[:-1]):
-            out = f"({out} * r2 + {c!r})"
-        return out
-
     def core(clamp: str, shift: str, tl: str = "") -> str:
         return f"""    c = {clamp}
     k = math.floor(c * {inverse!r} + 0.5)
@@ -95,7 +99,7 @@ def exp_helpers() -> str:
     r = d - k * {mid!r}
     r_lo = ((d - r) - k * {mid!r}) - k * {lo_!r}{tl}  # r + r_lo = t{tl} − k·ln 2
     r2 = r * r
-    p = r2 * ({chain(EXPM1[1::2])} * r + {chain(EXPM1[0::2])}) + r  # expm1(r)
+    p = r2 * ({_horner(EXPM1[1::2], "r2")} * r + {_horner(EXPM1[0::2], "r2")}) + r  # expm1(r)
     q = p + (p * r_lo + r_lo)  # expm1(r + r_lo) to first order
     s = numpy.int64((numpy.int64(k{shift}) + 1023) << 52).view(numpy.float64)"""
 
@@ -116,6 +120,7 @@ def exp_helpers() -> str:
     )
 
 
+@functools.cache
 def reduced_helpers() -> str:
     """``_exp_f32(t)``, ``_expm1_f32(t)`` and their ``_short`` kin for numba: the float32 forms' exp and expm1
     (:data:`symact.rounding.REDUCED`), computed in double, as C's :func:`symact.rounding.reduced_helpers` does:
@@ -128,9 +133,7 @@ def reduced_helpers() -> str:
         inverse = float(1 / ln2)
     out = []
     for atom in REDUCED:
-        poly = repr(1 / math.factorial(atom.degree()))
-        for k in range(atom.degree() - 1, 0, -1):
-            poly = f"({poly} * r + {1 / math.factorial(k)!r})"
+        poly = _horner([1 / math.factorial(k) for k in range(1, atom.degree() + 1)], "r")
         result = "(s - 1.0) + s * p" if atom.library == "expm1" else "s + s * p"
         out.append(f'''
 
@@ -153,20 +156,20 @@ LOG1P_SPAN = 0.17158
 LOG1P_TARGET = 2.0**-58
 
 
+@functools.cache
 def log1p_helper() -> str:
     """``_log1p(v)`` for numba, in plain double arithmetic that LLVM vectorizes (math.log1p is a scalar call:
     10^7 points, 2 threads, Zen 4, the numba softplus 122 → 24 ms, log σ 125 → 23 ms). fdlibm's log1p
-    without its table, as musl writes it: 1 + v = 2^k·(1 + f) with 1 + f in [√2/2, √2) from the bits of u = fl(1 + v), c = the rounding of 1 + v
-    relative to u, s = f/(2 + f), and log1p(v) = k·ln 2 + c + f − (f²/2 − s·(f²/2 + R(s²))) with
-    R(z) = Σ 2z^j/(2j + 1) (:class:`symact.rounding.log1p_float`'s identity), truncated at the least degree
-    proved within LOG1P_TARGET (:meth:`~symact.rounding.log1p_float.bound`). ±0, −1, inf, NaN and v < −1
-    give log1p's values."""
+    without its table, as musl writes it: 1 + v = 2^k·(1 + f) with 1 + f in [√2/2, √2) from the bits of
+    u = fl(1 + v), c = the rounding of 1 + v relative to u, s = f/(2 + f), and
+    log1p(v) = k·ln 2 + c + f − (f²/2 − s·(f²/2 + R(s²))) with R(z) = Σ 2z^j/(2j + 1)
+    (:class:`symact.rounding.log1p_float`'s identity), truncated at the least degree proved within
+    LOG1P_TARGET (:meth:`~symact.rounding.log1p_float.bound`). ±0, −1, inf, NaN and v < −1 give log1p's
+    values."""
     degree = 1
     while log1p_float.bound(LOG1P_SPAN, degree) > LOG1P_TARGET:
         degree += 1
-    chain = repr(2 / (2 * degree + 1))
-    for j in range(degree - 1, 0, -1):
-        chain = f"({chain} * z + {2 / (2 * j + 1)!r})"
+    chain = _horner([2 / (2 * j + 1) for j in range(1, degree + 1)], "z")
     with mpmath.workdps(40):
         ln2 = mpmath.log(2)
         hi, _ = split(ln2, 32)  # k·ln2_hi is exact for |k| < 2^21
