@@ -289,6 +289,36 @@ class expm1_float(exp_float):  # noqa: N801
     library = "expm1"
 
 
+def _reduction_count(t: sp.Expr) -> sp.Expr:
+    """k = round(t/ln 2), the exp reduction's integer (the machine rounds ties to even; any integer reads)."""
+    return sp.floor(t / sp.log(2) + sp.S.Half)
+
+
+class exp_float_scale(_Atom):  # noqa: N801
+    """2^(k+j), the scale of :class:`exp_float` (t, j): 2^j·e^t = s·(1 + p), p = :class:`exp_float_frac` (t, j).
+    A form that takes the two apart multiplies by s exactly (a power of two) and folds 1 + p into one fused
+    multiply-add with its other factor, n·(1 + p) = fma(p, n, n), so that e^t itself is never rounded (SiLU's
+    float32 form: one rounding fewer in f and f'). Exact reading: 2^(j+k), k = floor(t/ln 2 + 1/2). The same
+    helper as exp_float's, returning s: 0 below the threshold."""
+
+    nargs = 2
+
+    def exact_reading(self) -> sp.Expr:
+        t, j = self.args
+        return 2 ** (j + _reduction_count(t))
+
+
+class exp_float_frac(_Atom):  # noqa: N801
+    """expm1(r), r = t − k·ln 2, the reduced part of :class:`exp_float` (t, j) (see :class:`exp_float_scale`).
+    Exact reading: exp(t − k·ln 2) − 1."""
+
+    nargs = 2
+
+    def exact_reading(self) -> sp.Expr:
+        t, _ = self.args
+        return sp.exp(t - _reduction_count(t) * sp.log(2)) - 1
+
+
 class expm1_small_f32(expm1_small):  # noqa: N801
     """:class:`expm1_small` to 2^-26 (2^-2 of a float ULP) instead of 2^-60, for forms computed in float, where
     it is a term of a sum (SiLU's G = G(r) + d + e^r·m weighs m's error by e^r·m/G ≤ 1/4). Exact reading:
@@ -398,7 +428,14 @@ def log1p_float_helper(qualifier: str = "static inline") -> str:
 
 
 #: The float-arithmetic exp atoms.
-FLOAT_EXP = (exp_float, expm1_float)
+FLOAT_EXP = (exp_float, expm1_float, exp_float_scale, exp_float_frac)
+#: What each one's helper returns, from the scale s = 2^(k+j) and p = expm1(r).
+FLOAT_EXP_RESULT = {
+    "exp_float": "fmaf(s, p, s)",
+    "expm1_float": "fmaf(s, p, s - 1.0f)",
+    "exp_float_scale": "s",
+    "exp_float_frac": "p",
+}
 
 
 def float_exp_call(atom: exp_float, argument: str, t: sp.Expr) -> str:
@@ -432,7 +469,7 @@ def float_exp_helpers(atoms, qualifier: str = "static inline") -> str:
         raise ValueError(f"exp_float: a scale 2^j with j > 58 leaves the reduction's range (j = {top})")
     out = []
     for kind, j in kinds:
-        result = "fmaf(s, p, s - 1.0f)" if kind == "expm1_float" else "fmaf(s, p, s)"
+        result = FLOAT_EXP_RESULT[kind]
         scale = "b.f" if j == top else f"b.f * {2.0 ** (j - top)!r}f"  # exact: a power of two, down to 2^-149
         out.append(f"""{qualifier} float symact_{kind}_{j}(float t) {{
     const float c = t < {low!r}f ? {low!r}f : t;

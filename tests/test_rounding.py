@@ -23,6 +23,8 @@ from symact.rounding import (
     exp_f32,
     exp_f32_short,
     exp_float,
+    exp_float_frac,
+    exp_float_scale,
     exp_helpers,
     expm1_f32,
     expm1_f32_short,
@@ -406,6 +408,33 @@ def test_c_float_exp_is_within_1_02_ulp_down_to_the_underflow_and_zero_below(tmp
     res = [np.empty_like(nan) for _ in range(4)]
     run(*(v.ctypes.data_as(ptr) for v in (nan, *res)), ctypes.c_int(1))
     assert all(np.isnan(r[0]) for r in res)
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
+def test_c_float_exp_parts_make_the_float_exp_bitwise_and_read_exactly(tmp_path):
+    """exp_float_scale and exp_float_frac, s = 2^(k+j) and p = expm1(r): fmaf(s, p, s) is exp_float's result,
+    bit for bit, s a power of two or 0 (below the threshold); and s·(1 + p) reads exactly as 2^j·e^t."""
+    t_ = -sp.Abs(x)
+    atoms = [exp_float(t_, 24), exp_float_scale(t_, 24), exp_float_frac(t_, 24)]
+    names = [float_exp_call(a, "t[i]", t_) for a in atoms]
+    run = _compiled_run(
+        tmp_path,
+        "#include <math.h>\n#include <stdint.h>\n"
+        + float_exp_helpers(atoms)
+        + "void run(const float *t, float *e, float *s, float *p, int n) {\n"
+        f"  for (int i = 0; i < n; ++i) {{ e[i] = {names[0]}; s[i] = {names[1]}; p[i] = {names[2]}; }}\n"
+        "}\n",
+    )
+    t = np.concatenate([-np.random.default_rng(5).uniform(0, 110, 100_000), [0.0, -0.0, -103.97, -104.0]])
+    t = t.astype(np.float32)
+    e, s, p = (np.empty_like(t) for _ in range(3))
+    ptr = ctypes.POINTER(ctypes.c_float)
+    run(*(v.ctypes.data_as(ptr) for v in (t, e, s, p)), ctypes.c_int(t.size))
+    together = (s.astype(np.float64) * p + s).astype(np.float32)  # one rounding: s·p is exact, s a power of two
+    assert np.array_equal(together, e)
+    mantissa, _ = np.frexp(s[s > 0])
+    assert np.all(mantissa == 0.5) and np.all(s[t < -103.98] == 0)
+    assert sp.simplify(exact(atoms[1]) * (1 + exact(atoms[2])) - exact(atoms[0])) == 0
 
 
 def test_float_exp_polynomial_is_the_float_fit_and_meets_its_proved_bound_which_one_degree_less_does_not():
