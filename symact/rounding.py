@@ -319,14 +319,6 @@ class exp_float_frac(_Atom):  # noqa: N801
         return sp.exp(t - _reduction_count(t) * sp.log(2)) - 1
 
 
-class expm1_small_f32(expm1_small):  # noqa: N801
-    """:class:`expm1_small` to 2^-26 (2^-2 of a float ULP) instead of 2^-60, for forms computed in float, where
-    it is a term of a sum (SiLU's G = G(r) + d + e^r·m weighs m's error by e^r·m/G ≤ 1/4). Exact reading:
-    expm1(t)."""
-
-    TARGET = 2.0**-26
-
-
 class signed(_Atom):  # noqa: N801
     """v ≥ 0 with the sign of x, C's copysign(v, x): two bitwise operations, where sign(x)·v costs two comparisons,
     a subtraction, a conversion and a product. For an odd function written as f(|x|) with x's sign (tanh):
