@@ -270,10 +270,10 @@ RAW = "_raw"
 
 def _named_numerators(forms: KernelForms) -> KernelForms:
     """forms with the numerator of each division that is a choice (Piecewise, as :func:`symact.stable._one_division`
-    selects operands) assigned to a variable of its own, before f and f'. Written inside the expression, gcc
-    if-converts a choice c ? a : b divided by d into c ? a/d : b/d, two divisions, when f' chooses on the same
-    condition after it (SiLU float32: 3 divisions a vector instead of 2). The same operations, in the same
-    order: the same values."""
+    selects operands) assigned to a variable of its own, before f and f'. Written inside the expressions, gcc
+    divided both sides of f's choice, c ? a/d : b/d, and blended (SiLU float32: 3 divisions a vector instead
+    of 2, 5.1 → 4.4 ms for 10^7 points); with the numerators named first it divides once. The same operations
+    in the same order: the same values."""
     numerators = sorted(
         {r.args[0] for e in (forms.f, forms.df) for r in e.atoms(ratio) if isinstance(r.args[0], sp.Piecewise)},
         key=sp.default_sort_key,
