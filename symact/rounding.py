@@ -381,9 +381,12 @@ class log1p_float(_Atom):  # noqa: N801
         return float((z ** (degree + 1) / ((2 * degree + 3) * (1 - z))).b)
 
     @classmethod
-    def degree(cls) -> int:
+    def degree(cls, span: float | None = None, target: float | None = None) -> int:
+        """The least degree whose :meth:`bound` on |s| ≤ span is at most target (by default SPAN and TARGET,
+        the float helper's; the numba kernels' double one takes its own)."""
+        span, target = cls.SPAN if span is None else span, cls.TARGET if target is None else target
         n = 1
-        while cls.bound(cls.SPAN, n) > cls.TARGET:
+        while cls.bound(span, n) > target:
             n += 1
         return n
 

@@ -411,12 +411,9 @@ def _sigmoid_derivative_polynomials(n: int) -> list[sp.Poly]:
 
 def silu_near_root_bound(pieces: int = 200, degree: int | None = None) -> float:
     """A proved bound on |R(u)/f'(u)| on SILU_FLOAT_WINDOW, R the remainder of f''s Taylor polynomial of
-    degree n about r (f = u·σ(u); by default SILU_FLOAT_DEGREE).
-
-    As :func:`gelu_near_root_bound`: |R/f'| ≤ 2·M·δⁿ/((n+1)!·m), M = max|f^(n+2)| and m = min f'' > 0 on
-    the window, δ = max|u − r|; f^(k) = u·σ^(k) + k·σ^(k−1) with σ^(k) = P_k(σ), enclosed with mpmath's
-    interval arithmetic on ``pieces`` subintervals (σ is increasing: σ of a piece is [σ(a), σ(b)]), each
-    P_k in mean-value form (its alternating coefficients make plain Horner overestimate 25-fold).
+    degree n about r (f = u·σ(u); by default SILU_FLOAT_DEGREE): :func:`_taylor_remainder_bound` with
+    f^(k) = u·σ^(k) + k·σ^(k−1) and σ^(k) = P_k(σ) (σ is increasing: σ of a piece is [σ(a), σ(b)]), each P_k in
+    mean-value form (its alternating coefficients make plain Horner overestimate 25-fold).
     """
     root, _ = _silu_near_root()
     n = SILU_FLOAT_DEGREE if degree is None else degree
@@ -424,33 +421,19 @@ def silu_near_root_bound(pieces: int = 200, degree: int | None = None) -> float:
     coefficient_lists = [[[sp.Rational(c) for c in q.all_coeffs()] for q in (p, p.diff())] for p in ps]
     iv = mpmath.iv
 
-    def horner_iv(coefficients, s):
-        out = iv.mpf(0)
-        for c in coefficients:
-            out = out * s + iv.mpf(c.p) / c.q
-        return out
-
     def poly(k, s):  # P_k on the interval s, in mean-value form: P(m) + P'(s)·(s − m), far tighter than Horner
         m = iv.mpf(s.mid)
-        return horner_iv(coefficient_lists[k][0], m) + horner_iv(coefficient_lists[k][1], s) * (s - m)
+        return _horner_iv(coefficient_lists[k][0], m) + _horner_iv(coefficient_lists[k][1], s) * (s - m)
 
     def derivative(k, u, s):  # f^(k)(u), k ≥ 1
         return u * poly(k, s) + k * poly(k - 1, s)
 
-    with mpmath.workdps(40):
-        iv.dps = 40
-        r = iv.mpf(root.p) / root.q
-        lo, hi = r + SILU_FLOAT_WINDOW[0], r + SILU_FLOAT_WINDOW[1]
-        big, small = iv.mpf(0), iv.mpf("inf")
-        for j in range(pieces):
-            u = iv.mpf([(lo + (hi - lo) * j / pieces).a, (lo + (hi - lo) * (j + 1) / pieces).b])
-            s = 1 / (1 + iv.exp(-u))
-            big = iv.mpf(max(big.b, abs(derivative(n + 2, u, s)).b))
-            small = iv.mpf(min(small.a, derivative(2, u, s).a))
-        if small.a <= 0:
-            return float("inf")
-        delta = iv.mpf(max(-SILU_FLOAT_WINDOW[0], SILU_FLOAT_WINDOW[1]))
-        return float((2 * big * delta**n / (iv.factorial(n + 1) * small)).b)
+    def enclose(u):
+        s = 1 / (1 + iv.exp(-u))
+        return derivative(n + 2, u, s), derivative(2, u, s)
+
+    window = (root + sp.Rational(SILU_FLOAT_WINDOW[0]), root + sp.Rational(SILU_FLOAT_WINDOW[1]))
+    return _taylor_remainder_bound(window, root, n, pieces, enclose)
 
 
 class silu_slope_f32(_Atom):  # noqa: N801
@@ -551,17 +534,54 @@ def _gelu_near_root(degree: int | None = None) -> tuple[sp.Rational, tuple[sp.Fl
         return r, tuple(sp.Float(c, 40) for c in coefficients)
 
 
+def _horner_iv(coefficients: list[sp.Rational], t):
+    """The polynomial with these exact coefficients (highest first) on the mpmath interval t, by Horner."""
+    out = mpmath.iv.mpf(0)
+    for c in coefficients:
+        out = out * t + mpmath.iv.mpf(c.p) / c.q
+    return out
+
+
+def _taylor_remainder_bound(
+    window: tuple[float, float], root: sp.Rational, n: int, pieces: int, enclose: Callable
+) -> float:
+    """A proved bound on |R(x)/f'(x)| on ``window`` (floats or Rationals, taken exactly), R the remainder of
+    f''s Taylor polynomial of degree n about the double (or float) r next to the root of f'.
+
+    Taylor: R(x) = f^(n+2)(ξ)/(n+1)!·(x − r)^(n+1). Mean value theorem about the true root r*:
+    |f'(x)| = f''(η)·|x − r*| ≥ m·|x − r*|, m = min f'' > 0 on the window, and |x − r| ≤ 2|x − r*| for every
+    double x ≠ r (r is the one nearest r*). So |R/f'| ≤ 2·M·δⁿ/((n+1)!·m) with M = max|f^(n+2)| and
+    δ = max|x − r|. ``enclose(t)`` gives intervals holding f^(n+2) and f'' on the interval t; the window is cut
+    into ``pieces`` of them, in mpmath's interval arithmetic, so the bound is rigorous.
+    """
+    iv = mpmath.iv
+
+    def exact(v):  # a float or a Rational, as an interval holding it exactly
+        v = sp.Rational(v)
+        return iv.mpf(v.p) / v.q
+
+    with mpmath.workdps(40):
+        iv.dps = 40
+        lo, hi = exact(window[0]), exact(window[1])
+        big, small = iv.mpf(0), iv.mpf("inf")
+        for j in range(pieces):
+            t = iv.mpf([(lo + (hi - lo) * j / pieces).a, (lo + (hi - lo) * (j + 1) / pieces).b])
+            high, second = enclose(t)
+            big = iv.mpf(max(big.b, abs(high).b))  # upper ends: M from above
+            small = iv.mpf(min(small.a, second.a))  # lower ends: m from below
+        if small.a <= 0:
+            return float("inf")
+        r = exact(root)
+        delta = iv.mpf(max(abs(lo - r).b, abs(hi - r).b))
+        return float((2 * big * delta**n / (iv.factorial(n + 1) * small)).b)
+
+
 def gelu_near_root_bound(
     pieces: int = 400, window: tuple[float, float] | None = None, degree: int | None = None
 ) -> float:
     """A proved bound on |R(x)/f'(x)| on the GELU window, R the Taylor remainder of degree n about r
-    (by default GELU_WINDOW and GELU_DEGREE).
-
-    Taylor: R(x) = f^(n+2)(ξ)/(n+1)!·(x − r)^(n+1) = φ(ξ)·Q_n(ξ)/(n+1)!·d^(n+1). Mean value theorem about
-    the true root r*: |f'(x)| = f''(η)·|x − r*| ≥ m·|x − r*|, m = min f'' > 0 on the window, and
-    |x − r| ≤ 2|x − r*| for every double x ≠ r (r is the double nearest r*). So
-    |R/f'| ≤ 2·M·δⁿ/((n+1)!·m) with M = max|φ·Q_n| and δ = max|x − r|. M and m are enclosed with
-    mpmath's interval arithmetic on ``pieces`` subintervals, so the bound is rigorous.
+    (by default GELU_WINDOW and GELU_DEGREE): :func:`_taylor_remainder_bound` with GELU^(n+2) = φ·Q_n and
+    GELU'' = φ·(2 − x²).
     """
     window = GELU_WINDOW if window is None else window
     root, coefficients = _gelu_near_root(degree)
@@ -569,23 +589,12 @@ def gelu_near_root_bound(
     q = _gelu_derivative_polynomials(n)[n]
     coeffs = [sp.Rational(c) for c in q.all_coeffs()]
     iv = mpmath.iv
-    with mpmath.workdps(40):
-        iv.dps = 40
-        lo, hi = iv.mpf(window[0]), iv.mpf(window[1])
-        big, small = iv.mpf(0), iv.mpf("inf")
-        for j in range(pieces):
-            t = iv.mpf([(lo + (hi - lo) * j / pieces).a, (lo + (hi - lo) * (j + 1) / pieces).b])
-            phi = iv.exp(-t * t / 2) / iv.sqrt(2 * iv.pi)
-            poly = iv.mpf(0)
-            for c in coeffs:
-                poly = poly * t + iv.mpf(c.p) / c.q
-            big = iv.mpf(max(big.b, abs(phi * poly).b))  # upper ends: M from above
-            small = iv.mpf(min(small.a, (phi * (2 - t * t)).a))  # lower ends: m from below
-        if small.a <= 0:
-            return float("inf")
-        r = iv.mpf(root.p) / root.q
-        delta = iv.mpf(max(abs(lo - r).b, abs(hi - r).b))
-        return float((2 * big * delta**n / (iv.factorial(n + 1) * small)).b)
+
+    def enclose(t):
+        phi = iv.exp(-t * t / 2) / iv.sqrt(2 * iv.pi)
+        return phi * _horner_iv(coeffs, t), phi * (2 - t * t)
+
+    return _taylor_remainder_bound(window, root, n, pieces, enclose)
 
 
 #: The root window of the float64 C kernel (:func:`_gelu_fused`): its Φ has an error of ~1 ULP, not erfc's ~2,

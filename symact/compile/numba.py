@@ -166,9 +166,7 @@ def log1p_helper() -> str:
     (:class:`symact.rounding.log1p_float`'s identity), truncated at the least degree proved within
     LOG1P_TARGET (:meth:`~symact.rounding.log1p_float.bound`). ±0, −1, inf, NaN and v < −1 give log1p's
     values."""
-    degree = 1
-    while log1p_float.bound(LOG1P_SPAN, degree) > LOG1P_TARGET:
-        degree += 1
+    degree = log1p_float.degree(LOG1P_SPAN, LOG1P_TARGET)
     chain = _horner([2 / (2 * j + 1) for j in range(1, degree + 1)], "z")
     with mpmath.workdps(40):
         ln2 = mpmath.log(2)
