@@ -767,9 +767,9 @@ def _gelu_tanh(fn: Fn) -> StableForm:
         # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
         # re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order, or e^(u + ul) itself (folded)
         tail, e, et, f = _x_sigmoid(x, u, ul, folded)
-        g = _near_root(1 + _V + _U * (a + 3 * b * _U**2), a * _U + b * _U**3, -0.75, x, 0, 0.2, e)
-        gt, gl = held(one_x_du) + et, held(one_x_du) + e
         corr = (lambda t: t) if folded else (lambda t: t + t * ul)  # the factor 1 + ul of e^(u + ul)
+        g = _near_root(1 + _V + _U * (a + 3 * b * _U**2), a * _U + b * _U**3, -0.75, x, 0, 0.2, corr(e))
+        gt, gl = held(one_x_du) + et, held(one_x_du) + e
         df = _over_square_compensated(
             _where(u < 0, e, 1),
             [
