@@ -666,7 +666,6 @@ def _gelu(fn: Fn) -> StableForm:
     # x² = fl(x·x) + prod_err(x, x), and the 64 is added exactly.
     tail = x < GELU_TAIL
     e = sp.exp(-(x**2) / 2 + _shift(tail))
-    phi = e * (1 - prod_err(xc, xc) / 2) / sp.sqrt(2 * sp.pi)  # φ(x), or φ(x)·e^64 in the tail
     # erfc(−u − ul) to first order: d erfc(z)/dz = −2e^(−z²)/√π; the rounding of x/√2 alone would cost
     # ~x² ULP in the negative tail
     c = erfc(-u) + 2 / sp.sqrt(sp.pi) * sp.Piecewise((SCALE * e, tail), (e, True)) * ul
@@ -689,7 +688,12 @@ def _gelu(fn: Fn) -> StableForm:
     # with the asymptotic series S (gelu_tail_bound), one division for 1/x
     inverse_x = ratio(1, x)
     series = _gelu_tail_series(inverse_x)
-    tail_f, tail_df = SCALE * held(-phi * series), SCALE * held(phi * held(x - series * inverse_x))
+    # φ(x)·e^(−64) as e·(1 − x²_lo/2)·(e^(−64)/√(2π)): one fma and one constant, where φ's two products and the
+    # scale's would round four times (with the series' own, up to 4.5 ULP at x ≈ −36 in NumPy). The constant
+    # comes last: φ(x)·e^(−64) alone is subnormal left of −37.5, where f and f' are not yet
+    e_lo = held(fma(e, -prod_err(xc, xc) / 2, e))
+    k_scale = lit(SCALE.args[0] / sp.sqrt(2 * sp.pi))
+    tail_f, tail_df = -held(e_lo * series) * k_scale, held(e_lo * held(x - series * inverse_x)) * k_scale
     tail = Approximation(-sp.oo, GELU_TAIL, tail_f, tail_df, 2.0**-60, gelu_tail_bound)
     # float32 data: Φ from the Mills ratio, Φ(x) = φ(x)·M(−x) for x < 0 and 1 − φ(x)·M(x) for x ≥ 0, where M is
     # one small rational function about the root of f' = φ·(M − a), x < 0 (symact.mills, bound proved): an exp
@@ -837,6 +841,13 @@ def _mish(fn: Fn) -> StableForm:
             ((1 + 2 * e) * p + 4 * x * e**2 * (1 + e), p2(e), 1, True),
         ]
     )
+    # For x > 1/2, f' is near 1 (0.998 at x = 0.79, where a result below 1 has half the ULP) and the quotient's
+    # roundings cost up to 4.4 ULP. There f' = 1 − c with c = 2w²·H/P², H = P − 2x(1 + w) = (1 − 2x) + 2w(1 + w − x)
+    # (N = P² − 2w²·H): c ≤ 0.15 and H's roundings weigh 2w²/P² ≤ 0.05 of an ULP of 1, so f' rounds about once.
+    # x is read as 0 beyond 40 (vanishing), where w² = 0 would meet 1 − 2x = −inf at x ≳ 9e307.
+    xz = vanishing(x, x, 40)
+    h = fma(2 * e, 1 + e - xz, 1 - 2 * xz)
+    df = _where(x > sp.Rational(1, 2), 1 - ratio(2 * e**2 * h, p2(e)), df)
     # float32 data: t = tanh(softplus(x)) = N/Q, 1 − t = M/Q and σ(x) = S/(1 + w) in w = e^(−|x|) (held: w², not
     # a second exp), all from one division r = 1/(Q·(1 + w)); in double, its roundings are far below a float ULP
     w = held(sp.exp(-sp.Abs(x)))
