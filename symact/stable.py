@@ -841,21 +841,24 @@ def _mish(fn: Fn) -> StableForm:
     def p2(w):  # P² = 1 + 4w + 8w² + 8w³ + 4w⁴, likewise
         return horner([1, 4, 8, 8, 4], w)
 
-    df = _one_division(
+    # For x > 1/2, f' is near 1 (0.998 at x = 0.79, where a result below 1 has half the ULP) and the quotient's
+    # roundings cost up to 4.4 ULP. There f' = 1 − c with c = 2w²·H/P², H = P − 2x(1 + w) = (1 − 2x) + 2w(1 + w − x)
+    # (N = P² − 2w²·H): c ≤ 0.15 and H's roundings weigh 2w²/P² ≤ 0.05 of an ULP of 1, so f' rounds about once.
+    # c shares the one division with the other cases (its denominator is P² too). x is read as 0 beyond 40
+    # (vanishing), where c < 2^-100 either way and 1 − 2x would be −inf at x ≳ 9e307, against w² = 0.
+    xz = vanishing(x, x, 40)
+    h = fma(2 * e, 1 + e - xz, 1 - 2 * xz)
+    near_one = x > sp.Rational(1, 2)
+    q_df = _one_division(
         [
             (e * left(vt), q2(vt), SCALE, tail),
             (e * g.expr, q2(e), 1, g.window(x)),
             (e * left(e), q2(e), 1, x < 0),
+            (-2 * e**2 * h, p2(e), 1, near_one),
             ((1 + 2 * e) * p + 4 * x * e**2 * (1 + e), p2(e), 1, True),
         ]
     )
-    # For x > 1/2, f' is near 1 (0.998 at x = 0.79, where a result below 1 has half the ULP) and the quotient's
-    # roundings cost up to 4.4 ULP. There f' = 1 − c with c = 2w²·H/P², H = P − 2x(1 + w) = (1 − 2x) + 2w(1 + w − x)
-    # (N = P² − 2w²·H): c ≤ 0.15 and H's roundings weigh 2w²/P² ≤ 0.05 of an ULP of 1, so f' rounds about once.
-    # x is read as 0 beyond 40 (vanishing), where w² = 0 would meet 1 − 2x = −inf at x ≳ 9e307.
-    xz = vanishing(x, x, 40)
-    h = fma(2 * e, 1 + e - xz, 1 - 2 * xz)
-    df = _where(x > sp.Rational(1, 2), 1 - ratio(2 * e**2 * h, p2(e)), df)
+    df = _where(near_one, 1 + q_df, q_df)
     # float32 data: t = tanh(softplus(x)) = N/Q, 1 − t = M/Q and σ(x) = S/(1 + w) in w = e^(−|x|) (held: w², not
     # a second exp), all from one division r = 1/(Q·(1 + w)); in double, its roundings are far below a float ULP
     w = held(sp.exp(-sp.Abs(x)))
