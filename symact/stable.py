@@ -773,7 +773,9 @@ def _gelu_tanh(fn: Fn) -> StableForm:
     # of 1 + x·u' (|x·u'/(1 + x·u')| ≈ 1.8 at x = −1.2)
     p1_err = prod_err(lit(a), xc) + lo(a) * xc
     p2_err = prod_err(lit(b), xc**3) + lo(b) * xc**3 + lit(b) * cube_lo
-    one_x_du = held(held(1 + p1) + 3 * held(p2)) + held(p1_err + 3 * p2_err)
+    # 1 + x·u' and x·u' read as 0 beyond |x| = 25 (vanishing), where the e^(−|u|) they multiply is exactly 0
+    # (|u| > 1154): they overflow from |x| ≈ 10^103 on, and inf·0 would make f' NaN where it is 0 or 1
+    one_x_du = vanishing(held(held(1 + p1) + 3 * held(p2)) + held(p1_err + 3 * p2_err), x, 25)
 
     def build(folded: bool) -> tuple[sp.Expr, sp.Expr]:
         # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
@@ -791,7 +793,7 @@ def _gelu_tanh(fn: Fn) -> StableForm:
                 # x − r would round, nothing cancels (1 + x·u' > 0.38 there)
                 (corr(g.far), e, 1, (x > lit(g.root) - 0.9) & (x < lit(g.root / 2))),
                 (corr(gl), e, 1, u < 0),
-                (1 + e + x * du * e, e, 1, True),  # σ(u)·(1 + x·u'·σ(−u)) with e = e^(−u)
+                (1 + e + vanishing(x * du, x, 25) * e, e, 1, True),  # σ(u)·(1 + x·u'·σ(−u)), e = e^(−u)
             ],
         )
         return f, df
@@ -824,8 +826,12 @@ def _mish(fn: Fn) -> StableForm:
     def q(v):  # fused: one rounding fewer in the denominator
         return fma(v, v + 2, 2)
 
+    # x read as 0 beyond 1000 (vanishing), where the tail's e^(x + 64) is exactly 0: 3 + 2x is −inf below
+    # −8.9·10^307, and 0·inf would make f' NaN where it is 0
+    xl = vanishing(x, x, 1000)
+
     def left(v):
-        return fma(v**2, 4 + v, fma(2 * v, held(3 + 2 * x), 4 * held(1 + x)))
+        return fma(v**2, 4 + v, fma(2 * v, held(3 + 2 * xl), 4 * held(1 + xl)))
 
     f = _one_division(
         [

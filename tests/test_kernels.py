@@ -138,6 +138,22 @@ def test_edge_semantics(entry, dtype, backend):
     assert np.isfinite(y[:6]).all() or entry.name == "exponential"
 
 
+#: finite inputs so large that x³ or 2x overflow: f' is 0 or 1 there, and an overflowed term times an exp that is
+#: exactly 0 would make it NaN (GELU-tanh from |x| ≈ 10^103, Mish below −8.9·10^307, before they read x as 0)
+HUGE = {
+    "float64": [1e308, -1e308, 1.7e308, -1.7e308, 1e200, -1e200, 1e103, -1e103],
+    "float32": [3e38, -3e38, 1e30, -1e30],
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("entry", KERNEL_ENTRIES, ids=ids(KERNEL_ENTRIES))
+def test_huge_finite_inputs_give_no_nan(entry, dtype, backend):
+    y, dy = symact.compile(entry.name, backend=backend, dtype=dtype)(np.array(HUGE[dtype], dtype=dtype))
+    assert not np.isnan(y).any() and not np.isnan(dy).any(), (y, dy)
+
+
 POINTS = points(400, seed=1)
 
 
