@@ -146,6 +146,22 @@ def test_vector_kernel_and_vjp_match_the_derived_jacobian(entry):
     _close(k.vjp(x.T, g.T, axis=0), v.T)
 
 
+@pytest.mark.parametrize("entry", VECTOR_ACTIVATIONS, ids=ids(VECTOR_ACTIVATIONS))
+def test_vector_kernel_edges(entry):
+    """NaN anywhere in a row makes the whole row NaN (every output depends on every input: sparsemax's sort
+    once dropped the NaN from τ's sum, and its other entries came out finite); an empty axis gives an empty
+    result; a 0-d x or an axis out of range is a clear error, not NumPy's reduction error."""
+    k = symact.compile(entry.name, dtype="float64")
+    x = np.array([[np.nan, 1.0, 0.5], [0.2, 1.0, 0.5]])
+    y, v = k(x), k.vjp(x, np.ones_like(x))
+    assert np.isnan(y[0]).all() and np.isnan(v[0]).all() and np.isfinite(y[1]).all()
+    assert k(np.zeros((2, 0))).shape == (2, 0) and k.vjp(np.zeros(0), np.zeros(0)).shape == (0,)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        k(1.0)
+    with pytest.raises(np.exceptions.AxisError):
+        k.vjp(x, x, axis=2)
+
+
 @pytest.mark.parametrize("entry", LEARNABLE, ids=ids(LEARNABLE))
 def test_parameter_kernel_matches_the_derived_parameter_derivatives(entry):
     fn = symact.activation(entry.name)

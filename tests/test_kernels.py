@@ -572,6 +572,11 @@ def test_kernel_api(backend):
     assert np.array_equal(f_only, y)
     with pytest.raises(ValueError, match="out arrays"):
         k(x, out=(np.empty(3, np.float32), np.empty(3, np.float32)))
+    y0, dy0 = k(0.5)  # a scalar stays 0-d (np.ascontiguousarray would make it shape (1,))
+    assert y0.shape == dy0.shape == () and y0 == k(np.array([0.5]))[0][0]
+    strided = x[:, ::2].T  # not contiguous: computed on a copy, in its own shape
+    ys, dys = k(strided)
+    assert ys.shape == (2, 3) and np.array_equal(ys, k(np.ascontiguousarray(strided))[0])
 
 
 def test_parameters_and_backend_agreement():

@@ -62,7 +62,7 @@ class Kernel:
         self.source = self._impl.source
 
     def __call__(self, x, out: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None):
-        x = np.ascontiguousarray(x, dtype=self.dtype)
+        x = np.asarray(x, dtype=self.dtype, order="C")  # not ascontiguousarray, which makes a 0-d x 1-d
         if out is None:
             y = np.empty_like(x)
             dy = np.empty_like(x) if self.grad else None

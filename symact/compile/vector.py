@@ -4,7 +4,7 @@
 vector-Jacobian product that backpropagation needs, without forming J. Each
 vjp is the catalog's closed-form Jacobian applied to g (tests/test_vector_kernels.py
 checks the closed forms against the derived Jacobians and these kernels
-against the symbolic vjp):
+against the symbolic vjp, in tests/test_kernel_kinds.py):
 
 - softmax, J = diag(s) − s sᵀ:   gᵀJ = s ⊙ (g − ⟨g, s⟩);
 - log_softmax, J = I − 1 sᵀ:     gᵀJ = g − s Σg;
@@ -52,6 +52,7 @@ def sparsemax(x: np.ndarray, axis: int) -> np.ndarray:
     support = 1 + k * zs > cumulative
     size = np.sum(support, axis=-1, keepdims=True)
     tau = (np.take_along_axis(cumulative, size - 1, axis=-1) - 1) / size.astype(x.dtype)
+    tau = np.where(np.isnan(z).any(axis=-1, keepdims=True), np.nan, tau)  # the sort drops NaN from τ's sum
     return np.moveaxis(np.maximum(z - tau, 0), -1, axis)
 
 
@@ -75,15 +76,27 @@ class VectorKernel:
         self.fn, self.dtype, self.backend = fn, np.dtype(dtype), "numpy"
 
     def __call__(self, x, axis: int = -1) -> np.ndarray:
-        x = np.asarray(x, dtype=self.dtype)
+        x = self._along(x, axis)
+        if x.size == 0:  # nothing to normalize (and NumPy's max has no identity for an empty axis)
+            return np.empty_like(x)
         with np.errstate(all="ignore"):
             return FORWARD[self.fn.name](x, axis)
 
+    def _along(self, x, axis: int) -> np.ndarray:
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim == 0:
+            raise ValueError(f"{self.fn.name} works along an axis: x must have at least one dimension")
+        if not -x.ndim <= axis < x.ndim:
+            raise np.exceptions.AxisError(axis, x.ndim)  # "axis 5 is out of bounds for array of dimension 2"
+        return x
+
     def vjp(self, x, g, axis: int = -1, *, y: np.ndarray | None = None) -> np.ndarray:
         """gᵀ·∂f/∂x along ``axis``; pass ``y = f(x)`` when it is already computed."""
-        x, g = np.asarray(x, dtype=self.dtype), np.asarray(g, dtype=self.dtype)
+        x, g = self._along(x, axis), np.asarray(g, dtype=self.dtype)
         if g.shape != x.shape:
             raise ValueError(f"g has shape {g.shape}, x has {x.shape}")
+        if x.size == 0:
+            return np.empty_like(x)
         with np.errstate(all="ignore"):
             return vjp(self.fn.name, self(x, axis) if y is None else y, g, axis)
 
