@@ -58,6 +58,28 @@ def test_loss_kernel_matches_the_definition_and_its_gradient(entry):
 ELEMENTWISE_LOSSES = [e for e in LOSSES if not e.vector]
 
 
+@pytest.mark.parametrize("where", ["pred", "target"])
+@pytest.mark.parametrize("entry", LOSSES, ids=ids(LOSSES))
+def test_loss_kernel_nan_in_gives_nan_out(entry, where):
+    """One NaN makes the mean loss NaN and its own gradient entry NaN (every entry, for RMSE, whose gradient
+    divides by the root), and leaves the other samples' gradients as they were. The hinge's kink, and the
+    0·log 0 convention where the target is 0, once chose a branch for NaN and returned a finite gradient
+    there (cross-entropy and KL even a finite loss)."""
+    classes = 3 if entry.vector else 0
+    k = symact.compile(symact.loss(entry.name, size=classes or None), dtype="float64")
+    pred, target, _ = _loss_points(entry, 4, classes)
+    if classes:
+        target[0] = [0.0, 0.5, 0.5]  # a zero target where the NaN goes: the 0·log 0 convention
+    clean = k(pred, target)[1]
+    (pred if where == "pred" else target)[(0, 0) if classes else 0] = np.nan
+    value, grad = k(pred, target)
+    assert np.isnan(value) and np.isnan(grad.flat[0])
+    if entry.reduction == "sqrt_mean":
+        assert np.isnan(grad).all()
+    elif entry.name != "softmax_cross_entropy":  # there a row's gradient is one softmax: the row is NaN
+        np.testing.assert_array_equal(grad.ravel()[1:], clean.ravel()[1:])
+
+
 @pytest.mark.parametrize("entry", ELEMENTWISE_LOSSES, ids=ids(ELEMENTWISE_LOSSES))
 def test_loss_terms_are_as_accurate_as_their_conditioning_allows(entry):
     """Each per-element loss and gradient within 4 ULP times its condition number (|ŷ·∂/∂ŷ| + |y·∂/∂y|)/|value|,

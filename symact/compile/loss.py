@@ -10,6 +10,8 @@ as class indices is turned into one-hot rows first.
 Terms of the form c(y)·g(ŷ) are taken as 0 where c(y) = 0 (the 0·log 0 = 0
 convention of cross-entropy and KL): as a function of ŷ such a term is then
 identically zero, so its value and gradient are 0 even where g(ŷ) is infinite.
+A NaN prediction or target is still NaN there, as scipy's xlogy(0, NaN) is:
+NaN in gives NaN out, for every loss.
 
 softmax_cross_entropy is evaluated as log Σ exp(z − max z) + max z − ⟨y, z⟩
 per row (a proven rewrite of −Σ yₖ log softmax(z)ₖ) with gradient
@@ -128,10 +130,13 @@ class LossKernel:
                 value, grad = np.sum(per) / samples, grad / samples
             else:
                 per, grad = self._term(pred, target)
+                # NaN in gives NaN out: a choice (a hinge's kink, the 0·log 0 convention) would pick a branch
+                nan = np.isnan(pred) | np.isnan(target)
+                per, grad = np.where(nan, np.nan, per), np.where(nan, np.nan, grad)
                 value, grad = np.sum(per, dtype=np.float64) / samples, grad / samples
             if self.fn.entry.reduction == "sqrt_mean":
                 root = np.sqrt(value)
-                grad = grad / (2 * root) if root > 0 else np.zeros_like(grad)  # the kink at 0: derivative 0
+                grad = np.zeros_like(grad) if root == 0 else grad / (2 * root)  # the kink at 0: derivative 0
                 value = root
         return float(value), grad.astype(self.dtype, copy=False)
 
