@@ -200,6 +200,20 @@ def test_parameter_kernel_matches_the_derived_parameter_derivatives(entry):
         _close(got, want)
 
 
+@pytest.mark.parametrize("entry", LEARNABLE, ids=ids(LEARNABLE))
+def test_parameter_kernel_nan_in_gives_nan_out(entry):
+    """NaN in x is NaN in f, f' and every ∂f/∂θ, and only there (PReLU's and APLU's kinks once chose a branch
+    for NaN: a finite f', and APLU's ∂f/∂b finite too)."""
+    learn = tuple(p.name for p in entry.params if p.learnable)
+    k = symact.compile(entry.name, learn=learn, dtype="float32")
+    x = np.array([[np.nan, 1.5, -0.5], [-2.0, np.nan, 0.25]])
+    theta = {p.name: np.full(3, float(p.default)) for p in entry.params if p.learnable}
+    y, dy, dtheta = k(x, **theta)
+    for out in (y, dy, *dtheta.values()):
+        assert out.shape == x.shape and out.dtype == np.float32
+        np.testing.assert_array_equal(np.isnan(out), np.isnan(x))
+
+
 def test_generated_functions_in_blocks_give_the_values_of_one_call():
     """Loss and parameter kernels evaluate large inputs in blocks of leading rows (symact.compile.numpy.in_blocks):
     every element of every output, across block edges and in the ragged last block, with inf and NaN on the

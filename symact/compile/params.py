@@ -8,6 +8,11 @@ the derived expressions: f and f' from the proven stable form, ∂f/∂θ from
 generated for NumPy (they serve training, where the parameter arrays change
 every step).
 
+NaN in x gives NaN in every output. At x = ±∞ the outputs are the derived
+forms' IEEE values, not limits taken in the parameters: PReLU's and APLU's are
+the limits, but SiLU's with a learnable β is NaN at −∞ (∞·0) where the limit
+is 0 (the kernels of :func:`symact.compile` without ``learn`` return the limits).
+
 >>> import numpy as np, symact
 >>> k = symact.compile("prelu", learn=("alpha",), dtype="float64")
 >>> y, dy, dtheta = k(np.array([[-2.0, 3.0]]), alpha=np.array([0.1, 0.5]))
@@ -48,6 +53,9 @@ class ParamKernel:
         x = np.asarray(x, dtype=self.dtype)
         values = [np.asarray(params[name], dtype=self.dtype) for name in self.learn]
         f, df, *dtheta = self._fn(x, *values)
+        nan = np.isnan(x)
+        if nan.any():  # NaN in gives NaN out: a choice (PReLU's and APLU's kinks) would pick a branch for NaN
+            f, df, *dtheta = (np.where(nan, np.nan, v).astype(self.dtype, copy=False) for v in (f, df, *dtheta))
         return f, df, dict(zip(self.learn, dtheta))
 
     def __repr__(self) -> str:
