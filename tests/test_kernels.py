@@ -572,6 +572,11 @@ def test_kernel_api(backend):
     assert np.array_equal(f_only, y)
     with pytest.raises(ValueError, match="out arrays"):
         k(x, out=(np.empty(3, np.float32), np.empty(3, np.float32)))
+    frozen = np.zeros((3, 4), np.float32)
+    frozen.flags.writeable = False  # ctypes would write into it regardless; numba failed with a typing error
+    with pytest.raises(ValueError, match="writeable"):
+        k(x, out=(frozen, out[1]))
+    assert not frozen.any()
     y0, dy0 = k(0.5)  # a scalar stays 0-d (np.ascontiguousarray would make it shape (1,))
     assert y0.shape == dy0.shape == () and y0 == k(np.array([0.5]))[0][0]
     strided = x[:, ::2].T  # not contiguous: computed on a copy, in its own shape

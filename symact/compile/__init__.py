@@ -69,8 +69,8 @@ class Kernel:
         else:
             y, dy = out if self.grad else (out, None)
             for a in (y, dy) if self.grad else (y,):
-                if a.shape != x.shape or a.dtype != self.dtype or not a.flags.c_contiguous:
-                    raise ValueError(f"out arrays must be C-contiguous {self.dtype} of shape {x.shape}")
+                if a.shape != x.shape or a.dtype != self.dtype or not a.flags.c_contiguous or not a.flags.writeable:
+                    raise ValueError(f"out arrays must be writeable, C-contiguous {self.dtype} of shape {x.shape}")
         self._impl(x, y, dy)
         return (y, dy) if self.grad else y
 
