@@ -4,6 +4,11 @@ Parametrized over the registry's elementwise activations and the backends
 available on this machine (C needs gcc; numba is a runtime dependency).
 """
 
+import os
+import select
+import signal
+import time
+
 import mpmath
 import numpy as np
 import pytest
@@ -582,6 +587,39 @@ def test_kernel_api(backend):
     strided = x[:, ::2].T  # not contiguous: computed on a copy, in its own shape
     ys, dys = k(strided)
     assert ys.shape == (2, 3) and np.array_equal(ys, k(np.ascontiguousarray(strided))[0])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "numpy"])
+def test_kernels_run_in_the_child_of_a_fork(backend):
+    """After a parallel call in the parent, a forked child (multiprocessing's default on Linux before Python
+    3.14) computes the same values. GNU OpenMP's threads do not survive fork(): the C kernel's child waited
+    for them forever, and numba's OpenMP layer ended the child."""
+    k = symact.compile("silu", backend=backend, dtype="float32")
+    x = np.linspace(-5, 5, 1 << 17, dtype=np.float32)  # past the parallel threshold
+    want = np.concatenate(k(x))
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its values to the pipe, and out without pytest's teardown
+        try:
+            os.write(write, np.concatenate(k(x)).tobytes())
+        finally:
+            os._exit(0)
+    os.close(write)
+    got, deadline = b"", time.monotonic() + 120
+    try:
+        while len(got) < want.nbytes and select.select([read], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            chunk = os.read(read, 1 << 20)
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        os.close(read)
+        if len(got) < want.nbytes:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert len(got) == want.nbytes, "the forked child hung or died"
+    assert np.array_equal(np.frombuffer(got, np.float32), want)
 
 
 def test_parameters_and_backend_agreement():

@@ -522,6 +522,31 @@ CALIBRATION_SIZE = 10**7
 _DECIDED: set[Path] = set()
 
 
+#: A library loaded in this process, through which the child of a fork reaches GNU OpenMP (None: none yet).
+_LIBRARY: list[ctypes.CDLL] = []
+_FORKED = False
+
+
+def _serial(lib: ctypes.CDLL) -> None:
+    """One thread for OpenMP in this process: GNU OpenMP's threads do not survive fork(), and the child's first
+    parallel loop would wait for them forever. The child of a fork runs its kernels on its own thread, as
+    PyTorch's DataLoader workers do (several processes are the parallelism there)."""
+    try:
+        lib.omp_set_num_threads(1)
+    except AttributeError:  # built without OpenMP: nothing runs in parallel anyway
+        pass
+
+
+def _after_fork_in_child() -> None:
+    global _FORKED
+    _FORKED = True
+    for lib in _LIBRARY:
+        _serial(lib)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _machine() -> str:
     """The CPU's model and count of logical CPUs: a calibration holds for these."""
     model = ""
@@ -563,6 +588,10 @@ class CKernel:
     def _load(self, name: str, forms: KernelForms, dtype: str, compute: str) -> None:
         path, self.source = build(name, forms, dtype, compute)
         lib = ctypes.CDLL(str(path))
+        if not _LIBRARY:
+            _LIBRARY.append(lib)
+            if _FORKED:  # loaded first in the child of a fork: the parent may have used OpenMP otherwise (numba)
+                _serial(lib)
         _, ct = CTYPES[dtype]
         ptr = ctypes.POINTER(ct)
         for fname, outputs in (("f", 1), ("fdf", 2)):
@@ -620,6 +649,8 @@ class CKernel:
             "ms": {"streaming": best[True] * 1e3, "plain": best[False] * 1e3},
         }
         self.streaming = found["streaming"]
+        if _FORKED:  # measured on one thread (see _serial): it holds for this process only
+            return found
         try:
             write_atomic(record, json.dumps(found))
         except OSError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
+import os
 
 import mpmath
 import numpy as np
@@ -228,19 +229,17 @@ def _prod_err(a, b):
 
 
 def source(name: str, forms: KernelForms) -> str:
+    """A module with ``fdf``, a parallel loop, and ``fdf_serial``, the same loop on the calling thread (numba
+    compiles it on its first call: in the child of a fork, see :data:`_FORKED`)."""
     p = Printer({"fully_qualified_modules": True})
     lines = "\n".join(f"        {p.doprint(s)} = {p.doprint(e)}" for s, e in forms.assignments)
     lo, hi, dlo, dhi = (f"float('{v}')" for v in forms.limits)
-    return f'''"""{name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit."""
-import math
 
-import numba
-import numpy
-{KERNEL_ERRORS}{exp_helpers()}{reduced_helpers()}{log1p_helper()}
-
-@numba.njit(parallel=True, cache=True, fastmath=False)
-def fdf(X, Y, DY, with_derivative):
-    for i in numba.prange(X.size):
+    def loop(fname: str, parallel: bool) -> str:
+        return f'''
+@numba.njit(parallel={parallel}, cache=True, fastmath=False)
+def {fname}(X, Y, DY, with_derivative):
+    for i in {"numba.prange" if parallel else "range"}(X.size):
         x = numba.float64(X[i])  # compute in double, also for float32 data
 {lines}
         y = {p.doprint(forms.f)}
@@ -256,11 +255,34 @@ def fdf(X, Y, DY, with_derivative):
             DY[i] = dy
 '''
 
+    return f'''"""{name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit."""
+import math
+
+import numba
+import numpy
+{KERNEL_ERRORS}{exp_helpers()}{reduced_helpers()}{log1p_helper()}
+{loop("fdf", True)}
+{loop("fdf_serial", False)}'''
+
+
+#: Set in the child of a fork: numba's OpenMP threading layer ends such a child ("fork() called from a process
+#: already using GNU OpenMP, this is unsafe") at its first parallel loop, so kernels there run fdf_serial.
+_FORKED = False
+
+
+def _after_fork_in_child() -> None:
+    global _FORKED
+    _FORKED = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
 
 class NumbaKernel:
     def __init__(self, name: str, forms: KernelForms, dtype: str):
         self.source = source(name, forms)
-        self._fdf = import_generated("numba", name, self.source).fdf
+        self._module = import_generated("numba", name, self.source)
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
-        self._fdf(x.ravel(), y.ravel(), (dy if dy is not None else y).ravel(), dy is not None)
+        fdf = self._module.fdf_serial if _FORKED else self._module.fdf
+        fdf(x.ravel(), y.ravel(), (dy if dy is not None else y).ravel(), dy is not None)
