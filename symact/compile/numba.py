@@ -236,7 +236,7 @@ def source(name: str, forms: KernelForms) -> str:
     lo, hi, dlo, dhi = (f"float('{v}')" for v in forms.limits)
 
     def loop(fname: str, parallel: bool) -> str:
-        return f'''
+        return f"""
 @numba.njit(parallel={parallel}, cache=True, fastmath=False)
 def {fname}(X, Y, DY, with_derivative):
     for i in {"numba.prange" if parallel else "range"}(X.size):
@@ -253,7 +253,7 @@ def {fname}(X, Y, DY, with_derivative):
         Y[i] = y
         if with_derivative:
             DY[i] = dy
-'''
+"""
 
     return f'''"""{name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit."""
 import math
