@@ -412,8 +412,9 @@ def _silu(fn: Fn) -> StableForm:
 #: SiLU' near its root u ≈ −1.2785 in float32 computed in float: the window about the float r next to the
 #: root, |u − r| < 0.05, and the degree of f''s Taylor polynomial there (silu_near_root_bound). G rounds once
 #: next to the root (see _silu_float), so the window is narrow: with G from a rounded E it had to be
-#: (−0.33, 0.45), degree 11.
-SILU_FLOAT_WINDOW, SILU_FLOAT_DEGREE = (-0.05, 0.05), 5
+#: (−0.33, 0.45), degree 11. Symmetric, so that the test is one comparison of |u − r|.
+SILU_FLOAT_RADIUS, SILU_FLOAT_DEGREE = 0.05, 5
+SILU_FLOAT_WINDOW = (-SILU_FLOAT_RADIUS, SILU_FLOAT_RADIUS)
 
 
 @functools.cache
@@ -491,14 +492,14 @@ def _silu_float(x: sp.Expr, u: sp.Expr, ul: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     and E = e^(−|u|) = 2^-24·fma(s, p, s):
 
     - u ≥ 0: f = x/(1 + E), f' = (1 + E + u·E)/(1 + E)², terms of one sign;
-    - u < 0: f = 2^-24·s·x·(1 + p)/(1 + E), f' = 2^-24·s·G·(1 + p)/(1 + E)² with G = 1 + u + E (1 + u exact
-      there): x·(1 + p) and G·(1 + p) are one fused multiply-add each and s is a power of two, so e^u is never
-      rounded in them. G itself is (1 + u + 2^-24·s) + 2^-24·s·p, one rounding next to its root, and there, for
+    - u < 0: f = s'·x·(1 + p)/(1 + E), f' = s'·G·(1 + p)/(1 + E)² with s' = 2^-24·s and G = 1 + u + E (1 + u
+      exact there): x·(1 + p) and G·(1 + p) are one fused multiply-add each and s' is a power of two, so e^u is
+      never rounded in them. G itself is (1 + u + s') + s'·p, one rounding next to its root, and there, for
       |u − r| < 0.05 (SILU_FLOAT_WINDOW), f' is its Taylor polynomial (:class:`silu_slope_f32`), where even one
       rounding of p would be amplified.
 
-    (1 + E)² is fma(E, E + 2, 1) (:func:`_over_square`). The u < 0 side carries the scale 2^24 and returns it
-    last: x·e^x is normal down to x ≈ −92 while e^x is subnormal below −87.3. Against the compensated form
+    (1 + E)² is fma(E, E + 2, 1) (:func:`_over_square`). The exp carries the scale 2^24, as e^x is subnormal
+    below −87.3 while x·e^x is normal down to x ≈ −92, and s' returns it in the numerators. Against the compensated form
     it replaces (1/(1 + E) as hi + lo, and G re-expanded about its root), measured over every finite float32
     against the float64 kernel: f at most 2.67 ULP, f' 3.57 (at x = −0.5385); 10^7 points, 2 threads, AMD EPYC
     Zen 4: 5.6 → 4.4 ms. G rounding once narrowed the window from (−0.33, 0.45) to ±0.05 and the polynomial from
@@ -511,19 +512,22 @@ def _silu_float(x: sp.Expr, u: sp.Expr, ul: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     # (vanishing), so that ±inf gives the limits without a pass of guards
     beyond = sp.Float(-exp_float.threshold(24))
     xz, uz = vanishing(x, u, beyond), vanishing(u, u, beyond)
-    scale = sp.Rational(1, 2**24)
-    f = _one_division([(s * fma(xz, p, xz), 1 + e, scale, u < 0), (x, 1 + e, 1, True)])
-    # G = (1 + u + s') + s'·p with s' = 2^-24·s: near the root, where E ≈ −(1 + u) and s' = E/(1 + p) lies within
-    # a factor 2 of |1 + u|, the first sum is exact (Sterbenz) and G rounds once, in the fma, instead of
-    # carrying E's rounding into its cancellation
-    sc = s * scale
+    # s' = 2^-24·s = e^(−|u|)/(1 + p), exact where it is normal; it scales the u < 0 numerators before the
+    # division rather than the quotients after it: the same values wherever the result is normal (a power of 2
+    # commutes with rounding), and only a result below the numerator in magnitude is subnormal, where the
+    # target is an absolute error below the least normal. 10^7 points: 3.94 → 3.73 ms, two products and a
+    # choice fewer
+    sc = s * sp.Rational(1, 2**24)
+    f = _one_division([(sc * fma(xz, p, xz), 1 + e, 1, u < 0), (x, 1 + e, 1, True)])
+    # G = (1 + u + s') + s'·p: near the root, where E ≈ −(1 + u) and s' = E/(1 + p) lies within a factor 2 of
+    # |1 + u|, the first sum is exact (Sterbenz) and G rounds once, in the fma, instead of carrying E's
+    # rounding into its cancellation
     g = fma(sc, p, held(held(1 + uz) + sc))
     d = held(held(u - lit(_silu_near_root()[0])) + ul)  # u − r, exact in the window (Sterbenz)
-    window = (d > SILU_FLOAT_WINDOW[0]) & (d < SILU_FLOAT_WINDOW[1])
     df = _where(
-        window,
+        sp.Abs(d) < SILU_FLOAT_RADIUS,
         silu_slope_f32(d),
-        _over_square([(s * fma(p, g, g), e, scale, u < 0), (fma(uz, e, 1 + e), e, 1, True)]),
+        _over_square([(sc * fma(p, g, g), e, 1, u < 0), (fma(uz, e, 1 + e), e, 1, True)]),
     )
     return f, df
 
