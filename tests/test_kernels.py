@@ -622,6 +622,28 @@ def test_kernels_run_in_the_child_of_a_fork(backend):
     assert np.array_equal(np.frombuffer(got, np.float32), want)
 
 
+def test_auto_backend_passes_over_a_compiler_that_cannot_build_kernels(tmp_path, monkeypatch):
+    """A gcc or cc that fails to build an OpenMP library (Apple's clang without libomp, say) is no C backend:
+    "auto" takes numba (or NumPy) and ``backend="c"`` is a clear error, instead of a compile error at the
+    first kernel."""
+    from symact.compile import c
+
+    for name in ("gcc", "cc"):
+        fake = tmp_path / name
+        fake.write_text("#!/bin/sh\necho 'unsupported option -fopenmp' >&2\nexit 1\n")
+        fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    c.compiler.cache_clear()
+    try:
+        assert c.compiler() is None and "c" not in available_backends()
+        k = symact.compile("sigmoid", dtype="float64")
+        assert k.backend == available_backends()[0] and k(np.array([0.0]))[0][0] == 0.5
+        with pytest.raises(RuntimeError, match="not available"):
+            symact.compile("sigmoid", backend="c")
+    finally:
+        c.compiler.cache_clear()  # the real compiler again, for the tests after this one
+
+
 def test_parameters_and_backend_agreement():
     x = np.linspace(-5, 5, 101)
     results = [symact.compile("leaky_relu", backend=b, dtype="float64", alpha=0.2)(x) for b in BACKENDS]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import functools
 import json
 import os
 import platform
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,8 +68,32 @@ TRANSCENDENTAL = (sp.exp, expm1, log1p, sp.log, sp.erf, sp.erfc, sp.tanh, exp_fm
 CTYPES = {"float64": ("double", ctypes.c_double), "float32": ("float", ctypes.c_float)}
 
 
+#: A loop as the kernels' are: OpenMP, SIMD and libm, built with FLAGS into a shared library.
+_TRIAL = """#include <math.h>
+#include <stddef.h>
+void trial(const double *restrict x, double *restrict y, ptrdiff_t n) {
+    #pragma omp parallel for simd schedule(static)
+    for (ptrdiff_t i = 0; i < n; ++i) y[i] = exp(x[i]);
+}
+"""
+
+
+@functools.cache
 def compiler() -> str | None:
-    return shutil.which("gcc") or shutil.which("cc")
+    """gcc, or else cc, if it builds the kernels' kind of library here (:data:`_TRIAL` with FLAGS): a compiler
+    without OpenMP or -march=native (Apple's clang without libomp, say) is none for the C backend, and
+    ``backend="auto"`` then takes numba instead of failing at the first kernel. Checked once a process."""
+    for cc in dict.fromkeys(filter(None, (shutil.which("gcc"), shutil.which("cc")))):
+        with tempfile.TemporaryDirectory() as folder:
+            source, lib = Path(folder) / "trial.c", Path(folder) / "trial.so"
+            source.write_text(_TRIAL)
+            try:
+                done = subprocess.run([cc, *FLAGS, str(source), "-o", str(lib), "-lm"], capture_output=True, timeout=60)
+            except (OSError, subprocess.SubprocessError):
+                continue
+            if done.returncode == 0 and lib.exists():
+                return cc
+    return None
 
 
 def vector_math_declarations(compute: str) -> str:
@@ -450,7 +476,7 @@ def build(name: str, forms: KernelForms, dtype: str, compute: str = "double") ->
     """Compile (once; cached by hash) and return the shared library's path and the source."""
     cc = compiler()
     if cc is None:
-        raise RuntimeError("no C compiler found (gcc or cc)")
+        raise RuntimeError("no C compiler here that builds OpenMP libraries (gcc or cc)")
     src = source(name, forms, dtype, compute)
     flags = FLAGS + (WIDE if any(e.has(*TRANSCENDENTAL) for e in _expressions(forms)) else [])
     key = digest(src, cc, " ".join(flags))
@@ -522,7 +548,7 @@ CALIBRATION_SIZE = 10**7
 _DECIDED: set[Path] = set()
 
 
-#: A library loaded in this process, through which the child of a fork reaches GNU OpenMP (None: none yet).
+#: A library loaded in this process, through which the child of a fork reaches GNU OpenMP (empty: none yet).
 _LIBRARY: list[ctypes.CDLL] = []
 _FORKED = False
 
