@@ -644,6 +644,36 @@ def test_auto_backend_passes_over_a_compiler_that_cannot_build_kernels(tmp_path,
         c.compiler.cache_clear()  # the real compiler again, for the tests after this one
 
 
+def test_unwritable_cache_directory_falls_back_with_one_warning(tmp_path, monkeypatch):
+    """A kernel cache that cannot be made (here under a file; a read-only home elsewhere) gives a warning and
+    a private temporary directory, not an OSError from the first kernel."""
+    from symact.compile import cache
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("SYMACT_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(cache, "_FALLBACK", {})
+    with pytest.warns(UserWarning, match="cannot write the kernel cache"):
+        folder = cache.cache_dir()
+    assert folder.is_dir() and os.access(folder, os.W_OK) and cache.cache_dir() == folder  # warned once
+    y, dy = symact.compile("sigmoid", backend="numpy", dtype="float64")(np.array([0.0]))
+    assert (y[0], dy[0]) == (0.5, 0.25)
+
+
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler")
+def test_c_library_is_keyed_by_the_cpu(monkeypatch):
+    """-march=native libraries are for the CPU that built them: another CPU sharing the cache directory gets
+    its own build, not one with instructions it lacks."""
+    from symact.compile import c
+    from symact.compile.forms import kernel_forms
+
+    forms = kernel_forms(symact.activation("relu"), "float64")
+    here, _ = c.build("relu", forms, "float64")
+    monkeypatch.setattr(c, "_instruction_set", lambda: "model name : another CPU\nflags : sse2\n")
+    there, _ = c.build("relu", forms, "float64")
+    assert here != there and there.exists()
+
+
 def test_parameters_and_backend_agreement():
     x = np.linspace(-5, 5, 101)
     results = [symact.compile("leaky_relu", backend=b, dtype="float64", alpha=0.2)(x) for b in BACKENDS]

@@ -479,7 +479,7 @@ def build(name: str, forms: KernelForms, dtype: str, compute: str = "double") ->
         raise RuntimeError("no C compiler here that builds OpenMP libraries (gcc or cc)")
     src = source(name, forms, dtype, compute)
     flags = FLAGS + (WIDE if any(e.has(*TRANSCENDENTAL) for e in _expressions(forms)) else [])
-    key = digest(src, cc, " ".join(flags))
+    key = digest(src, cc, " ".join(flags), _instruction_set())
     lib = cache_dir() / f"{name}_{dtype}_{compute}_{key}.so"
     if not lib.exists():
         c_file = lib.with_suffix(".c")
@@ -571,6 +571,19 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+@functools.cache
+def _instruction_set() -> str:
+    """The CPU's model and feature flags: -march=native builds for them, and a cache directory shared by
+    machines of one architecture but other CPUs (a home directory on a cluster) must not hand a library
+    with AVX-512 to a CPU without it, which would die of an illegal instruction."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            keep = [line for line in info if line.startswith(("model name", "flags", "Features", "CPU part"))]
+        return "".join(dict.fromkeys(keep))  # the lines of the first CPU (all CPUs of a machine are alike)
+    except OSError:
+        return platform.processor()
 
 
 def _machine() -> str:

@@ -7,18 +7,48 @@ import importlib.util
 import os
 import platform
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 from types import ModuleType
 
 
 def cache_dir() -> Path:
-    """``$SYMACT_CACHE_DIR``, else ``$XDG_CACHE_HOME/symact``, else ``~/.cache/symact``."""
+    """``$SYMACT_CACHE_DIR``, else ``$XDG_CACHE_HOME/symact``, else ``~/.cache/symact``; where that cannot be
+    written (a read-only home, say), a directory of the user's own under the system's temporary directory,
+    with a warning once a process."""
     if os.environ.get("SYMACT_CACHE_DIR"):
         root = Path(os.environ["SYMACT_CACHE_DIR"])
     else:
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symact"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if os.access(root, os.W_OK | os.X_OK):
+            return root
+    except OSError:
+        pass
+    if root not in _FALLBACK:
+        _FALLBACK[root] = _private_temporary()
+        warnings.warn(f"symact: cannot write the kernel cache {root}; using {_FALLBACK[root]}", stacklevel=2)
+    return _FALLBACK[root]
+
+
+#: cache directories that could not be written, and the temporary ones used instead in this process
+_FALLBACK: dict[Path, Path] = {}
+
+
+def _private_temporary() -> Path:
+    """symact-cache-UID under the temporary directory, kept between runs; if another user owns it or may write
+    in it, their libraries are not loaded: a new directory of this process's own."""
+    folder = Path(tempfile.gettempdir()) / f"symact-cache-{getattr(os, 'getuid', lambda: 'user')()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        mine = folder.stat()
+        if not hasattr(os, "getuid") or (mine.st_uid == os.getuid() and not mine.st_mode & 0o022):
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="symact-cache-"))
 
 
 def digest(*parts: str) -> str:
