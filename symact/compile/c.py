@@ -484,7 +484,7 @@ def build(name: str, forms: KernelForms, dtype: str, compute: str = "double") ->
     if not lib.exists():
         c_file = lib.with_suffix(".c")
         write_atomic(c_file, src)
-        tmp = lib.with_suffix(".so.tmp")
+        tmp = lib.with_suffix(f".so.{os.getpid()}.tmp")  # per process: two may build the same library at once
         proc = subprocess.run([cc, *flags, str(c_file), "-o", str(tmp), "-lm"], capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"compiling {name} failed:\n{proc.stderr[-2000:]}")
