@@ -5,9 +5,9 @@ available on this machine (C needs gcc; numba is a runtime dependency).
 """
 
 import os
-import select
 import signal
-import time
+import subprocess
+import sys
 
 import mpmath
 import numpy as np
@@ -589,37 +589,40 @@ def test_kernel_api(backend):
     assert ys.shape == (2, 3) and np.array_equal(ys, k(np.ascontiguousarray(strided))[0])
 
 
+PARALLEL = [b for b in BACKENDS if b != "numpy"]
+
+#: A parallel call on one backend, then fork(); the child computes on one backend and saves its values.
+FORK_SCRIPT = """
+import os, sys
+import numpy as np, symact
+parent, child, path = sys.argv[1:]
+x = np.linspace(-5, 5, 1 << 17, dtype=np.float32)  # past the parallel threshold
+symact.compile("silu", backend=parent, dtype="float32")(x)
+pid = os.fork()
+if pid == 0:
+    np.save(path, np.concatenate(symact.compile("silu", backend=child, dtype="float32")(x)))
+    os._exit(0)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
-@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "numpy"])
-def test_kernels_run_in_the_child_of_a_fork(backend):
+@pytest.mark.parametrize("parent, child", [(a, b) for a in PARALLEL for b in PARALLEL])
+def test_kernels_run_in_the_child_of_a_fork(parent, child, tmp_path):
     """After a parallel call in the parent, a forked child (multiprocessing's default on Linux before Python
-    3.14) computes the same values. GNU OpenMP's threads do not survive fork(): the C kernel's child waited
-    for them forever, and numba's OpenMP layer ended the child."""
-    k = symact.compile("silu", backend=backend, dtype="float32")
-    x = np.linspace(-5, 5, 1 << 17, dtype=np.float32)  # past the parallel threshold
-    want = np.concatenate(k(x))
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: its values to the pipe, and out without pytest's teardown
-        try:
-            os.write(write, np.concatenate(k(x)).tobytes())
-        finally:
-            os._exit(0)
-    os.close(write)
-    got, deadline = b"", time.monotonic() + 120
+    3.14) computes the same values, on either backend: both use the one GNU OpenMP, whose threads do not
+    survive fork(). The C kernel's child waited for them forever, and numba's OpenMP layer ended the child."""
+    path = tmp_path / "child.npy"
+    run = subprocess.Popen([sys.executable, "-c", FORK_SCRIPT, parent, child, str(path)], start_new_session=True)
     try:
-        while len(got) < want.nbytes and select.select([read], [], [], max(0.0, deadline - time.monotonic()))[0]:
-            chunk = os.read(read, 1 << 20)
-            if not chunk:
-                break
-            got += chunk
-    finally:
-        os.close(read)
-        if len(got) < want.nbytes:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    assert len(got) == want.nbytes, "the forked child hung or died"
-    assert np.array_equal(np.frombuffer(got, np.float32), want)
+        returncode = run.wait(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)  # the script and its hung child
+        run.wait()
+        pytest.fail("the forked child hung")
+    assert returncode == 0, "the forked child died"
+    x = np.linspace(-5, 5, 1 << 17, dtype=np.float32)
+    assert np.array_equal(np.load(path), np.concatenate(symact.compile("silu", backend=child, dtype="float32")(x)))
 
 
 def test_auto_backend_passes_over_a_compiler_that_cannot_build_kernels(tmp_path, monkeypatch):

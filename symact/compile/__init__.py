@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fn import Fn, function
+from . import fork  # noqa: F401  (watches for fork() from import on: see symact.compile.fork)
 from .forms import kernel_forms
 
 BACKENDS = ("c", "numba", "numpy")

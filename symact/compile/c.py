@@ -45,6 +45,7 @@ from ..rounding import (
     reduced_helpers,
 )
 from .cache import cache_dir, digest, write_atomic
+from .fork import forked
 from .forms import KernelForms
 
 # -ffp-contract=off: an fma fused into a + b·c would change the rounding that the forms' error atoms describe
@@ -550,13 +551,10 @@ _DECIDED: set[Path] = set()
 
 #: A library loaded in this process, through which the child of a fork reaches GNU OpenMP (empty: none yet).
 _LIBRARY: list[ctypes.CDLL] = []
-_FORKED = False
 
 
 def _serial(lib: ctypes.CDLL) -> None:
-    """One thread for OpenMP in this process: GNU OpenMP's threads do not survive fork(), and the child's first
-    parallel loop would wait for them forever. The child of a fork runs its kernels on its own thread, as
-    PyTorch's DataLoader workers do (several processes are the parallelism there)."""
+    """One thread for OpenMP in this process, the child of a fork (see :mod:`symact.compile.fork`)."""
     try:
         lib.omp_set_num_threads(1)
     except AttributeError:  # built without OpenMP: nothing runs in parallel anyway
@@ -564,8 +562,6 @@ def _serial(lib: ctypes.CDLL) -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _FORKED
-    _FORKED = True
     for lib in _LIBRARY:
         _serial(lib)
 
@@ -629,7 +625,7 @@ class CKernel:
         lib = ctypes.CDLL(str(path))
         if not _LIBRARY:
             _LIBRARY.append(lib)
-            if _FORKED:  # loaded first in the child of a fork: the parent may have used OpenMP otherwise (numba)
+            if forked():  # loaded first in the child of a fork: the parent may have used OpenMP through numba
                 _serial(lib)
         _, ct = CTYPES[dtype]
         ptr = ctypes.POINTER(ct)
@@ -688,7 +684,7 @@ class CKernel:
             "ms": {"streaming": best[True] * 1e3, "plain": best[False] * 1e3},
         }
         self.streaming = found["streaming"]
-        if _FORKED:  # measured on one thread (see _serial): it holds for this process only
+        if forked():  # measured on one thread (see _serial): it holds for this process only
             return found
         try:
             write_atomic(record, json.dumps(found))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
-import os
 
 import mpmath
 import numpy as np
@@ -20,6 +19,7 @@ from .. import __version__
 from ..minimax import EXPM1
 from ..rounding import REDUCED, PythonAtoms, log1p_float, python_helpers, split
 from .cache import import_generated
+from .fork import forked
 from .forms import KernelForms
 
 
@@ -230,7 +230,7 @@ def _prod_err(a, b):
 
 def source(name: str, forms: KernelForms) -> str:
     """A module with ``fdf``, a parallel loop, and ``fdf_serial``, the same loop on the calling thread (numba
-    compiles it on its first call: in the child of a fork, see :data:`_FORKED`)."""
+    compiles it on its first call: in the child of a fork, see :mod:`symact.compile.fork`)."""
     p = Printer({"fully_qualified_modules": True})
     lines = "\n".join(f"        {p.doprint(s)} = {p.doprint(e)}" for s, e in forms.assignments)
     lo, hi, dlo, dhi = (f"float('{v}')" for v in forms.limits)
@@ -265,24 +265,11 @@ import numpy
 {loop("fdf_serial", False)}'''
 
 
-#: Set in the child of a fork: numba's OpenMP threading layer ends such a child ("fork() called from a process
-#: already using GNU OpenMP, this is unsafe") at its first parallel loop, so kernels there run fdf_serial.
-_FORKED = False
-
-
-def _after_fork_in_child() -> None:
-    global _FORKED
-    _FORKED = True
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 class NumbaKernel:
     def __init__(self, name: str, forms: KernelForms, dtype: str):
         self.source = source(name, forms)
         self._module = import_generated("numba", name, self.source)
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
-        fdf = self._module.fdf_serial if _FORKED else self._module.fdf
+        fdf = self._module.fdf_serial if forked() else self._module.fdf  # see symact.compile.fork
         fdf(x.ravel(), y.ravel(), (dy if dy is not None else y).ravel(), dy is not None)
