@@ -130,9 +130,11 @@ class LossKernel:
                 value, grad = np.sum(per) / samples, grad / samples
             else:
                 per, grad = self._term(pred, target)
-                # NaN in gives NaN out: a choice (a hinge's kink, the 0·log 0 convention) would pick a branch
-                nan = np.isnan(pred) | np.isnan(target)
-                per, grad = np.where(nan, np.nan, per), np.where(nan, np.nan, grad)
+                # NaN in gives NaN out: a choice (a hinge's kink, the 0·log 0 convention) would pick a branch.
+                # Two sums find any NaN at a fraction of the cost of isnan and where (MSE, 10^7 points)
+                if not (np.isfinite(np.sum(pred)) and np.isfinite(np.sum(target))):
+                    nan = np.isnan(pred) | np.isnan(target)
+                    per, grad = np.where(nan, np.nan, per), np.where(nan, np.nan, grad)
                 value, grad = np.sum(per, dtype=np.float64) / samples, grad / samples
             if self.fn.entry.reduction == "sqrt_mean":
                 root = np.sqrt(value)
