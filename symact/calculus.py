@@ -62,10 +62,14 @@ def _functions(expr: sp.Basic) -> set:
     return {type(f) for f in expr.atoms(sp.Function)} - {sp.Piecewise}
 
 
+def _many_way(expr: sp.Basic) -> bool:
+    """A max or min of more than two arguments (sparsemax's τ): rebuilding one costs seconds per node."""
+    return any(len(m.args) > 2 for m in expr.atoms(sp.Max, sp.Min))
+
+
 def _simplifiable(expr: sp.Basic) -> bool:
-    """Small enough for simplify(), and free of many-way max/min (sparsemax's τ)."""
-    many_way = any(len(m.args) > 2 for m in expr.atoms(sp.Max, sp.Min))
-    return not many_way and sp.count_ops(expr) <= _SIMPLIFY_LIMIT
+    """Small enough for simplify(), and free of many-way max/min."""
+    return not _many_way(expr) and sp.count_ops(expr) <= _SIMPLIFY_LIMIT
 
 
 def tidy(expr: sp.Basic) -> sp.Basic:
@@ -78,10 +82,22 @@ def tidy(expr: sp.Basic) -> sp.Basic:
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(tidy)
     expr = _abs_from_sign(kink_convention(expr))
-    if not _simplifiable(expr):  # rebuilding a many-way max costs seconds per node
+    if _many_way(expr):
         return expr
-    folded = _piecewise_kinks(expr)
-    candidates = [expr, sp.factor_terms(expr), folded, sp.simplify(folded), _abs_from_sign(sp.together(expr))]
+    if _simplifiable(expr):
+        folded = _piecewise_kinks(expr)
+        candidates = [
+            expr,
+            sp.factor_terms(expr),
+            folded,
+            sp.simplify(folded),
+            _abs_from_sign(sp.together(expr)),
+            sp.expand(expr),
+        ]
+    else:  # too large for simplify(), but not for the cheap forms: left as it came, a high derivative swells
+        # with every order (sigmoid's 16th: 160 000 operations in 15 s, and its 20th took minutes), while
+        # expanded it is a polynomial in σ of n + 2 terms
+        candidates = [expr, sp.factor_terms(expr), sp.expand(expr)]
     before = _functions(expr)
     candidates = [
         c for c in candidates if _functions(c) <= before | {sp.Max, sp.Min} or len(_functions(c)) < len(before)

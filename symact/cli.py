@@ -158,19 +158,46 @@ def _show_loss_gradients(fn: Fn, fmt: str) -> None:
 # -- derive ------------------------------------------------------------------
 
 
+def _derivatives(fn, order: int, wrt: str | None):
+    """The derivative and its output form, or the message of a ValueError (a child process returns it)."""
+    try:
+        d = fn.derivative(order=order, wrt=wrt)
+        out = (
+            fn.derivative(order=order, wrt=wrt, form="output")
+            if fn.kind == "activation" and not fn.vector and wrt is None
+            else None
+        )
+    except ValueError as e:
+        return None, None, str(e)
+    return d, out, None
+
+
+#: Orders up to this are computed in the process; higher ones in a child with --timeout, since expressions
+#: can grow with each order (GELU-tanh's 16th: 20 000 operations in a minute) and an order of 10^6 never ends.
+DIRECT_ORDER = 3
+
+
 def cmd_derive(args) -> int:
     fn = _function(args)
     if args.order < 1:
         raise UsageError("--order must be >= 1")
-    try:
-        d = fn.derivative(order=args.order, wrt=args.wrt)
-        out = (
-            fn.derivative(order=args.order, wrt=args.wrt, form="output")
-            if fn.kind == "activation" and not fn.vector and args.wrt is None
-            else None
-        )
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    if args.order <= DIRECT_ORDER:
+        d, out, error = _derivatives(fn, args.order, args.wrt)
+    else:
+        from .sandbox import LimitExceeded, run_limited
+
+        try:
+            d, out, error = run_limited(
+                _derivatives, fn, args.order, args.wrt, limit_seconds=args.timeout, limit_mb=4096
+            )
+        except LimitExceeded as e:
+            raise UsageError(
+                f"the derivative of order {args.order} did not finish ({e}): ask for a lower order, or more --timeout"
+            ) from None
+    if error is not None:
+        raise UsageError(error)
     if fn.vector and fn.kind == "activation":
         out = fn.jacobian(form="output")
     if args.wrt:
@@ -518,6 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_function_args(p)
     p.add_argument("--order", "-k", type=int, default=1, help="derivative order (default 1)")
     p.add_argument("--wrt", help="differentiate with respect to this parameter (default: the input)")
+    p.add_argument("--timeout", type=float, default=60.0, help=f"seconds for orders above {DIRECT_ORDER} (default 60)")
     p.add_argument("--format", "-f", choices=FORMATS, default="unicode")
     p.add_argument("--latex", dest="format", action="store_const", const="latex", help="same as --format latex")
     p.set_defaults(run=cmd_derive)

@@ -29,7 +29,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 from .functions import expand_atoms
-from .parse import as_expr, parse_relation
+from .parse import ExpressionError, as_expr, parse_relation
 from .printing import latex, unicode
 
 LOW_DPS, HIGH_DPS = 50, 80
@@ -144,10 +144,14 @@ def time_limit(seconds: float) -> Iterator[None]:
 def _as_claim(lhs, rhs) -> tuple[sp.Basic, sp.Basic]:
     lhs = as_expr(lhs)
     if rhs is None:
-        if isinstance(lhs, sp.Equality):
-            return lhs.lhs, lhs.rhs
-        return lhs, sp.S.Zero
-    return lhs, as_expr(rhs)
+        lhs, rhs = (lhs.lhs, lhs.rhs) if isinstance(lhs, sp.Equality) else (lhs, sp.S.Zero)
+    else:
+        rhs = as_expr(rhs)
+    for side in (lhs, rhs):
+        if isinstance(side, sp.Basic) and side.has(sp.zoo, sp.nan):
+            # SymPy evaluates 1/0 and log(0) to complex infinity, and 0/0 to nan, as it parses: no claim is left
+            raise ExpressionError(f"the claim has an undefined value ({sp.sstr(side)}): a division by zero, or log(0)?")
+    return lhs, rhs
 
 
 def _realify(expr: sp.Basic) -> tuple[sp.Basic, dict]:
@@ -535,6 +539,7 @@ def _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb) -> Verdi
     from .sandbox import LimitExceeded, run_limited
 
     lhs, rhs = _as_claim(lhs, rhs)  # parse here, so bad text is an ExpressionError in the caller
+    _assumptions(assumptions, {s.name: s for s in lhs.free_symbols | rhs.free_symbols})  # and bad assumptions too
     try:
         return run_limited(
             prove,

@@ -28,6 +28,15 @@ def test_derive_tanh_prints_one_minus_tanh_squared(capsys):
     assert code == 0 and "1 − tanh²(x)" in out
 
 
+def test_derive_a_high_order_has_a_time_limit(capsys):
+    """An order that cannot finish (10^6) ends at --timeout with a clear error, exit 2, instead of running
+    forever; a high order that can (σ⁽³⁰⁾, a polynomial in σ) prints."""
+    code, _, err = run(capsys, "derive", "sigmoid", "--order", "1000000", "--timeout", "1")
+    assert code == 2 and "did not finish" in err and "Traceback" not in err
+    code, out, _ = run(capsys, "derive", "sigmoid", "--order", "30", "--timeout", "120")
+    assert code == 0 and "sigmoid^(30)(x) = " in out
+
+
 def test_list_json_lists_every_catalog_name(capsys):
     code, out, _ = run(capsys, "list", "--json")
     assert code == 0

@@ -84,12 +84,22 @@ def test_verdict_exports():
         ("tanh(x) == (1 - exp(-x))/(1 + exp(-x))", 1),
         ("__import__('os')", 2),
         ("x ==", 2),
+        ("1/0 == 0", 2),  # SymPy parses 1/0 as complex infinity: once a KeyError from the numerical check
+        ("log(0) == -oo", 2),
+        ("0/0 == 1", 2),
     ],
 )
 def test_prove_cli_exit_codes(capsys, claim, code):
     assert main(["prove", claim]) == code
     _, err = capsys.readouterr()
     assert "Traceback" not in err
+
+
+def test_prove_cli_bad_assumption_is_exit_2(capsys):
+    """The claim is parsed before the isolated prover starts, and so are the assumptions now: a syntax error
+    in --assume came back from the child as a RuntimeError and a traceback."""
+    assert main(["prove", "x == x", "--assume", "x >"]) == 2
+    assert "syntax error" in capsys.readouterr().err
 
 
 def test_prove_cli_json_and_latex(capsys):
