@@ -182,6 +182,8 @@ def test_vector_kernel_edges(entry):
         k(1.0)
     with pytest.raises(np.exceptions.AxisError):
         k.vjp(x, x, axis=2)
+    with pytest.raises(TypeError, match="axis must be an int"):
+        k(x, axis=(0, 1))
 
 
 @pytest.mark.parametrize("entry", LEARNABLE, ids=ids(LEARNABLE))

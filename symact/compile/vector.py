@@ -86,6 +86,8 @@ class VectorKernel:
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim == 0:
             raise ValueError(f"{self.fn.name} works along an axis: x must have at least one dimension")
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"axis must be an int, not {type(axis).__name__}")
         if not -x.ndim <= axis < x.ndim:
             raise np.exceptions.AxisError(axis, x.ndim)  # "axis 5 is out of bounds for array of dimension 2"
         return x
