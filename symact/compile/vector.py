@@ -2,9 +2,9 @@
 
 ``k(x, axis=-1)`` returns f; ``k.vjp(x, g, axis=-1)`` returns gᵀJ, the
 vector-Jacobian product that backpropagation needs, without forming J. Each
-vjp is the catalog's closed-form Jacobian applied to g (tests/test_vector_kernels.py
+vjp is the catalog's closed-form Jacobian applied to g (tests/test_kernel_kinds.py
 checks the closed forms against the derived Jacobians and these kernels
-against the symbolic vjp, in tests/test_kernel_kinds.py):
+against the symbolic vjp):
 
 - softmax, J = diag(s) − s sᵀ:   gᵀJ = s ⊙ (g − ⟨g, s⟩);
 - log_softmax, J = I − 1 sᵀ:     gᵀJ = g − s Σg;
