@@ -259,3 +259,22 @@ def test_zero_target_terms_keep_the_definition_where_the_factor_is_nonzero():
     terms = target_terms(fn.expr, fn.targets)
     assert sp.simplify(sum(t for _, t in terms) - fn.expr) == 0
     assert {c for c, _ in terms} == {fn.targets[0], 1 - fn.targets[0]}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: symact.compile("sigmoid", backend="numpy")(np.array([1 + 2j])),
+        lambda: symact.compile("prelu", learn=("alpha",))(np.ones(2), alpha=np.array([0.1 + 1j, 0.2])),
+        lambda: symact.compile("softmax")(np.array([1j, 2.0])),
+        lambda: symact.compile("softmax").vjp(np.ones(2), np.array([1j, 2.0])),
+        lambda: symact.compile("mse")(np.array([1j]), np.array([0.0])),
+        lambda: symact.compile("mse")(np.array([1.0]), np.array([1j])),
+    ],
+    ids=["kernel", "parameter", "vector", "vjp", "loss-pred", "loss-target"],
+)
+def test_complex_input_is_a_type_error(call):
+    """Every kernel is a real function: NumPy's conversion would warn (ComplexWarning) and drop the imaginary
+    part, and the kernel would answer for another input."""
+    with pytest.raises(TypeError, match="real input"):
+        call()

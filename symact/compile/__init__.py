@@ -36,6 +36,14 @@ BACKENDS = ("c", "numba", "numpy")
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
+def as_real(value, dtype, order: str | None = None) -> np.ndarray:
+    """``value`` as an array of ``dtype``. Complex input is a TypeError: NumPy would warn and drop the
+    imaginary part, and every kernel here is a real function."""
+    if np.iscomplexobj(value):
+        raise TypeError("symact kernels take real input, not complex")
+    return np.asarray(value, dtype=dtype, order=order)
+
+
 def available_backends() -> list[str]:
     from . import c, numba
 
@@ -63,7 +71,7 @@ class Kernel:
         self.source = self._impl.source
 
     def __call__(self, x, out: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None):
-        x = np.asarray(x, dtype=self.dtype, order="C")  # not ascontiguousarray, which makes a 0-d x 1-d
+        x = as_real(x, self.dtype, order="C")  # not ascontiguousarray, which makes a 0-d x 1-d
         if out is None:
             y = np.empty_like(x)
             dy = np.empty_like(x) if self.grad else None

@@ -31,6 +31,7 @@ import sympy as sp
 from .. import calculus
 from ..fn import Fn
 from ..stable import stabilize_atoms, stable_loss
+from . import as_real
 from .forms import irrationals_to_floats, with_default
 from .numpy import generated_function
 from .vector import log_softmax, softmax
@@ -98,7 +99,7 @@ class LossKernel:
 
     def targets_like(self, pred: np.ndarray, target) -> np.ndarray:
         """Targets checked against ``pred`` (class indices become one-hot rows)."""
-        target = np.asarray(target)
+        target = as_real(target, None)
         if self.categorical and pred.ndim == 2 and target.ndim == 1 and target.shape[0] == pred.shape[0]:
             return one_hot(target, pred.shape[1], self.dtype)
         target = target.astype(self.dtype)
@@ -109,14 +110,14 @@ class LossKernel:
     def value(self, pred, target) -> float:
         """The mean loss alone (skips the gradient where that saves work)."""
         if self._term is None:
-            pred = np.asarray(pred, dtype=self.dtype)
+            pred = as_real(pred, self.dtype)
             target = self.targets_like(pred, target)
             with np.errstate(all="ignore"):
                 return float(-np.sum(target * log_softmax(pred, -1)) / pred.shape[0])
         return self(pred, target)[0]
 
     def __call__(self, pred, target) -> tuple[float, np.ndarray]:
-        pred = np.asarray(pred, dtype=self.dtype)
+        pred = as_real(pred, self.dtype)
         if self.categorical and pred.ndim != 2:
             raise ValueError(f"{self.fn.name} takes predictions of shape (N, K), got {pred.shape}")
         target = self.targets_like(pred, target)

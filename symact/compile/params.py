@@ -27,6 +27,7 @@ import numpy as np
 from ..fn import Fn
 from ..rounding import machine
 from ..stable import stabilize_atoms, stable_form
+from . import as_real
 from .forms import irrationals_to_floats, with_default
 from .numpy import generated_function
 
@@ -50,8 +51,8 @@ class ParamKernel:
         extra = sorted(set(params) - set(self.learn))
         if missing or extra:
             raise TypeError(f"{self.fn.name} kernel takes the parameters {', '.join(self.learn)}")
-        x = np.asarray(x, dtype=self.dtype)
-        values = [np.asarray(params[name], dtype=self.dtype) for name in self.learn]
+        x = as_real(x, self.dtype)
+        values = [as_real(params[name], self.dtype) for name in self.learn]
         f, df, *dtheta = self._fn(x, *values)
         if not np.isfinite(np.sum(x)):  # a NaN, maybe (one sum is cheaper than isnan over x)
             nan = np.isnan(x)  # NaN in gives NaN out: a choice (PReLU's and APLU's kinks) would pick a branch

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fn import Fn
+from . import as_real
 
 
 def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
@@ -83,7 +84,7 @@ class VectorKernel:
             return FORWARD[self.fn.name](x, axis)
 
     def _along(self, x, axis: int) -> np.ndarray:
-        x = np.asarray(x, dtype=self.dtype)
+        x = as_real(x, self.dtype)
         if x.ndim == 0:
             raise ValueError(f"{self.fn.name} works along an axis: x must have at least one dimension")
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
@@ -94,7 +95,7 @@ class VectorKernel:
 
     def vjp(self, x, g, axis: int = -1, *, y: np.ndarray | None = None) -> np.ndarray:
         """gᵀ·∂f/∂x along ``axis``; pass ``y = f(x)`` when it is already computed."""
-        x, g = self._along(x, axis), np.asarray(g, dtype=self.dtype)
+        x, g = self._along(x, axis), as_real(g, self.dtype)
         if g.shape != x.shape:
             raise ValueError(f"g has shape {g.shape}, x has {x.shape}")
         if x.size == 0:
