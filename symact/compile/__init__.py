@@ -26,6 +26,8 @@ the limits, no RuntimeWarnings, and the catalog's convention at kinks.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..fn import Fn, function
@@ -42,6 +44,17 @@ def as_real(value, dtype, order: str | None = None) -> np.ndarray:
     if np.iscomplexobj(value):
         raise TypeError("symact kernels take real input, not complex")
     return np.asarray(value, dtype=dtype, order=order)
+
+
+def nan_where_nan(inputs, outputs) -> list[np.ndarray]:
+    """``outputs`` with NaN wherever one of ``inputs`` (which broadcast to their shape) is NaN: NaN in gives
+    NaN out, also where a choice (a kink, the 0·log 0 convention) would pick a branch for it. A sum per input
+    shows first that there is none, at a fraction of the cost of isnan and where (Huber, 10^7 points: 5 ms
+    against 40)."""
+    if all(np.isfinite(np.sum(a)) for a in inputs):
+        return list(outputs)
+    nan = functools.reduce(np.logical_or, (np.isnan(a) for a in inputs))
+    return [np.where(nan, v.dtype.type(np.nan), v) for v in outputs]
 
 
 def available_backends() -> list[str]:

@@ -570,27 +570,31 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @functools.cache
+def _cpuinfo() -> dict[str, str]:
+    """The first CPU's fields in /proc/cpuinfo (empty where there is none)."""
+    fields: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return fields
+
+
 def _instruction_set() -> str:
     """The CPU's model and feature flags: -march=native builds for them, and a cache directory shared by
     machines of one architecture but other CPUs (a home directory on a cluster) must not hand a library
     with AVX-512 to a CPU without it, which would die of an illegal instruction."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            keep = [line for line in info if line.startswith(("model name", "flags", "Features", "CPU part"))]
-        return "".join(dict.fromkeys(keep))  # the lines of the first CPU (all CPUs of a machine are alike)
-    except OSError:
-        return platform.processor()
+    info = _cpuinfo()
+    kept = [f"{key}: {info[key]}" for key in ("model name", "flags", "Features", "CPU part") if key in info]
+    return "\n".join(kept) or platform.processor()
 
 
 def _machine() -> str:
     """The CPU's model and count of logical CPUs: a calibration holds for these."""
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as info:
-            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
-    except OSError:
-        pass
-    return f"{model or platform.processor()} × {os.cpu_count()}"
+    return f"{_cpuinfo().get('model name') or platform.processor()} × {os.cpu_count()}"
 
 
 class CKernel:

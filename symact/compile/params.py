@@ -27,7 +27,7 @@ import numpy as np
 from ..fn import Fn
 from ..rounding import machine
 from ..stable import stabilize_atoms, stable_form
-from . import as_real
+from . import as_real, nan_where_nan
 from .forms import irrationals_to_floats, with_default
 from .numpy import generated_function
 
@@ -53,10 +53,7 @@ class ParamKernel:
             raise TypeError(f"{self.fn.name} kernel takes the parameters {', '.join(self.learn)}")
         x = as_real(x, self.dtype)
         values = [as_real(params[name], self.dtype) for name in self.learn]
-        f, df, *dtheta = self._fn(x, *values)
-        if not np.isfinite(np.sum(x)):  # a NaN, maybe (one sum is cheaper than isnan over x)
-            nan = np.isnan(x)  # NaN in gives NaN out: a choice (PReLU's and APLU's kinks) would pick a branch
-            f, df, *dtheta = (np.where(nan, np.nan, v).astype(self.dtype, copy=False) for v in (f, df, *dtheta))
+        f, df, *dtheta = nan_where_nan((x,), self._fn(x, *values))  # PReLU's and APLU's kinks
         return f, df, dict(zip(self.learn, dtheta))
 
     def __repr__(self) -> str:
