@@ -338,11 +338,13 @@ class vanishing(_Atom):  # noqa: N801
     reading: v. Machine reading: 0 for |u| > L, else v.
 
     E is :class:`exp_float` (−|u|, j) with L beyond its threshold (−(126 + j)·ln 2, j the largest scale of
-    the source's exp helpers, as in SiLU's float32 form), or a float64 exp past its underflow (GELU-tanh's and
-    Mish's f'; for Mish's f' near 1, beyond x = 40, E·v is below 2^-100 of the 1 it is added to). A finite
-    product E·v is ±0 either way; where v overflows (u = ±inf, or x³ at |x| ≈ 10^103) it is 0 instead of
-    0·∞ = NaN, the limit, and the loop needs no guards for ±inf. The one difference at finite inputs is the
-    sign of a zero (+0 where v < 0, as at −inf).
+    the source's exp helpers, as in SiLU's float32 form), or a float64 exp past its underflow (SiLU's, GELU's,
+    GELU-tanh's and Mish's f'; for Mish's f' near 1, beyond x = 40, E·v is below 2^-100 of the 1 it is added
+    to). For float32 data computed in double (GELU's form), E·v need only round to ±0 in float32, or vanish
+    against the 1 it is added to, beyond L. A finite product E·v is then ±0 either way (in the result's
+    precision); where v overflows (u = ±inf, or x³ at |x| ≈ 10^103) it is 0 instead of 0·∞ = NaN, the limit,
+    and the loop needs no guards for ±inf. The one difference at finite inputs is the sign of a zero (+0
+    where v < 0, as at −inf).
     """
 
     nargs = 3
