@@ -810,7 +810,9 @@ def _gelu_tanh(fn: Fn) -> StableForm:
     def build(folded: bool) -> tuple[sp.Expr, sp.Expr]:
         # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
         # re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order, or e^(u + ul) itself (folded)
-        tail, e, et, f = _x_sigmoid(x, u, ul, folded)
+        # x as e's factor in f read as 0 beyond |x| = 25 too: at −inf, x·e is then 0, not ∞·0, and the loop gives
+        # the limits without a pass of guards (float64 C, 10^7 points, 2 threads, AMD EPYC Zen 4: 28.8 → 27.3 ms)
+        tail, e, et, f = _x_sigmoid(x, u, ul, folded, xe_factor=vanishing(x, x, 25))
         corr = (lambda t: t) if folded else (lambda t: t + t * ul)  # the factor 1 + ul of e^(u + ul)
         g = _near_root(1 + _V + _U * (a + 3 * b * _U**2), a * _U + b * _U**3, -0.75, x, 0, 0.2, corr(e))
         gt, gl = held(one_x_du) + et, held(one_x_du) + e
@@ -856,8 +858,9 @@ def _mish(fn: Fn) -> StableForm:
     def q(v):  # fused: one rounding fewer in the denominator
         return fma(v, v + 2, 2)
 
-    # x read as 0 beyond 1000 (vanishing), where the tail's e^(x + 64) is exactly 0: 3 + 2x is −inf below
-    # −8.9·10^307, and 0·inf would make f' NaN where it is 0
+    # x read as 0 beyond 1000 (vanishing), where e (the tail's e^(x + 64)) is exactly 0: 3 + 2x is −inf below
+    # −8.9·10^307, and 0·inf would make f' NaN where it is 0; likewise x·e at −inf, so the loop gives the
+    # limits without a pass of guards (10^7 points, 2 threads, AMD EPYC Zen 4: 24.2 → 22.4 ms)
     xl = vanishing(x, x, 1000)
 
     def left(v):
@@ -865,8 +868,8 @@ def _mish(fn: Fn) -> StableForm:
 
     f = _one_division(
         [
-            (x * e * (vt + 2), q(vt), SCALE, tail),
-            (x * e * (e + 2), q(e), 1, x < 0),
+            (xl * e * (vt + 2), q(vt), SCALE, tail),
+            (xl * e * (e + 2), q(e), 1, x < 0),
             (x * (1 + 2 * e), p, 1, True),
         ]
     )
@@ -905,6 +908,8 @@ def _mish(fn: Fn) -> StableForm:
     )
     r = ratio(1, big_q * (1 + w))
     t, one_minus_t, sx = n * (1 + w) * r, m * (1 + w) * r, s * big_q * r
+    # Not here: x read as 0 far out (as in the float64 form) so that the loop needs no guards for ±inf. It
+    # measured 13.4 → 13.5 ms (10^7 points): the two choices it adds cost what the guards' pass saves.
     return StableForm(f, df, single=(x * t, t + x * sx * one_minus_t * (1 + t)))
 
 
