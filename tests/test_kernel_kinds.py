@@ -216,6 +216,20 @@ def test_parameter_kernel_nan_in_gives_nan_out(entry):
         np.testing.assert_array_equal(np.isnan(out), np.isnan(x))
 
 
+@pytest.mark.parametrize("entry", LEARNABLE, ids=ids(LEARNABLE))
+def test_parameter_kernel_at_infinities_gives_the_limits_and_no_warning(entry):
+    """At ±inf (and huge finite x) no RuntimeWarning (pytest makes them errors): the NaN check's sum of +inf and
+    −inf, or of huge values, once warned. f and f' there are the plain kernel's, the limits."""
+    learn = tuple(p.name for p in entry.params if p.learnable)
+    k = symact.compile(entry.name, learn=learn, dtype="float64")
+    x = np.array([-np.inf, np.inf, -1e308, 1e308])
+    theta = {p.name: np.full(4, float(p.default)) for p in entry.params if p.learnable}
+    y, dy, _ = k(x, **theta)
+    want_y, want_dy = symact.compile(entry.name, backend="numpy", dtype="float64")(x)
+    np.testing.assert_allclose(y, want_y, rtol=1e-15)  # APLU's f'(−∞) = −0.3 is a sum of parameters: an ULP apart
+    np.testing.assert_allclose(dy, want_dy, rtol=1e-15)
+
+
 def test_generated_functions_in_blocks_give_the_values_of_one_call():
     """Loss and parameter kernels evaluate large inputs in blocks of leading rows (symact.compile.numpy.in_blocks):
     every element of every output, across block edges and in the ragged last block, with inf and NaN on the

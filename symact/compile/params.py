@@ -8,10 +8,11 @@ the derived expressions: f and f' from the proven stable form, ∂f/∂θ from
 generated for NumPy (they serve training, where the parameter arrays change
 every step).
 
-NaN in x gives NaN in every output. At x = ±∞ the outputs are the derived
-forms' IEEE values, not limits taken in the parameters: PReLU's and APLU's are
-the limits, but SiLU's with a learnable β is NaN at −∞ (∞·0) where the limit
-is 0 (the kernels of :func:`symact.compile` without ``learn`` return the limits).
+NaN in x gives NaN in every output. At x = ±∞, f and f' are the limits, as the
+stable forms give them; ∂f/∂θ are the derived forms' IEEE values, not limits
+taken in the parameters: PReLU's and APLU's are the limits, but SiLU's ∂f/∂β =
+x²·σ(βx)·σ(−βx) is NaN (∞·0) at ±∞ and where x² overflows (|x| > 1.3·10¹⁵⁴),
+where its limit is 0.
 
 >>> import numpy as np, symact
 >>> k = symact.compile("prelu", learn=("alpha",), dtype="float64")
