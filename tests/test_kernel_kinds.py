@@ -151,6 +151,18 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
 
 
 @pytest.mark.parametrize("entry", VECTOR_ACTIVATIONS, ids=ids(VECTOR_ACTIVATIONS))
+def test_vector_kernels_are_shift_invariant_up_to_the_float_range(entry):
+    """f(x) = f(x − c): rows near the float's top give the values of the same rows shifted down, exactly
+    (sparsemax's cumulative sums once overflowed: [1e308, 1e308, −1e308] gave [0, 0, 0])."""
+    k = symact.compile(entry.name, dtype="float64")
+    huge = np.array([[1e308, 1e308, -1e308], [1e308, -1e308, 0.0], [1.7e308, 1.7e308 - 2**971, 0.0]])
+    with np.errstate(over="ignore"):
+        shifted = huge - huge.max(axis=1, keepdims=True)  # −1e308 − 1e308 = −inf: its exp and share are 0
+    np.testing.assert_array_equal(k(huge), k(shifted))
+    np.testing.assert_array_equal(k.vjp(huge, np.ones_like(huge)), k.vjp(shifted, np.ones_like(huge)))
+
+
+@pytest.mark.parametrize("entry", VECTOR_ACTIVATIONS, ids=ids(VECTOR_ACTIVATIONS))
 def test_vector_kernel_and_vjp_match_the_derived_jacobian(entry):
     n = 4
     fn = symact.activation(entry.name, size=n)

@@ -45,8 +45,10 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def sparsemax(x: np.ndarray, axis: int) -> np.ndarray:
-    """Martins & Astudillo's algorithm: sort, find the support size k, threshold τ, clip."""
-    z = np.moveaxis(x, axis, -1)
+    """Martins & Astudillo's algorithm: sort, find the support size k, threshold τ, clip. On x − max x (τ shifts
+    with x), so that the cumulative sums of large entries do not overflow (sparsemax of [1e308, 1e308, −1e308]
+    was [0, 0, 0]; it is [0.5, 0.5, 0])."""
+    z = np.moveaxis(_shifted(x, axis), axis, -1)
     zs = -np.sort(-z, axis=-1)
     k = np.arange(1, z.shape[-1] + 1, dtype=x.dtype)
     cumulative = np.cumsum(zs, axis=-1)
