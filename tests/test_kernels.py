@@ -331,9 +331,11 @@ def test_c_kernels_measure_once_whether_to_stream_and_keep_the_choice_beside_the
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
 def test_c_kernels_drop_the_inf_and_nan_guards_only_where_their_arithmetic_already_gives_the_limits():
     # (the float32 float builds, sigmoid among them, need none: test_float32_c_float_builds_return_the_limits_...)
-    gelu = symact.compile("gelu", backend="c", dtype="float64")._impl  # x·Φ(x) at −inf is −inf·0 = NaN
-    assert gelu._fdf.__name__ == "gelu_fdf"
-    y, dy = symact.compile("gelu", backend="c", dtype="float64")(np.array([-np.inf, np.inf, np.nan]))
+    # float32 Mish computed in double: x·t at −inf is −inf·t with t = e^(−708)·… from the exp's clamp, not 0
+    # (the forms that read x as 0 where its exp vanishes need no guards: test_c_double_forms_return_the_limits_...)
+    mish = symact.compile("mish", backend="c", dtype="float32")
+    assert mish._impl._fdf.__name__ == "mish_fdf"
+    y, dy = mish(np.array([-np.inf, np.inf, np.nan], np.float32))
     assert list(y[:2]) == [0, np.inf] and list(dy[:2]) == [0, 1] and np.isnan(y[2]) and np.isnan(dy[2])
 
 
