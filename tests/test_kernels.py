@@ -400,7 +400,7 @@ GUARD_FREE += [("gelu_tanh", "float64"), ("mish", "float64")]
 @pytest.mark.parametrize("name, dtype", GUARD_FREE)
 def test_c_double_forms_return_the_limits_without_guards(name, dtype):
     """At ±inf their products with a vanished exp are 0, not 0·∞ = NaN, so the raw loop gives the limits, NaN
-    at NaN, and the kernel loads it (each is 6-13% faster than the guarded loop)."""
+    at NaN, and the kernel loads it (5-13% faster than the guarded loop: 10^7 points, 2 threads, AMD EPYC Zen 4)."""
     from symact.compile.c import RAW
     from symact.compile.forms import kernel_forms
 
