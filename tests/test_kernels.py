@@ -562,6 +562,21 @@ def test_numba_reduced_exps_are_within_their_targets():
         assert low and row[1] > 1e307
 
 
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed")
+@pytest.mark.parametrize("name, raw", [("sigmoid", True), ("gelu_tanh", True), ("silu", True), ("relu", False)])
+def test_numba_kernels_drop_the_guards_only_where_their_arithmetic_gives_the_limits(name, raw):
+    """The loop without the ±inf/NaN guards is taken where it returns the limits there (sigmoid: its exp gives
+    σ(±inf); SiLU and GELU-tanh read x as 0 where their exp vanishes), and not where it does not (relu: max
+    drops NaN). Either way the kernel returns the limits and NaN."""
+    from symact.compile.forms import kernel_forms
+
+    kernel = symact.compile(name, backend="numba", dtype="float64")
+    assert (kernel._impl._prefix == "fdf_raw") is raw
+    y, dy = kernel(np.array([-np.inf, np.inf, np.nan]))
+    lo, hi, dlo, dhi = kernel_forms(symact.activation(name), "float64", fused=True).limits
+    assert y[0] == lo and y[1] == hi and dy[0] == dlo and dy[1] == dhi and np.isnan(y[2]) and np.isnan(dy[2])
+
+
 @pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
 def test_numba_kernels_fma_rounds_once_and_prod_err_is_exact():
     """The numba kernels' _fma is LLVM's fma (one rounding), and _prod_err(a, b) = a·b − fl(a·b) exactly:

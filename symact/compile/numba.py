@@ -230,10 +230,19 @@ def _prod_err(a, b):
 
 def source(name: str, forms: KernelForms) -> str:
     """A module with ``fdf``, a parallel loop, and ``fdf_serial``, the same loop on the calling thread (numba
-    compiles it on its first call: in the child of a fork, see :mod:`symact.compile.fork`)."""
+    compiles it on its first call: in the child of a fork, see :mod:`symact.compile.fork`); and the same two
+    without the guards that return the limits at ±inf and x at NaN, ``fdf_raw`` and ``fdf_raw_serial``, which
+    the kernel takes where its own arithmetic gives those values (:func:`raw_gives_the_limits`)."""
     p = Printer({"fully_qualified_modules": True})
     lines = "\n".join(f"        {p.doprint(s)} = {p.doprint(e)}" for s, e in forms.assignments)
     lo, hi, dlo, dhi = (f"float('{v}')" for v in forms.limits)
+    guards = f"""
+        if math.isinf(x):
+            y = {hi} if x > 0 else {lo}
+            dy = {dhi} if x > 0 else {dlo}
+        if math.isnan(x):
+            y = x
+            dy = x"""
 
     def loop(fname: str, parallel: bool) -> str:
         return f"""
@@ -243,13 +252,7 @@ def {fname}(X, Y, DY, with_derivative):
         x = numba.float64(X[i])  # compute in double, also for float32 data
 {lines}
         y = {p.doprint(forms.f)}
-        dy = {p.doprint(forms.df)}
-        if math.isinf(x):
-            y = {hi} if x > 0 else {lo}
-            dy = {dhi} if x > 0 else {dlo}
-        if math.isnan(x):
-            y = x
-            dy = x
+        dy = {p.doprint(forms.df)}{"" if fname.startswith("fdf_raw") else guards}
         Y[i] = y
         if with_derivative:
             DY[i] = dy
@@ -262,14 +265,39 @@ import numba
 import numpy
 {KERNEL_ERRORS}{exp_helpers()}{reduced_helpers()}{log1p_helper()}
 {loop("fdf", True)}
-{loop("fdf_serial", False)}'''
+{loop("fdf_serial", False)}
+{loop("fdf_raw", True)}
+{loop("fdf_raw_serial", False)}'''
+
+
+def raw_gives_the_limits(fdf_raw, limits: tuple[float, float, float, float], dtype: str) -> bool:
+    """Whether the loop without guards returns what the guarded one does at ±inf (the limits, zeros of the same
+    sign) and at NaN (NaN), in every lane and in a loop's remainder (:data:`symact.compile.c.SPECIAL`): then
+    the guards, a few vector operations of every element's work, are not needed (10^7 float64 points, 2
+    threads: sigmoid 10.1 → 8.8 ms, SiLU 16.7 → 15.4). The other inputs take the same path in both loops."""
+    from .c import SPECIAL, _identical
+
+    x = SPECIAL.astype(dtype)
+    y, dy = np.empty_like(x), np.empty_like(x)
+    fdf_raw(x, y, dy, True)
+    lo, hi, dlo, dhi = limits
+    nan = np.isnan(x)
+    want = [
+        np.where(x == np.inf, a, np.where(x == -np.inf, b, np.where(nan, np.nan, v))).astype(dtype)
+        for a, b, v in ((hi, lo, y), (dhi, dlo, dy))
+    ]
+    return _identical(y, want[0]) and _identical(dy, want[1])
 
 
 class NumbaKernel:
     def __init__(self, name: str, forms: KernelForms, dtype: str):
         self.source = source(name, forms)
         self._module = import_generated("numba", name, self.source)
+        self._prefix = "fdf_raw" if raw_gives_the_limits(self._loop("fdf_raw"), forms.limits, dtype) else "fdf"
+
+    def _loop(self, prefix: str):
+        """The parallel loop, or in the child of a fork its serial twin (see :mod:`symact.compile.fork`)."""
+        return getattr(self._module, f"{prefix}_serial" if forked() else prefix)
 
     def __call__(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray | None) -> None:
-        fdf = self._module.fdf_serial if forked() else self._module.fdf  # see symact.compile.fork
-        fdf(x.ravel(), y.ravel(), (dy if dy is not None else y).ravel(), dy is not None)
+        self._loop(self._prefix)(x.ravel(), y.ravel(), (dy if dy is not None else y).ravel(), dy is not None)
