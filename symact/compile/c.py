@@ -527,10 +527,10 @@ def _same_at_special(guarded, raw, outputs: int, dtype: str) -> bool:
         out = [np.empty_like(x) for _ in range(outputs)]
         loop(*(a.ctypes.data_as(ctypes.POINTER(CTYPES[dtype][1])) for a in (x, *out)), x.size)
         results.append(out)
-    return all(_identical(a, b) for a, b in zip(*results))
+    return all(identical(a, b) for a, b in zip(*results))
 
 
-def _identical(a: np.ndarray, b: np.ndarray) -> bool:
+def identical(a: np.ndarray, b: np.ndarray) -> bool:
     """The same values, zeros of the same sign included; any NaN matches any NaN."""
     nan = np.isnan(a)
     if not np.array_equal(nan, np.isnan(b)):
