@@ -223,23 +223,22 @@ def _shift(tail: sp.Boolean) -> sp.Expr:
     return sp.Piecewise((64, tail), (0, True))
 
 
-def _x_sigmoid(x: sp.Expr, u: sp.Expr, ul: sp.Expr, folded: bool = False, xe_factor: sp.Expr | None = None):
+def _x_sigmoid(x: sp.Expr, xz: sp.Expr, u: sp.Expr, ul: sp.Expr, folded: bool = False):
     """x·σ(u + ul) with one exp and one division, for SiLU and GELU-tanh: (tail, e, eᵘ in the tail, f).
 
     e is e^(−|u|), except where u < −600: there e^u is subnormal but x·σ(u) is not, and e is e^(u + 64),
     exactly. e^(u + ul) = eᵘ·(1 + ul) to first order; ``folded``: for u < 0, e is e^(u + ul) itself, ul
     carried in the reduction of :class:`exp_fma`, where it costs one addition instead of a product per use.
-    ``xe_factor``: what stands for x in its products with e (x itself, or x read as 0 where e is exactly 0,
-    :class:`vanishing`).
+    ``xz`` stands for x in its products with e: x read as 0 where e is exactly 0 (:class:`vanishing`), so that
+    at ±inf they are 0, not 0·∞.
     """
     tail = u < -600
-    xf = x if xe_factor is None else xe_factor
     if folded:
         e = held(exp_fma(-sp.Abs(u) + _shift(tail), _where(u < 0, ul, 0)))
-        xe = xf * e
+        xe = xz * e
     else:
         e = held(sp.exp(-sp.Abs(u) + _shift(tail)))
-        xe = xf * e + xf * e * ul
+        xe = xz * e + xz * e * ul
     et = SCALE * e
     f = _one_division([(xe, 1 + et, SCALE, tail), (xe, 1 + e, 1, u < 0), (x, 1 + e, 1, True)])
     return tail, e, et, f
@@ -404,7 +403,7 @@ def _silu(fn: Fn) -> StableForm:
     # their products are then 0, not 0·∞ = NaN, and the loop gives the limits without a pass of guards
     # (10^7 float64 points, 2 threads, AMD EPYC Zen 4: 15.4 → 13.3 ms)
     xz, uz = vanishing(x, u, SILU_VANISH), vanishing(u, u, SILU_VANISH)
-    tail, e, et, f = _x_sigmoid(x, u, ul, xe_factor=xz)
+    tail, e, et, f = _x_sigmoid(x, xz, u, ul)
     # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + u + eᵘ (1 + u exact there); G has its root at u ≈ −1.28,
     # where it is re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
     g = _near_root(1 + _U + _V, _U, -1.28, u, ul, 0.15)
@@ -806,13 +805,14 @@ def _gelu_tanh(fn: Fn) -> StableForm:
     # 1 + x·u' and x·u' read as 0 beyond |x| = 25 (vanishing), where the e^(−|u|) they multiply is exactly 0
     # (|u| > 1154): they overflow from |x| ≈ 10^103 on, and inf·0 would make f' NaN where it is 0 or 1
     one_x_du = vanishing(held(held(1 + p1) + 3 * held(p2)) + held(p1_err + 3 * p2_err), x, 25)
+    xz = vanishing(x, x, 25)  # x itself as a factor of e or σ(u) for u < 0, read as 0 there too
 
     def build(folded: bool) -> tuple[sp.Expr, sp.Expr]:
         # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + eᵘ + x·u'(x); G has its root at x ≈ −0.75, where it is
         # re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order, or e^(u + ul) itself (folded)
-        # x as e's factor in f read as 0 beyond |x| = 25 too: at −inf, x·e is then 0, not ∞·0, and the loop gives
+        # x as e's factor in f read as 0 beyond |x| = 25 (xz): at −inf, x·e is then 0, not ∞·0, and the loop gives
         # the limits without a pass of guards (float64 C, 10^7 points, 2 threads, AMD EPYC Zen 4: 28.8 → 27.3 ms)
-        tail, e, et, f = _x_sigmoid(x, u, ul, folded, xe_factor=vanishing(x, x, 25))
+        tail, e, et, f = _x_sigmoid(x, xz, u, ul, folded)
         corr = (lambda t: t) if folded else (lambda t: t + t * ul)  # the factor 1 + ul of e^(u + ul)
         g = _near_root(1 + _V + _U * (a + 3 * b * _U**2), a * _U + b * _U**3, -0.75, x, 0, 0.2, corr(e))
         gt, gl = held(one_x_du) + et, held(one_x_du) + e
@@ -835,7 +835,6 @@ def _gelu_tanh(fn: Fn) -> StableForm:
     # correction x·u'·σ(u)·σ(−u): both are 0 in float there, and at ±inf the loop then gives the limits
     # without a pass of guards, instead of ∞·0
     us = a * x + b * x**3
-    xz = vanishing(x, x, 25)
     s, sn = _sigmoid_pair(us)
     single = (_where(us >= 0, x, xz) * s, s + xz * (a + 3 * b * xz**2) * s * sn)
     # float64 C and numba: e^(u + ul) from exp_fma (build(True)); NumPy has no such exp
