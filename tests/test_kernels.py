@@ -627,6 +627,30 @@ def test_kernel_api(backend):
     assert ys.shape == (2, 3) and np.array_equal(ys, k(np.ascontiguousarray(strided))[0])
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_out_overlapping_x_gives_the_values_of_separate_arrays(backend):
+    """NumPy's rule for ufuncs: as if out and x did not overlap. The compiled loops read x a block at a time, so
+    an out shifted one element against x gave wrong values (every element past the first block) before they got
+    a copy of x; in place, out=(x, dy), stays exact. y and dy overlapping each other is an error."""
+    k = symact.compile("gelu", backend=backend, dtype="float64")
+    x = np.linspace(-5, 5, 100_001)  # past the parallel threshold, so blocks and threads both show
+    y, dy = k(x)
+    buffer = np.concatenate([[0.0], x])
+    shifted = (buffer[:-1], np.empty_like(x))  # y starts one element before x
+    k(buffer[1:], out=shifted)
+    assert np.array_equal(shifted[0], y) and np.array_equal(shifted[1], dy)
+    inplace = x.copy()
+    k(inplace, out=(inplace, shifted[1]))
+    assert np.array_equal(inplace, y) and np.array_equal(shifted[1], dy)
+    both = np.empty(x.size + 1)
+    with pytest.raises(ValueError, match="must not overlap"):
+        k(x, out=(both[1:], both[:-1]))
+    with pytest.raises(TypeError, match=r"a pair \(y, dy\)"):
+        k(x, out=both[1:])
+    with pytest.raises(TypeError, match="one array"):
+        symact.compile("gelu", backend=backend, dtype="float64", grad=False)(x, out=(both[1:],))
+
+
 PARALLEL = [b for b in BACKENDS if b != "numpy"]
 
 #: A parallel call on one backend, then fork(); the child computes on one backend and saves its values.

@@ -90,12 +90,29 @@ class Kernel:
             y = np.empty_like(x)
             dy = np.empty_like(x) if self.grad else None
         else:
-            y, dy = out if self.grad else (out, None)
-            for a in (y, dy) if self.grad else (y,):
-                if a.shape != x.shape or a.dtype != self.dtype or not a.flags.c_contiguous or not a.flags.writeable:
-                    raise ValueError(f"out arrays must be writeable, C-contiguous {self.dtype} of shape {x.shape}")
+            outs = self._outs(out, x)
+            if any(np.may_share_memory(x, a) for a in outs):
+                # NumPy's rule for ufuncs: the result is as if x and out did not overlap. The compiled loops read
+                # x through a restrict pointer and a block at a time, so an out that overlaps x, even x itself,
+                # gets a copy of x to read from (exact for these contiguous arrays: bounds are the memory)
+                x = x.copy()
+            y, dy = outs if self.grad else (outs[0], None)
         self._impl(x, y, dy)
         return (y, dy) if self.grad else y
+
+    def _outs(self, out, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``out`` checked: one array (grad=False) or a pair (y, dy), each writeable, C-contiguous, of x's shape
+        and the kernel's dtype, and the pair not overlapping."""
+        want = "a pair (y, dy) of arrays" if self.grad else "one array"
+        outs = tuple(out) if self.grad and isinstance(out, (tuple, list)) else (out,)
+        if len(outs) != 1 + self.grad or not all(isinstance(a, np.ndarray) for a in outs):
+            raise TypeError(f"out must be {want}, not {type(out).__name__}")
+        for a in outs:
+            if a.shape != x.shape or a.dtype != self.dtype or not a.flags.c_contiguous or not a.flags.writeable:
+                raise ValueError(f"out arrays must be writeable, C-contiguous {self.dtype} of shape {x.shape}")
+        if self.grad and np.may_share_memory(*outs):
+            raise ValueError("out arrays y and dy must not overlap")
+        return outs
 
     @property
     def streaming(self) -> bool | None:
