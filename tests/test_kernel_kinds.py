@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 import symact
+from symact.analyze import limit_at
 from symact.stable import STABLE_LOSS, stable_loss
 
 from .conftest import LOSSES, SCALAR_ACTIVATIONS, VECTOR_ACTIVATIONS, ids, mp_function
@@ -148,6 +149,69 @@ def test_bce_with_logits_is_stable_for_huge_logits():
 def test_softmax_cross_entropy_is_stable_for_huge_logits():
     value, grad = symact.compile("softmax_cross_entropy", dtype="float64")(np.array([[1000.0, 0.0]]), np.array([1]))
     assert value == 1000.0 and grad.tolist() == [[1.0, -1.0]]
+
+
+@pytest.mark.parametrize(
+    "name, pred, target, value, grad",
+    [
+        ("bce_with_logits", [np.inf, -np.inf], [1.0, 0.0], 0.0, [0.0, 0.0]),  # ŷ(1 − y) and −yŷ were inf·0
+        ("bce_with_logits", [np.inf, -np.inf], [0.0, 1.0], np.inf, [0.5, -0.5]),
+        ("softmax_cross_entropy", [[-np.inf, 1.0, 0.0]], [[0.0, 1.0, 0.0]], None, None),  # 0·log 0 at z = −∞
+        ("softmax_cross_entropy", [[np.inf, 1.0, 0.0]], [[1.0, 0.0, 0.0]], 0.0, [[0.0, 0.0, 0.0]]),
+        ("softmax_cross_entropy", [[np.inf, 1.0, 0.0]], [[0.0, 1.0, 0.0]], np.inf, [[1.0, -1.0, 0.0]]),
+    ],
+)
+def test_losses_at_infinite_predictions_give_their_limits(name, pred, target, value, grad):
+    """±inf gives the limits, for losses too. Where none is written, it is the limit as the −∞ logit falls:
+    the loss and gradient of the same row with that class left out."""
+    k = symact.compile(name, dtype="float64")
+    v, g = k(np.array(pred), np.array(target))
+    if value is None:
+        value, grad = k(np.array([pred[0][1:]]), np.array([target[0][1:]]))
+        grad = [[0.0, *grad[0]]]
+    assert v == value and np.array_equal(g, grad) and k.value(np.array(pred), np.array(target)) == value
+
+
+@pytest.mark.parametrize("dtype, scale", [("float64", 2.0**600), ("float64", 2.0**-600), ("float32", 2.0**80)])
+def test_rmse_takes_its_root_without_overflow_or_underflow(dtype, scale):
+    """RMSE's squares overflow past |ŷ − y| ≈ 1.3e154 (float32 1.8e19), and sink into the subnormals below the
+    reciprocal: RMSE of [3, −4]·2^600 was +inf with gradient 0. Scaled by a power of 2, RMSE scales with it and
+    its gradient not at all."""
+    k = symact.compile("rmse", dtype=dtype)
+    pred, target = np.array([3.0, -4.0, 1.0]), np.array([0.0, 0.0, 1.0])
+    value, grad = k(pred, target)
+    big, big_grad = k(pred * scale, target * scale)
+    assert big == value * scale and np.array_equal(big_grad, grad)
+    with np.errstate(over="ignore"):
+        v, g = k(np.array([np.inf, 1.0]), np.array([0.0, 0.0]))  # one residual infinite: the limits as it grows
+    assert v == np.inf and g.tolist() == [np.float32(0.5**0.5) if dtype == "float32" else 0.5**0.5, 0.0]
+
+
+#: The limits of each vector activation at a row with one +∞ entry, as that entry grows: one-hot.
+LONE_INFINITY_LIMITS = {
+    "softmax": [1.0, 0.0, 0.0],
+    "log_softmax": [0.0, -np.inf, -np.inf],
+    "sparsemax": [1.0, 0.0, 0.0],
+}
+
+
+@pytest.mark.parametrize("entry", VECTOR_ACTIVATIONS, ids=ids(VECTOR_ACTIVATIONS))
+def test_vector_kernels_at_one_infinite_entry_give_the_limits(entry):
+    """±inf gives the limits, as for sigmoid(+∞) = 1: a row [+∞, 1, 0] is its limit as the first entry grows
+    (it was NaN there: inf − inf in the shift), and so is its vjp, the derived Jacobian's limit applied to g.
+    Two +∞ entries have no limit (it depends on how they grow): NaN there."""
+    k = symact.compile(entry.name, dtype="float64")
+    x = np.array([[np.inf, 1.0, 0.0], [0.0, np.inf, -np.inf], [np.inf, np.inf, 0.0]])
+    g = np.array([[1.0, 2.0, 3.0]] * 3)
+    y = k(x)
+    assert y[0].tolist() == LONE_INFINITY_LIMITS[entry.name]
+    assert y[1].tolist() == [LONE_INFINITY_LIMITS[entry.name][i] for i in (1, 0, 2)]
+    assert np.isnan(y[2, :2]).all()
+    fn = symact.activation(entry.name, size=3)
+    a = sp.Symbol("a", positive=True)
+    at_row = fn.jacobian().subs(dict(zip(fn.inputs, (a, 1, 0))))  # the derived Jacobian at [a, 1, 0]
+    jacobian = at_row.applyfunc(lambda e: limit_at(e, a, sp.oo))
+    assert k.vjp(x, g)[0].tolist() == [float(v) for v in sp.Matrix([[1, 2, 3]]) * jacobian]
 
 
 @pytest.mark.parametrize("entry", VECTOR_ACTIVATIONS, ids=ids(VECTOR_ACTIVATIONS))

@@ -620,6 +620,8 @@ def test_kernel_api(backend):
     with pytest.raises(ValueError, match="writeable"):
         k(x, out=(frozen, out[1]))
     assert not frozen.any()
+    y_huge, dy_huge = k(np.array([1e200, -1e200]))  # beyond float32: ±inf, as IEEE rounds it, and no warning
+    assert y_huge[0] == np.inf and y_huge[1] == 0 and dy_huge.tolist() == [1.0, 0.0]
     y0, dy0 = k(0.5)  # a scalar stays 0-d (np.ascontiguousarray would make it shape (1,))
     assert y0.shape == dy0.shape == () and y0 == k(np.array([0.5]))[0][0]
     strided = x[:, ::2].T  # not contiguous: computed on a copy, in its own shape

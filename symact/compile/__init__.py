@@ -40,10 +40,12 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 
 def as_real(value, dtype, order: str | None = None) -> np.ndarray:
     """``value`` as an array of ``dtype``. Complex input is a TypeError: NumPy would warn and drop the
-    imaginary part, and every kernel here is a real function."""
+    imaginary part, and every kernel here is a real function. A float64 value beyond float32's range becomes
+    ±inf, as IEEE rounding says, without NumPy's overflow warning (kernels give no RuntimeWarnings)."""
     if np.iscomplexobj(value):
         raise TypeError("symact kernels take real input, not complex")
-    return np.asarray(value, dtype=dtype, order=order)
+    with np.errstate(over="ignore"):
+        return np.asarray(value, dtype=dtype, order=order)
 
 
 def nan_where_nan(inputs, outputs) -> list[np.ndarray]:

@@ -9,13 +9,14 @@ as class indices is turned into one-hot rows first.
 
 Terms of the form c(y)·g(ŷ) are taken as 0 where c(y) = 0 (the 0·log 0 = 0
 convention of cross-entropy and KL): as a function of ŷ such a term is then
-identically zero, so its value and gradient are 0 even where g(ŷ) is infinite.
+identically zero, so its value and gradient are 0 even where g(ŷ) is infinite,
+log 0 or ŷ = ±∞ itself (so the limits there: bce_with_logits at ŷ = +∞, y = 1 is 0).
 A NaN prediction or target is still NaN there, as scipy's xlogy(0, NaN) is:
 NaN in gives NaN out, for every loss.
 
-softmax_cross_entropy is evaluated as log Σ exp(z − max z) + max z − ⟨y, z⟩
-per row (a proven rewrite of −Σ yₖ log softmax(z)ₖ) with gradient
-softmax(z)·Σy − y, which is its derived gradient.
+softmax_cross_entropy is evaluated as −Σₖ yₖ log softmax(z)ₖ per row, with
+log_softmax shifted by max z (so nothing overflows) and the same convention,
+and gradient softmax(z)·Σy − y, which is its derived gradient.
 
 >>> import numpy as np, symact
 >>> k = symact.compile("mse", dtype="float64")
@@ -46,7 +47,7 @@ def target_terms(expr: sp.Expr, targets: tuple[sp.Symbol, ...]) -> list[tuple[sp
     for term in sp.Add.make_args(distributed):
         factors = sp.Mul.make_args(term)
         c = sp.Mul(*[f for f in factors if f.free_symbols and f.free_symbols <= set(targets)])
-        out.append((c if (term / c).has(sp.log, sp.Pow) else sp.S.One, term))
+        out.append((c if c.free_symbols and term != c else sp.S.One, term))
     return out
 
 
@@ -54,11 +55,21 @@ def _zero_where(c: sp.Expr, term: sp.Expr) -> sp.Expr:
     return term if c == 1 else sp.Piecewise((0, sp.Eq(c, 0)), (term, True))
 
 
+def _by_convention(expr: sp.Expr, fn: Fn, wrt: sp.Symbol | None = None) -> sp.Expr:
+    """``expr`` (its derivative in ``wrt``, if given) term by term, each term 0 where its target factor is 0,
+    and so inside each branch of a Piecewise: bce_with_logits is ŷ(1 − y) + softplus(−ŷ) for ŷ > 0, whose
+    first term is inf·0 = NaN at ŷ = +∞, y = 1, where the loss's limit is 0."""
+    if isinstance(expr, sp.Piecewise):
+        return sp.Piecewise(*[(_by_convention(e, fn, wrt), c) for e, c in expr.args])
+    terms = target_terms(expr, fn.targets)
+    return sp.Add(*[_zero_where(c, t if wrt is None else calculus.derivative(t, wrt)) for c, t in terms])
+
+
 def value_and_gradients(fn: Fn, wrt_target: bool = False) -> tuple[sp.Expr, ...]:
     """ℓ(ŷ, y) and its derived ∂ℓ/∂ŷ (and ∂ℓ/∂y), term by term, each term 0 where its target factor is 0."""
-    terms = target_terms(fn.bind(stable_loss(fn)), fn.targets)
-    exprs = [sp.Add(*[_zero_where(c, t) for c, t in terms])]
-    exprs.append(sp.Add(*[_zero_where(c, calculus.derivative(t, fn.inputs[0])) for c, t in terms]))
+    loss = fn.bind(stable_loss(fn))
+    exprs = [_by_convention(loss, fn), _by_convention(loss, fn, fn.inputs[0])]
+    terms = target_terms(loss, fn.targets)
     if wrt_target:  # in y the convention does not hold: d/dy of −y·log ŷ is −log ŷ at y = 0 too
         exprs.append(sp.Add(*[calculus.derivative(t, fn.targets[0]) for _, t in terms]))
     return tuple(with_default(irrationals_to_floats(stabilize_atoms(e))) for e in exprs)
@@ -75,6 +86,13 @@ def one_hot(target: np.ndarray, classes: int, dtype) -> np.ndarray:
     out = np.zeros((target.shape[0], classes), dtype=dtype)
     out[np.arange(target.shape[0]), target] = 1
     return out
+
+
+def _cross_entropy_rows(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """−Σₖ yₖ log softmax(z)ₖ per row, each term 0 where yₖ = 0 (0·log 0 = 0, as for cross_entropy): a logit of
+    −∞ where y is 0 is no NaN, and the row's loss is its limit. NaN in the logits stays NaN."""
+    logs = log_softmax(logits, -1)
+    return -np.sum(np.where(target == 0, np.where(np.isnan(logs), logs, 0), target * logs), axis=-1)
 
 
 class LossKernel:
@@ -95,7 +113,12 @@ class LossKernel:
                 raise ValueError(f"{fn.name}: not a sum of one term per class; no kernel for it")
             fn = term_fn
         yhat, y = fn.inputs[0], fn.targets[0]
-        self._term = generated_function(fn.name, (yhat, y), value_and_gradients(fn), "per-element loss and gradient")
+        exprs = value_and_gradients(fn)
+        self._term = generated_function(fn.name, (yhat, y), exprs, "per-element loss and gradient")
+        t = sp.Symbol("t", positive=True)
+        scaled = exprs[0].subs({yhat: t * yhat, y: t * y}, simultaneous=True)
+        #: a term of degree 2 in (ŷ, y) together, as RMSE's (ŷ − y)² is: its root can be taken at scaled inputs
+        self._quadratic = fn.entry.reduction == "sqrt_mean" and sp.simplify(scaled - t**2 * exprs[0]) == 0
 
     def targets_like(self, pred: np.ndarray, target) -> np.ndarray:
         """Targets checked against ``pred`` (class indices become one-hot rows)."""
@@ -113,7 +136,7 @@ class LossKernel:
             pred = as_real(pred, self.dtype)
             target = self.targets_like(pred, target)
             with np.errstate(all="ignore"):
-                return float(-np.sum(target * log_softmax(pred, -1)) / pred.shape[0])
+                return float(np.sum(_cross_entropy_rows(pred, target)) / pred.shape[0])
         return self(pred, target)[0]
 
     def __call__(self, pred, target) -> tuple[float, np.ndarray]:
@@ -126,17 +149,34 @@ class LossKernel:
             raise ValueError("empty batch")
         with np.errstate(all="ignore"):
             if self._term is None:  # softmax cross-entropy on logits
-                per = -np.sum(target * log_softmax(pred, -1), axis=-1)
+                per = _cross_entropy_rows(pred, target)
                 grad = softmax(pred, -1) * np.sum(target, axis=-1, keepdims=True) - target
                 value, grad = np.sum(per) / samples, grad / samples
             else:
                 per, grad = nan_where_nan((pred, target), self._term(pred, target))  # the hinge's kink, 0·log 0
                 value, grad = np.sum(per, dtype=np.float64) / samples, grad / samples
             if self.fn.entry.reduction == "sqrt_mean":
-                root = np.sqrt(value)
-                grad = np.zeros_like(grad) if root == 0 else grad / (2 * root)  # the kink at 0: derivative 0
-                value = root
+                value, grad = self._root(pred, target, value, grad, samples)
         return float(value), grad.astype(self.dtype, copy=False)
+
+    def _root(self, pred, target, value, grad, samples) -> tuple[float, np.ndarray]:
+        """√value and its gradient grad/(2√value). The squares overflow past |ŷ − y| ≈ 1.3e154 (float32: 1.8e19)
+        and lose their digits in the subnormals below the reciprocal; there the terms are taken again at
+        2^k·(ŷ, y), with 2^k bringing the largest input near 1. That is exact, and a term of degree 2 in (ŷ, y)
+        scales by 2^2k, so the root is the scaled one over 2^k and the gradient the scaled one. One infinite
+        residual d gives the limits as it grows: RMSE +∞, gradient sign(d)/√N there and 0 elsewhere."""
+        if self._quadratic and not np.finfo(self.dtype).tiny * 2.0**60 <= value < np.inf:
+            largest = max(np.max(np.abs(pred)), np.max(np.abs(target)))
+            if 0 < largest < np.inf:
+                k = -int(np.frexp(largest)[1])
+                per, grad = self._term(np.ldexp(pred, k), np.ldexp(target, k))
+                root = np.sqrt(np.sum(per, dtype=np.float64) / samples)
+                return np.ldexp(root, -k), grad / samples / (2 * root)
+            infinite = np.isinf(grad)
+            if largest == np.inf and np.count_nonzero(infinite) == 1:  # the limit as that one residual grows
+                return np.inf, np.where(infinite, np.sign(grad) * np.sqrt(1 / samples), 0 * grad)
+        root = np.sqrt(value)
+        return root, np.zeros_like(grad) if root == 0 else grad / (2 * root)  # the kink at 0: derivative 0
 
     def __repr__(self) -> str:
         return f"<symact loss kernel {self.fn.name} [numpy, {self.dtype}]>"

@@ -29,9 +29,14 @@ from . import as_real
 
 
 def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
+    """x − max x along ``axis``. An all −inf row keeps its −inf (every f of it is NaN: its limit depends on how
+    the entries fall). A row with one +inf entry becomes its limit as that entry grows: 0 there and −inf
+    elsewhere, so softmax is one-hot there, as sigmoid(+inf) = 1 is; with two or more the limit depends on how
+    they grow, and the row is NaN (inf − inf)."""
     m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # an all −inf row keeps its −inf; an inf max makes NaN, as exp(inf)/inf does
-    return x - m
+    z = x - np.where(np.isfinite(m), m, 0)
+    lone = (m == np.inf) & (np.sum(x == np.inf, axis=axis, keepdims=True) == 1)
+    return np.where(lone, np.where(x == np.inf, 0, -np.inf), z).astype(x.dtype, copy=False) if lone.any() else z
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
