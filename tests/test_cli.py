@@ -1,8 +1,10 @@
 """The symact command: readable derivatives, JSON listing, clean errors."""
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +175,15 @@ def test_train_reports_divergence_with_exit_1(capsys):
         "-q",
     )
     assert code == 1 and "training stopped" in err and "epoch" in err
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@pytest.mark.parametrize("block", range(len(re.findall(r"```python\n", README.read_text(encoding="utf-8")))))
+def test_readme_python_examples_run(block, tmp_path):
+    """Each ```python block of the README runs as it stands, in a fresh interpreter (one had used names it
+    never defined)."""
+    code = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)[block]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
