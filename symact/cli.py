@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 import sympy as sp
@@ -114,6 +115,8 @@ def cmd_show(args) -> int:
     fn = _function(args)
     fmt = "latex" if args.latex else "unicode"
     e = fn.entry
+    if fn.vector and e.kind == "activation":  # before any output: a time limit ends it with nothing printed
+        _, jacobian_out, _ = _limited_derivatives(fn, 1, None, args.timeout)
     print(f"{fn.name} ({e.kind}) — {e.description}")
     if e.aliases:
         print(f"  aliases:      {', '.join(e.aliases)}")
@@ -130,9 +133,8 @@ def cmd_show(args) -> int:
             print(f"  in y = f(x):  {render(out, fmt)}")
     elif e.kind == "activation":
         print(f"  Jacobian:     {e.closed_form[1] if args.latex else e.closed_form[0]}  (n = {fn.size} below)")
-        out = fn.jacobian(form="output")
-        if out is not None:
-            print(f"                {render(out, fmt)}")
+        if jacobian_out is not None:
+            print(f"                {render(jacobian_out, fmt)}")
     else:
         _show_loss_gradients(fn, fmt)
     print(f"  at kinks:     {e.kink_convention}")
@@ -159,14 +161,16 @@ def _show_loss_gradients(fn: Fn, fmt: str) -> None:
 
 
 def _derivatives(fn, order: int, wrt: str | None):
-    """The derivative and its output form, or the message of a ValueError (a child process returns it)."""
+    """The derivative and its output form (a vector activation's Jacobian in its outputs), or the message of a
+    ValueError (a child process returns it)."""
     try:
         d = fn.derivative(order=order, wrt=wrt)
-        out = (
-            fn.derivative(order=order, wrt=wrt, form="output")
-            if fn.kind == "activation" and not fn.vector and wrt is None
-            else None
-        )
+        if fn.vector and fn.kind == "activation":
+            out = fn.jacobian(form="output")
+        elif fn.kind == "activation" and wrt is None:
+            out = fn.derivative(order=order, wrt=wrt, form="output")
+        else:
+            out = None
     except ValueError as e:
         return None, None, str(e)
     return d, out, None
@@ -175,31 +179,69 @@ def _derivatives(fn, order: int, wrt: str | None):
 #: Orders up to this are computed in the process; higher ones in a child with --timeout, since expressions
 #: can grow with each order (GELU-tanh's 16th: 20 000 operations in a minute) and an order of 10^6 never ends.
 DIRECT_ORDER = 3
+#: Vector sizes up to this likewise: a Jacobian has n² entries, each simplified (softmax at n = 8: 10 s, at
+#: n = 16 over 100 s; sparsemax's cases grow faster still: n = 4, 13 s).
+DIRECT_SIZE = 3
+
+
+def _limited_derivatives(fn, order: int, wrt: str | None, seconds: float):
+    """:func:`_derivatives`, in a child under ``seconds`` where the work can grow without bound."""
+    if order <= DIRECT_ORDER and not (fn.vector and fn.size > DIRECT_SIZE):
+        return _derivatives(fn, order, wrt)
+    from .sandbox import LimitExceeded, run_limited
+
+    try:
+        return run_limited(_derivatives, fn, order, wrt, limit_seconds=seconds, limit_mb=4096)
+    except LimitExceeded as e:
+        ask = "a lower order" if order > DIRECT_ORDER else "a smaller --size"
+        what = f"the derivative of order {order}" if order > DIRECT_ORDER else f"the Jacobian at n = {fn.size}"
+        raise UsageError(f"{what} did not finish ({e}): ask for {ask}, or more --timeout") from None
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a time limit, finite and positive."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text}")
+    return value
+
+
+def _count(least: int):
+    """An argparse type: an integer >= ``least``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {least}, got {text}")
+        return value
+
+    return parse
+
+
+def _fraction(text: str) -> float:
+    """An argparse type: a fraction in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
+    return value
 
 
 def cmd_derive(args) -> int:
     fn = _function(args)
     if args.order < 1:
         raise UsageError("--order must be >= 1")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    if args.order <= DIRECT_ORDER:
-        d, out, error = _derivatives(fn, args.order, args.wrt)
-    else:
-        from .sandbox import LimitExceeded, run_limited
-
-        try:
-            d, out, error = run_limited(
-                _derivatives, fn, args.order, args.wrt, limit_seconds=args.timeout, limit_mb=4096
-            )
-        except LimitExceeded as e:
-            raise UsageError(
-                f"the derivative of order {args.order} did not finish ({e}): ask for a lower order, or more --timeout"
-            ) from None
+    d, out, error = _limited_derivatives(fn, args.order, args.wrt, args.timeout)
     if error is not None:
         raise UsageError(error)
-    if fn.vector and fn.kind == "activation":
-        out = fn.jacobian(form="output")
     if args.wrt:
         var = args.wrt
     elif fn.vector:
@@ -539,13 +581,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="definition, parameters, derivatives, properties and reference")
     add_function_args(p)
     p.add_argument("--latex", action="store_true", help="print the math as LaTeX")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        help=f"seconds for a Jacobian at --size above {DIRECT_SIZE} (default 60)",
+    )
     p.set_defaults(run=cmd_show)
 
     p = sub.add_parser("derive", help="derivative, Jacobian or loss gradient")
     add_function_args(p)
     p.add_argument("--order", "-k", type=int, default=1, help="derivative order (default 1)")
     p.add_argument("--wrt", help="differentiate with respect to this parameter (default: the input)")
-    p.add_argument("--timeout", type=float, default=60.0, help=f"seconds for orders above {DIRECT_ORDER} (default 60)")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        help=f"seconds for orders above {DIRECT_ORDER} or a Jacobian at --size above {DIRECT_SIZE} (default 60)",
+    )
     p.add_argument("--format", "-f", choices=FORMATS, default="unicode")
     p.add_argument("--latex", dest="format", action="store_const", const="latex", help="same as --format latex")
     p.set_defaults(run=cmd_derive)
@@ -557,7 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("claim", help='an identity "LHS == RHS"; catalog functions, diff(expr, x[, n]), exp, log, ...')
     p.add_argument("--assume", action="append", default=[], metavar="COND", help='e.g. --assume "x > 0" (repeatable)')
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    p.add_argument("--timeout", type=_seconds, default=5.0, help="seconds (default 5)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--latex", action="store_true")
     p.set_defaults(run=cmd_prove)
@@ -579,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="prove the theorem sheet of one function or of the whole catalog")
     p.add_argument("name", nargs="?", help="catalog name (default: every function)")
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds per theorem (default 5)")
+    p.add_argument("--timeout", type=_seconds, default=5.0, help="seconds per theorem (default 5)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_check)
 
@@ -611,8 +664,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data", default="moons", help="xor, moons, circles, spirals, blobs, linear, demand, or a .csv/.npz"
     )
-    p.add_argument("--samples", type=int, help="size of a built-in dataset")
-    p.add_argument("--data-seed", type=int, default=0, help="seed of a built-in dataset (default 0)")
+    p.add_argument("--samples", type=_count(1), help="size of a built-in dataset")
+    p.add_argument("--data-seed", type=_count(0), default=0, help="seed of a built-in dataset (default 0)")
     p.add_argument("--layers", default="16,16", help="hidden layer sizes (default 16,16)")
     p.add_argument("--activation", default="relu", help="hidden activation (default relu)")
     p.add_argument("--output", help="output activation (default: the loss's matching one)")
@@ -621,9 +674,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
     p.add_argument("--epochs", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--val-split", type=float, default=0.2, help="fraction held out for validation (default 0.2)")
+    p.add_argument("--val-split", type=_fraction, default=0.2, help="fraction held out for validation (default 0.2)")
     p.add_argument("--clipnorm", type=float, help="clip the global gradient norm")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_count(0), default=0)
     p.add_argument("--plot", metavar="FILE", help="write a figure (.png, .pdf, .svg)")
     p.add_argument("--save", metavar="FILE", help="save the trained model (.npz)")
     p.add_argument("--checkpoint", metavar="FILE", help="write an atomic checkpoint every epoch")

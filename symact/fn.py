@@ -49,6 +49,11 @@ class Fn:
             raise TypeError(f"{entry.name} has no parameter {', '.join(unknown)} (parameters: {allowed})")
         if size is not None and (not entry.vector or size < 1):
             raise ValueError(f"{entry.name} takes no size" if not entry.vector else "size must be >= 1")
+        if size is not None and size > entry.max_size:
+            raise ValueError(
+                f"{entry.name}: size must be at most {entry.max_size}, the largest whose symbolic form builds in "
+                "seconds (compiled kernels take rows of any length)"
+            )
         self.size = size or entry.default_size
         self.params = {p.symbol: _exact(params[p.name]) if p.name in params else p.default for p in entry.params}
         d: Definition = entry.definition(self.size)
@@ -133,12 +138,21 @@ class Fn:
         if not self.vector or self.kind != "activation":
             raise ValueError(f"{self.name} is not a vector activation; use derivative()")
         f = self.bind() if bind else self.expr
-        J = calculus.jacobian(f, self.inputs)
+        J = self._bound_jacobian if bind else self._jacobian
         if form == "input":
-            return J
+            return J.copy()  # the cached one stays as it is
         if form == "output":
             return calculus.vector_output_form(J, f, self.inputs, self.output_vector)
         raise ValueError("form must be 'input' or 'output'")
+
+    @cached_property
+    def _jacobian(self) -> sp.Matrix:
+        """The Jacobian in x, once: each of its n² entries is simplified (softmax at n = 8: 5 s)."""
+        return calculus.jacobian(self.expr, self.inputs)
+
+    @cached_property
+    def _bound_jacobian(self) -> sp.Matrix:
+        return calculus.jacobian(self.bind(), self.inputs)
 
     @cached_property
     def output_vector(self) -> tuple[sp.Symbol, ...]:

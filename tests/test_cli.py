@@ -87,12 +87,44 @@ def test_derive_loss_shows_matched_gradient(capsys):
         (["derive", "leaky_relu", "-p", "alpha=big"], "not a number"),
         (["derive", "sigmoid", "--order", "0"], "--order"),
         (["show", "relu", "--size", "4"], "takes no size"),
+        (["derive", "softmax", "--size", "100000"], "at most 256"),  # n² entries: it never finished
+        (["derive", "sparsemax", "--size", "6"], "at most 5"),  # 2^n − 1 subsets: a minute to build
+        (["derive", "softmax", "--size", "8", "--timeout", "0.5"], "ask for a smaller --size"),
+        (["show", "softmax", "--size", "8", "--timeout", "0.5"], "ask for a smaller --size"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["prove", "sigmoid(x) == sigmoid(x)", "--timeout", "nan"], "--timeout: must be a positive, finite"),
+        (["prove", "sigmoid(x) == sigmoid(x)", "--timeout", "inf"], "--timeout: must be a positive, finite"),
+        (["check", "sigmoid", "--timeout", "-5"], "--timeout: must be a positive, finite"),
+        (["derive", "sigmoid", "--timeout", "0"], "--timeout: must be a positive, finite"),
+        (["train", "--samples", "-5"], "--samples: must be an integer >= 1"),
+        (["train", "--seed", "-1"], "--seed: must be an integer >= 0"),
+        (["train", "--data-seed", "x"], "--data-seed: 'x' is not an integer"),
+        (["train", "--val-split", "1.5"], "--val-split: must lie in [0, 1)"),
+        (["train", "--val-split", "nan"], "--val-split: must lie in [0, 1)"),
+    ],
+)
+def test_bad_numbers_are_refused_by_the_parser_with_exit_2(capsys, argv, message):
+    """Numbers are checked where they are read: --timeout nan or inf was a traceback from deep in
+    multiprocessing, -1 an unknown verdict; --val-split 1.5 said "X has no samples"."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and message in err and "Traceback" not in err
+
+
+def test_show_prints_nothing_when_the_jacobian_runs_out_of_time(capsys):
+    code, out, err = run(capsys, "show", "softmax", "--size", "8", "--timeout", "0.5")
+    assert code == 2 and out == "" and "did not finish" in err
 
 
 def test_console_script_exit_code_without_traceback():

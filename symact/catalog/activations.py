@@ -453,6 +453,7 @@ register(
         description="Euclidean projection onto the simplex, argmin_p ‖p − x‖² with p ≥ 0, Σp = 1: sparse probabilities.",
         reference="Martins & Astudillo (2016), From softmax to sparsemax, arXiv:1602.02068",
         kink_convention="at ties where the support changes, H(0) = 0 (the entering coordinate counts as outside)",
+        max_size=5,  # τ is a Max of 2^n − 1 subset averages: n = 4 builds in 2 s, 5 in 10 s, 6 in a minute
         closed_form=(
             "J = diag(m) − m mᵀ/|S|, with m = [p > 0] the support indicator and |S| = Σ m",
             r"J = \operatorname{diag}(m) - \frac{m m^{\top}}{\lvert S\rvert},\ m = [p > 0]",

@@ -74,6 +74,9 @@ class Entry:
     properties: dict[str, object] = field(default_factory=dict)
     vector: bool = False
     default_size: int = 3
+    #: The largest size whose symbolic form builds in seconds (softmax's C code at n = 256: 1 s; a NumPy
+    #: log_softmax gradient at n = 1024 takes minutes). Compiled kernels take rows of any length.
+    max_size: int = 256
     #: Where the function is defined and interesting, for numeric checks and
     #: plots: one (low, high) interval per input group (prediction, target).
     domain: tuple[tuple[float, float], ...] = ((-6.0, 6.0),)
