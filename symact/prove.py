@@ -477,8 +477,13 @@ def prove(
     Returns:
         A :class:`Verdict`: proved (exact symbolic route), verified (numerical
         evidence only), disproved (a counterexample at two precisions) or unknown.
+
+    Raises:
+        ValueError: ``timeout`` is not a positive, finite number of seconds.
     """
     start = time.monotonic()
+    if not 0 < timeout < float("inf"):  # NaN too: no verdict can be reached in no time, or be waited for forever
+        raise ValueError(f"timeout must be a positive, finite number of seconds, got {timeout}")
     if isolate:
         return _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb)
     deadline = start + timeout

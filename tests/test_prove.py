@@ -71,6 +71,15 @@ def test_verified_is_reported_as_evidence_not_proof():
         assert v.evidence["points"] >= 20 and "evidence" in v.reason
 
 
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0, -1])
+@pytest.mark.parametrize("isolate", [True, False])
+def test_timeout_must_be_positive_and_finite(timeout, isolate):
+    """A ValueError that says so: NaN and inf were a ValueError and an OverflowError from deep in the time
+    limit's machinery, and 0 or −1 an "unknown" verdict for a claim that could never have been tried."""
+    with pytest.raises(ValueError, match="positive, finite number of seconds"):
+        symact.prove("sigmoid(x) == sigmoid(x)", timeout=timeout, isolate=isolate)
+
+
 def test_verdict_exports():
     v = symact.prove("diff(tanh(x), x) == 1 - tanh(x)**2")
     assert v.to_latex().startswith("\\begin{align*}")
