@@ -172,6 +172,17 @@ def test_losses_at_infinite_predictions_give_their_limits(name, pred, target, va
     assert v == value and np.array_equal(g, grad) and k.value(np.array(pred), np.array(target)) == value
 
 
+def test_limits_at_infinite_predictions_leave_the_finite_entries_alone():
+    """The limits are taken again only at ±∞ (the where per term costs 40% on every call otherwise): in a
+    batch that mixes them, the finite entries keep the values of a batch without the infinite ones."""
+    k = symact.compile("bce_with_logits", dtype="float64")
+    pred, target = np.array([[np.inf, 0.5], [-np.inf, 2.0]]), np.array([[1.0, 0.3], [0.0, 0.9]])
+    value, grad = k(pred, target)
+    finite_value, finite_grad = k(pred[:, 1], target[:, 1])
+    assert value == finite_value / 2 and np.array_equal(grad[:, 1], finite_grad / 2)
+    assert np.array_equal(grad[:, 0], [0.0, 0.0])
+
+
 @pytest.mark.parametrize("dtype, scale", [("float64", 2.0**600), ("float64", 2.0**-600), ("float32", 2.0**80)])
 def test_rmse_takes_its_root_without_overflow_or_underflow(dtype, scale):
     """RMSE's squares overflow past |ŷ − y| ≈ 1.3e154 (float32 1.8e19), and sink into the subnormals below the

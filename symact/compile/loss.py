@@ -38,8 +38,12 @@ from .numpy import generated_function
 from .vector import log_softmax, softmax
 
 
-def target_terms(expr: sp.Expr, targets: tuple[sp.Symbol, ...]) -> list[tuple[sp.Expr, sp.Expr]]:
-    """The terms of ``expr`` as (c(y), term) pairs, where c(y) is the term's target-only factor (1 if none).
+def target_terms(
+    expr: sp.Expr, targets: tuple[sp.Symbol, ...], everywhere: bool = False
+) -> list[tuple[sp.Expr, sp.Expr]]:
+    """The terms of ``expr`` as (c(y), term) pairs, where c(y) is the term's target-only factor: kept where the
+    rest has a log or a power, which can be infinite at a finite ŷ (0·log 0), or with ``everywhere`` in every
+    term with a ŷ part (which is infinite at ŷ = ±∞); 1 otherwise.
 
     Only products are distributed: (ŷ − y)² expanded into ŷ² − 2ŷy + y² would cancel catastrophically."""
     out = []
@@ -47,7 +51,8 @@ def target_terms(expr: sp.Expr, targets: tuple[sp.Symbol, ...]) -> list[tuple[sp
     for term in sp.Add.make_args(distributed):
         factors = sp.Mul.make_args(term)
         c = sp.Mul(*[f for f in factors if f.free_symbols and f.free_symbols <= set(targets)])
-        out.append((c if c.free_symbols and term != c else sp.S.One, term))
+        kept = c.free_symbols and term != c and (everywhere or (term / c).has(sp.log, sp.Pow))
+        out.append((c if kept else sp.S.One, term))
     return out
 
 
@@ -55,20 +60,21 @@ def _zero_where(c: sp.Expr, term: sp.Expr) -> sp.Expr:
     return term if c == 1 else sp.Piecewise((0, sp.Eq(c, 0)), (term, True))
 
 
-def _by_convention(expr: sp.Expr, fn: Fn, wrt: sp.Symbol | None = None) -> sp.Expr:
-    """``expr`` (its derivative in ``wrt``, if given) term by term, each term 0 where its target factor is 0,
-    and so inside each branch of a Piecewise: bce_with_logits is ŷ(1 − y) + softplus(−ŷ) for ŷ > 0, whose
-    first term is inf·0 = NaN at ŷ = +∞, y = 1, where the loss's limit is 0."""
+def _by_convention(expr: sp.Expr, fn: Fn, wrt: sp.Symbol | None, everywhere: bool) -> sp.Expr:
+    """``expr`` (its derivative in ``wrt``, if given) term by term, each term 0 where its target factor is 0
+    (:func:`target_terms`), and so inside each branch of a Piecewise: bce_with_logits is ŷ(1 − y) + softplus(−ŷ)
+    for ŷ > 0, whose first term is inf·0 = NaN at ŷ = +∞, y = 1, where the loss's limit is 0."""
     if isinstance(expr, sp.Piecewise):
-        return sp.Piecewise(*[(_by_convention(e, fn, wrt), c) for e, c in expr.args])
-    terms = target_terms(expr, fn.targets)
+        return sp.Piecewise(*[(_by_convention(e, fn, wrt, everywhere), c) for e, c in expr.args])
+    terms = target_terms(expr, fn.targets, everywhere)
     return sp.Add(*[_zero_where(c, t if wrt is None else calculus.derivative(t, wrt)) for c, t in terms])
 
 
-def value_and_gradients(fn: Fn, wrt_target: bool = False) -> tuple[sp.Expr, ...]:
-    """ℓ(ŷ, y) and its derived ∂ℓ/∂ŷ (and ∂ℓ/∂y), term by term, each term 0 where its target factor is 0."""
+def value_and_gradients(fn: Fn, wrt_target: bool = False, everywhere: bool = False) -> tuple[sp.Expr, ...]:
+    """ℓ(ŷ, y) and its derived ∂ℓ/∂ŷ (and ∂ℓ/∂y), term by term, each term 0 where its target factor is 0: a
+    factor of a log or a power (0·log 0 = 0), or with ``everywhere`` any factor (the limits at ŷ = ±∞)."""
     loss = fn.bind(stable_loss(fn))
-    exprs = [_by_convention(loss, fn), _by_convention(loss, fn, fn.inputs[0])]
+    exprs = [_by_convention(loss, fn, None, everywhere), _by_convention(loss, fn, fn.inputs[0], everywhere)]
     terms = target_terms(loss, fn.targets)
     if wrt_target:  # in y the convention does not hold: d/dy of −y·log ŷ is −log ŷ at y = 0 too
         exprs.append(sp.Add(*[calculus.derivative(t, fn.targets[0]) for _, t in terms]))
@@ -92,7 +98,10 @@ def _cross_entropy_rows(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     """−Σₖ yₖ log softmax(z)ₖ per row, each term 0 where yₖ = 0 (0·log 0 = 0, as for cross_entropy): a logit of
     −∞ where y is 0 is no NaN, and the row's loss is its limit. NaN in the logits stays NaN."""
     logs = log_softmax(logits, -1)
-    return -np.sum(np.where(target == 0, np.where(np.isnan(logs), logs, 0), target * logs), axis=-1)
+    rows = -np.sum(target * logs, axis=-1)
+    if np.isnan(rows).any():  # rarely: the convention's where only then
+        rows = -np.sum(np.where(target == 0, np.where(np.isnan(logs), logs, 0), target * logs), axis=-1)
+    return rows
 
 
 class LossKernel:
@@ -115,6 +124,13 @@ class LossKernel:
         yhat, y = fn.inputs[0], fn.targets[0]
         exprs = value_and_gradients(fn)
         self._term = generated_function(fn.name, (yhat, y), exprs, "per-element loss and gradient")
+        # at ŷ = ±∞ the convention holds for every target factor (a where per term: only taken there)
+        at_infinity = value_and_gradients(fn, everywhere=True)
+        self._at_infinity = (
+            None
+            if at_infinity == exprs
+            else generated_function(f"{fn.name}_at_infinity", (yhat, y), at_infinity, "the same at ŷ = ±∞")
+        )
         t = sp.Symbol("t", positive=True)
         scaled = exprs[0].subs({yhat: t * yhat, y: t * y}, simultaneous=True)
         #: a term of degree 2 in (ŷ, y) together, as RMSE's (ŷ − y)² is: its root can be taken at scaled inputs
@@ -153,11 +169,24 @@ class LossKernel:
                 grad = softmax(pred, -1) * np.sum(target, axis=-1, keepdims=True) - target
                 value, grad = np.sum(per) / samples, grad / samples
             else:
-                per, grad = nan_where_nan((pred, target), self._term(pred, target))  # the hinge's kink, 0·log 0
+                per, grad = self._term(pred, target)
+                if self._at_infinity is not None and not np.isfinite(np.sum(pred)):
+                    per, grad = self._with_limits(pred, target, (per, grad))
+                per, grad = nan_where_nan((pred, target), (per, grad))  # the hinge's kink, 0·log 0
                 value, grad = np.sum(per, dtype=np.float64) / samples, grad / samples
             if self.fn.entry.reduction == "sqrt_mean":
                 value, grad = self._root(pred, target, value, grad, samples)
         return float(value), grad.astype(self.dtype, copy=False)
+
+    def _with_limits(self, pred, target, values) -> list[np.ndarray]:
+        """``values`` with the entries at ŷ = ±∞ taken again by the convention for every target factor."""
+        infinite = np.isinf(pred)
+        out = []
+        for v, limit in zip(values, self._at_infinity(pred[infinite], target[infinite])):
+            v = np.array(np.broadcast_to(v, pred.shape))
+            v[infinite] = limit
+            out.append(v)
+        return out
 
     def _root(self, pred, target, value, grad, samples) -> tuple[float, np.ndarray]:
         """√value and its gradient grad/(2√value). The squares overflow past |ŷ − y| ≈ 1.3e154 (float32: 1.8e19)
