@@ -179,8 +179,8 @@ def _derivatives(fn, order: int, wrt: str | None):
 #: Orders up to this are computed in the process; higher ones in a child with --timeout, since expressions
 #: can grow with each order (GELU-tanh's 16th: 20 000 operations in a minute) and an order of 10^6 never ends.
 DIRECT_ORDER = 3
-#: Vector sizes up to this likewise: a Jacobian has n² entries, each simplified (softmax at n = 8: 10 s, at
-#: n = 16 over 100 s; sparsemax's cases grow faster still: n = 4, 13 s).
+#: Vector sizes up to this likewise: a Jacobian has n² entries, each simplified (derive softmax at n = 8: 6 s,
+#: at n = 16 it ran over 100 s; sparsemax's cases grow faster still: n = 4, 19 s).
 DIRECT_SIZE = 3
 
 
