@@ -198,41 +198,30 @@ def _limited_derivatives(fn, order: int, wrt: str | None, seconds: float):
         raise UsageError(f"{what} did not finish ({e}): ask for {ask}, or more --timeout") from None
 
 
-def _seconds(text: str) -> float:
-    """An argparse type: a time limit, finite and positive."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text}")
-    return value
+def _checked(convert, accept, must: str):
+    """An argparse type: ``convert(text)`` (int or float), refused with "``must``, got …" unless ``accept``s it."""
 
-
-def _count(least: int):
-    """An argparse type: an integer >= ``least``."""
-
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {least}, got {text}")
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'an integer' if convert is int else 'a number'}"
+            ) from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{must}, got {text}")
         return value
 
     return parse
 
 
-def _fraction(text: str) -> float:
-    """An argparse type: a fraction in [0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
-    return value
+#: A time limit (NaN fails the comparison too), a fraction held out, and a count of at least ``least``.
+_seconds = _checked(float, lambda v: 0 < v < math.inf, "must be a positive, finite number of seconds")
+_fraction = _checked(float, lambda v: 0 <= v < 1, "must lie in [0, 1)")
+
+
+def _count(least: int):
+    return _checked(int, lambda v: v >= least, f"must be an integer >= {least}")
 
 
 def cmd_derive(args) -> int:
