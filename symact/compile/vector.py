@@ -35,9 +35,10 @@ def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
     they grow, and the row is NaN (inf − inf)."""
     m = np.max(x, axis=axis, keepdims=True)
     z = x - np.where(np.isfinite(m), m, 0)
-    if not (m == np.inf).any():
+    top = m == np.inf
+    if not top.any():
         return z
-    lone = (m == np.inf) & (np.sum(x == np.inf, axis=axis, keepdims=True) == 1)
+    lone = top & (np.sum(x == np.inf, axis=axis, keepdims=True) == 1)
     return np.where(lone, np.where(x == np.inf, 0, -np.inf), z).astype(x.dtype, copy=False)
 
 
