@@ -197,6 +197,27 @@ class exp_fma(_Atom):  # noqa: N801
     nargs = 2
 
 
+class exp_tail(_Atom):  # noqa: N801
+    """2^(64·[t < −708])·e^(t + t_lo) − m for t ≤ 708, t_lo small and m a number (0 or 1): one exp that a form
+    may use as e^t, as its tail scaled up, or as expm1 of a reduced argument. Exact reading: that expression.
+
+    Machine reading (C, :func:`exp_tail_helper`; numba, ``_exp_tail``): the ``_neg`` exp helper's reduction
+    and polynomial, t_lo carried in r_lo as :class:`exp_fma` does, and 2^(k + 64) for t < −708 without the
+    scaling back, so a form that would otherwise shift its argument by 64 where e^t is subnormal but its
+    result is not (SiLU's x·e^x) multiplies its result by 2^-64 instead: exact, and no second choice of
+    exponent. m enters the last fused multiply-add, 2^k·(1 + q) − m: with k = 0 (|t| < ln 2/2) and m = 1
+    it is q = expm1(t + t_lo), unrounded by 1 + q, which is how SiLU's root window takes expm1(d) from the
+    same call that gives e^u elsewhere. t is clamped at −752, the least where 2^(k + 64) is normal; below, the
+    result is the clamp's, 2^64·e^(−752) ≈ 2^-1021, which a caller's 2^-64 takes to 2^-1085, under half the
+    least subnormal (SiLU reads x as 0 there anyway)."""
+
+    nargs = 3
+
+    def exact_reading(self) -> sp.Expr:
+        t, t_lo, m = self.args
+        return sp.Piecewise((2**64 * sp.exp(t + t_lo), t < -708), (sp.exp(t + t_lo), True)) - m
+
+
 class exp_short(_Atom):  # noqa: N801
     """e^t for t ≤ 708 in double, within about 1.2 ULP: :func:`exp_helpers`' reduction and polynomial without
     the reduction's low part r_lo, whose first-order correction costs two operations of the ~25 (float64
@@ -606,6 +627,16 @@ def exp_fma_helper(qualifier: str = "static inline") -> str:
 """
 
 
+def exp_tail_helper(qualifier: str = "static inline") -> str:
+    """C for :class:`exp_tail`: ``symact_exp_tail(t, t_lo, m)``. Needs <stdint.h>."""
+    core = _exp_core(qualifier, "symact_exp_tail", "double t, double tl, double m", "t < -752.0 ? -752.0 : t", "tl")
+    return f"""{core}    union {{ double d; uint64_t u; }} s = {{kk - (c < -708.0 ? -64.0 : 0.0)}};
+    s.u = (s.u + 1023u) << 52;  /* 2^k, or 2^(k + 64) below −708 */
+    return fma(s.d, q, s.d - m);
+}}
+"""
+
+
 def exp_helpers(qualifier: str = "static inline", short: bool = False) -> str:
     """C for the float64 C kernels' exp and expm1: ``symact_exp(t)`` and ``symact_expm1(t)``, and ``_neg``
     variants for t ≤ 708 (mostly t ≤ 0, hence the name), which skip the upper clamp and scaling. The
@@ -671,6 +702,7 @@ ROUNDING_ATOMS = (
     fast_sum_err,
     expm1_small,
     exp_fma,
+    exp_tail,
     *SHORT_EXP,
     *FLOAT_EXP,
     log1p_float,
@@ -681,10 +713,11 @@ ROUNDING_ATOMS = (
 def exact(expr: sp.Expr) -> sp.Expr:
     """The exact-arithmetic reading: rounding errors are 0 and literals their constants (and an atom with an
     ``exact_reading`` method, such as :class:`symact.mills.mills_ratio`, the function it approximates)."""
+    expr = expr.replace(lambda e: isinstance(e, ERRORS), lambda e: sp.S.Zero)
+    while expr.has(lit, held):  # one pass leaves the inner of held(held(a)), which held(held(a) + err) becomes
+        expr = expr.replace(lambda e: isinstance(e, (lit, held)), lambda e: e.args[0])
     return (
-        expr.replace(lambda e: isinstance(e, ERRORS), lambda e: sp.S.Zero)
-        .replace(lambda e: isinstance(e, (lit, held)), lambda e: e.args[0])
-        .replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
+        expr.replace(lambda e: isinstance(e, ratio), lambda e: e.args[0] / e.args[1])
         .replace(lambda e: isinstance(e, fma), lambda e: e.args[0] * e.args[1] + e.args[2])
         .replace(lambda e: isinstance(e, expm1_small), lambda e: expm1(e.args[0]))
         .replace(expm1_float, lambda t, j: expm1(t))
@@ -750,7 +783,7 @@ class PythonAtoms:
 
     # SymPy dispatches on the class's own name
     _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_expm1_f32_short = _print_exp_fma = _print_reduced
-    _print_exp_float = _print_expm1_float = _print_log1p_float = _print_reduced
+    _print_exp_float = _print_expm1_float = _print_log1p_float = _print_exp_tail = _print_reduced
 
     def _print_signed(self, expr):  # sign(x)·v: the value, sign of zero aside, with no copysign to rely on
         return self._print(exact(expr))

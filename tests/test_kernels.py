@@ -198,6 +198,29 @@ def test_float64_within_4_ulp_where_it_once_was_not(name, backend):
     assert ulp_error(dy, truth_dy, np.float64) <= 4
 
 
+#: (function, β, dtype, points): β not a power of two, so βx rounds and its error ul is carried; beyond |x| = 1000,
+#: where x was once clamped in ul while |βx| < 810 still counts (SiLU with β = 0.3 at x = −2400: 480 ULP), and
+#: about SiLU's root at βx ≈ −1.28, where G = 1 + βx + e^(βx) cancels and 1 + βx once missed ul (7.8 ULP with
+#: β = 1.7). Each β is a double with a short mantissa (77/256, 109/64, 13/256), so that the truth, which reads it
+#: as a decimal, and the kernel, which gets its double, take the same function.
+BETA_CASES = [
+    ("silu", 0.30078125, "float64", np.concatenate([-np.linspace(1000, 2690, 300), np.linspace(-5.5, -3, 300)])),
+    ("silu", 1.703125, "float64", np.linspace(-1.0, -0.5, 300)),
+    ("softplus", 0.05078125, "float32", -np.linspace(1000, 1700, 300)),
+]
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "numpy"])
+@pytest.mark.parametrize("name, beta, dtype, xs", BETA_CASES, ids=[f"{n}-{b}-{d}" for n, b, d, _ in BETA_CASES])
+def test_kernels_with_a_beta_that_rounds_stay_within_4_ulp(name, beta, dtype, xs, backend):
+    fn = symact.activation(name, beta=beta)
+    xs = xs.astype(dtype)
+    truth_y, truth_dy = reference(fn, xs.astype(np.float64))
+    y, dy = symact.compile(fn, backend=backend, dtype=dtype)(xs)
+    assert ulp_error(y, truth_y, np.dtype(dtype).type) <= 4
+    assert ulp_error(dy, truth_dy, np.dtype(dtype).type) <= 4
+
+
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("entry", KERNEL_ENTRIES, ids=ids(KERNEL_ENTRIES))
@@ -423,7 +446,7 @@ def test_c_tanh_takes_the_sign_of_x_by_copysign_and_keeps_the_sign_of_zero(dtype
 def _numba_helpers():
     """A module of the numba kernels' helpers (symact.compile.numba: exp_helpers, reduced_helpers,
     log1p_helper), with run(t, e, m): e = _exp(t), m = _expm1(t); run_fma(t, tl, e): e = _exp_fma(t, tl);
-    run_log1p(v, out); run_reduced(t, out): the four reduced helpers, one per row of out."""
+    run_tail(t, tl, m, e): e = _exp_tail(t, tl, m); run_log1p(v, out); run_reduced(t, out): the four reduced helpers, one per row of out."""
     from symact.compile.cache import import_generated
     from symact.compile.numba import exp_helpers, log1p_helper, reduced_helpers
     from symact.rounding import REDUCED
@@ -440,6 +463,7 @@ def _numba_helpers():
         + log1p_helper()
         + loop.format("run", "t, e, m", "t", "        e[i] = _exp(t[i])\n        m[i] = _expm1(t[i])")
         + loop.format("run_fma", "t, tl, e", "t", "        e[i] = _exp_fma(t[i], tl[i])")
+        + loop.format("run_tail", "t, tl, m, e", "t", "        e[i] = _exp_tail(t[i], tl[i], m[i])")
         + loop.format("run_log1p", "v, out", "v", "        out[i] = _log1p(v[i])")
         + loop.format("run_reduced", "t, out", "t", reduced),
     )
@@ -501,6 +525,34 @@ def test_numba_exp_fma_carries_its_arguments_low_part():
     e = np.empty(2)
     module.run_fma(np.array([-708.5, -np.inf]), np.zeros(2), e)
     assert list(e) == [0, 0]
+
+
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")
+def test_numba_exp_tail_is_exp_scaled_below_minus_708_or_expm1():
+    """_exp_tail(t, tl, m) = 2^(64·[t < −708])·e^(t + tl) − m, as the C helper (symact.rounding.exp_tail): within
+    an ULP down to t = −752, and expm1(t + tl) within 1.25 for m = 1 and |t| < ln 2/2 (SiLU's root window)."""
+    import mpmath
+
+    from .test_rounding import _ulps
+
+    module = _numba_helpers()
+    rng = np.random.default_rng(12)
+    wide, window = (
+        np.concatenate([rng.uniform(-752, 708, 2000), rng.uniform(-752, -700, 500)]),
+        rng.uniform(-0.3, 0.3, 1000),
+    )
+    t = np.concatenate([wide, window])
+    tl = t * rng.uniform(-(2.0**-53), 2.0**-53, t.size)
+    m = np.concatenate([np.zeros(wide.size), np.ones(window.size)])
+    e = np.empty_like(t)
+    module.run_tail(t, tl, m, e)
+    worst = [0.0, 0.0]
+    with mpmath.workdps(40):
+        for i in range(t.size):
+            v = mpmath.mpf(t[i]) + mpmath.mpf(tl[i])
+            want = mpmath.expm1(v) if m[i] else mpmath.exp(v) * (mpmath.mpf(2) ** 64 if t[i] < -708 else 1)
+            worst[int(m[i])] = max(worst[int(m[i])], _ulps(e[i], want))
+    assert worst[0] <= 1.05 and worst[1] <= 1.25, worst
 
 
 @pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed here")

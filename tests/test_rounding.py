@@ -26,6 +26,8 @@ from symact.rounding import (
     exp_float_frac,
     exp_float_scale,
     exp_helpers,
+    exp_tail,
+    exp_tail_helper,
     expm1_f32,
     expm1_f32_short,
     expm1_float,
@@ -306,6 +308,50 @@ def test_c_float64_exp_and_expm1_are_within_one_and_two_ulps_over_the_whole_rang
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
+def test_c_exp_tail_is_exp_scaled_below_minus_708_or_expm1_and_carries_the_low_part(tmp_path):
+    """symact_exp_tail(t, tl, m) = 2^(64·[t < −708])·e^(t + tl) − m (symact.rounding.exp_tail): within an ULP
+    down to t = −752, where e^t itself is subnormal but the scaled value is not; expm1(t + tl) for m = 1 and
+    |t| < ln 2/2 (SiLU's root window), within 1.25 ULP, not the cancellation of e^t − 1; bitwise the _neg exp for
+    tl = m = 0 and t ≥ −708; NaN for NaN. Its exact reading is that expression."""
+    run = _compiled_run(
+        tmp_path,
+        "#include <math.h>\n#include <stdint.h>\n"
+        + exp_helpers()
+        + exp_tail_helper()
+        + "void run(const double *t, const double *tl, const double *m, double *out, double *neg, int n) {\n"
+        "  for (int i = 0; i < n; ++i) { out[i] = symact_exp_tail(t[i], tl[i], m[i]); neg[i] = symact_exp_neg(t[i]); }\n"
+        "}\n",
+    )
+    rng = np.random.default_rng(11)
+    wide = np.concatenate([rng.uniform(-752, 708, 3000), rng.uniform(-752, -700, 1000), [-708.0, -752.0, 0.0]])
+    window = rng.uniform(-0.3, 0.3, 2000)
+    t = np.concatenate([wide, window, [np.nan]])
+    tl = np.concatenate([t[:-1] * rng.uniform(-(2.0**-53), 2.0**-53, t.size - 1), [0.0]])
+    tl[:1500] = 0  # and so bitwise the _neg exp where t ≥ −708
+    m = np.concatenate([np.zeros(wide.size), np.ones(window.size), [0.0]])
+    out, neg = np.empty_like(t), np.empty_like(t)
+    ptr = ctypes.POINTER(ctypes.c_double)
+    run(*(v.ctypes.data_as(ptr) for v in (t, tl, m, out, neg)), ctypes.c_int(t.size))
+    worst = [0.0, 0.0]  # exp (scaled), expm1
+    with mpmath.workdps(40):
+        for i in range(t.size - 1):
+            v = mpmath.mpf(t[i]) + mpmath.mpf(tl[i])
+            want = mpmath.expm1(v) if m[i] else mpmath.exp(v) * (mpmath.mpf(2) ** 64 if t[i] < -708 else 1)
+            worst[int(m[i])] = max(worst[int(m[i])], _ulps(out[i], want))
+    # exp: as symact_exp's; expm1 is q itself, which rounds twice (p, and its sum with the low part's term)
+    assert worst[0] <= 1.05 and worst[1] <= 1.25, worst
+    plain = (t >= -708) & (tl == 0) & (m == 0)
+    assert plain.sum() > 1000 and np.array_equal(out[plain], neg[plain])
+    assert np.isnan(out[-1])
+    tt, ll, mm = sp.symbols("t t_lo m", real=True)
+    reading = exact(exp_tail(tt, ll, mm))
+    assert (
+        reading.subs({tt: -710, ll: 0, mm: 0}) == 2**64 * sp.exp(-710)
+        and reading.subs({tt: 1, ll: 0, mm: 1}) == sp.E - 1
+    )
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
 def test_c_float64_short_exp_and_expm1_lose_at_most_a_fifth_of_an_ulp_to_the_dropped_low_part(tmp_path):
     """exp_short and expm1_short (no r_lo) against mpmath on t ≤ 0 where k ≠ 0, the only place r_lo is not 0:
     within 1.25 and 2.2 ULP, where the compensated helpers are within 1.05 and 2; exactly them for k = 0."""
@@ -349,7 +395,7 @@ def test_float64_c_kernels_call_the_accurate_exp_and_float32_ones_the_library():
 
 def test_float64_c_kernels_skip_the_upper_range_where_the_argument_is_bounded():
     """The _neg helpers (no upper clamp or scaling; tanh's _short ones are the same without r_lo) wherever the
-    exponent cannot exceed 708: −2|x| behind a common subexpression (tanh), a tail's shift (SiLU:
+    exponent cannot exceed 708: −2|x| behind a common subexpression (tanh), a tail's shift (Mish:
     64·[x < −600] − |x|); not for exp(x) itself."""
     from symact.compile.c import _upper_bound, source
 
@@ -357,7 +403,7 @@ def test_float64_c_kernels_skip_the_upper_range_where_the_argument_is_bounded():
         src = source(name, forms, "float64")
         return src[src.index(f"void {name}_") :]
 
-    for name in ("tanh", "silu", "elu"):
+    for name in ("tanh", "mish", "elu"):
         calls = set(re.findall(r"symact_exp\w*\(", loops(name, kernel_forms(function(name), "float64", fused=True))))
         assert calls and all(c.endswith(("_neg(", "_short(")) for c in calls), (name, calls)
     assert "symact_expm1_short(" in loops("tanh", kernel_forms(function("tanh"), "float64", fused=True))

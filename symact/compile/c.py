@@ -34,6 +34,8 @@ from ..rounding import (
     exp_fma,
     exp_fma_helper,
     exp_helpers,
+    exp_tail,
+    exp_tail_helper,
     float_exp_call,
     float_exp_helpers,
     literal,
@@ -65,7 +67,20 @@ FLAGS = [
 #: 2.8 → 3.3 ms). A CPU without AVX-512 ignores the preference.
 WIDE = ["-mprefer-vector-width=512"]
 VECTOR_MATH = ("exp", "expm1", "log1p", "erf", "erfc", "tanh", "log")
-TRANSCENDENTAL = (sp.exp, expm1, log1p, sp.log, sp.erf, sp.erfc, sp.tanh, exp_fma, *REDUCED, *FLOAT_EXP, log1p_float)
+TRANSCENDENTAL = (
+    sp.exp,
+    expm1,
+    log1p,
+    sp.log,
+    sp.erf,
+    sp.erfc,
+    sp.tanh,
+    exp_fma,
+    exp_tail,
+    *REDUCED,
+    *FLOAT_EXP,
+    log1p_float,
+)
 CTYPES = {"float64": ("double", ctypes.c_double), "float32": ("float", ctypes.c_float)}
 
 
@@ -219,6 +234,11 @@ class _Printer(C99CodePrinter):
 
     def _print_exp_fma(self, expr):
         return f"symact_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_exp_tail(self, expr):
+        if self.type_aliases.get(real) == float32:
+            raise ValueError("exp_tail is for code computed in double")
+        return f"symact_exp_tail({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_reduced(self, expr):  # the REDUCED atoms; computing in float, the float library call
         argument = self._print(expr.args[0])
@@ -425,6 +445,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     exprs = _expressions(forms)
     reduced = compute == "double" and any(e.has(*REDUCED) for e in exprs)
     accurate_exp = any(e.has(exp_fma) for e in exprs)
+    tail_exp = any(e.has(exp_tail) for e in exprs)
     float_exp = set().union(*(e.atoms(*FLOAT_EXP) for e in exprs)) if compute == "float" else set()
     float_log1p = compute == "float" and any(e.has(log1p_float) for e in exprs)
     double_exp = compute == "double" and any(e.has(sp.exp, expm1, *SHORT_EXP) for e in exprs)
@@ -435,7 +456,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 #include <stdint.h>
 {"" if dtype == "float32" and compute == "double" else STREAMING}
 {decls}
-{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{"".join(loops)}
+{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{"".join(loops)}
 """
 
 

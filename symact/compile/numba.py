@@ -67,6 +67,12 @@ class Printer(PythonAtoms, PythonCodePrinter):
             return super()._print_exp_fma(expr)
         return f"_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
+    def _print_exp_tail(self, expr):
+        """2^(64·[t < −708])·e^(t + t_lo) − m; code for users: its exact reading."""
+        if not self.inline_exp:
+            return super()._print_exp_tail(expr)
+        return f"_exp_tail({', '.join(self._print(a) for a in expr.args)})"
+
 
 def _horner(coefficients, var: str) -> str:
     """c_0 + var·(c_1 + var·(… + var·c_n)) as Python source, without fma: the helpers' polynomials."""
@@ -119,6 +125,10 @@ def exp_helpers() -> str:
         '    """e^(t + tl) for t ≤ 709 (symact.rounding.exp_fma), tl carried in r_lo; 0 below t = −708."""\n'
         f"{core('min(max(t, -708.0), 709.0)', '', ' + tl')}\n"
         "    return 0.0 if t < -708.0 else s + s * q\n"
+        '\n\n@numba.njit(inline="always", cache=True)\ndef _exp_tail(t, tl, m):\n'
+        '    """2^(64·[t < −708])·e^(t + tl) − m for t ≤ 708 (symact.rounding.exp_tail): s = 2^(k + 64) below −708."""\n'
+        f"{core('max(t, -752.0)', ' + (64.0 if c < -708.0 else 0.0)', ' + tl')}\n"
+        "    return (s - m) + s * q\n"
     )
 
 
