@@ -225,6 +225,28 @@ def test_vector_kernels_at_one_infinite_entry_give_the_limits(entry):
     assert k.vjp(x, g)[0].tolist() == [float(v) for v in sp.Matrix([[1, 2, 3]]) * jacobian]
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_vector_and_cross_entropy_kernels_work_in_their_own_arrays_not_the_callers(dtype):
+    """softmax, log_softmax and softmax cross-entropy finish in place (in the arrays of their shift and exp, one
+    exp for both in the loss): the caller's logits, targets and g are left as they were, and the values are
+    those of the separate functions."""
+    rng = np.random.default_rng(2)
+    z = (rng.standard_normal((64, 7)) * 4).astype(dtype)
+    z[0, 3], z[1, 2] = np.inf, -np.inf
+    y = np.eye(7, dtype=dtype)[rng.integers(0, 7, 64)]
+    g = rng.standard_normal((64, 7)).astype(dtype)
+    before = [a.copy() for a in (z, y, g)]
+    softmax, log_softmax = symact.compile("softmax", dtype=dtype), symact.compile("log_softmax", dtype=dtype)
+    s, ls = softmax(z), log_softmax(z)
+    softmax.vjp(z, g), log_softmax.vjp(z, g)
+    value, grad = symact.compile("softmax_cross_entropy", dtype=dtype)(z, y)
+    for a, b in zip((z, y, g), before):
+        np.testing.assert_array_equal(a, b)
+    with np.errstate(invalid="ignore"):  # 0·(−∞) where y = 0: the term is 0 by the convention
+        assert np.isclose(value, -np.sum(np.where(y == 0, 0, y * ls)) / 64)
+    np.testing.assert_array_equal(grad, (s * y.sum(axis=1, keepdims=True) - y) / np.dtype(dtype).type(64))
+
+
 @pytest.mark.parametrize("entry", VECTOR_ACTIVATIONS, ids=ids(VECTOR_ACTIVATIONS))
 def test_vector_kernels_are_shift_invariant_up_to_the_float_range(entry):
     """f(x) = f(x − c): rows near the float's top give the values of the same rows shifted down, exactly
