@@ -7,7 +7,7 @@ keeps the parameter symbols (so derivatives with respect to parameters work);
 
 from __future__ import annotations
 
-from fractions import Fraction
+import numbers
 from functools import cached_property
 
 import sympy as sp
@@ -20,8 +20,8 @@ from .parse import as_expr
 
 def _exact(value) -> sp.Expr:
     """Floats become the rational they print as (0.01 → 1/100), so LaTeX stays exact."""
-    if isinstance(value, str) or not isinstance(value, (int, float, Fraction, sp.Expr)) or isinstance(value, bool):
-        raise TypeError(f"a parameter value must be a number, got {type(value).__name__}")
+    if isinstance(value, str) or not isinstance(value, (numbers.Real, sp.Expr)) or isinstance(value, bool):
+        raise TypeError(f"a parameter value must be a number, got {type(value).__name__}")  # NumPy's scalars pass
     value = as_expr(value)
     if not value.is_number:
         raise TypeError("a parameter value must be a number")

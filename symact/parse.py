@@ -21,6 +21,7 @@ import ast
 import builtins
 import keyword
 import math
+import numbers
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -303,17 +304,20 @@ def as_expr(value, *, symbols: dict[str, sp.Symbol] | None = None) -> sp.Basic:
     """
     if isinstance(value, str):
         return parse_relation(value, symbols=symbols)
-    if isinstance(value, bool):
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # Python's or NumPy's
         raise TypeError("expected an expression or a number, not a bool")
-    if isinstance(value, int):
-        return sp.Integer(value)
-    if isinstance(value, float):
-        return sp.Rational(repr(value)) if math.isfinite(value) else sp.Float(value)
-    if isinstance(value, Fraction):
-        return sp.Rational(value.numerator, value.denominator)
     if isinstance(value, (sp.Basic, sp.MatrixBase)):
         check_symbol_names(value)
         return value
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    # int and float, and NumPy's scalars (np.float64 is a float whose repr is "np.float64(1.5)"; np.float32
+    # and np.int64 are neither): a float becomes the rational it prints as, 0.1 → 1/10
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return sp.Rational(repr(value)) if math.isfinite(value) else sp.Float(value)
     raise TypeError(f"expected an expression or a number, got {type(value).__name__}")
 
 

@@ -77,6 +77,22 @@ def test_parameters_are_exact_and_bindable():
     assert f.bind().subs(x, -10) == -2
 
 
+def test_numpy_scalars_are_parameter_values_as_python_numbers_are():
+    """np.float64 is a float whose repr is "np.float64(0.2)" (it gave a TypeError from SymPy's Rational, with a
+    traceback); np.float32 and np.int64 are neither float nor int. Each is the number it holds; NumPy's bool
+    is no number, as Python's is not."""
+    import numpy as np
+
+    alpha = symact.activation("leaky_relu").param("alpha")
+    for value, exact in [(np.float64(0.2), sp.Rational(1, 5)), (np.int64(2), 2), (np.float32(0.5), sp.Rational(1, 2))]:
+        assert symact.activation("leaky_relu", alpha=value).params[alpha] == exact
+    y, dy = symact.compile("silu", dtype="float64", beta=np.float64(1.5))(np.array([-1.0, 2.0]))
+    np.testing.assert_array_equal(y, symact.compile("silu", dtype="float64", beta=1.5)(np.array([-1.0, 2.0]))[0])
+    for value in (np.True_, True):
+        with pytest.raises(TypeError, match="number"):
+            symact.activation("leaky_relu", alpha=value)
+
+
 def test_selu_constants_match_the_paper():
     f = symact.activation("selu")
     values = {s.name: float(v) for s, v in f.params.items()}
