@@ -97,8 +97,9 @@ class Fn:
             A SymPy expression; for vector functions and ``wrt=None`` the Jacobian.
             ``form="output"`` returns None when no output form exists.
         """
-        if not isinstance(order, int) or order < 1:
+        if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:  # np.int64 is one
             raise ValueError("order must be an integer >= 1")
+        order = int(order)
         var = self._wrt(wrt)
         if self.kind == "loss" and wrt is None and len(self.inputs) > 1:
             if order != 1:

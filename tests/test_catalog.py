@@ -77,7 +77,7 @@ def test_parameters_are_exact_and_bindable():
     assert f.bind().subs(x, -10) == -2
 
 
-def test_numpy_scalars_are_parameter_values_as_python_numbers_are():
+def test_numpy_scalars_are_parameter_values_and_orders_as_python_numbers_are():
     """np.float64 is a float whose repr is "np.float64(0.2)" (it gave a TypeError from SymPy's Rational, with a
     traceback); np.float32 and np.int64 are neither float nor int. Each is the number it holds; NumPy's bool
     is no number, as Python's is not."""
@@ -91,6 +91,11 @@ def test_numpy_scalars_are_parameter_values_as_python_numbers_are():
     for value in (np.True_, True):
         with pytest.raises(TypeError, match="number"):
             symact.activation("leaky_relu", alpha=value)
+    tanh = symact.activation("tanh")
+    assert tanh.derivative(order=np.int64(2)) == tanh.derivative(order=2)  # an order from NumPy
+    for order in (True, 1.0, 0):
+        with pytest.raises(ValueError, match="order must be an integer"):
+            tanh.derivative(order=order)
 
 
 def test_selu_constants_match_the_paper():
