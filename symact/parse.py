@@ -304,7 +304,7 @@ def as_expr(value, *, symbols: dict[str, sp.Symbol] | None = None) -> sp.Basic:
     """
     if isinstance(value, str):
         return parse_relation(value, symbols=symbols)
-    if isinstance(value, bool) or type(value).__name__ == "bool_":  # Python's or NumPy's
+    if isinstance(value, bool):  # NumPy's bool is no number either: the TypeError at the end
         raise TypeError("expected an expression or a number, not a bool")
     if isinstance(value, (sp.Basic, sp.MatrixBase)):
         check_symbol_names(value)
