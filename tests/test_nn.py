@@ -193,10 +193,13 @@ def test_dead_relu_fraction_is_recorded_and_leaky_relu_has_none():
 
 
 def _trained(epochs, **kw):
+    return _trained_on(*MOONS, epochs, **kw)
+
+
+def _trained_on(X, y, epochs, **kw):
     model = _net("tanh", hidden=(8, 8))
     model.compile(loss="bce", optimizer="adam", learning_rate=0.01)
-    hist = model.fit(*MOONS, epochs=epochs, batch_size=32, seed=5, verbose=0, **kw)
-    return model, hist
+    return model, model.fit(X, y, epochs=epochs, batch_size=32, seed=5, verbose=0, **kw)
 
 
 def _same(m1, m2):
@@ -228,6 +231,20 @@ def test_resume_continues_bitwise_identically(tmp_path):
     assert _same(full, resumed)
     assert _without_time(hist) == _without_time(hist_full)
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_validation_split_holds_out_the_last_samples_as_keras_does():
+    """validation_split=0.25 trains and validates exactly as validation_data of the last quarter, before any
+    shuffling; bad fractions, and both ways at once, are refused before training."""
+    X, y = MOONS
+    _, split = _trained(2, validation_split=0.25)
+    _, explicit = _trained_on(X[:300], y[:300], 2, validation_data=(X[300:], y[300:]))
+    assert "val_loss" in split.history and _without_time(split) == _without_time(explicit)
+    for bad in (1.0, -0.1, float("nan"), "0.2", True):
+        with pytest.raises(ValueError, match="validation_split"):
+            _trained(1, validation_split=bad)
+    with pytest.raises(ValueError, match="not both"):
+        _trained(1, validation_split=0.25, validation_data=(X, y))
 
 
 def test_resume_refuses_another_architecture(tmp_path):

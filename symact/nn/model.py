@@ -207,6 +207,7 @@ class Sequential:
         epochs: int = 1,
         batch_size: int = 32,
         validation_data=None,
+        validation_split: float = 0.0,
         seed: int = 0,
         verbose: int = 1,
         shuffle: bool = True,
@@ -219,6 +220,9 @@ class Sequential:
 
         Args:
             epochs: the epoch to train up to (with ``resume``, counting the epochs already done).
+            validation_data: ``(X_val, y_val)``, evaluated after every epoch (``val_`` entries in the history).
+            validation_split: instead, the fraction of the samples to hold out for that, as Keras takes it: the
+                last ones, before any shuffling (so a resumed run holds out the same).
             seed: fixes the initial weights and the shuffling: the same seed gives bitwise-identical results.
             verbose: 0 silent, 1 a progress bar.
             diagnostics: record per-layer gradient norms and dead / saturated unit fractions.
@@ -230,9 +234,20 @@ class Sequential:
         for name, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.number)):
+            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        if validation_split and validation_data is not None:
+            raise ValueError("give validation_data or validation_split, not both")
         if resume is not None:
             self._restore(resume, X)
         X, y = self._check_xy(X, y)
+        held_out = int(round(validation_split * X.shape[0]))
+        if held_out:
+            if held_out == X.shape[0]:
+                raise ValueError(f"validation_split={validation_split} leaves no training samples of {X.shape[0]}")
+            X, y, validation_data = X[:-held_out], y[:-held_out], (X[-held_out:], y[-held_out:])
         if validation_data is not None:
             if len(validation_data) != 2:
                 raise ValueError("validation_data must be (X_val, y_val)")
