@@ -19,6 +19,7 @@ cannot overflow.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import time
 from dataclasses import dataclass, field
@@ -234,10 +235,9 @@ class Sequential:
         for name, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.number)):
+        split_ok = isinstance(validation_split, numbers.Real) and not isinstance(validation_split, bool)
+        if not (split_ok and 0 <= validation_split < 1):  # NaN fails the comparison
             raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split and validation_data is not None:
             raise ValueError("give validation_data or validation_split, not both")
         if resume is not None:
