@@ -93,6 +93,28 @@ class prod_err(_Atom):  # noqa: N801
             return sp.S.Zero
 
 
+class quot_err(_Atom):  # noqa: N801
+    """a/b − fl(a/b), the rounding error of a quotient, to first order. Exact reading: 0.
+
+    Machine reading: (a − q·b − prod_err(q, b))/b with q = fl(a/b), whose a − fl(q·b) is exact (fl(q·b) is
+    next to a: Sterbenz). 0 where b is a power of two (the quotient is then exact)."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, a, b):
+        if _power_of_two(b) or a.is_zero:
+            return sp.S.Zero
+
+    def exact_reading(self) -> sp.Expr:
+        return sp.S.Zero
+
+    def machine_reading(self) -> sp.Expr:
+        a, b = self.args
+        q = held(a / b)
+        return (held(a - q * b) - prod_err(q, b)) / b
+
+
 class sum_err(_Atom):  # noqa: N801
     """a + b − fl(a + b), the rounding error of a sum (exactly representable). Exact reading: 0."""
 
@@ -369,6 +391,11 @@ class vanishing(_Atom):  # noqa: N801
     """
 
     nargs = 3
+
+    @classmethod
+    def eval(cls, v, u, bound):
+        if v.is_zero:
+            return sp.S.Zero
 
     def exact_reading(self) -> sp.Expr:
         return self.args[0]
@@ -698,6 +725,7 @@ ROUNDING_ATOMS = (
     ratio,
     fma,
     prod_err,
+    quot_err,
     sum_err,
     fast_sum_err,
     expm1_small,

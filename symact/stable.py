@@ -76,6 +76,7 @@ from .rounding import (
     lo,
     log1p_float,
     prod_err,
+    quot_err,
     ratio,
     signed,
     sum_err,
@@ -604,13 +605,21 @@ def _silu_float(x: sp.Expr, u: sp.Expr, ul: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
 
 
 def _elu_like(scale: Callable[[Fn], sp.Expr], alpha: Callable[[Fn], sp.Expr], inner: Callable[[Fn], sp.Expr]):
-    """scale·(x for x > 0, α·expm1(min(x, 0)/k) otherwise), with derivative."""
+    """scale·(x for x > 0, α·expm1(min(x, 0)/k) otherwise), with derivative.
+
+    Where k is not a power of two (CELU: k = α), t = min(x, 0)/k rounds, and e^t, the derivative, would
+    inherit |t|/2 ULP of it (760 ULP at α = 77/256, x ≈ −230): so e^(t + t_lo) = e^t·(1 + t_lo) to first
+    order, t_lo the quotient's rounding (:class:`quot_err`), read as 0 where e^t is (|t| > 750), so that at
+    −inf it is 0, not ∞ − ∞. expm1(t) needs no such care: its relative error is at most t's.
+    """
 
     def build(fn: Fn) -> StableForm:
         x = fn.inputs[0]
         lam, a, k = scale(fn), alpha(fn), inner(fn)
         neg = sp.Min(x, 0) / k
-        return StableForm(lam * _where(x > 0, x, a * expm1(neg)), lam * _where(x > 0, 1, a / k * sp.exp(neg)))
+        slope = a / k * sp.exp(neg)
+        slope = slope + slope * vanishing(quot_err(sp.Min(x, 0), k), neg, 750)
+        return StableForm(lam * _where(x > 0, x, a * expm1(neg)), lam * _where(x > 0, 1, slope))
 
     return build
 

@@ -198,23 +198,29 @@ def test_float64_within_4_ulp_where_it_once_was_not(name, backend):
     assert ulp_error(dy, truth_dy, np.float64) <= 4
 
 
-#: (function, β, dtype, points): β not a power of two, so βx rounds and its error ul is carried; beyond |x| = 1000,
-#: where x was once clamped in ul while |βx| < 810 still counts (SiLU with β = 0.3 at x = −2400: 480 ULP), and
-#: about SiLU's root at βx ≈ −1.28, where G = 1 + βx + e^(βx) cancels and 1 + βx once missed ul (7.8 ULP with
-#: β = 1.7). Each β is a double with a short mantissa (77/256, 109/64, 13/256), so that the truth, which reads it
-#: as a decimal, and the kernel, which gets its double, take the same function. Next to the NumPy form's root
-#: window (βx − r = −0.156 at x = −0.8423), 1 + βx + ul rounded apart from its sum with e^(βx): 4.65 ULP.
-BETA_CASES = [
-    ("silu", 0.30078125, "float64", np.concatenate([-np.linspace(1000, 2690, 300), np.linspace(-5.5, -3, 300)])),
-    ("silu", 1.703125, "float64", np.r_[np.linspace(-1.0, -0.5, 300), -0.84229137557726, -0.636017524981021]),
-    ("softplus", 0.05078125, "float32", -np.linspace(1000, 1700, 300)),
+#: (function, parameter, value, dtype, points): a parameter not a power of two, so that βx (SiLU, softplus) or
+#: x/α (CELU) rounds, and that rounding is carried. For βx: beyond |x| = 1000, where x was once clamped in ul
+#: while |βx| < 810 still counts (SiLU with β = 0.3 at x = −2400: 480 ULP), and about SiLU's root at βx ≈ −1.28,
+#: where G = 1 + βx + e^(βx) cancels and 1 + βx once missed ul (7.8 ULP with β = 1.7); next to the NumPy form's
+#: root window (βx − r = −0.156 at x = −0.8423), 1 + βx + ul rounded apart from its sum with e^(βx): 4.65 ULP.
+#: For x/α: CELU' = e^(x/α) once took |x/α|/2 ULP from the quotient's rounding (760 ULP at x ≈ −224).
+#: Each value is a double with a short mantissa (77/256, 109/64, 13/256), so that the truth, which reads it as
+#: a decimal, and the kernel, which gets its double, take the same function.
+PARAM_CASES = [
+    ("silu", "beta", 0.30078125, "float64", np.r_[-np.linspace(1000, 2690, 300), np.linspace(-5.5, -3, 300)]),
+    ("silu", "beta", 1.703125, "float64", np.r_[np.linspace(-1.0, -0.5, 300), -0.84229137557726, -0.636017524981021]),
+    ("softplus", "beta", 0.05078125, "float32", -np.linspace(1000, 1700, 300)),
+    ("celu", "alpha", 0.30078125, "float64", np.r_[-np.linspace(0, 224, 300), np.linspace(-3, 3, 101)]),
+    ("celu", "alpha", 1.703125, "float32", -np.linspace(0, 170, 300)),
 ]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("name, beta, dtype, xs", BETA_CASES, ids=[f"{n}-{b}-{d}" for n, b, d, _ in BETA_CASES])
-def test_kernels_with_a_beta_that_rounds_stay_within_4_ulp(name, beta, dtype, xs, backend):
-    fn = symact.activation(name, beta=beta)
+@pytest.mark.parametrize(
+    "name, param, value, dtype, xs", PARAM_CASES, ids=[f"{n}-{p}-{v}-{d}" for n, p, v, d, _ in PARAM_CASES]
+)
+def test_kernels_with_a_parameter_that_rounds_stay_within_4_ulp(name, param, value, dtype, xs, backend):
+    fn = symact.activation(name, **{param: value})
     xs = xs.astype(dtype)
     truth_y, truth_dy = reference(fn, xs.astype(np.float64))
     y, dy = symact.compile(fn, backend=backend, dtype=dtype)(xs)
