@@ -203,13 +203,15 @@ def test_float64_within_4_ulp_where_it_once_was_not(name, backend):
 #: while |βx| < 810 still counts (SiLU with β = 0.3 at x = −2400: 480 ULP), and about SiLU's root at βx ≈ −1.28,
 #: where G = 1 + βx + e^(βx) cancels and 1 + βx once missed ul (7.8 ULP with β = 1.7); next to the NumPy form's
 #: root window (βx − r = −0.156 at x = −0.8423), 1 + βx + ul rounded apart from its sum with e^(βx): 4.65 ULP.
-#: For x/α: CELU' = e^(x/α) once took |x/α|/2 ULP from the quotient's rounding (760 ULP at x ≈ −224).
+#: float64 softplus and its σ(βx) once left ul out, where both are about e^(βx): 500 ULP at x ≈ −430. For x/α:
+#: CELU' = e^(x/α) once took |x/α|/2 ULP from the quotient's rounding (760 ULP at x ≈ −224).
 #: Each value is a double with a short mantissa (77/256, 109/64, 13/256), so that the truth, which reads it as
 #: a decimal, and the kernel, which gets its double, take the same function.
 PARAM_CASES = [
     ("silu", "beta", 0.30078125, "float64", np.r_[-np.linspace(1000, 2690, 300), np.linspace(-5.5, -3, 300)]),
     ("silu", "beta", 1.703125, "float64", np.r_[np.linspace(-1.0, -0.5, 300), -0.84229137557726, -0.636017524981021]),
     ("softplus", "beta", 0.05078125, "float32", -np.linspace(1000, 1700, 300)),
+    ("softplus", "beta", 1.703125, "float64", np.r_[-np.linspace(1, 437, 300), np.linspace(-3, 3, 101)]),
     ("celu", "alpha", 0.30078125, "float64", np.r_[-np.linspace(0, 224, 300), np.linspace(-3, 3, 101)]),
     ("celu", "alpha", 1.703125, "float32", -np.linspace(0, 170, 300)),
 ]
