@@ -4,6 +4,7 @@ Parametrized over the registry's elementwise activations and the backends
 available on this machine (C needs gcc; numba is a runtime dependency).
 """
 
+import functools
 import os
 import signal
 import subprocess
@@ -157,6 +158,31 @@ HUGE = {
 def test_huge_finite_inputs_give_no_nan(entry, dtype, backend):
     y, dy = symact.compile(entry.name, backend=backend, dtype=dtype)(np.array(HUGE[dtype], dtype=dtype))
     assert not np.isnan(y).any() and not np.isnan(dy).any(), (y, dy)
+
+
+#: Magnitudes outside the accuracy points' ±[1e-8, 1e3]: subnormal, tiny, and huge but finite inputs (1e155:
+#: x² overflows in float64), where f and f' must still be within 4 ULP of the truth (or within a smallest normal
+#: of a subnormal truth). The truth is computed once per function and dtype: from |x| = 10^4 on, at 8850 digits.
+EXTREME = {
+    "float64": [5e-324, 1e-310, 2.2250738585072014e-308, 1e-300, 1e-20, 1e5, 1e155, 1.7e308],
+    "float32": [1.4e-45, 1e-40, 1.1754944e-38, 1e-30, 1e5, 1e20, 3.4e38],
+}
+
+
+@functools.cache
+def _extreme_truth(name: str, dtype: str) -> tuple[np.ndarray, list, list]:
+    xs = np.array([s * m for m in EXTREME[dtype] for s in (1, -1)], dtype=dtype)
+    return (xs, *reference(symact.activation(name), xs.astype(np.float64)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("entry", KERNEL_ENTRIES, ids=ids(KERNEL_ENTRIES))
+def test_extreme_magnitudes_within_4_ulp(entry, dtype, backend):
+    xs, truth_y, truth_dy = _extreme_truth(entry.name, dtype)
+    y, dy = symact.compile(entry.name, backend=backend, dtype=dtype)(xs)
+    assert ulp_error(y, truth_y, np.dtype(dtype).type) <= 4
+    assert ulp_error(dy, truth_dy, np.dtype(dtype).type) <= 4
 
 
 POINTS = points(400, seed=1)
