@@ -1027,7 +1027,22 @@ def _bce_with_logits(fn: Fn) -> sp.Expr:
     return _where(yhat > 0, yhat * (1 - y) + softplus(-yhat), softplus(yhat) - y * yhat)
 
 
+def _bce(fn: Fn) -> sp.Expr:
+    """−[y log ŷ + (1 − y) log1p(−ŷ)]: log(1 − ŷ) rounds 1 − ŷ first, which for ŷ below 2^-53 is 1, so the loss
+    at y = 0 was 0 instead of ≈ ŷ, and for ŷ ≈ 0.01 in float32 off by tens of ULP."""
+    yhat, y = fn.inputs[0], fn.targets[0]
+    return -(y * sp.log(yhat) + (1 - y) * log1p(-yhat))
+
+
+def _focal(fn: Fn) -> sp.Expr:
+    """The focal loss with log(1 − ŷ) as log1p(−ŷ), as :func:`_bce`."""
+    yhat, y, gamma = fn.inputs[0], fn.targets[0], fn.param("gamma")
+    return -(y * (1 - yhat) ** gamma * sp.log(yhat) + (1 - y) * yhat**gamma * log1p(-yhat))
+
+
 STABLE_LOSS: dict[str, Callable[[Fn], sp.Expr]] = {
+    "bce": _bce,
+    "focal": _focal,
     "bce_with_logits": _bce_with_logits,
     "log_cosh": _log_cosh,
 }

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from .. import calculus
 from ..fn import Fn
@@ -53,7 +54,7 @@ def target_terms(
     for term in sp.Add.make_args(distributed):
         factors = sp.Mul.make_args(term)
         c = sp.Mul(*[f for f in factors if f.free_symbols and f.free_symbols <= set(targets)])
-        kept = c.free_symbols and term != c and (everywhere or (term / c).has(sp.log, sp.Pow))
+        kept = c.free_symbols and term != c and (everywhere or (term / c).has(sp.log, log1p, sp.Pow))
         out.append((c if kept else sp.S.One, term))
     return out
 
