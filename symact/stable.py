@@ -51,6 +51,7 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
+from . import calculus
 from .fn import Fn
 from .functions import sigmoid, softplus
 from .mills import mills_root, mills_scaled, mills_scaled_lo, mills_single, mills_single_gap
@@ -998,8 +999,80 @@ STABLE: dict[str, Callable[[Fn], StableForm]] = {
 }
 
 
+def _logistic(base: sp.Expr) -> sp.Expr | None:
+    """a, where ``base`` is 1 + e^a; else None."""
+    if isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args:
+        other = base.args[0] if base.args[1] == 1 else base.args[1]
+        if isinstance(other, sp.exp):
+            return other.args[0]
+    return None
+
+
+def _absorb_exp(expr: sp.Expr) -> sp.Expr:
+    """In a product, e^a·σ(−a)^k → σ(a)·σ(−a)^(k−1), as often as it applies (e^a/(1 + e^a) = σ(a))."""
+    if not isinstance(expr, sp.Mul):
+        return expr
+    factors = list(expr.args)
+    for i, e in enumerate(factors):
+        if not isinstance(e, sp.exp):
+            continue
+        for j, s in enumerate(factors):
+            base, k = s.as_base_exp()
+            if isinstance(base, sigmoid) and k.is_Integer and k > 0 and sp.expand(base.args[0] + e.args[0]) == 0:
+                factors[i], factors[j] = sigmoid(e.args[0]), base ** (k - 1)
+                return _absorb_exp(sp.Mul(*factors))
+    return expr
+
+
+def recognize_atoms(expr: sp.Expr) -> sp.Expr:
+    """The logistic function and softplus where ``expr`` writes them with exp, as a user's definition may:
+    1/(1 + e^a)^k → σ(−a)^k, log(1 + e^a) → softplus(a), then e^a·σ(−a)^k → σ(a)·σ(−a)^(k−1), and
+    log(cosh a) → |a| + log1p(e^(−2|a|)) − log 2. Each is an identity; with :func:`stabilize_atoms` after it,
+    log(1 + exp(x)) at x = 800 is 800 with derivative 1, not inf and inf/inf = NaN."""
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp < 0 and _logistic(e.base) is not None,
+        lambda e: sigmoid(-_logistic(e.base)) ** (-e.exp),
+    )
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.log) and _logistic(e.args[0]) is not None,
+        lambda e: softplus(_logistic(e.args[0])),
+    )
+    expr = expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh), lambda e: _log_cosh_of(e))
+    expr = expr.replace(lambda e: isinstance(e, sp.Mul), _absorb_exp)
+    # 1 − σ(a) → σ(−a): σ's derived derivative σ(1 − σ) is 0 at x = 40, where σ(−x) is not
+    return expr.replace(lambda e: _complement(e) is not None, _complement)
+
+
+def _complement(e: sp.Expr) -> sp.Expr | None:
+    """±1 ∓ σ(a) → ±σ(−a), ±1 ∓ 2σ(a) → ∓tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so), and
+    1 − tanh²(a) → 4σ(2a)σ(−2a); else None."""
+    if not (isinstance(e, sp.Add) and len(e.args) == 2):
+        return None
+    for one, other in (e.args, e.args[::-1]):
+        c, rest = other.as_coeff_Mul()
+        base, k = rest.as_base_exp()
+        if one == 1 and c == -1 and isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
+            return 4 * sigmoid(2 * base.args[0]) * sigmoid(-2 * base.args[0])
+        if not (isinstance(rest, sigmoid) and abs(one) == 1):
+            continue
+        if c == -one:
+            return one * sigmoid(-rest.args[0])
+        if c == -2 * one:
+            return -one * sp.tanh(rest.args[0] / 2)
+    return None
+
+
+def _log_cosh_of(e: sp.log) -> sp.Expr:
+    """log cosh a, as the log_cosh loss computes it: log1p(expm1(|a|)²/(2e^|a|)) (that is cosh a − 1) near 0, and
+    |a| + log1p(e^(−2|a|)) − log 2 away from it, where cosh overflows (|a| > 710)."""
+    a = sp.Abs(e.args[0].args[0])
+    return _where(a < 1, log1p(expm1(a) ** 2 / (2 * sp.exp(a))), a + log1p(sp.exp(-2 * a)) - sp.log(2))
+
+
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
-    """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus)."""
+    """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus), after
+    :func:`recognize_atoms` has found them where they are written with exp."""
+    expr = recognize_atoms(expr)
     return expr.replace(
         lambda e: isinstance(e, (sigmoid, softplus)),
         lambda e: (
@@ -1015,9 +1088,7 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
 def _log_cosh(fn: Fn) -> sp.Expr:
     """log cosh r: log1p(expm1(|r|)²/(2e^|r|)) near 0 (that is cosh r − 1, without cancellation), and
     |r| + log1p(e^(−2|r|)) − log 2 away from it (cosh overflows for |r| > 710)."""
-    r = fn.targets[0] - fn.inputs[0]
-    a = sp.Abs(r)
-    return _where(a < 1, log1p(expm1(a) ** 2 / (2 * sp.exp(a))), a + log1p(sp.exp(-2 * a)) - sp.log(2))
+    return _log_cosh_of(sp.log(sp.cosh(fn.targets[0] - fn.inputs[0])))
 
 
 def _bce_with_logits(fn: Fn) -> sp.Expr:
@@ -1065,4 +1136,9 @@ def stable_form(fn: Fn) -> StableForm:
     build = STABLE.get(fn.name)
     if build is not None:
         return build(fn)
-    return StableForm(stabilize_atoms(fn.expr), stabilize_atoms(fn.derivative()))
+    f = recognize_atoms(fn.expr)
+    if f == fn.expr:
+        return StableForm(stabilize_atoms(f), stabilize_atoms(fn.derivative()))
+    # σ or softplus written with exp: the derivative derived from the atoms, whose own derivatives stay atoms
+    # (d/dx of x/(1 + e^(−x)) came out as (x + eˣ + 1)·eˣ/(eˣ + 1)², inf/inf at x = 800)
+    return StableForm(stabilize_atoms(f), stabilize_atoms(calculus.derivative(f, fn.inputs[0])))

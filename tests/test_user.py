@@ -3,10 +3,15 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import sympy as sp
 
 import symact
 from symact.cli import main
+from symact.compile import available_backends
+from symact.compile.accuracy import points, reference, ulp_error
+from symact.stable import recognize_atoms
 from symact.user import user_file
 
 
@@ -49,3 +54,34 @@ def test_corrupt_config_is_a_warning_not_a_crash(tmp_path, monkeypatch):
     user_file().write_text("this is [not toml")
     with pytest.warns(UserWarning, match="could not read"):
         assert symact.load_saved() == []
+
+
+#: The logistic function, softplus, tanh and log cosh as a user may write them, with exp: the compiled kernels
+#: are finite and within a few ULP where the literal formulas overflow (softplus at x = 800: inf, its
+#: derivative inf/inf) or cancel (σ' = σ(1 − σ) is 0 at x = 40, 2σ(2x) − 1 is 0 at x = 10⁻¹⁰).
+EXP_FORMS = [
+    "log(1 + exp(x))",
+    "x/(1 + exp(-x))",
+    "exp(x)/(1 + exp(x))",
+    "1 - 1/(1 + exp(-x))",
+    "2/(1 + exp(-2*x)) - 1",
+    "log(cosh(x))",
+]
+
+
+@pytest.mark.parametrize("backend", [b for b in ("c", "numba", "numpy") if b in available_backends()])
+@pytest.mark.parametrize("text", EXP_FORMS)
+def test_functions_written_with_exp_compile_to_stable_kernels(text, backend):
+    fn = symact.custom(text)
+    recognized = recognize_atoms(fn.expr)  # then σ and softplus as proved stable (tests/test_kernels.py)
+    branches = [e for e, _ in recognized.args] if isinstance(recognized, sp.Piecewise) else [recognized]
+    for branch in branches:  # each branch equal on all of ℝ; log cosh's through exp, as for the log_cosh loss
+        verdict = symact.prove(branch, fn.expr, timeout=30, suggest=False)
+        if verdict.status != "proved":
+            verdict = symact.prove(sp.exp(branch), sp.exp(fn.expr), timeout=30, suggest=False)
+        assert verdict.status == "proved", branch
+    xs = np.r_[-1e4, -800.0, -40.0, -1.0, -1e-10, 0.0, 1e-10, 1.0, 40.0, 800.0, 1e4, points(200)]
+    truth_y, truth_dy = reference(fn, xs)
+    y, dy = symact.compile(fn, backend=backend, dtype="float64")(xs)
+    assert ulp_error(y, truth_y, np.float64) <= 4
+    assert ulp_error(dy, truth_dy, np.float64) <= 4
