@@ -349,7 +349,7 @@ def test_c_streaming_stores_give_the_values_of_the_plain_loop(name, dtype):
 def test_c_kernels_measure_once_whether_to_stream_and_keep_the_choice_beside_the_library(tmp_path, monkeypatch):
     """The first call of STREAM_MIN elements or more times the two ways of writing the outputs and keeps the
     faster; the record, per library and machine, is read back instead of measuring again, and a record from
-    another machine is measured over. A library without streaming stores refuses the choice."""
+    another machine, or of a close call, is measured over. A library without streaming stores refuses the choice."""
     import json
 
     from symact.compile import c
@@ -364,9 +364,11 @@ def test_c_kernels_measure_once_whether_to_stream_and_keep_the_choice_beside_the
     record = json.loads(record_path.read_text())
     assert record["streaming"] == (record["ms"]["streaming"] <= record["ms"]["plain"]) == kernel.streaming
     for choice in (False, True, False):  # a record is taken as it is
-        record_path.write_text(json.dumps({**record, "streaming": choice}))
+        record_path.write_text(json.dumps({**record, "streaming": choice, "close": False}))
         again = symact.compile("relu", backend="c", dtype="float64")._impl
         assert again.calibrate()["streaming"] is choice and again.streaming is choice
+    record_path.write_text(json.dumps({**record, "close": True, "ms": {}}))  # a close call is measured again
+    assert set(symact.compile("relu", backend="c", dtype="float64")._impl.calibrate()["ms"]) == {"streaming", "plain"}
     first, second = (symact.compile("relu", backend="c", dtype="float64") for _ in range(2))
     for choice in (True, False, True):  # kernels of one library share its choice, whichever set it last
         first.streaming = choice
