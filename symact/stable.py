@@ -418,11 +418,12 @@ def _silu(fn: Fn) -> StableForm:
     # For u < 0, f' = eᵘ·G/(1 + eᵘ)² with G = 1 + u + eᵘ (1 + u exact there); G has its root at u ≈ −1.28,
     # where it is re-expanded about the root. e^(u + ul) = eᵘ·(1 + ul) to first order.
     g = _near_root(1 + _U + _V, _U, -1.28, u, ul, 0.15)
-    # Elsewhere G = (1 + u) + e + ul·(1 + G): 1 + u is exact where G cancels (Sterbenz), its sum with e is
-    # carried by two-sum, and ul (of 1 + βx and of e^(βx) = eᵘ·(1 + ul)) joins the low part, so G rounds once.
-    # Rounded as 1 + u + ul first, G was off by up to 2.2 ULP next to the window: f' 4.65 ULP, β = 1.703125.
+    # Elsewhere e^(βx)·G(βx) = e·(1 + ul)·(1 + u + ul + e·(1 + ul)) = e·(G + ul + (G + e)·ul) to first order,
+    # G = (1 + u) + e: 1 + u is exact where G cancels (Sterbenz), its sum with e is carried by two-sum, and the
+    # terms in ul join the low part, so G rounds once. Rounded as 1 + u + ul first, G was off by up to 2.2 ULP
+    # next to the window: f' 4.65 ULP at β = 1.703125.
     one_u, hi = held(1 + uz), held(held(1 + uz) + e)
-    gt, gl = one_u + et, hi + held(sum_err(one_u, e) + ul + hi * ul)
+    gt, gl = one_u + et, hi + held(sum_err(one_u, e) + ul + (hi + e) * ul)
     df = _over_square(
         [
             (e * gt + e * gt * ul, et, SCALE, tail),
@@ -1026,9 +1027,10 @@ def _absorb_exp(expr: sp.Expr) -> sp.Expr:
 
 def recognize_atoms(expr: sp.Expr) -> sp.Expr:
     """The logistic function and softplus where ``expr`` writes them with exp, as a user's definition may:
-    1/(1 + e^a)^k → σ(−a)^k, log(1 + e^a) → softplus(a), then e^a·σ(−a)^k → σ(a)·σ(−a)^(k−1), and
-    log(cosh a) → |a| + log1p(e^(−2|a|)) − log 2. Each is an identity; with :func:`stabilize_atoms` after it,
-    log(1 + exp(x)) at x = 800 is 800 with derivative 1, not inf and inf/inf = NaN."""
+    1/(1 + e^a)^k → σ(−a)^k, log(1 + e^a) → softplus(a), log cosh a → :func:`_log_cosh_of`, then
+    e^a·σ(−a)^k → σ(a)·σ(−a)^(k−1), and the complements of :func:`_complement` (1 − σ(a) → σ(−a), ...). Each is
+    an identity; with :func:`stabilize_atoms` after it, log(1 + exp(x)) at x = 800 is 800 with derivative 1,
+    not inf and inf/inf = NaN."""
     expr = expr.replace(
         lambda e: isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp < 0 and _logistic(e.base) is not None,
         lambda e: sigmoid(-_logistic(e.base)) ** (-e.exp),
@@ -1037,7 +1039,9 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
         lambda e: isinstance(e, sp.log) and _logistic(e.args[0]) is not None,
         lambda e: softplus(_logistic(e.args[0])),
     )
-    expr = expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh), lambda e: _log_cosh_of(e))
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh), lambda e: _log_cosh_of(e.args[0].args[0])
+    )
     expr = expr.replace(lambda e: isinstance(e, sp.Mul), _absorb_exp)
     # 1 − σ(a) → σ(−a): σ's derived derivative σ(1 − σ) is 0 at x = 40, where σ(−x) is not
     return expr.replace(lambda e: _complement(e) is not None, _complement)
@@ -1062,10 +1066,10 @@ def _complement(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
-def _log_cosh_of(e: sp.log) -> sp.Expr:
-    """log cosh a, as the log_cosh loss computes it: log1p(expm1(|a|)²/(2e^|a|)) (that is cosh a − 1) near 0, and
-    |a| + log1p(e^(−2|a|)) − log 2 away from it, where cosh overflows (|a| > 710)."""
-    a = sp.Abs(e.args[0].args[0])
+def _log_cosh_of(r: sp.Expr) -> sp.Expr:
+    """log cosh r: log1p(expm1(|r|)²/(2e^|r|)) (that is cosh r − 1) near 0, and |r| + log1p(e^(−2|r|)) − log 2
+    away from it, where cosh overflows (|r| > 710). The log_cosh loss and :func:`recognize_atoms` use it."""
+    a = sp.Abs(r)
     return _where(a < 1, log1p(expm1(a) ** 2 / (2 * sp.exp(a))), a + log1p(sp.exp(-2 * a)) - sp.log(2))
 
 
@@ -1086,9 +1090,8 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
 #: Losses whose definition loses precision or overflows as written: a proven-equal rewrite of the per-sample
 #: loss in (ŷ, y). BCE on a logit, −[y log σ(ŷ) + (1 − y) log(1 − σ(ŷ))], is log(0) = −∞ once σ(ŷ) rounds to 1.
 def _log_cosh(fn: Fn) -> sp.Expr:
-    """log cosh r: log1p(expm1(|r|)²/(2e^|r|)) near 0 (that is cosh r − 1, without cancellation), and
-    |r| + log1p(e^(−2|r|)) − log 2 away from it (cosh overflows for |r| > 710)."""
-    return _log_cosh_of(sp.log(sp.cosh(fn.targets[0] - fn.inputs[0])))
+    """log cosh r, r = y − ŷ, without cancellation near 0 or overflow far out (:func:`_log_cosh_of`)."""
+    return _log_cosh_of(fn.targets[0] - fn.inputs[0])
 
 
 def _bce_with_logits(fn: Fn) -> sp.Expr:
