@@ -422,7 +422,8 @@ def _silu(fn: Fn) -> StableForm:
     # G = (1 + u) + e: 1 + u is exact where G cancels (Sterbenz), its sum with e is carried by two-sum, and the
     # terms in ul join the low part, so G rounds once. Rounded as 1 + u + ul first, G was off by up to 2.2 ULP
     # next to the window: f' 4.65 ULP at β = 1.703125.
-    one_u, hi = held(1 + uz), held(held(1 + uz) + e)
+    one_u = held(1 + uz)
+    hi = held(one_u + e)
     gt, gl = one_u + et, hi + held(sum_err(one_u, e) + ul + (hi + e) * ul)
     df = _over_square(
         [
@@ -620,9 +621,10 @@ def _elu_like(scale: Callable[[Fn], sp.Expr], alpha: Callable[[Fn], sp.Expr], in
     def build(fn: Fn) -> StableForm:
         x = fn.inputs[0]
         lam, a, k = scale(fn), alpha(fn), inner(fn)
-        neg = sp.Min(x, 0) / k
+        m = sp.Min(x, 0)
+        neg = m / k
         slope = a / k * sp.exp(neg)
-        slope = slope + slope * vanishing(quot_err(sp.Min(x, 0), k), neg, 750)
+        slope = slope + slope * vanishing(quot_err(m, k), neg, 750)
         return StableForm(lam * _where(x > 0, x, a * expm1(neg)), lam * _where(x > 0, 1, slope))
 
     return build

@@ -69,7 +69,7 @@ EXP_FORMS = [
 ]
 
 
-@pytest.mark.parametrize("backend", [b for b in ("c", "numba", "numpy") if b in available_backends()])
+@pytest.mark.parametrize("backend", available_backends())
 @pytest.mark.parametrize("text", EXP_FORMS)
 def test_functions_written_with_exp_compile_to_stable_kernels(text, backend):
     fn = symact.custom(text)
