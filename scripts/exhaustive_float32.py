@@ -1,0 +1,99 @@
+"""Error of the float32 C kernels over every finite float32, in ULP of the truth; prints a table.
+
+The reference is the float64 C kernel of the same function on the same inputs, widened to double: it is
+within a few float64 ULP of the truth, about 10^-8 of a float32 ULP, so the figures are the float32
+kernels' own errors to that precision. Where the truth is subnormal in float32, the error is counted in
+units of the smallest normal, as in scripts/accuracy_kernels.py (the accuracy target asks for at most 1
+there). It also prints the largest distance of the float build (computed in float, 16 lanes) from the
+build computed in double, which tests/test_kernels.py bounds on a dense grid (FLOAT_BUILDS).
+
+2^32 inputs per function, in chunks of 2^24: about 8 minutes per function on 2 cores.
+
+Run: python scripts/exhaustive_float32.py [--names sigmoid,tanh] [--chunk-bits 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import symact  # noqa: E402
+from symact.compile import available_backends  # noqa: E402
+from symact.compile.c import CKernel, _ulp_apart  # noqa: E402
+from symact.compile.forms import kernel_forms  # noqa: E402
+from symact.progress import Progress  # noqa: E402
+
+#: The kernels whose float32 C build computes in float (the others compute in double).
+FLOAT_BUILT = ("sigmoid", "tanh", "silu", "softplus", "log_sigmoid")
+
+
+def errors(got: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """|got − truth| in float32 ULP of the truth (units of the smallest normal where it is subnormal);
+    where the truth is ±inf, 0 if got equals it, else inf."""
+    info = np.finfo(np.float32)
+    scale = np.spacing(np.abs(truth).astype(np.float32)).astype(np.float64)
+    scale = np.where(np.abs(truth) < info.tiny, float(info.tiny), scale)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(got.astype(np.float64) - truth) / scale
+    return np.where(np.isinf(truth), np.where(got == truth, 0.0, np.inf), err)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--names", default=",".join(FLOAT_BUILT))
+    parser.add_argument("--chunk-bits", type=int, default=24, help="2^k inputs per chunk (default 24)")
+    args = parser.parse_args()
+    if "c" not in available_backends():
+        parser.exit(2, "exhaustive_float32: needs the C backend (gcc), which is not available here\n")
+    names = [n for n in args.names.split(",") if n]
+    unknown = [n for n in names if n not in FLOAT_BUILT]
+    if unknown:
+        parser.exit(
+            2,
+            f"exhaustive_float32: not computed in float: {', '.join(unknown)} (choose from {', '.join(FLOAT_BUILT)})\n",
+        )
+    if not 16 <= args.chunk_bits <= 28:
+        parser.exit(2, "exhaustive_float32: --chunk-bits must be between 16 and 28\n")
+    step = 1 << args.chunk_bits
+    rows = [
+        "| function | f (ULP) | worst x | f' (ULP) | worst x | f, f' from the double build (ULP) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        fn = symact.activation(name)
+        kernel = symact.compile(name, backend="c", dtype="float32")._impl
+        double = CKernel.__new__(CKernel)
+        double._load(name, kernel_forms(fn, "float32", fused=True), "float32", "double")
+        wide = symact.compile(name, backend="c", dtype="float64")
+        worst, at, apart = [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]
+        got = [np.empty(step, np.float32), np.empty(step, np.float32)]
+        near = [np.empty(step, np.float32), np.empty(step, np.float32)]
+        with Progress(1 << (32 - args.chunk_bits), name) as bar:
+            for start in range(0, 1 << 32, step):
+                x = np.arange(start, start + step, dtype=np.uint64).astype(np.uint32).view(np.float32)
+                x = x[np.isfinite(x)]
+                g, d = [a[: x.size] for a in got], [a[: x.size] for a in near]
+                kernel(x, *g)
+                double(x, *d)
+                truth = wide(x.astype(np.float64))
+                for k in range(2):
+                    e = errors(g[k], truth[k])
+                    i = int(np.argmax(e)) if e.size else 0
+                    if e.size and e[i] > worst[k]:
+                        worst[k], at[k] = float(e[i]), float(x[i])
+                    apart[k] = max(apart[k], _ulp_apart(g[k], d[k], np.float32))
+                bar.update(1, f=worst[0], df=worst[1])
+        rows.append(
+            f"| {name} | {worst[0]:.3g} | {at[0]:.9g} | {worst[1]:.3g} | {at[1]:.9g} | {apart[0]:g}, {apart[1]:g} |"
+        )
+        print(rows[-1], flush=True)
+    print("\n".join(["", *rows]))
+
+
+if __name__ == "__main__":
+    main()
