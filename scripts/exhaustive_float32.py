@@ -36,9 +36,9 @@ def errors(got: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """|got − truth| in float32 ULP of the truth (units of the smallest normal where it is subnormal);
     where the truth is ±inf, 0 if got equals it, else inf."""
     info = np.finfo(np.float32)
-    scale = np.spacing(np.abs(truth).astype(np.float32)).astype(np.float64)
-    scale = np.where(np.abs(truth) < info.tiny, float(info.tiny), scale)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # spacing at the largest float32 (or beyond) is inf
+        scale = np.spacing(np.abs(truth).astype(np.float32)).astype(np.float64)
+        scale = np.where(np.abs(truth) < info.tiny, float(info.tiny), scale)
         err = np.abs(got.astype(np.float64) - truth) / scale
     return np.where(np.isinf(truth), np.where(got == truth, 0.0, np.inf), err)
 
@@ -86,7 +86,8 @@ def main() -> None:
                     i = int(np.argmax(e)) if e.size else 0
                     if e.size and e[i] > worst[k]:
                         worst[k], at[k] = float(e[i]), float(x[i])
-                    apart[k] = max(apart[k], _ulp_apart(g[k], d[k], np.float32))
+                    with np.errstate(over="ignore"):
+                        apart[k] = max(apart[k], _ulp_apart(g[k], d[k], np.float32))
                 bar.update(1, f=worst[0], df=worst[1])
         rows.append(
             f"| {name} | {worst[0]:.3g} | {at[0]:.9g} | {worst[1]:.3g} | {at[1]:.9g} | {apart[0]:g}, {apart[1]:g} |"
