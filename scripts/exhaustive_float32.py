@@ -33,14 +33,17 @@ FLOAT_BUILT = ("sigmoid", "tanh", "silu", "softplus", "log_sigmoid")
 
 
 def errors(got: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """|got − truth| in float32 ULP of the truth (units of the smallest normal where it is subnormal);
-    where the truth is ±inf, 0 if got equals it, else inf."""
+    """|got − truth| in float32 ULP of the truth (units of the smallest normal where it is subnormal). Where
+    the truth rounds to ±inf in float32, 0 if got is that infinity, else inf; where it is NaN, 0 if got is
+    NaN, else inf (never a NaN error, which a maximum would skip)."""
     info = np.finfo(np.float32)
-    with np.errstate(invalid="ignore", over="ignore"):  # spacing at the largest float32 (or beyond) is inf
-        scale = np.spacing(np.abs(truth).astype(np.float32)).astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):  # the truth past the largest float32 rounds to ±inf
+        rounded = truth.astype(np.float32)
+        scale = np.minimum(np.spacing(np.abs(rounded)).astype(np.float64), 2.0**104)  # at the largest: its ULP
         scale = np.where(np.abs(truth) < info.tiny, float(info.tiny), scale)
         err = np.abs(got.astype(np.float64) - truth) / scale
-    return np.where(np.isinf(truth), np.where(got == truth, 0.0, np.inf), err)
+    err = np.where(np.isinf(rounded), np.where(got == rounded, 0.0, np.inf), err)
+    return np.where(np.isnan(truth) | np.isnan(got), np.where(np.isnan(truth) & np.isnan(got), 0.0, np.inf), err)
 
 
 def main() -> None:
