@@ -404,6 +404,23 @@ def test_c_kernels_drop_the_inf_and_nan_guards_only_where_their_arithmetic_alrea
 FLOAT_BUILDS = {"sigmoid": (2, 2), "tanh": (2, 2), "silu": (3, 4), "softplus": (2, 2), "log_sigmoid": (2, 2)}
 
 
+def test_exhaustive_script_counts_overflow_and_nan_as_errors():
+    """scripts/exhaustive_float32.py's error in ULP: a truth past the largest float32 is the infinity it rounds
+    to, and a NaN where the truth is a number is an infinite error (a NaN error would slip past the maximum)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "exhaustive_float32.py"
+    spec = importlib.util.spec_from_file_location("exhaustive_float32", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    top = float(np.finfo(np.float32).max)
+    truth = np.array([top, 3.4029e38, 1.0, 1e-40, np.nan, 2.0, top])
+    got = np.array([np.inf, top, np.nextafter(np.float32(1), np.float32(2)), 0, np.nan, np.nan, np.inf], np.float32)
+    subnormal = 1e-40 / float(np.finfo(np.float32).tiny)  # in units of the smallest normal
+    assert script.errors(got, truth).tolist() == [np.inf, np.inf, 1.0, subnormal, 0, np.inf, np.inf]
+
+
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
 @pytest.mark.parametrize("name", sorted(FLOAT_BUILDS))
 def test_float32_c_kernels_with_a_float_form_compute_in_float_within_their_measured_distance(name):
