@@ -7,6 +7,8 @@ units of the smallest normal, as in scripts/accuracy_kernels.py (the accuracy ta
 there). It also prints the largest distance of the float build (computed in float, 16 lanes) from the
 build computed in double, which tests/test_kernels.py bounds on a dense grid (FLOAT_BUILDS).
 
+Any elementwise activation whose float32 C kernel computes in float can be checked; by default, those whose
+stable form has a rewrite for it (the others compute their generic form in float, with libmvec's expf).
 2^32 inputs per function, in chunks of 2^24: about 8 minutes per function on 2 cores.
 
 Run: python scripts/exhaustive_float32.py [--names sigmoid,tanh] [--chunk-bits 24]
@@ -23,13 +25,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import symact  # noqa: E402
+from symact.catalog import REGISTRY  # noqa: E402
 from symact.compile import available_backends  # noqa: E402
 from symact.compile.c import CKernel, _ulp_apart  # noqa: E402
 from symact.compile.forms import kernel_forms  # noqa: E402
 from symact.progress import Progress  # noqa: E402
+from symact.stable import stable_form  # noqa: E402
 
-#: The kernels whose float32 C build computes in float (the others compute in double).
-FLOAT_BUILT = ("sigmoid", "tanh", "silu", "softplus", "log_sigmoid")
+
+def with_float_form() -> list[str]:
+    """The activations whose stable form has a rewrite computed in float (the default set)."""
+    names = [n for n in REGISTRY.names("activation") if not symact.activation(n).vector]
+    return [n for n in names if stable_form(symact.activation(n)).float32 is not None]
 
 
 def errors(got: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -48,18 +55,18 @@ def errors(got: np.ndarray, truth: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--names", default=",".join(FLOAT_BUILT))
+    parser.add_argument("--names", default="", help="default: the activations with a float form")
     parser.add_argument("--chunk-bits", type=int, default=24, help="2^k inputs per chunk (default 24)")
     args = parser.parse_args()
     if "c" not in available_backends():
         parser.exit(2, "exhaustive_float32: needs the C backend (gcc), which is not available here\n")
-    names = [n for n in args.names.split(",") if n]
-    unknown = [n for n in names if n not in FLOAT_BUILT]
+    names = [n for n in args.names.split(",") if n] or with_float_form()
+    unknown = [n for n in names if n not in REGISTRY.names("activation") or symact.activation(n).vector]
     if unknown:
-        parser.exit(
-            2,
-            f"exhaustive_float32: not computed in float: {', '.join(unknown)} (choose from {', '.join(FLOAT_BUILT)})\n",
-        )
+        parser.exit(2, f"exhaustive_float32: not an elementwise activation: {', '.join(unknown)}\n")
+    in_double = [n for n in names if symact.compile(n, backend="c", dtype="float32")._impl.compute != "float"]
+    if in_double:
+        parser.exit(2, f"exhaustive_float32: its float32 C kernel computes in double: {', '.join(in_double)}\n")
     if not 16 <= args.chunk_bits <= 28:
         parser.exit(2, "exhaustive_float32: --chunk-bits must be between 16 and 28\n")
     step = 1 << args.chunk_bits
