@@ -240,6 +240,10 @@ PARAM_CASES = [
     ("softplus", "beta", 1.703125, "float64", np.r_[-np.linspace(1, 437, 300), np.linspace(-3, 3, 101)]),
     ("celu", "alpha", 0.30078125, "float64", np.r_[-np.linspace(0, 224, 300), np.linspace(-3, 3, 101)]),
     ("celu", "alpha", 1.703125, "float32", -np.linspace(0, 170, 300)),
+    # f' = α·e^x where e^x is subnormal in float32 but α·e^x is not (x < −87.3): the float exp carries 2^1
+    ("elu", "alpha", 1.703125, "float32", -np.linspace(80, 104, 300)),
+    ("selu", "alpha", 1.703125, "float32", -np.linspace(80, 104, 300)),
+    ("elu", "alpha", 0.30078125, "float32", np.r_[-np.linspace(0, 104, 300), np.linspace(-3, 3, 101)]),
 ]
 
 
@@ -402,6 +406,7 @@ def test_c_kernels_drop_the_inf_and_nan_guards_only_where_their_arithmetic_alrea
 #: float32 kernels whose stable form has a rewrite computed in float, with the largest distance (ULP) of that
 #: build from the one computed in double (f, f'), measured over every finite float32 (scripts/exhaustive_float32.py)
 FLOAT_BUILDS = {"sigmoid": (2, 2), "tanh": (2, 2), "silu": (3, 4), "softplus": (2, 2), "log_sigmoid": (2, 2)}
+FLOAT_BUILDS |= {"elu": (1, 1), "selu": (2, 2), "celu": (1, 1)}
 
 
 def test_exhaustive_script_counts_overflow_and_nan_as_errors():
@@ -450,6 +455,36 @@ def test_float32_c_kernels_with_a_float_form_compute_in_float_within_their_measu
     double(x, *want)
     for g, w, bound in zip(got, want, FLOAT_BUILDS[name]):
         assert _ulp_apart(g, w, np.float32) <= bound
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ulp_error_asks_for_infinity_only_where_the_truth_rounds_to_it(dtype):
+    """A truth between the largest number and that plus half its ULP rounds to the largest number, not to
+    ±inf (it once asked for inf from 1 ULP past the largest number, and failed a correct SELU at 3.24·10^38)."""
+    info = np.finfo(dtype)
+    top, half = info.max, mpmath.mpf(2) ** (info.maxexp - info.nmant - 2)
+    below, at = mpmath.mpf(float(top)) + half * 0.999, mpmath.mpf(float(top)) + half
+    assert ulp_error(np.array([top, -top]), [below, -below], dtype) < 0.5
+    assert ulp_error(np.array([top]), [at], dtype) == np.inf
+    assert ulp_error(np.array([np.inf, -np.inf]), [at, -at], dtype) == 0
+
+
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
+def test_float32_selu_in_float_keeps_its_derivative_where_the_exp_is_subnormal_and_does_not_overflow_early():
+    """SELU' = λα·e^x with λα = 1.76 is a normal float32 down to x = −87.9, where e^x is subnormal from −87.3
+    on: the float exp carries 2^1 (once it returned e^x, and f' was 1.47·10^7 ULP off at x = −87.34). And λ·x
+    is λ_hi·x + λ_lo·x: with λ rounded to float, x = 3.2386221·10^38 gave +inf where λ·x rounds to the largest
+    float32."""
+    fn = symact.activation("selu")
+    kernel = symact.compile(fn, backend="c", dtype="float32")
+    assert kernel._impl.compute == "float"
+    top = np.finfo(np.float32).max
+    edge = np.float32(3.2386221e38)
+    xs = np.r_[-np.linspace(80, 104, 2001), [np.nextafter(edge, np.float32(0)), edge, top / 2]].astype(np.float32)
+    truth_y, truth_dy = reference(fn, xs.astype(np.float64))
+    y, dy = kernel(xs)
+    assert y[-2] == top and np.isinf(kernel(np.nextafter(edge, np.float32(np.inf)))[0])
+    assert ulp_error(y, truth_y, np.float32) <= 4 and ulp_error(dy, truth_dy, np.float32) <= 4
 
 
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
