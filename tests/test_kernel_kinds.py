@@ -262,6 +262,16 @@ def test_rmse_takes_its_root_without_overflow_or_underflow(dtype, scale):
     assert v == np.inf and g.tolist() == [np.float32(0.5**0.5) if dtype == "float32" else 0.5**0.5, 0.0]
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_rmse_at_a_perfect_fit_is_0_with_gradient_0(dtype):
+    """Every residual 0 is RMSE's kink, where the derivative is taken as 0 (as at ŷ = y = 0). Away from 0 the
+    inputs were rescaled first, and the gradient was 0/0 = NaN there: a perfect fit gave NaN weights."""
+    k = symact.compile("rmse", dtype=dtype)
+    for pred in (np.array([1.0, -2.0, 0.5]), np.zeros(3), np.array([2.0**600 if dtype == "float64" else 2.0**100])):
+        value, grad = k(pred, pred.copy())
+        assert value == 0 and grad.dtype == np.dtype(dtype) and np.array_equal(grad, np.zeros_like(grad))
+
+
 #: The limits of each vector activation at a row with one +∞ entry, as that entry grows: one-hot.
 LONE_INFINITY_LIMITS = {
     "softmax": [1.0, 0.0, 0.0],

@@ -233,6 +233,8 @@ class LossKernel:
                 k = -int(np.frexp(largest)[1])
                 per, grad = self._term(np.ldexp(pred, k), np.ldexp(target, k))
                 root = np.sqrt(np.sum(per, dtype=np.float64) / samples)
+                if root == 0:  # every residual 0: the kink, derivative 0 (it was 0/0 = NaN at a perfect fit)
+                    return 0.0, np.zeros_like(grad)
                 return np.ldexp(root, -k), grad / samples / (2 * root)
             infinite = np.isinf(grad)
             if largest == np.inf and np.count_nonzero(infinite) == 1:  # the limit as that one residual grows
