@@ -633,7 +633,7 @@ def _elu_float(fn: Fn, x: sp.Expr, lam: sp.Expr, a: sp.Expr, k: sp.Expr) -> tupl
     """
     m = sp.Min(x, 0)
     t = m / k
-    c = fn.bind(sp.sympify(lam * a / k))
+    c = fn.bind(sp.S.One * lam * a / k)  # a SymPy expression even where all three are Python ints
     if not (c.is_number and fn.bind(t).is_nonpositive) or abs(c) > 2**24:
         return None
     j = max(0, int(mpmath.ceil(mpmath.log(abs(sp.N(c, 30)), 2)))) if c != 0 else 0
@@ -641,7 +641,7 @@ def _elu_float(fn: Fn, x: sp.Expr, lam: sp.Expr, a: sp.Expr, k: sp.Expr) -> tupl
     beyond = sp.Float(-exp_float.threshold(j))  # where the exp is exactly 0, t's rounding is read as 0 too
     # e^(t + t_lo) = e^t·(1 + t_lo), t_lo the quotient's rounding, as in the float64 form; none where the bound
     # k is a power of two (ELU, SELU, CELU with α = 1), where t is exact
-    exact_t = quot_err(m, fn.bind(sp.sympify(k))) == 0
+    exact_t = quot_err(m, fn.bind(sp.S.One * k)) == 0
     slope = scaled if exact_t else fma(scaled, vanishing(quot_err(m, k), t, beyond), scaled)
     lam_x = x if lam == 1 else fma(lit(lam), x, lo(lam) * sp.Min(x, ELU_PRODUCT_BOUND))
     return _where(x > 0, lam_x, lit(lam * a) * expm1_float(t, 0)), _where(x > 0, lam, slope)
