@@ -451,27 +451,48 @@ def log1p_float_call(argument: str, e: sp.Expr) -> str:
     return f"symact_log1p_float({argument})"
 
 
-def log1p_float_helper(qualifier: str = "static inline") -> str:
-    """C for :func:`log1p_float_call` (see :class:`log1p_float`)."""
+#: The double helper's truncation of R, relative to the result (2^-5 of an ULP), and its span of |s| (1/5 and a
+#: margin for s's rounding): :func:`log1p_unit_helper`.
+LOG1P_UNIT_TARGET, LOG1P_UNIT_SPAN = 2.0**-58, 0.2 * (1 + 2.0**-40)
+
+
+def log1p_float_helper(qualifier: str = "static inline", double: bool = False) -> str:
+    """C for :func:`log1p_float_call` (see :class:`log1p_float`); ``double``: the same algorithm in double
+    arithmetic, R's degree proved for LOG1P_UNIT_TARGET, as ``symact_log1p_unit`` (:func:`log1p_unit_helper`)."""
+    single = not double
+    t, suffix, fma_ = ("float", "f", "fmaf") if single else ("double", "", "fma")
+
+    def c_(v: float) -> str:
+        return repr(float(np.float32(v)) if single else v) + suffix
+
     with mpmath.workdps(40):
         ln2 = mpmath.log(2)
-        hi = float(np.float32(float(ln2)))
-        lo_ = float(np.float32(float(ln2 - mpmath.mpf(hi))))
-    coefficients = [float(np.float32(2 / (2 * k + 1))) for k in range(1, log1p_float.degree() + 1)]
-    r = repr(coefficients[-1]) + "f"
+        hi = float(np.float32(float(ln2))) if single else float(ln2)
+        lo_ = float(ln2 - mpmath.mpf(hi))
+    degree = log1p_float.degree() if single else log1p_float.degree(LOG1P_UNIT_SPAN, LOG1P_UNIT_TARGET)
+    coefficients = [2 / (2 * k + 1) for k in range(1, degree + 1)]
+    r = c_(coefficients[-1])
     for c in reversed(coefficients[:-1]):
-        r = f"fmaf(z, {r}, {c!r}f)"
-    return f"""{qualifier} float symact_log1p_float(float e) {{  /* 0 <= e <= 1 */
-    const int big = e >= 0.5f;
-    const float f = big ? (e - 1.0f) * 0.5f : e;  /* exact: 1 + e = 2^big·(1 + f) */
-    const float s = f / (2.0f + f);
-    const float z = s * s;
-    const float R = z * {r};
-    const float hfsq = 0.5f * f * f;
-    const float l = f - (hfsq - s * (hfsq + R));  /* log1p(f) */
-    return big ? {hi!r}f + ({lo_!r}f + l) : l;
+        r = f"{fma_}(z, {r}, {c_(c)})"
+    name = "symact_log1p_float" if single else "symact_log1p_unit"
+    return f"""{qualifier} {t} {name}({t} e) {{  /* 0 <= e <= 1 */
+    const int big = e >= {c_(0.5)};
+    const {t} f = big ? (e - {c_(1.0)}) * {c_(0.5)} : e;  /* exact: 1 + e = 2^big·(1 + f) */
+    const {t} s = f / ({c_(2.0)} + f);
+    const {t} z = s * s;
+    const {t} R = z * {r};
+    const {t} hfsq = {c_(0.5)} * f * f;
+    const {t} l = f - (hfsq - s * (hfsq + R));  /* log1p(f) */
+    return big ? {c_(hi)} + ({c_(lo_)} + l) : l;
 }}
 """
+
+
+def log1p_unit_helper(qualifier: str = "static inline") -> str:
+    """C for log1p(e), 0 ≤ e ≤ 1, in double: :class:`log1p_float`'s algorithm (k = 0 or 1 from e alone, f exact,
+    no bits of 1 + e taken apart), for the float64 kernels' log1p(e^u) with u ≤ 0 (softplus, log σ), instead
+    of libmvec's general log1p. Within 1.05 ULP on 5·10^7 points of [0, 1] (against long double)."""
+    return log1p_float_helper(qualifier, double=True)
 
 
 #: The float-arithmetic exp atoms.
