@@ -507,16 +507,24 @@ def test_float_exp_reads_exactly_and_refuses_an_argument_not_known_nonpositive()
         float_exp_helpers([exp_float(-sp.Abs(x), 59)])
 
 
+def _log1p_helper_on(tmp_path, helper: str, name: str, e: np.ndarray) -> np.ndarray:
+    """The C log1p helper ``name`` (source ``helper``) at each element of e, in e's type (float or double)."""
+    ctype = "float" if e.dtype == np.float32 else "double"
+    run = _compiled_run(
+        tmp_path,
+        f"#include <math.h>\n{helper}void run(const {ctype} *e, {ctype} *o, int n) "
+        f"{{ for (int i = 0; i < n; ++i) o[i] = {name}(e[i]); }}\n",
+    )
+    out = np.empty_like(e)
+    ptr = ctypes.POINTER(ctypes.c_float if ctype == "float" else ctypes.c_double)
+    run(e.ctypes.data_as(ptr), out.ctypes.data_as(ptr), ctypes.c_int(e.size))
+    return out
+
+
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
 def test_c_float_log1p_is_within_0_91_ulp_on_0_to_1(tmp_path):
     """log1p_float(e) computed in float, against double log1p, on a dense grid of [0, 1]: within 0.91 ULP (0.902
     measured over every float in [0, 1]), exact at 0 and 1 up to the rounding of ln 2, NaN at NaN."""
-    run = _compiled_run(
-        tmp_path,
-        "#include <math.h>\n"
-        + log1p_float_helper()
-        + "void run(const float *e, float *o, int n) { for (int i = 0; i < n; ++i) o[i] = symact_log1p_float(e[i]); }\n",
-    )
     rng = np.random.default_rng(5)
     e = np.concatenate(
         [
@@ -527,9 +535,7 @@ def test_c_float_log1p_is_within_0_91_ulp_on_0_to_1(tmp_path):
         ]
     ).astype(np.float32)
     e = np.append(e, np.float32(np.nan))
-    out = np.empty_like(e)
-    ptr = ctypes.POINTER(ctypes.c_float)
-    run(e.ctypes.data_as(ptr), out.ctypes.data_as(ptr), ctypes.c_int(e.size))
+    out = _log1p_helper_on(tmp_path, log1p_float_helper(), "symact_log1p_float", e)
     assert np.isnan(out[-1])
     assert _ulp_apart(out[:-1], np.log1p(e[:-1].astype(np.float64)), np.float32) <= 0.91
     assert out[0] == 0 and out[-2] == np.float32(1e-45) and out[-5] == np.float32(np.log(2))
@@ -542,12 +548,6 @@ def test_c_double_log1p_of_0_to_1_is_within_1_1_ulp_and_its_degree_meets_its_pro
     points against long double), exact at 0, NaN at NaN."""
     n = log1p_float.degree(LOG1P_UNIT_SPAN, LOG1P_UNIT_TARGET)
     assert log1p_float.bound(LOG1P_UNIT_SPAN, n) <= LOG1P_UNIT_TARGET < log1p_float.bound(LOG1P_UNIT_SPAN, n - 1)
-    run = _compiled_run(
-        tmp_path,
-        "#include <math.h>\n"
-        + log1p_unit_helper()
-        + "void run(const double *e, double *o, int n) { for (int i = 0; i < n; ++i) o[i] = symact_log1p_unit(e[i]); }\n",
-    )
     rng = np.random.default_rng(7)
     e = np.concatenate(
         [
@@ -558,9 +558,7 @@ def test_c_double_log1p_of_0_to_1_is_within_1_1_ulp_and_its_degree_meets_its_pro
             [0.0, 1.0, 0.5, np.nextafter(0.5, 0), 5e-324, np.nan],
         ]
     )
-    out = np.empty_like(e)
-    ptr = ctypes.POINTER(ctypes.c_double)
-    run(e.ctypes.data_as(ptr), out.ctypes.data_as(ptr), ctypes.c_int(e.size))
+    out = _log1p_helper_on(tmp_path, log1p_unit_helper(), "symact_log1p_unit", e)
     assert np.isnan(out[-1]) and out[-6] == 0 and out[-2] == 5e-324
     with mpmath.workdps(40):
         assert max(_ulps(o, mpmath.log1p(mpmath.mpf(v))) for v, o in zip(e[:-1], out[:-1])) <= 1.1
