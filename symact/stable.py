@@ -579,7 +579,11 @@ def _silu_float(x: sp.Expr, u: sp.Expr, ul: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     """
     t = -sp.Abs(u)
     s, p = exp_float_scale(t, 24), exp_float_frac(t, 24)
-    e = fma(s, p, s) * sp.Rational(1, 2**24)  # exact, unless e^t is subnormal
+    # E = s'·(1 + p) with s' = 2^-24·s, a power of two exact down to 2^-149: one rounding, as 2^-24·fma(s, p, s)
+    # where E is normal (scaling by 2^-24 commutes with it), and E only adds to 1 where it is not. One product
+    # fewer: 10^7 points, 2 threads, in cache, AMD EPYC Zen 4: 3.18 → 3.05 ms
+    sc = s * sp.Rational(1, 2**24)
+    e = fma(sc, p, sc)
     # x and u as factors of s, which is exactly 0 beyond |u| = 103.97 (the exp's threshold): read as 0 there
     # (vanishing), so that ±inf gives the limits without a pass of guards
     beyond = sp.Float(-exp_float.threshold(24))
@@ -589,7 +593,6 @@ def _silu_float(x: sp.Expr, u: sp.Expr, ul: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     # commutes with rounding), and only a result below the numerator in magnitude is subnormal, where the
     # target is an absolute error below the least normal. 10^7 points: 3.95 → 3.55 ms, two products and a
     # choice fewer
-    sc = s * sp.Rational(1, 2**24)
     f = _one_division([(sc * fma(xz, p, xz), 1 + e, 1, u < 0), (x, 1 + e, 1, True)])
     # G = (1 + u + s') + s'·p: near the root, where E ≈ −(1 + u) and s' = E/(1 + p) lies within a factor 2 of
     # |1 + u|, the first sum is exact (Sterbenz) and G rounds once, in the fma, instead of carrying E's
