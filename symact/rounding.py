@@ -451,14 +451,16 @@ def log1p_float_call(argument: str, e: sp.Expr) -> str:
     return f"symact_log1p_float({argument})"
 
 
-#: The double helper's truncation of R, relative to the result (2^-5 of an ULP), and its span of |s| (1/5 and a
-#: margin for s's rounding): :func:`log1p_unit_helper`.
-LOG1P_UNIT_TARGET, LOG1P_UNIT_SPAN = 2.0**-58, 0.2 * (1 + 2.0**-40)
+#: The double log1p helpers' truncation of R, relative to the result: 2^-5 of an ULP (:func:`log1p_unit_helper`
+#: and the numba kernels' general one, symact.compile.numba.log1p_helper).
+LOG1P_DOUBLE_TARGET = 2.0**-58
+#: :func:`log1p_unit_helper`'s span of |s|: 1/5, and a margin for s's rounding.
+LOG1P_UNIT_SPAN = 0.2 * (1 + 2.0**-40)
 
 
 def log1p_float_helper(qualifier: str = "static inline", double: bool = False) -> str:
     """C for :func:`log1p_float_call` (see :class:`log1p_float`); ``double``: the same algorithm in double
-    arithmetic, R's degree proved for LOG1P_UNIT_TARGET, as ``symact_log1p_unit`` (:func:`log1p_unit_helper`)."""
+    arithmetic, R's degree proved for LOG1P_DOUBLE_TARGET, as ``symact_log1p_unit`` (:func:`log1p_unit_helper`)."""
     single = not double
     t, suffix, fma_ = ("float", "f", "fmaf") if single else ("double", "", "fma")
 
@@ -469,7 +471,7 @@ def log1p_float_helper(qualifier: str = "static inline", double: bool = False) -
         ln2 = mpmath.log(2)
         hi = float(np.float32(float(ln2))) if single else float(ln2)
         lo_ = float(ln2 - mpmath.mpf(hi))
-    degree = log1p_float.degree() if single else log1p_float.degree(LOG1P_UNIT_SPAN, LOG1P_UNIT_TARGET)
+    degree = log1p_float.degree() if single else log1p_float.degree(LOG1P_UNIT_SPAN, LOG1P_DOUBLE_TARGET)
     coefficients = [2 / (2 * k + 1) for k in range(1, degree + 1)]
     r = c_(coefficients[-1])
     for c in reversed(coefficients[:-1]):

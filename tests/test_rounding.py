@@ -17,8 +17,8 @@ from symact.compile.forms import kernel_forms
 from symact.fn import function
 from symact.minimax import EXPM1, EXPM1_FLOAT, EXPM1_FLOAT_TARGET, EXPM1_TARGET, expm1_error_bound, fit_expm1
 from symact.rounding import (
+    LOG1P_DOUBLE_TARGET,
     LOG1P_UNIT_SPAN,
-    LOG1P_UNIT_TARGET,
     REDUCED_SPAN,
     _reduced,
     exact,
@@ -546,8 +546,8 @@ def test_c_double_log1p_of_0_to_1_is_within_1_1_ulp_and_its_degree_meets_its_pro
     """log1p_unit_helper, the float64 kernels' log1p(e^u) for u ≤ 0: log1p_float's algorithm in double, R's degree
     the least proved within 2^-58 of the result, and against mpmath within 1.1 ULP on [0, 1] (1.05 on 5·10^7
     points against long double), exact at 0, NaN at NaN."""
-    n = log1p_float.degree(LOG1P_UNIT_SPAN, LOG1P_UNIT_TARGET)
-    assert log1p_float.bound(LOG1P_UNIT_SPAN, n) <= LOG1P_UNIT_TARGET < log1p_float.bound(LOG1P_UNIT_SPAN, n - 1)
+    n = log1p_float.degree(LOG1P_UNIT_SPAN, LOG1P_DOUBLE_TARGET)
+    assert log1p_float.bound(LOG1P_UNIT_SPAN, n) <= LOG1P_DOUBLE_TARGET < log1p_float.bound(LOG1P_UNIT_SPAN, n - 1)
     rng = np.random.default_rng(7)
     e = np.concatenate(
         [

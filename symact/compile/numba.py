@@ -17,7 +17,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from .. import __version__
 from ..minimax import EXPM1
-from ..rounding import REDUCED, PythonAtoms, log1p_float, python_helpers, split
+from ..rounding import LOG1P_DOUBLE_TARGET, REDUCED, PythonAtoms, log1p_float, python_helpers, split
 from .c import SPECIAL, identical
 from .cache import import_generated
 from .fork import forked
@@ -164,8 +164,6 @@ def _{atom.__name__}(t):
 
 #: |s| = |f/(2 + f)| for 1 + f in [√2/2, √2): at most (√2 − 1)/(√2 + 1) = 0.1716, with a margin for rounding
 LOG1P_SPAN = 0.17158
-#: The truncation of _log1p's series, relative to the result: 2^-5 of an ULP
-LOG1P_TARGET = 2.0**-58
 
 
 @functools.cache
@@ -176,9 +174,9 @@ def log1p_helper() -> str:
     u = fl(1 + v), c = the rounding of 1 + v relative to u, s = f/(2 + f), and
     log1p(v) = k·ln 2 + c + f − (f²/2 − s·(f²/2 + R(s²))) with R(z) = Σ 2z^j/(2j + 1)
     (:class:`symact.rounding.log1p_float`'s identity), truncated at the least degree proved within
-    LOG1P_TARGET (:meth:`~symact.rounding.log1p_float.bound`). ±0, −1, inf, NaN and v < −1 give log1p's
+    LOG1P_DOUBLE_TARGET (:meth:`~symact.rounding.log1p_float.bound`). ±0, −1, inf, NaN and v < −1 give log1p's
     values."""
-    degree = log1p_float.degree(LOG1P_SPAN, LOG1P_TARGET)
+    degree = log1p_float.degree(LOG1P_SPAN, LOG1P_DOUBLE_TARGET)
     chain = _horner([2 / (2 * j + 1) for j in range(1, degree + 1)], "z")
     with mpmath.workdps(40):
         ln2 = mpmath.log(2)
