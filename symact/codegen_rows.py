@@ -129,8 +129,18 @@ def _softmax(x):
 
 
 def _log_softmax(x):
-    z = _shifted(x)
-    return z - xp.log(_sum(xp.exp(z)))
+    """z − log Σe with log Σe = log1p(Σe less the max's 1, summed without it): log(1 + S) loses S below an ULP of
+    1, and the max's own entry, −log1p(S), with it. Each e^(x − m) as e^z·(1 + d), d = x − m − z exactly (a
+    two-sum): z's rounding would cost the max's entry up to |z|/2 ULP."""
+    m = _rowmax(x)
+    m = xp.where(xp.isfinite(m), m, 0 * m)
+    z = x - m
+    b = z - x
+    d = (x - (z - b)) - (b + m)
+    e = xp.exp(z)
+    e = xp.where(xp.isfinite(d), e + e * d, e)
+    top = _as(z == 0, z)
+    return z - xp.log1p(_sum(e - top) + (_sum(top) - 1))
 
 
 def _sparsemax(x):
@@ -302,11 +312,17 @@ _C_ROW = {
     for (size_t k = 0; k < n; ++k) s += exp(x[k] - m);
     for (size_t k = 0; k < n; ++k) y[k] = ({T})(exp(x[k] - m) / s);""",
     "log_softmax": """    double m = -INFINITY;
-    for (size_t k = 0; k < n; ++k) if (x[k] > m) m = x[k];
+    size_t top = 0;
+    for (size_t k = 0; k < n; ++k) if (x[k] > m) { m = x[k]; top = k; }
     if (!isfinite(m)) m = 0.0;
+    /* log Σe = log1p(S), S = Σe without the max's 1 (log(1 + S) loses S below an ULP of 1), each e^(x − m)
+       as e^z·(1 + d), d = x − m − z exactly (a two-sum; 0 for float data) */
     double s = 0.0;
-    for (size_t k = 0; k < n; ++k) s += exp(x[k] - m);
-    const double ls = log(s);
+    for (size_t k = 0; k < n; ++k) if (k != top) {
+        const double z = x[k] - m, b = z - x[k], d = (x[k] - (z - b)) - (b + m), e = exp(z);
+        s += isfinite(d) ? e + e * d : e;
+    }
+    const double ls = log1p(s + (exp(x[top] - m) - 1.0));
     for (size_t k = 0; k < n; ++k) y[k] = ({T})(x[k] - m - ls);""",
     "sparsemax": """    /* coordinate j is in the support iff 1 + k_j x_j > s_j, with k_j and s_j the count and the sum
        of the coordinates >= x_j (the sorted algorithm without a sort: O(n^2), no scratch memory) */
@@ -398,14 +414,29 @@ if not math.isfinite(m):
 s = 0.0
 for k in range(n):
     s += math.exp(x[k] - m)
-"""  # the row's max m and Σ exp(x − m), shared by softmax and log_softmax
+"""  # the row's max m and Σ exp(x − m), for softmax
 
 _PY_ROW = {  # the C loops above, one row, for numba
     "softmax": _PY_MAX_AND_SUM
     + """for k in range(n):
     y[k] = math.exp(x[k] - m) / s""",
-    "log_softmax": _PY_MAX_AND_SUM
-    + """ls = math.log(s)
+    "log_softmax": """m = -math.inf
+top = 0
+for k in range(n):
+    if x[k] > m:
+        m = x[k]
+        top = k
+if not math.isfinite(m):
+    m = 0.0
+s = 0.0
+for k in range(n):
+    if k != top:  # log Σe = log1p(S), S = Σe without the max's 1, each e^(x − m) with x − m exact (two-sum)
+        z = x[k] - m
+        b = z - x[k]
+        d = (x[k] - (z - b)) - (b + m)
+        e = math.exp(z)
+        s += e + e * d if math.isfinite(d) else e
+ls = math.log1p(s + (math.exp(x[top] - m) - 1.0))
 for k in range(n):
     y[k] = x[k] - m - ls""",
     "sparsemax": """size = 0

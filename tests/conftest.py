@@ -82,3 +82,13 @@ def far_from_kinks(point, kinks, gap=1e-3):
 @pytest.fixture
 def rng():
     return random.Random(20261122)
+
+
+def log_softmax_reference(row) -> list[float]:
+    """log_softmax of one row at 50 digits, each entry rounded once to a double: x − max x − log1p(S), S the rest
+    of Σ e^(x − max x) beyond 1 (log(1 + S) at 50 digits keeps only 50 + log10(S) of S's digits)."""
+    with mpmath.workdps(50):
+        xs = [mpmath.mpf(float(v)) for v in row]
+        top = max(xs)
+        rest = sum(mpmath.exp(v - top) for v in xs if v < top) + (xs.count(top) - 1)
+        return [float(v - top - mpmath.log1p(rest)) for v in xs]

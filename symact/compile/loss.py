@@ -125,10 +125,10 @@ def _cross_entropy_rows(logits: np.ndarray, target: np.ndarray, logs: np.ndarray
     """−Σₖ yₖ log softmax(z)ₖ per row, each term 0 where yₖ = 0 (0·log 0 = 0, as for cross_entropy): a logit of
     −∞ where y is 0 is no NaN, and the row's loss is its limit. NaN in the logits stays NaN. ``logs``, log
     softmax(z) where the caller has it, is overwritten by the terms (one array fewer alive)."""
-    logs = log_softmax(logits, -1) if logs is None else logs
+    logs = log_softmax(logits, -1, exact=False) if logs is None else logs
     rows = -np.sum(np.multiply(target, logs, out=logs), axis=-1)
     if np.isnan(rows).any():  # rarely: the convention's where only then, on log softmax taken again
-        logs = log_softmax(logits, -1)
+        logs = log_softmax(logits, -1, exact=False)
         rows = -np.sum(np.where(target == 0, np.where(np.isnan(logs), logs, 0), target * logs), axis=-1)
     return rows
 
