@@ -58,6 +58,7 @@ from .functions import sigmoid, softplus
 from .mills import mills_root, mills_scaled, mills_scaled_lo, mills_single, mills_single_gap
 from .rounding import (
     _Atom,
+    _power_of_two,
     exp_f32_short,
     exp_float,
     exp_float_frac,
@@ -1067,7 +1068,10 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
     1/(1 + e^a)^k → σ(−a)^k, log(1 + e^a) → softplus(a), log cosh a → :func:`_log_cosh_of`, then
     e^a·σ(−a)^k → σ(a)·σ(−a)^(k−1), and the complements of :func:`_complement` (1 − σ(a) → σ(−a), ...). Each is
     an identity; with :func:`stabilize_atoms` after it, log(1 + exp(x)) at x = 800 is 800 with derivative 1,
-    not inf and inf/inf = NaN."""
+    not inf and inf/inf = NaN. First tanh written with exp (:func:`_hyperbolic`) and 1 ± erf(u) as erfc(∓u)
+    (:func:`_erf_complement`)."""
+    expr = _hyperbolic(expr)
+    expr = expr.replace(lambda e: _erf_complement(e) is not None, _erf_complement)
     expr = expr.replace(
         lambda e: isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp < 0 and _logistic(e.base) is not None,
         lambda e: sigmoid(-_logistic(e.base)) ** (-e.exp),
@@ -1082,6 +1086,37 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: isinstance(e, sp.Mul), _absorb_exp)
     # 1 − σ(a) → σ(−a): σ's derived derivative σ(1 − σ) is 0 at x = 40, where σ(−x) is not
     return expr.replace(lambda e: _complement(e) is not None, _complement)
+
+
+def _hyperbolic(expr: sp.Expr) -> sp.Expr:
+    """tanh where ``expr`` writes it with exp, (e^a − e^(−a))/(e^a + e^(−a)) or (1 − e^(−2a))/(1 + e^(−2a)): SymPy's
+    exptrigsimp, kept where it leaves no exp, sinh or cosh. As written it is inf/inf = NaN once e^a overflows
+    (|x| > 710 in float64, 89 in float32), where tanh is ±1. Else ``expr`` as it is: exptrigsimp writes σ's
+    e^x/(1 + e^x)² as 1/(4cosh²(x/2)), which the σ rewrites below take better."""
+    if not expr.has(sp.exp) or expr.has(sp.tanh):
+        return expr
+    hyperbolic = sp.exptrigsimp(expr)
+    return hyperbolic if hyperbolic.has(sp.tanh) and not hyperbolic.has(sp.exp, sp.sinh, sp.cosh) else expr
+
+
+def _erf_complement(e: sp.Expr) -> sp.Expr | None:
+    """c + c·erf(u) → c·erfc(−u) and −c + c·erf(u) → −c·erfc(u) among the terms of a sum, else None: GELU written
+    with erf, x(1 + erf(x/√2))/2, and its derivative's 1/2 + erf(x/√2)/2. 1 + erf(u) cancels for u ≪ 0: f was 0
+    from x ≈ −8.3 on (float64), where it is 10^-16 and below; erfc(−u) keeps it (:func:`stabilize_atoms` then
+    carries u's rounding)."""
+    if not isinstance(e, sp.Add):
+        return None
+    terms = list(e.args)
+    for term in terms:
+        c, rest = term.as_coeff_Mul()
+        if not isinstance(rest, sp.erf):
+            continue
+        for sign in (1, -1):
+            if sign * c in terms:
+                others = [t for t in terms if t is not term]
+                others.remove(sign * c)
+                return sp.Add(sign * c * erfc(-sign * rest.args[0]), *others)
+    return None
 
 
 def _complement(e: sp.Expr) -> sp.Expr | None:
@@ -1110,10 +1145,63 @@ def _log_cosh_of(r: sp.Expr) -> sp.Expr:
     return _where(a < 1, log1p(expm1(a) ** 2 / (2 * sp.exp(a))), a + log1p(sp.exp(-2 * a)) - sp.log(2))
 
 
+def _erfc_carried(e: sp.Expr) -> sp.Expr:
+    """erfc(κx), κ an inexact constant (user GELU's −x/√2), with the rounding of κx carried to first order, as
+    GELU's own form does: erfc(v + v_lo) ≈ erfc(v) − 2e^(−v²)/√π·v_lo, v = fl(κx). Without it erfc's relative
+    error is about 2v² times v's: 400 ULP at x = −20. Exact reading: erfc(κx)."""
+    (arg,) = e.args
+    symbols = arg.free_symbols
+    if len(symbols) != 1:
+        return e
+    (x,) = symbols
+    kappa, rest = arg.as_independent(x, as_Add=False)
+    if rest != x or not kappa.is_number or kappa.is_Rational:
+        return e
+    xc = _clamp(x, 40)  # beyond, e^(−v²) is 0 for any |κ| ≥ 1/√2 … and the error term must stay finite at ±inf
+    v = lit(kappa) * x
+    v_lo = prod_err(lit(kappa), xc) + lo(kappa) * xc
+    return erfc(v) - 2 / sp.sqrt(sp.pi) * sp.exp(-(v**2)) * v_lo
+
+
+#: The clamps of x in the rounding errors of :func:`_exp_carried`: its products x·x and c·x stay finite in float32.
+CARRY_BOUND = {1: sp.Float(2.0**100), 2: sp.Float(2.0**60)}
+
+
+def _exp_carried(e: sp.Expr) -> sp.Expr:
+    """exp(c·x) and exp(c·x²), c a constant, with the rounding of the argument carried to first order: e^v·(1 + v_lo),
+    v = fl(c·x) or fl(c·fl(x·x)), v_lo what their roundings lost (for c a power of two, only x·x's). As written,
+    e^v is off by |v_lo| relatively, up to |v|/2 ULP: a user's GELU' was 140 ULP off at x = −24 from exp(−x²/2).
+    Exact reading: exp(c·x^k). Else ``e`` itself."""
+    (arg,) = e.args
+    if len(arg.free_symbols) != 1:
+        return e
+    (x,) = arg.free_symbols
+    c, rest = arg.as_independent(x, as_Add=False)
+    k = 1 if rest == x else 2 if rest == x**2 else 0
+    if not k or not c.is_number or c.atoms(sp.Function) or (k == 1 and _power_of_two(c)):
+        return e
+    xc = _clamp(x, CARRY_BOUND[k])
+    if k == 1:
+        v, v_lo = lit(c) * x, prod_err(lit(c), xc) + lo(c) * xc
+    elif _power_of_two(c):
+        v, v_lo = c * held(x * x), c * prod_err(xc, xc)
+    else:
+        hc = held(xc * xc)
+        v, v_lo = lit(c) * held(x * x), prod_err(lit(c), hc) + lo(c) * hc + lit(c) * prod_err(xc, xc)
+    return sp.exp(v) * (1 + v_lo)
+
+
+def carry_arguments(expr: sp.Expr) -> sp.Expr:
+    """Every exp(c·x) and exp(c·x²) in ``expr`` as :func:`_exp_carried` (user-defined functions' forms)."""
+    return expr.replace(lambda e: isinstance(e, sp.exp), _exp_carried)
+
+
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus), after
-    :func:`recognize_atoms` has found them where they are written with exp."""
+    :func:`recognize_atoms` has found them where they are written with exp; erfc(κx) with κx's rounding carried
+    (:func:`_erfc_carried`)."""
     expr = recognize_atoms(expr)
+    expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)
     return expr.replace(
         lambda e: isinstance(e, (sigmoid, softplus)),
         lambda e: (
@@ -1177,8 +1265,7 @@ def stable_form(fn: Fn) -> StableForm:
     if build is not None:
         return build(fn)
     f = recognize_atoms(fn.expr)
-    if f == fn.expr:
-        return StableForm(stabilize_atoms(f), stabilize_atoms(fn.derivative()))
     # σ or softplus written with exp: the derivative derived from the atoms, whose own derivatives stay atoms
     # (d/dx of x/(1 + e^(−x)) came out as (x + eˣ + 1)·eˣ/(eˣ + 1)², inf/inf at x = 800)
-    return StableForm(stabilize_atoms(f), stabilize_atoms(calculus.derivative(f, fn.inputs[0])))
+    df = fn.derivative() if f == fn.expr else calculus.derivative(f, fn.inputs[0])
+    return StableForm(*(carry_arguments(stabilize_atoms(e)) for e in (f, df)))

@@ -11,7 +11,8 @@ import symact
 from symact.cli import main
 from symact.compile import available_backends
 from symact.compile.accuracy import points, reference, ulp_error
-from symact.stable import recognize_atoms
+from symact.rounding import exact
+from symact.stable import recognize_atoms, stable_form
 from symact.user import user_file
 
 
@@ -58,7 +59,8 @@ def test_corrupt_config_is_a_warning_not_a_crash(tmp_path, monkeypatch):
 
 #: The logistic function, softplus, tanh and log cosh as a user may write them, with exp: the compiled kernels
 #: are finite and within a few ULP where the literal formulas overflow (softplus at x = 800: inf, its
-#: derivative inf/inf) or cancel (σ' = σ(1 − σ) is 0 at x = 40, 2σ(2x) − 1 is 0 at x = 10⁻¹⁰).
+#: derivative inf/inf; tanh as a quotient of exps, NaN) or cancel (σ' = σ(1 − σ) is 0 at x = 40, 2σ(2x) − 1 is
+#: 0 at x = 10⁻¹⁰).
 EXP_FORMS = [
     "log(1 + exp(x))",
     "x/(1 + exp(-x))",
@@ -66,6 +68,8 @@ EXP_FORMS = [
     "1 - 1/(1 + exp(-x))",
     "2/(1 + exp(-2*x)) - 1",
     "log(cosh(x))",
+    "(exp(x) - exp(-x))/(exp(x) + exp(-x))",  # tanh: inf/inf = NaN from |x| = 710 as written
+    "(1 - exp(-2*x))/(1 + exp(-2*x))",
 ]
 
 
@@ -85,3 +89,28 @@ def test_functions_written_with_exp_compile_to_stable_kernels(text, backend):
     y, dy = symact.compile(fn, backend=backend, dtype="float64")(xs)
     assert ulp_error(y, truth_y, np.float64) <= 4
     assert ulp_error(dy, truth_dy, np.float64) <= 4
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_gelu_written_with_erf_keeps_its_tail_and_exp_arguments_keep_their_rounding(backend):
+    """x(1 + erf(x/√2))/2 as a user writes GELU: 1 + erf(u) is erfc(−u) (it cancelled: f was 0 from x ≈ −8.3 on,
+    where it is 10⁻¹⁶ and below), with u = x/√2's rounding carried into erfc, and exp(−x²/2) in f' with x²'s
+    (140 ULP at x = −24 without). Both read exactly as the definition and its derivative. f' = Φ + xφ vanishes at
+    x ≈ −0.7518, and its terms cancel about it (by 2.5 times at x = −1.06, where it is 4.7 ULP off; 23 ULP at
+    −0.815; the catalog's GELU has a root polynomial there, a user's function none), so f' is held to 4 ULP
+    outside [−1.25, −0.25]."""
+    fn = symact.custom("x*(1 + erf(x/sqrt(2)))/2")
+    form = stable_form(fn)
+    assert symact.prove(exact(form.f), fn.expr, timeout=60, suggest=False).status == "proved"
+    assert symact.prove(exact(form.df), fn.derivative(), timeout=60, suggest=False).status == "proved"
+    xs = np.r_[-37.0, -30.0, -24.0, -20.0, -9.0, -5.0, -1e-10, 0.0, 1e-10, 1.0, 40.0, 1e4, points(200)]
+    truth_y, truth_dy = reference(fn, xs)
+    y, dy = symact.compile(fn, backend=backend, dtype="float64")(xs)
+    assert ulp_error(y, truth_y, np.float64) <= 4
+    away = np.abs(xs + 0.75) > 0.5
+    assert ulp_error(dy[away], np.asarray(truth_dy)[away], np.float64) <= 4
+    for text, x in (("exp(-x**2)", -23.25), ("exp(-3*x**2/7)", -30.0), ("exp(x/3)", -2000.0)):
+        fn = symact.custom(text)
+        truth_y, truth_dy = reference(fn, np.array([x]))
+        y, dy = symact.compile(fn, backend=backend, dtype="float64")(np.array([x]))
+        assert ulp_error(y, truth_y, np.float64) <= 2 and ulp_error(dy, truth_dy, np.float64) <= 2, text
