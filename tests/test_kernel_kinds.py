@@ -223,6 +223,7 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
         ("softmax_cross_entropy", [[-np.inf, 1.0, 0.0]], [[0.0, 1.0, 0.0]], None, None),  # 0·log 0 at z = −∞
         ("softmax_cross_entropy", [[np.inf, 1.0, 0.0]], [[1.0, 0.0, 0.0]], 0.0, [[0.0, 0.0, 0.0]]),
         ("softmax_cross_entropy", [[np.inf, 1.0, 0.0]], [[0.0, 1.0, 0.0]], np.inf, [[1.0, -1.0, 0.0]]),
+        ("poisson_nll", [np.inf, np.inf], [0.5, 0.0], np.inf, [0.5, 0.5]),  # ŷ − y log ŷ was inf − inf = NaN
     ],
 )
 def test_losses_at_infinite_predictions_give_their_limits(name, pred, target, value, grad):
@@ -234,6 +235,15 @@ def test_losses_at_infinite_predictions_give_their_limits(name, pred, target, va
         value, grad = k(np.array([pred[0][1:]]), np.array([target[0][1:]]))
         grad = [[0.0, *grad[0]]]
     assert v == value and np.array_equal(g, grad) and k.value(np.array(pred), np.array(target)) == value
+
+
+@pytest.mark.parametrize("name", ["bce", "focal", "poisson_nll"])
+def test_losses_outside_their_domain_at_infinite_predictions_stay_nan(name):
+    """A limit at ŷ = ±∞ only where that is an end of the loss's domain: BCE and focal at ŷ = +∞ (log(1 − ŷ))
+    and Poisson at −∞ (log ŷ) stay NaN, where SymPy's limit would give a real number."""
+    k = symact.compile(name, dtype="float64")
+    pred = np.array([-np.inf if name == "poisson_nll" else np.inf])
+    assert np.isnan(k(pred, np.array([0.5]))[0])
 
 
 def test_limits_at_infinite_predictions_leave_the_finite_entries_alone():

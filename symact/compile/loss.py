@@ -151,6 +151,7 @@ class LossKernel:
                 raise ValueError(f"{fn.name}: not a sum of one term per class; no kernel for it")
             fn = term_fn
         yhat, y = fn.inputs[0], fn.targets[0]
+        self._per, self._limits = fn, {}  # the per-element loss, and its limits at ŷ = ±∞ as they are needed
         exprs = value_and_gradients(fn)
         self._term = generated_function(fn.name, (yhat, y), exprs, "per-element loss and gradient")
         # at ŷ = ±∞ the convention holds for every target factor (a where per term: only taken there)
@@ -203,8 +204,10 @@ class LossKernel:
                 value = np.sum(per) / samples
             else:
                 per, grad = self._term(pred, target)
-                if self._at_infinity is not None and not np.isfinite(np.sum(pred)):
-                    per, grad = self._with_limits(pred, target, (per, grad))
+                if not np.isfinite(np.sum(pred)):
+                    if self._at_infinity is not None:
+                        per, grad = self._with_limits(pred, target, (per, grad))
+                    per, grad = self._with_symbolic_limits(pred, target, (per, grad))
                 per, grad = nan_where_nan((pred, target), (per, grad))  # the hinge's kink, 0·log 0
                 value, grad = np.sum(per, dtype=np.float64) / samples, grad / samples
             if self.fn.entry.reduction == "sqrt_mean":
@@ -220,6 +223,44 @@ class LossKernel:
             v[infinite] = limit
             out.append(v)
         return out
+
+    def _with_symbolic_limits(self, pred, target, values) -> list[np.ndarray]:
+        """``values`` where they are still NaN at ŷ = ±∞ (a target not NaN) as the limits of the per-element loss
+        and its gradient, taken by SymPy once per sign: Poisson's ŷ − y·log ŷ is inf − inf there, its limit +∞.
+        Only where ŷ = ±∞ is an end of the loss's domain: where the loss at ŷ = ±10⁶ is real (not BCE's
+        log(1 − ŷ)), and the limit itself is."""
+        out = []
+        for which, v in enumerate(values):
+            v = np.array(np.broadcast_to(v, pred.shape))
+            for sign in (1, -1):
+                lost = (pred == sign * np.inf) & np.isnan(v) & ~np.isnan(target)
+                limit, loss = self._limit(which, sign) if lost.any() else (None, None)
+                if limit is None:
+                    continue
+                near = loss(np.complex128(sign * 1e6), target[lost].astype(np.complex128))
+                lost[lost] = np.isfinite(near) & (near.imag == 0)  # ŷ = ±∞ in the domain, for these targets
+                v[lost] = np.broadcast_to(limit(target[lost]), v[lost].shape)
+            out.append(v)
+        return out
+
+    def _limit(self, which: int, sign: int):
+        """(lim ŷ→±∞ of the per-element loss (which = 0) or its derivative (1) as a NumPy function of y, and the
+        loss itself as one of (ŷ, y)), or (None, None) where the limit is not real or SymPy does not find it.
+        Taken at the first call that needs it."""
+        key = (which, sign)
+        if key not in self._limits:
+            yhat, y = self._per.inputs[0], self._per.targets[0]
+            loss = self._per.bind(stable_loss(self._per))
+            expr = calculus.derivative(loss, yhat) if which else loss
+            try:
+                limit = sp.limit(expr, yhat, sign * sp.oo)
+            except (NotImplementedError, ValueError, TypeError):
+                limit = sp.nan
+            real = not limit.has(sp.I, sp.nan, sp.zoo, sp.AccumBounds, sp.Limit) and limit.free_symbols <= {y}
+            self._limits[key] = (
+                (sp.lambdify(y, limit, "numpy"), sp.lambdify((yhat, y), loss, "numpy")) if real else (None, None)
+            )
+        return self._limits[key]
 
     def _root(self, pred, target, value, grad, samples) -> tuple[float, np.ndarray]:
         """√value and its gradient grad/(2√value). The squares overflow past |ŷ − y| ≈ 1.3e154 (float32: 1.8e19)
