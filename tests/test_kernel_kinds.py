@@ -224,11 +224,13 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
         ("softmax_cross_entropy", [[np.inf, 1.0, 0.0]], [[1.0, 0.0, 0.0]], 0.0, [[0.0, 0.0, 0.0]]),
         ("softmax_cross_entropy", [[np.inf, 1.0, 0.0]], [[0.0, 1.0, 0.0]], np.inf, [[1.0, -1.0, 0.0]]),
         ("poisson_nll", [np.inf, np.inf], [0.5, 0.0], np.inf, [0.5, 0.5]),  # ŷ − y log ŷ was inf − inf = NaN
+        ("focal", [0.0, 1.0], [0.5, 0.5], np.inf, [-np.inf, np.inf]),  # the gradient's 0·log 0 and ∞ − ∞ were NaN
     ],
 )
 def test_losses_at_infinite_predictions_give_their_limits(name, pred, target, value, grad):
-    """±inf gives the limits, for losses too. Where none is written, it is the limit as the −∞ logit falls:
-    the loss and gradient of the same row with that class left out."""
+    """±inf gives the limits, for losses too, and so do the ends of a loss's domain (focal loss at ŷ = 0 and 1).
+    Where none is written, it is the limit as the −∞ logit falls: the loss and gradient of the same row with that
+    class left out."""
     k = symact.compile(name, dtype="float64")
     v, g = k(np.array(pred), np.array(target))
     if value is None:

@@ -204,12 +204,16 @@ class LossKernel:
                 value = np.sum(per) / samples
             else:
                 per, grad = self._term(pred, target)
-                if not np.isfinite(np.sum(pred)):
-                    if self._at_infinity is not None:
-                        per, grad = self._with_limits(pred, target, (per, grad))
+                if self._at_infinity is not None and not np.isfinite(np.sum(pred)):
+                    per, grad = self._with_limits(pred, target, (per, grad))
+                total = np.sum(per, dtype=np.float64)
+                if not np.isfinite(total):  # rarely: an infinite loss, whose gradient may be NaN, or a NaN
                     per, grad = self._with_symbolic_limits(pred, target, (per, grad))
-                per, grad = nan_where_nan((pred, target), (per, grad))  # the hinge's kink, 0·log 0
-                value, grad = np.sum(per, dtype=np.float64) / samples, grad / samples
+                    total = np.sum(per, dtype=np.float64)
+                checked, grad = nan_where_nan((pred, target), (per, grad))  # the hinge's kink, 0·log 0
+                if checked is not per:  # a NaN input: NaN where the convention chose a branch for it
+                    total = np.sum(checked, dtype=np.float64)
+                value, grad = total / samples, grad / samples
             if self.fn.entry.reduction == "sqrt_mean":
                 value, grad = self._root(pred, target, value, grad, samples)
         return float(value), grad.astype(self.dtype, copy=False)
@@ -225,35 +229,53 @@ class LossKernel:
         return out
 
     def _with_symbolic_limits(self, pred, target, values) -> list[np.ndarray]:
-        """``values`` where they are still NaN at ŷ = ±∞ (a target not NaN) as the limits of the per-element loss
-        and its gradient, taken by SymPy once per sign: Poisson's ŷ − y·log ŷ is inf − inf there, its limit +∞.
-        Only where ŷ = ±∞ is an end of the loss's domain: where the loss at ŷ = ±10⁶ is real (not BCE's
-        log(1 − ŷ)), and the limit itself is."""
+        """``values`` where they are NaN though ŷ and y are not, as the limits of the per-element loss and its
+        gradient there, taken by SymPy (:meth:`_limit`): Poisson's ŷ − y·log ŷ is inf − inf at ŷ = +∞, its
+        limit +∞, and focal loss's gradient 0·log 0 at ŷ = 0, its limit −∞. Only from a side where the loss is
+        real for these targets (at ŷ = ±10⁶ for ±∞, ŷ ± 10⁻⁹ otherwise), and where the limits from the sides that
+        are agree: BCE and focal at ŷ = +∞, outside their domain, stay NaN."""
         out = []
         for which, v in enumerate(values):
             v = np.array(np.broadcast_to(v, pred.shape))
-            for sign in (1, -1):
-                lost = (pred == sign * np.inf) & np.isnan(v) & ~np.isnan(target)
-                limit, loss = self._limit(which, sign) if lost.any() else (None, None)
-                if limit is None:
-                    continue
-                near = loss(np.complex128(sign * 1e6), target[lost].astype(np.complex128))
-                lost[lost] = np.isfinite(near) & (near.imag == 0)  # ŷ = ±∞ in the domain, for these targets
-                v[lost] = np.broadcast_to(limit(target[lost]), v[lost].shape)
+            lost = np.isnan(v) & ~np.isnan(pred) & ~np.isnan(target)
+            for point in np.unique(pred[lost])[:8]:  # the few points where it happens (domain ends, ±∞)
+                here = lost & (pred == point)
+                y = target[here]
+                found = [self._limit(which, float(point), side) for side in (1, -1)]
+                found = [(limit, loss, side) for (limit, loss), side in zip(found, (1, -1)) if limit is not None]
+                near = [
+                    loss(
+                        np.complex128(np.sign(point) * 1e6 if np.isinf(point) else point + side * 1e-9),
+                        y.astype(complex),
+                    )
+                    for _, loss, side in found
+                ]
+                limits = [
+                    np.where(np.isfinite(n) & (n.imag == 0), np.broadcast_to(limit(y), y.shape), np.nan)
+                    for (limit, _, _), n in zip(found, near)
+                ]
+                if len(limits) == 2:  # the side in the domain; where both are, only where they agree
+                    a, b = limits
+                    limits = [np.where(np.isnan(a), b, np.where(np.isnan(b) | (a == b), a, np.nan))]
+                if limits:
+                    v[here] = limits[0]
             out.append(v)
         return out
 
-    def _limit(self, which: int, sign: int):
-        """(lim ŷ→±∞ of the per-element loss (which = 0) or its derivative (1) as a NumPy function of y, and the
-        loss itself as one of (ŷ, y)), or (None, None) where the limit is not real or SymPy does not find it.
-        Taken at the first call that needs it."""
-        key = (which, sign)
+    def _limit(self, which: int, point: float, side: int):
+        """(lim of the per-element loss (which = 0) or its derivative (1) as ŷ → ``point`` from the ``side`` (+1:
+        above) as a NumPy function of y, and the loss as one of (ŷ, y)), or (None, None) where the limit is not
+        real or SymPy does not find it; ±∞ has one side. Taken when a call first needs it."""
+        if np.isinf(point) and side != -np.sign(point):
+            return None, None
+        key = (which, point, side)
         if key not in self._limits:
             yhat, y = self._per.inputs[0], self._per.targets[0]
             loss = self._per.bind(stable_loss(self._per))
             expr = calculus.derivative(loss, yhat) if which else loss
+            to = np.sign(point) * sp.oo if np.isinf(point) else sp.nsimplify(point, rational=True)
             try:
-                limit = sp.limit(expr, yhat, sign * sp.oo)
+                limit = sp.limit(expr, yhat, to, "+" if side > 0 else "-")
             except (NotImplementedError, ValueError, TypeError):
                 limit = sp.nan
             real = not limit.has(sp.I, sp.nan, sp.zoo, sp.AccumBounds, sp.Limit) and limit.free_symbols <= {y}
