@@ -1146,18 +1146,19 @@ def _log_cosh_of(r: sp.Expr) -> sp.Expr:
 
 
 def _erfc_carried(e: sp.Expr) -> sp.Expr:
-    """erfc(κx), κ an inexact constant (user GELU's −x/√2), with the rounding of κx carried to first order, as
-    GELU's own form does: erfc(v + v_lo) ≈ erfc(v) − 2e^(−v²)/√π·v_lo, v = fl(κx). Without it erfc's relative
-    error is about 2v² times v's: 400 ULP at x = −20. Exact reading: erfc(κx)."""
+    """erfc(κx), κ a constant other than a power of two (user GELU's −1/√2), with the rounding of κx carried to
+    first order, as GELU's own form does: erfc(v + v_lo) ≈ erfc(v) − 2e^(−v²)/√π·v_lo, v = fl(κx). Without it
+    erfc's relative error is about 2v² times v's: 400 ULP at x = −20. Exact reading: erfc(κx)."""
     (arg,) = e.args
     symbols = arg.free_symbols
     if len(symbols) != 1:
         return e
     (x,) = symbols
     kappa, rest = arg.as_independent(x, as_Add=False)
-    if rest != x or not kappa.is_number or kappa.is_Rational:
+    if rest != x or not kappa.is_number or _power_of_two(kappa):
         return e
-    xc = _clamp(x, 40)  # beyond, e^(−v²) is 0 for any |κ| ≥ 1/√2 … and the error term must stay finite at ±inf
+    # x clamped where v = κx reaches ±30, beyond which e^(−v²) is 0: the error term is then 0, not 0·∞ at ±inf
+    xc = _clamp(x, sp.Float(min(30 / abs(float(kappa)), 2.0**100)))
     v = lit(kappa) * x
     v_lo = prod_err(lit(kappa), xc) + lo(kappa) * xc
     return erfc(v) - 2 / sp.sqrt(sp.pi) * sp.exp(-(v**2)) * v_lo

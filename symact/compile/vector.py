@@ -65,7 +65,7 @@ def _exact_rest(x: np.ndarray, z: np.ndarray, e: np.ndarray, c: np.ndarray, top:
     entry at a gap of 13. float32 (any narrower type) in double, where x − c is exact; float64 as e^z·(1 + δ) to
     first order, δ = x − c − z from a two-sum. e is e^z with 0 at the max. Block by block of rows, each taken out
     into small arrays that stay in the cache (copying out the rows whole faulted in 12 MB at every call: 10⁴ × 100
-    float32, 16 → 6 ms)."""
+    float32, 15.6 → 7.1 ms, and 4.9 with blocks of 2^15)."""
     rest = np.empty((len(rows), 1))
     step = max(1, BLOCK // max(1, x.shape[1]))
     for i in range(0, len(rows), step):
