@@ -34,6 +34,7 @@ from sympy.codegen.cfunctions import log1p
 
 from .. import calculus
 from ..fn import Fn
+from ..prove import TimeLimitExceeded, time_limit
 from ..stable import stabilize_atoms, stable_loss
 from . import as_real, nan_where_nan
 from .forms import irrationals_to_floats, with_default
@@ -151,7 +152,7 @@ class LossKernel:
                 raise ValueError(f"{fn.name}: not a sum of one term per class; no kernel for it")
             fn = term_fn
         yhat, y = fn.inputs[0], fn.targets[0]
-        self._per, self._limits = fn, {}  # the per-element loss, and its limits at ŷ = ±∞ as they are needed
+        self._per, self._limits = fn, {}  # the per-element loss, and its limits where it is infinite, as needed
         exprs = value_and_gradients(fn)
         self._term = generated_function(fn.name, (yhat, y), exprs, "per-element loss and gradient")
         # at ŷ = ±∞ the convention holds for every target factor (a where per term: only taken there)
@@ -275,8 +276,9 @@ class LossKernel:
             expr = calculus.derivative(loss, yhat) if which else loss
             to = np.sign(point) * sp.oo if np.isinf(point) else sp.nsimplify(point, rational=True)
             try:
-                limit = sp.limit(expr, yhat, to, "+" if side > 0 else "-")
-            except (NotImplementedError, ValueError, TypeError):
+                with time_limit(10):  # once; a user's loss may be beyond SymPy
+                    limit = sp.limit(expr, yhat, to, "+" if side > 0 else "-")
+            except (NotImplementedError, ValueError, TypeError, TimeLimitExceeded):
                 limit = sp.nan
             real = not limit.has(sp.I, sp.nan, sp.zoo, sp.AccumBounds, sp.Limit) and limit.free_symbols <= {y}
             self._limits[key] = (
