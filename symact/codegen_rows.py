@@ -181,11 +181,13 @@ def _python(fn: Fn, lang: str, grad: bool, head: str) -> str:
     if name == "softmax_cross_entropy":
         out.append('''
 def _loss(z, y):
-    """Σy·(max z + log Σ exp(z − max z)) − ⟨y, z⟩ per row."""
+    """Σₖ yₖ·(log Σ exp(z − max z) − (zₖ − max z)) per row: terms of one sign, where Σy·lse − ⟨y, z⟩ cancelled (81
+    ULP), each 0 where yₖ = 0 (0·log 0); log Σ as log1p of the sum without the max's 1, as in _log_softmax."""
     m = _rowmax(z)
-    m = xp.where(xp.isfinite(m), m, 0 * m)
-    lse = m + xp.log(_sum(xp.exp(z - m)))
-    return (_sum(y) * lse - _sum(y * z))[..., 0]
+    zm = z - xp.where(xp.isfinite(m), m, 0 * m)
+    top = _as(zm == 0, zm)
+    ls = xp.log1p(_sum(xp.exp(zm) - top) + (_sum(top) - 1))
+    return _sum(xp.where(y == 0, 0 * zm, y * (ls - zm)))[..., 0]
 
 
 def _loss_grad(z, y):
@@ -350,12 +352,14 @@ _C_VJP = {
     for (size_t k = 0; k < n; ++k) dx[k] = ({T})(y[k] > 0 ? g[k] - dot / size : 0.0);""",
 }
 
-_C_SCE = """    double m = -INFINITY, ys = 0.0, yz = 0.0;
-    for (size_t k = 0; k < n; ++k) { if (z[k] > m) m = z[k]; ys += y[k]; yz += y[k] * z[k]; }
+_C_SCE = """    double m = -INFINITY, ys = 0.0;
+    size_t top = 0;
+    for (size_t k = 0; k < n; ++k) { if (z[k] > m) { m = z[k]; top = k; } ys += y[k]; }
     if (!isfinite(m)) m = 0.0;
+    /* log Σ exp(z − m) as log1p of the sum without the max's 1, as log_softmax takes it */
     double s = 0.0;
-    for (size_t k = 0; k < n; ++k) s += exp(z[k] - m);
-    const double lse = m + log(s);"""
+    for (size_t k = 0; k < n; ++k) if (k != top) s += exp(z[k] - m);
+    const double ls = log1p(s + (exp(z[top] - m) - 1.0));"""
 
 
 def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
@@ -370,8 +374,15 @@ def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
     if header:
         return c_header(head, name, [sig, gsig] if grad else [sig])
     if sce:
-        row = _C_SCE + f"\n    out[0] = ({T})(ys * lse - yz);"
-        grow = _C_SCE + f"\n    for (size_t k = 0; k < n; ++k) dz[k] = ({T})(exp(z[k] - lse) * ys - y[k]);"
+        # Σ y·(ls − (z − m)): terms of one sign, where ys·lse − ⟨y, z⟩ cancelled; 0 where y = 0 (0·log 0)
+        row = _C_SCE + (
+            "\n    double v = 0.0;\n    for (size_t k = 0; k < n; ++k) if (y[k] != 0) v += y[k] * (ls - (z[k] - m));"
+            f"\n    out[0] = ({T})v;"
+        )
+        grow = (
+            _C_SCE
+            + f"\n    const double lse = m + ls;\n    for (size_t k = 0; k < n; ++k) dz[k] = ({T})(exp(z[k] - lse) * ys - y[k]);"
+        )
         row_args, grow_args = "z + r * n, y + r * n, out + r", "z + r * n, y + r * n, dz + r * n"
         row_params = f"const {T} *z, const {T} *y, {T} *out, size_t n"
         grow_params = f"const {T} *z, const {T} *y, {T} *dz, size_t n"
@@ -489,19 +500,26 @@ def _rows(z, y, out, dz, with_grad):
     rows, n = z.shape
     for r in range(rows):
         m = -math.inf
+        top = 0
         ys = 0.0
-        yz = 0.0
         for k in range(n):
-            m = max(m, z[r, k])
+            if z[r, k] > m:
+                m = z[r, k]
+                top = k
             ys += y[r, k]
-            yz += y[r, k] * z[r, k]
         if not math.isfinite(m):
             m = 0.0
-        s = 0.0
+        s = 0.0  # log Σ exp(z − m) as log1p of the sum without the max's 1, as log_softmax takes it
         for k in range(n):
-            s += math.exp(z[r, k] - m)
-        lse = m + math.log(s)
-        out[r] = ys * lse - yz
+            if k != top:
+                s += math.exp(z[r, k] - m)
+        ls = math.log1p(s + (math.exp(z[r, top] - m) - 1.0))
+        lse = m + ls
+        v = 0.0  # Σ y·(ls − (z − m)): terms of one sign, where ys·lse − ⟨y, z⟩ cancelled; 0 where y = 0
+        for k in range(n):
+            if y[r, k] != 0:
+                v += y[r, k] * (ls - (z[r, k] - m))
+        out[r] = v
         if with_grad:
             for k in range(n):
                 dz[r, k] = math.exp(z[r, k] - lse) * ys - y[r, k]

@@ -42,16 +42,22 @@ def _shifted(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return np.where(lone, np.where(x == np.inf, 0, -np.inf), z).astype(x.dtype, copy=False), m, top
 
 
-def _normalizer(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """z = x − max x, e = exp(z) and Σe along ``axis``: what softmax (e/Σe) and log_softmax (z − log Σe) share."""
-    z, _, _ = _shifted(x, axis)
+def _normalizer(x: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
+    """What softmax (e/Σe) and log_softmax (z − log Σe) share: z = x − max x, e = exp(z), and Σe as S + e_max,
+    S summed without the max's e (:func:`log_softmax` needs S itself), with e_max (1; 0 in an all −inf row), the
+    max and where it is (argmax), each with ``keepdims``."""
+    z, m, top = _shifted(x, axis)
     e = np.exp(z)
-    return z, e, np.sum(e, axis=axis, keepdims=True)
+    one = np.take_along_axis(e, top, axis=axis)
+    np.put_along_axis(e, top, 0, axis=axis)
+    rest = np.sum(e, axis=axis, keepdims=True)
+    np.put_along_axis(e, top, one, axis=axis)
+    return z, e, rest, one, m, top
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    _, e, total = _normalizer(x, axis)
-    return np.divide(e, total, out=e)
+    _, e, rest, one, _, _ = _normalizer(x, axis)
+    return np.divide(e, rest + one, out=e)
 
 
 #: Elements per block in :func:`_exact_rest`: small enough for its temporaries to stay in the cache, large enough
@@ -63,7 +69,7 @@ def _exact_rest(x: np.ndarray, z: np.ndarray, e: np.ndarray, c: np.ndarray, top:
     """Σ_(k ≠ top) e^(x − c) along the last axis of 2-D arrays, for the given rows, c the max, with x − c exact
     where z = fl(x − c) rounds it: a relative error of up to |z|/2 ULP in e^z, 5 to 6 ULP in log_softmax's max
     entry at a gap of 13. float32 (any narrower type) in double, where x − c is exact; float64 as e^z·(1 + δ) to
-    first order, δ = x − c − z from a two-sum. e is e^z with 0 at the max. Block by block of rows, each taken out
+    first order, δ = x − c − z from a two-sum. e is e^z. Block by block of rows, each taken out
     into small arrays that stay in the cache (copying out the rows whole faulted in 12 MB at every call: 10⁴ × 100
     float32, 15.6 → 7.1 ms, and 4.9 with blocks of 2^15)."""
     rest = np.empty((len(rows), 1))
@@ -83,10 +89,11 @@ def _exact_rest(x: np.ndarray, z: np.ndarray, e: np.ndarray, c: np.ndarray, top:
         np.subtract(xs, d, out=d)
         np.subtract(d, b, out=d)
         np.multiply(d, es, out=d)
-        rest[i : i + step] = np.sum(np.add(d, es, out=d), axis=-1, keepdims=True)
+        np.put_along_axis(np.add(d, es, out=d), top[r], 0, axis=-1)
+        rest[i : i + step] = np.sum(d, axis=-1, keepdims=True)
     lost = np.flatnonzero(np.isnan(rest[:, 0]))
     lost = lost[~np.isnan(x[rows[lost]]).any(axis=-1)]  # x = −∞ there: e^z = 0, but δ is NaN
-    rest[lost] = np.sum(e[rows[lost]], axis=-1, keepdims=True)  # those rows without the correction
+    rest[lost] = np.sum(np.where(z[rows[lost]] < 0, e[rows[lost]], 0), axis=-1, keepdims=True)  # uncorrected
     return rest.astype(x.dtype, copy=False)
 
 
@@ -96,11 +103,7 @@ def log_softmax(x: np.ndarray, axis: int, exact: bool = True) -> np.ndarray:
     or wrong in most digits (x = [0, −20] in float32: 0 for −2.06e-9). Where S < 1 the max's entry is that
     small, and S is taken with x − max x exact (:func:`_exact_rest`); ``exact=False`` skips it, for
     cross-entropy, whose value needs log Σe to an absolute error only."""
-    z, m, top = _shifted(x, axis)
-    e = np.exp(z)
-    one = np.take_along_axis(e, top, axis=axis)  # 1; 0 in an all −inf row, whose log Σe is then −inf
-    np.put_along_axis(e, top, 0, axis=axis)
-    rest = np.sum(e, axis=axis, keepdims=True)
+    z, e, rest, one, m, top = _normalizer(x, axis)
     near = (rest < 1) & (one == 1) & np.isfinite(m)
     if exact and near.any():
         # as 2-D arrays, (rows, length of the axis): views where the axis is the last
@@ -117,8 +120,8 @@ def softmax_and_log_softmax(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.nd
     other for its value): the same values as the two functions. In place, in the two arrays the shift and the
     exp made: four live at once made glibc return the memory and fault it back in at every call (float32,
     10⁴ × 100: 9.9 ms against 2.2)."""
-    z, e, total = _normalizer(x, axis)
-    return np.divide(e, total, out=e), np.subtract(z, np.log(total), out=z)
+    z, e, rest, one, _, _ = _normalizer(x, axis)
+    return np.divide(e, rest + one, out=e), np.subtract(z, np.log1p(rest + (one - 1)), out=z)
 
 
 def sparsemax(x: np.ndarray, axis: int) -> np.ndarray:
