@@ -124,8 +124,11 @@ def _shifted(x):
 
 
 def _softmax(x):
-    e = xp.exp(_shifted(x))
-    return e / _sum(e)
+    """e/Σe with Σe as the sum without the max's 1, plus it: the kernels' order of summation."""
+    z = _shifted(x)
+    e = xp.exp(z)
+    top = _as(z == 0, z)
+    return e / (_sum(e - top) + _sum(top))
 
 
 def _log_softmax(x):
@@ -181,7 +184,7 @@ def _python(fn: Fn, lang: str, grad: bool, head: str) -> str:
     if name == "softmax_cross_entropy":
         out.append('''
 def _loss(z, y):
-    """Σₖ yₖ·(log Σ exp(z − max z) − (zₖ − max z)) per row: terms of one sign, where Σy·lse − ⟨y, z⟩ cancelled (81
+    """Σₖ yₖ·(log Σ exp(z − max z) − (zₖ − max z)) per row: terms of one sign, where Σy·lse − ⟨y, z⟩ cancelled (14
     ULP), each 0 where yₖ = 0 (0·log 0); log Σ as log1p of the sum without the max's 1, as in _log_softmax."""
     m = _rowmax(z)
     zm = z - xp.where(xp.isfinite(m), m, 0 * m)
@@ -356,10 +359,9 @@ _C_SCE = """    double m = -INFINITY, ys = 0.0;
     size_t top = 0;
     for (size_t k = 0; k < n; ++k) { if (z[k] > m) { m = z[k]; top = k; } ys += y[k]; }
     if (!isfinite(m)) m = 0.0;
-    /* log Σ exp(z − m) as log1p of the sum without the max's 1, as log_softmax takes it */
+    /* s: Σ exp(z − m) without the max's 1, whose log log_softmax takes as log1p(s + e_max − 1) */
     double s = 0.0;
-    for (size_t k = 0; k < n; ++k) if (k != top) s += exp(z[k] - m);
-    const double ls = log1p(s + (exp(z[top] - m) - 1.0));"""
+    for (size_t k = 0; k < n; ++k) if (k != top) s += exp(z[k] - m);"""
 
 
 def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
@@ -376,12 +378,15 @@ def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
     if sce:
         # Σ y·(ls − (z − m)): terms of one sign, where ys·lse − ⟨y, z⟩ cancelled; 0 where y = 0 (0·log 0)
         row = _C_SCE + (
+            "\n    const double ls = log1p(s + (exp(z[top] - m) - 1.0));"
             "\n    double v = 0.0;\n    for (size_t k = 0; k < n; ++k) if (y[k] != 0) v += y[k] * (ls - (z[k] - m));"
             f"\n    out[0] = ({T})v;"
         )
         grow = (
             _C_SCE
-            + f"\n    const double lse = m + ls;\n    for (size_t k = 0; k < n; ++k) dz[k] = ({T})(exp(z[k] - lse) * ys - y[k]);"
+            # softmax·Σy − y with softmax = e/(S + e_max), as the kernel computes it
+            + "\n    const double total = s + exp(z[top] - m);"
+            + f"\n    for (size_t k = 0; k < n; ++k) dz[k] = ({T})(exp(z[k] - m) / total * ys - y[k]);"
         )
         row_args, grow_args = "z + r * n, y + r * n, out + r", "z + r * n, y + r * n, dz + r * n"
         row_params = f"const {T} *z, const {T} *y, {T} *out, size_t n"
@@ -514,7 +519,7 @@ def _rows(z, y, out, dz, with_grad):
             if k != top:
                 s += math.exp(z[r, k] - m)
         ls = math.log1p(s + (math.exp(z[r, top] - m) - 1.0))
-        lse = m + ls
+        total = s + math.exp(z[r, top] - m)
         v = 0.0  # Σ y·(ls − (z − m)): terms of one sign, where ys·lse − ⟨y, z⟩ cancelled; 0 where y = 0
         for k in range(n):
             if y[r, k] != 0:
@@ -522,7 +527,7 @@ def _rows(z, y, out, dz, with_grad):
         out[r] = v
         if with_grad:
             for k in range(n):
-                dz[r, k] = math.exp(z[r, k] - lse) * ys - y[r, k]
+                dz[r, k] = math.exp(z[r, k] - m) / total * ys - y[r, k]  # softmax·Σy − y, as the kernel
 
 
 def _prepare(z, y):
