@@ -518,8 +518,9 @@ def _rows(z, y, out, dz, with_grad):
         for k in range(n):
             if k != top:
                 s += math.exp(z[r, k] - m)
-        ls = math.log1p(s + (math.exp(z[r, top] - m) - 1.0))
-        total = s + math.exp(z[r, top] - m)
+        e_top = math.exp(z[r, top] - m)
+        ls = math.log1p(s + (e_top - 1.0))
+        total = s + e_top
         v = 0.0  # Σ y·(ls − (z − m)): terms of one sign, where ys·lse − ⟨y, z⟩ cancelled; 0 where y = 0
         for k in range(n):
             if y[r, k] != 0:

@@ -1145,18 +1145,24 @@ def _log_cosh_of(r: sp.Expr) -> sp.Expr:
     return _where(a < 1, log1p(expm1(a) ** 2 / (2 * sp.exp(a))), a + log1p(sp.exp(-2 * a)) - sp.log(2))
 
 
+def _monomial(arg: sp.Expr) -> tuple[sp.Expr, sp.Symbol, int] | None:
+    """(c, x, k) where ``arg`` is c·x^k, c a plain number (no atom such as lit) and k 1 or 2; else None."""
+    if len(arg.free_symbols) != 1:
+        return None
+    (x,) = arg.free_symbols
+    c, rest = arg.as_independent(x, as_Add=False)
+    k = 1 if rest == x else 2 if rest == x**2 else 0
+    return (c, x, k) if k and c.is_number and not c.atoms(sp.Function) else None
+
+
 def _erfc_carried(e: sp.Expr) -> sp.Expr:
     """erfc(κx), κ a constant other than a power of two (user GELU's −1/√2), with the rounding of κx carried to
     first order, as GELU's own form does: erfc(v + v_lo) ≈ erfc(v) − 2e^(−v²)/√π·v_lo, v = fl(κx). Without it
     erfc's relative error is about 2v² times v's: 400 ULP at x = −20. Exact reading: erfc(κx)."""
-    (arg,) = e.args
-    symbols = arg.free_symbols
-    if len(symbols) != 1:
+    monomial = _monomial(e.args[0])
+    if monomial is None or monomial[2] != 1 or _power_of_two(monomial[0]):
         return e
-    (x,) = symbols
-    kappa, rest = arg.as_independent(x, as_Add=False)
-    if rest != x or not kappa.is_number or _power_of_two(kappa):
-        return e
+    kappa, x, _ = monomial
     # x clamped where v = κx reaches ±30, beyond which e^(−v²) is 0: the error term is then 0, not 0·∞ at ±inf
     xc = _clamp(x, sp.Float(min(30 / abs(float(kappa)), 2.0**100)))
     v = lit(kappa) * x
@@ -1173,14 +1179,10 @@ def _exp_carried(e: sp.Expr) -> sp.Expr:
     v = fl(c·x) or fl(c·fl(x·x)), v_lo what their roundings lost (for c a power of two, only x·x's). As written,
     e^v is off by |v_lo| relatively, up to |v|/2 ULP: a user's GELU' was 140 ULP off at x = −24 from exp(−x²/2).
     Exact reading: exp(c·x^k). Else ``e`` itself."""
-    (arg,) = e.args
-    if len(arg.free_symbols) != 1:
+    monomial = _monomial(e.args[0])
+    if monomial is None or (monomial[2] == 1 and _power_of_two(monomial[0])):
         return e
-    (x,) = arg.free_symbols
-    c, rest = arg.as_independent(x, as_Add=False)
-    k = 1 if rest == x else 2 if rest == x**2 else 0
-    if not k or not c.is_number or c.atoms(sp.Function) or (k == 1 and _power_of_two(c)):
-        return e
+    c, x, k = monomial
     xc = _clamp(x, CARRY_BOUND[k])
     if k == 1:
         v, v_lo = lit(c) * x, prod_err(lit(c), xc) + lo(c) * xc

@@ -104,14 +104,13 @@ def log_softmax(x: np.ndarray, axis: int, exact: bool = True) -> np.ndarray:
     small, and S is taken with x − max x exact (:func:`_exact_rest`); ``exact=False`` skips it, for
     cross-entropy, whose value needs log Σe to an absolute error only."""
     z, e, rest, one, m, top = _normalizer(x, axis)
-    near = (rest < 1) & (one == 1) & np.isfinite(m)
+    near = (rest < 1) & np.isfinite(m)  # a finite max: its e is 1, and one max (two make Σe ≥ 2)
     if exact and near.any():
-        # as 2-D arrays, (rows, length of the axis): views where the axis is the last
+        # as 2-D arrays, (rows, length of the axis): views where the axis is the last. rest's axis has length 1,
+        # so its flat order is that of the rows
         x2, z2, e2, m2, t2 = (np.moveaxis(a, axis, -1).reshape(-1, a.shape[axis]) for a in (x, z, e, m, top))
-        rows = np.flatnonzero(np.moveaxis(near, axis, -1))
-        flat = np.moveaxis(rest, axis, -1).reshape(-1)  # a copy where the axis is not the last
-        flat[rows] = _exact_rest(x2, z2, e2, m2, t2, rows)[:, 0]
-        rest = np.moveaxis(flat.reshape(np.moveaxis(rest, axis, -1).shape), -1, axis)
+        rows = np.flatnonzero(near)
+        np.put(rest, rows, _exact_rest(x2, z2, e2, m2, t2, rows)[:, 0])
     return np.subtract(z, np.log1p(rest + (one - 1)), out=z)
 
 
