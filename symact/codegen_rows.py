@@ -131,10 +131,11 @@ def _softmax(x):
     return e / (_sum(e - top) + _sum(top))
 
 
-def _log_softmax(x):
-    """z − log Σe with log Σe = log1p(Σe less the max's 1, summed without it): log(1 + S) loses S below an ULP of
-    1, and the max's own entry, −log1p(S), with it. Each e^(x − m) as e^z·(1 + d), d = x − m − z exactly (a
-    two-sum): z's rounding would cost the max's entry up to |z|/2 ULP."""
+def _log_sum(x):
+    """(z, log Σe), z = x − max x, with log Σe = log1p(Σe less the max's 1, summed without it): log(1 + S) loses S
+    below an ULP of 1, and with it log_softmax's max entry and a confident row's cross-entropy, −log1p(S) and
+    log1p(S). Each e^(x − m) as e^z·(1 + d), d = x − m − z exactly (a two-sum): z's rounding would cost them up to
+    |z|/2 ULP."""
     m = _rowmax(x)
     m = xp.where(xp.isfinite(m), m, 0 * m)
     z = x - m
@@ -143,7 +144,12 @@ def _log_softmax(x):
     e = xp.exp(z)
     e = xp.where(xp.isfinite(d), e + e * d, e)
     top = _as(z == 0, z)
-    return z - xp.log1p(_sum(e - top) + (_sum(top) - 1))
+    return z, xp.log1p(_sum(e - top) + (_sum(top) - 1))
+
+
+def _log_softmax(x):
+    z, ls = _log_sum(x)
+    return z - ls
 
 
 def _sparsemax(x):
@@ -185,11 +191,8 @@ def _python(fn: Fn, lang: str, grad: bool, head: str) -> str:
         out.append('''
 def _loss(z, y):
     """Σₖ yₖ·(log Σ exp(z − max z) − (zₖ − max z)) per row: terms of one sign, where Σy·lse − ⟨y, z⟩ cancelled (14
-    ULP), each 0 where yₖ = 0 (0·log 0); log Σ as log1p of the sum without the max's 1, as in _log_softmax."""
-    m = _rowmax(z)
-    zm = z - xp.where(xp.isfinite(m), m, 0 * m)
-    top = _as(zm == 0, zm)
-    ls = xp.log1p(_sum(xp.exp(zm) - top) + (_sum(top) - 1))
+    ULP), each 0 where yₖ = 0 (0·log 0); log Σ as _log_sum takes it (a confident row's loss is log1p(S))."""
+    zm, ls = _log_sum(z)
     return _sum(xp.where(y == 0, 0 * zm, y * (ls - zm)))[..., 0]
 
 
@@ -359,9 +362,14 @@ _C_SCE = """    double m = -INFINITY, ys = 0.0;
     size_t top = 0;
     for (size_t k = 0; k < n; ++k) { if (z[k] > m) { m = z[k]; top = k; } ys += y[k]; }
     if (!isfinite(m)) m = 0.0;
-    /* s: Σ exp(z − m) without the max's 1, whose log log_softmax takes as log1p(s + e_max − 1) */
+    /* s: Σ exp(z − m) without the max's 1, whose log log_softmax takes as log1p(s + e_max − 1), each e^(z − m)
+       as e^d·(1 + δ), d = z − m rounded, δ its rounding (a two-sum; 0 for float data): a confident row's loss is
+       log1p(s), which d's rounding would cost up to |d|/2 ULP */
     double s = 0.0;
-    for (size_t k = 0; k < n; ++k) if (k != top) s += exp(z[k] - m);"""
+    for (size_t k = 0; k < n; ++k) if (k != top) {
+        const double d = z[k] - m, b = d - z[k], delta = (z[k] - (d - b)) - (b + m), e = exp(d);
+        s += isfinite(delta) ? e + e * delta : e;
+    }"""
 
 
 def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
@@ -514,10 +522,14 @@ def _rows(z, y, out, dz, with_grad):
             ys += y[r, k]
         if not math.isfinite(m):
             m = 0.0
-        s = 0.0  # log Σ exp(z − m) as log1p of the sum without the max's 1, as log_softmax takes it
+        s = 0.0  # log Σ exp(z − m) as log1p of the sum without the max's 1, with z − m exact, as log_softmax
         for k in range(n):
             if k != top:
-                s += math.exp(z[r, k] - m)
+                d = z[r, k] - m
+                b = d - z[r, k]
+                delta = (z[r, k] - (d - b)) - (b + m)
+                e = math.exp(d)
+                s += e + e * delta if math.isfinite(delta) else e
         e_top = math.exp(z[r, top] - m)
         ls = math.log1p(s + (e_top - 1.0))
         total = s + e_top

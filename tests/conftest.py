@@ -84,6 +84,16 @@ def rng():
     return random.Random(20261122)
 
 
+def cross_entropy_reference(row, target) -> mpmath.mpf:
+    """Σₖ yₖ·(log1p(S) + max z − zₖ) for one row at 50 digits, S the rest of Σ e^(z − max z) beyond 1: a confident
+    row's loss is log1p(S) ≈ S itself, which max z + log Σe at 50 digits would lose."""
+    with mpmath.workdps(50):
+        zs = [mpmath.mpf(float(v)) for v in row]
+        top = max(zs)
+        rest = sum(mpmath.exp(v - top) for v in zs if v < top) + (zs.count(top) - 1)
+        return sum(mpmath.mpf(float(t)) * (mpmath.log1p(rest) + (top - v)) for t, v in zip(target, zs))
+
+
 def log_softmax_reference(row) -> list[float]:
     """log_softmax of one row at 50 digits, each entry rounded once to a double: x − max x − log1p(S), S the rest
     of Σ e^(x − max x) beyond 1 (log(1 + S) at 50 digits keeps only 50 + log10(S) of S's digits)."""

@@ -20,7 +20,7 @@ import symact
 from symact.codegen import LANGS, c_name, codegen
 from symact.compile.accuracy import points, reference, ulp_error
 
-from .conftest import ACTIVATIONS, LOSSES, SCALAR_ACTIVATIONS, ids, log_softmax_reference
+from .conftest import ACTIVATIONS, LOSSES, SCALAR_ACTIVATIONS, cross_entropy_reference, ids, log_softmax_reference
 
 ELEMENTWISE = SCALAR_ACTIVATIONS + [e for e in LOSSES if not e.vector]
 HAVE = {
@@ -447,6 +447,20 @@ def test_generated_softmax_cross_entropy_is_accurate(lang, tmp_path):
             want.append(float(sum(mpmath.mpf(float(a)) * (lse - b) for a, b in zip(yr, zs))))
     want = np.array(want)
     assert np.all(np.abs(got - want) <= 4 * np.spacing(np.abs(want))), np.max(np.abs(got - want) / np.spacing(want))
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang != "cuda"])
+def test_generated_softmax_cross_entropy_is_accurate_on_confident_rows(lang, tmp_path):
+    """Every row within 3 ULP of its loss at 50 digits where the rows are confident (N(0, 30²) logits, the target
+    on the max, and one soft): the loss is then log1p(S) ≈ S, S = Σ e^(z − max z) less the max's 1, and each
+    e^(z − max z) carried the rounding of z − max z, up to half the gap to the next logit in ULP."""
+    rng = np.random.default_rng(7)
+    z = rng.normal(0, 30, (100, 6))
+    y = np.eye(6)[np.argmax(z, axis=1)]
+    y[:20] = 0.9 * y[:20] + 0.1 / 6
+    got, _ = _row_call(lang, _generated("softmax_cross_entropy", lang), "softmax_cross_entropy", (z, y), tmp_path)
+    want = np.array([float(cross_entropy_reference(r, t)) for r, t in zip(z, y)])
+    assert np.all(np.abs(got - want) <= 3 * np.spacing(np.abs(want))), np.max(np.abs(got - want) / np.spacing(want))
 
 
 @pytest.mark.skipif(not HAVE["torch"], reason="torch is not installed here (pip install -e '.[bench]')")
