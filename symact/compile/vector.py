@@ -63,6 +63,11 @@ def _normalizer(x: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
     return z, e, rest, one, m, top
 
 
+def _log_sum(rest: np.ndarray, one: np.ndarray) -> np.ndarray:
+    """log Σe from :func:`_normalizer`'s parts, log1p(S + e_max − 1): e_max is 1, and 0 in an all −inf row."""
+    return np.log1p(rest + (one - 1))
+
+
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     _, e, rest, one, _, _ = _normalizer(x, axis)
     return np.divide(e, rest + one, out=e)
@@ -125,7 +130,7 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     near = (rest < 1) & np.isfinite(m)  # a finite max: its e is 1, and one max (two make Σe ≥ 2)
     if near.any():
         _exact_rest_along(x, axis, near, parts)
-    return np.subtract(z, np.log1p(rest + (one - 1)), out=z)
+    return np.subtract(z, _log_sum(rest, one), out=z)
 
 
 def cross_entropy_rows(
@@ -145,14 +150,14 @@ def cross_entropy_rows(
     parts = _normalizer(x, -1)
     z, e, rest, one, m, _ = parts
     rows = -np.einsum("ij,ij->i", target, z)
-    logs = np.log1p(rest + (one - 1))[:, 0]
+    logs = _log_sum(rest, one)[:, 0]
     near = (rest > 0) & (rest < 1) & np.isfinite(m) & (ys > 0)
     if near.any():
         s, u = rest[near].astype(np.float64), np.finfo(x.dtype).eps / 2
         bound = u * np.sum(ys[near] * s * (np.abs(np.log(s)) + np.log(max(x.shape[-1] - 1, 1)) + 2))
         if bound > np.spacing(np.abs(np.sum(rows + ys[:, 0] * logs, dtype=x.dtype))):
             _exact_rest_along(x, -1, near, parts)
-            logs = np.log1p(rest + (one - 1))[:, 0]
+            logs = _log_sum(rest, one)[:, 0]
     rows += ys[:, 0] * logs
     return (np.divide(e, rest + one, out=e) if with_softmax else None), rows
 
