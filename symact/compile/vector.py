@@ -143,19 +143,20 @@ def cross_entropy_rows(
 
     S as summed carries the rounding of each z = x − max x, up to |z|/2 ULP in its e: a row whose loss is mostly
     log1p(S) (confident, its target on the max) was off by up to half the gap to its next logit, in ULP (41 ULP
-    in float32 and 22 in float64, single rows). S is taken again with z exact (:func:`exact_rest`) on the rows
-    with S < 1 where their bound, u·Σ ys·S·(|log S| + log(K − 1) + 2) (the e's weighted mean gap is at most
-    |log S| + log(K − 1)), could reach an ULP of the summed loss: where the confident rows carry most of it,
-    as in a batch with a few rows of loss O(1) they do not."""
+    in float32 and 22 in float64, single rows). That part of the error is at most u·Σ ys·S·(|log S| + log(K − 1))
+    over the rows with 0 < S < 1 (the e's weighted mean gap is at most |log S| + log(K − 1)); where it could pass
+    2 ULP of the summed loss, S is taken again on those rows with z exact (:func:`_exact_rest_along`). That is
+    where confident rows carry most of the loss; a batch with a few rows of loss O(1) skips it."""
     parts = _normalizer(x, -1)
-    z, e, rest, one, m, _ = parts
+    z, e, rest, one, _, _ = parts
     rows = -np.einsum("ij,ij->i", target, z)
     logs = _log_sum(rest, one)[:, 0]
-    near = (rest > 0) & (rest < 1) & np.isfinite(m) & (ys > 0)
-    if near.any():
-        s, u = rest[near].astype(np.float64), np.finfo(x.dtype).eps / 2
-        bound = u * np.sum(ys[near] * s * (np.abs(np.log(s)) + np.log(max(x.shape[-1] - 1, 1)) + 2))
-        if bound > np.spacing(np.abs(np.sum(rows + ys[:, 0] * logs, dtype=x.dtype))):
+    s = rest[:, 0]  # 0 in a row whose max is not finite, or whose other e's are 0: no rounding to take back
+    if s.min(initial=1) < 1:
+        near = (s > 0) & (s < 1) & (ys[:, 0] > 0)
+        gap = np.log(max(x.shape[-1] - 1, 1)) - np.log(np.where(near, s, 1))
+        bound = np.finfo(x.dtype).eps / 2 * np.dot(np.where(near, ys[:, 0] * s, 0), gap)
+        if bound > 2 * np.spacing(np.abs(np.sum(rows + ys[:, 0] * logs, dtype=x.dtype))):
             _exact_rest_along(x, -1, near, parts)
             logs = _log_sum(rest, one)[:, 0]
     rows += ys[:, 0] * logs
