@@ -145,7 +145,7 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """z − log Σe, z = x − max x, with log Σe = log1p(S) and S = Σe less the max's 1, summed without it (the max's
     e set to 0): log(fl(1 + S)) lost S below an ULP of 1, and the max's own entry, −log1p(S) ≈ −S, came out 0
     or wrong in most digits (x = [0, −20] in float32: 0 for −2.06e-9). Where S < 1 the max's entry is that
-    small, and S is taken with x − max x exact (:func:`exact_rest`)."""
+    small, and S is taken with x − max x exact (:func:`_exact_rest_along`)."""
     parts = _normalizer(x, axis)
     z, _, rest, one, m, _ = parts
     near = (rest < 1) & np.isfinite(m)  # a finite max: its e is 1, and one max (two make Σe ≥ 2)
