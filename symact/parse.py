@@ -261,7 +261,8 @@ def _tree(text: str) -> ast.Expression:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise ExpressionError(f"syntax error: {e.msg}", text, (e.offset or 1) - 1) from None
+        # offset 0 (or none): Python found the text ended too early ("x ==", "x**"): the caret goes at its end
+        raise ExpressionError(f"syntax error: {e.msg}", text, e.offset - 1 if e.offset else len(text)) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("expression too deeply nested") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:

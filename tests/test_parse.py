@@ -64,3 +64,12 @@ def test_error_has_position_and_caret():
         parse("x + foo(x)")
     assert info.value.col == 4
     assert "^" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["x ==", "x**", "2*x +"])
+def test_text_that_ends_too_early_is_marked_at_its_end(text):
+    """Python reports no column for these (offset 0), and the error pointed at column 1, the text's start."""
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert info.value.col == len(text)
+    assert f"at column {len(text) + 1}" in str(info.value)
