@@ -362,14 +362,19 @@ _C_SCE = """    double m = -INFINITY, ys = 0.0;
     size_t top = 0;
     for (size_t k = 0; k < n; ++k) { if (z[k] > m) { m = z[k]; top = k; } ys += y[k]; }
     if (!isfinite(m)) m = 0.0;
-    /* s: Σ exp(z − m) without the max's 1, whose log log_softmax takes as log1p(s + e_max − 1), each e^(z − m)
-       as e^d·(1 + δ), d = z − m rounded, δ its rounding (a two-sum; 0 for float data): a confident row's loss is
-       log1p(s), which d's rounding would cost up to |d|/2 ULP */
-    double s = 0.0;
+    /* s: Σ exp(z − m) without the max's 1, whose log log_softmax takes as log1p(s + e_max − 1) */
+    double s = 0.0;"""
+
+# The loss row's s: each e^(z − m) as e^d·(1 + δ), d = z − m rounded, δ its rounding (a two-sum; 0 for float
+# data): a confident row's loss is log1p(s), which d's rounding would cost up to |d|/2 ULP. The gradient's
+# softmax needs s to a relative error only, and sums it plainly.
+_C_SCE_EXACT_SUM = """
     for (size_t k = 0; k < n; ++k) if (k != top) {
         const double d = z[k] - m, b = d - z[k], delta = (z[k] - (d - b)) - (b + m), e = exp(d);
         s += isfinite(delta) ? e + e * delta : e;
     }"""
+_C_SCE_SUM = """
+    for (size_t k = 0; k < n; ++k) if (k != top) s += exp(z[k] - m);"""
 
 
 def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
@@ -385,13 +390,18 @@ def _c(fn: Fn, grad: bool, T: str, header: bool, cuda: bool, head: str) -> str:
         return c_header(head, name, [sig, gsig] if grad else [sig])
     if sce:
         # Σ y·(ls − (z − m)): terms of one sign, where ys·lse − ⟨y, z⟩ cancelled; 0 where y = 0 (0·log 0)
-        row = _C_SCE + (
-            "\n    const double ls = log1p(s + (exp(z[top] - m) - 1.0));"
-            "\n    double v = 0.0;\n    for (size_t k = 0; k < n; ++k) if (y[k] != 0) v += y[k] * (ls - (z[k] - m));"
-            f"\n    out[0] = ({T})v;"
+        row = (
+            _C_SCE
+            + _C_SCE_EXACT_SUM
+            + (
+                "\n    const double ls = log1p(s + (exp(z[top] - m) - 1.0));"
+                "\n    double v = 0.0;\n    for (size_t k = 0; k < n; ++k) if (y[k] != 0) v += y[k] * (ls - (z[k] - m));"
+                f"\n    out[0] = ({T})v;"
+            )
         )
         grow = (
             _C_SCE
+            + _C_SCE_SUM
             # softmax·Σy − y with softmax = e/(S + e_max), as the kernel computes it
             + "\n    const double total = s + exp(z[top] - m);"
             + f"\n    for (size_t k = 0; k < n; ++k) dz[k] = ({T})(exp(z[k] - m) / total * ys - y[k]);"

@@ -34,7 +34,7 @@ def _shifted(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     its limit as that entry grows: 0 there and −inf elsewhere, so softmax is one-hot there, as sigmoid(+inf) = 1
     is; with two or more the limit depends on how they grow, and the row is NaN (inf − inf)."""
     top = np.argmax(x, axis=axis, keepdims=True)  # NaN counts as the max, as in np.max
-    m = _take(x, top, axis)
+    m = _take(x, top, axis, _flat_top(x, top, axis))
     z = x - np.where(np.isfinite(m), m, 0)
     if not (m == np.inf).any():
         return z, m, top
@@ -50,10 +50,17 @@ def _flat_top(a: np.ndarray, top: np.ndarray, axis: int) -> np.ndarray | None:
     return None
 
 
-def _take(a: np.ndarray, top: np.ndarray, axis: int) -> np.ndarray:
-    """a's entries at ``top`` along ``axis`` (keepdims)."""
-    flat = _flat_top(a, top, axis)
+def _take(a: np.ndarray, top: np.ndarray, axis: int, flat: np.ndarray | None) -> np.ndarray:
+    """a's entries at ``top`` along ``axis`` (keepdims), by ``flat`` (:func:`_flat_top`) where it is given."""
     return np.take_along_axis(a, top, axis=axis) if flat is None else a.reshape(-1)[flat].reshape(top.shape)
+
+
+def _put(a: np.ndarray, top: np.ndarray, axis: int, flat: np.ndarray | None, values) -> None:
+    """a's entries at ``top`` along ``axis`` set to ``values`` (a number, or an array shaped as ``top``)."""
+    if flat is None:
+        np.put_along_axis(a, top, values, axis=axis)
+    else:
+        a.reshape(-1)[flat] = values.reshape(-1) if isinstance(values, np.ndarray) else values
 
 
 def row_sum(a: np.ndarray, axis: int) -> np.ndarray:
@@ -71,17 +78,11 @@ def _normalizer(x: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
     z, m, top = _shifted(x, axis)
     e = np.exp(z)
     flat = _flat_top(e, top, axis)
-    if flat is None:
-        one = np.take_along_axis(e, top, axis=axis)
-        np.put_along_axis(e, top, 0, axis=axis)
-        rest = row_sum(e, axis)
-        np.put_along_axis(e, top, one, axis=axis)
-        return z, e, rest, one, m, top
-    one = e.reshape(-1)[flat]
-    e.reshape(-1)[flat] = 0
+    one = _take(e, top, axis, flat)
+    _put(e, top, axis, flat, 0)
     rest = row_sum(e, axis)
-    e.reshape(-1)[flat] = one
-    return z, e, rest, one.reshape(top.shape), m, top
+    _put(e, top, axis, flat, one)
+    return z, e, rest, one, m, top
 
 
 def _log_sum(rest: np.ndarray, one: np.ndarray) -> np.ndarray:
