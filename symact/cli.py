@@ -360,6 +360,7 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_define(args) -> int:
+    from .stable import catalog_equivalent
     from .user import define, user_file
 
     try:
@@ -369,6 +370,13 @@ def cmd_define(args) -> int:
     print(f"defined {_definition_line(fn, 'unicode')}")
     d = fn.derivative() if fn.kind == "activation" else fn.gradient()
     print(f"derivative: {render(d, 'unicode')}")
+    known = catalog_equivalent(fn) if fn.kind == "activation" and not fn.vector else None
+    if known is not None:
+        values = ", ".join(f"{render(s, 'unicode')} = {render(v, 'unicode')}" for s, v in known.params.items())
+        print(
+            f"proved equal to {known.name}{f' with {values}' if values else ''}, and so is its derivative: "
+            f"compiled kernels use {known.name}'s stable form"
+        )
     if args.save:
         print(f"saved to {user_file()}")
     return 0

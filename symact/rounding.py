@@ -53,9 +53,17 @@ class lit(_Atom):  # noqa: N801  (a SymPy function: printers and srepr use the c
 
 
 class lo(_Atom):  # noqa: N801
-    """c − fl(c) for a constant c: the part of c its double misses. Exact reading: 0."""
+    """c − fl(c) for a constant c: the part of c its double misses. Exact reading: 0.
+
+    0 where c is a float32 (so also a double): a dyadic rational of at most 24 bits, such as 1 or 109/64.
+    A parameter symbol stays lo(β) until its value is bound."""
 
     nargs = 1
+
+    @classmethod
+    def eval(cls, c):
+        if c.is_Rational and (c == 0 or _short_dyadic(c)):
+            return sp.S.Zero
 
 
 class held(_Atom):  # noqa: N801
@@ -729,6 +737,12 @@ def machine(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, expm1_small), lambda e: e.polynomial()).replace(
         lambda e: hasattr(type(e), "machine_reading"), lambda e: e.machine_reading()
     )
+
+
+def _short_dyadic(c: sp.Rational) -> bool:
+    """m·2^k with |m| < 2^24 and 2^-126 ≤ |c| < 2^100: exact in float32 (and in float64)."""
+    q = c.q
+    return (q & (q - 1)) == 0 and abs(c.p) < 2**24 and sp.Rational(1, 2**126) <= abs(c) < 2**100
 
 
 def _power_of_two(c: sp.Expr) -> bool:

@@ -43,6 +43,7 @@ and its derived derivative as they are.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,9 +54,12 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 from . import calculus
+from .catalog import REGISTRY
+from .catalog.registry import USER_DEFINED
 from .fn import Fn
-from .functions import sigmoid, softplus
+from .functions import expand_atoms, sigmoid, softplus
 from .mills import mills_root, mills_scaled, mills_scaled_lo, mills_single, mills_single_gap
+from .prove import prove
 from .rounding import (
     _Atom,
     _power_of_two,
@@ -157,6 +161,14 @@ def _clamp(x: sp.Expr, bound) -> sp.Expr:
 #: βx is past where e^(βx) matters for any β ≥ 10^-27. At 1000 it was wrong from |x| = 1000 on while |βx| < 810
 #: still counts for β < 0.81: SiLU with β = 0.3 at x = −2400 was 480 ULP off.
 PRODUCT_BOUND = sp.Float(2.0**100)
+
+
+def _product_low(b: sp.Expr, x: sp.Expr) -> sp.Expr:
+    """βx − fl(fl(β)·x) for a parameter β: the product's rounding, and the part of β its double misses (lo(β), 0
+    for a β such as 1 or 109/64), whose product with x is as large: the truth is the function of β as given,
+    1.702 = 851/500, and softplus at x ≈ −400 was 136 ULP off without it (float64)."""
+    xc = _clamp(x, PRODUCT_BOUND)
+    return prod_err(b, xc) + lo(b) * xc
 
 
 def _float_sigmoid_pair(u: sp.Expr):
@@ -367,7 +379,7 @@ def _softplus(fn: Fn) -> StableForm:
     u = b * x
     # βx = u + ul (ul = 0 for β = 1), whose error moves softplus(u) by ul·σ(u) and σ(u) by ul·σ(u)·σ(−u), to
     # first order: where softplus(u) ≈ σ(u) ≈ eᵘ, |u|/2 ULP without it (500 ULP at β = 109/64, x ≈ −430)
-    ul = prod_err(b, _clamp(x, PRODUCT_BOUND))
+    ul = _product_low(b, x)
     s, sn = _sigmoid_pair(u)
     # float32 computed in float: log1p of the float exp (log1p_float), and σ as sigmoid's float form
     e, sf, snf = _float_sigmoid_pair(u)
@@ -405,7 +417,7 @@ SILU_VANISH = 810
 
 def _silu(fn: Fn) -> StableForm:
     x, b = fn.inputs[0], fn.param("beta")
-    u, ul = b * x, prod_err(b, _clamp(x, PRODUCT_BOUND))  # βx = u + ul (ul = 0 for β = 1)
+    u, ul = b * x, _product_low(b, x)  # βx = u + ul (ul = 0 for β = 1)
     # x and u as factors of e read as 0 beyond |u| = SILU_VANISH (vanishing), where e is exactly 0: at ±inf
     # their products are then 0, not 0·∞ = NaN, and the loop gives the limits without a pass of guards
     # (10^7 float64 points, 2 threads, AMD EPYC Zen 4: 15.4 → 13.3 ms)
@@ -623,11 +635,18 @@ def _elu_like(scale: Callable[[Fn], sp.Expr], alpha: Callable[[Fn], sp.Expr], in
         m = sp.Min(x, 0)
         neg = m / k
         slope = a / k * sp.exp(neg)
-        slope = slope + slope * vanishing(quot_err(m, k), neg, 750)
+        slope = slope + slope * vanishing(_quotient_low(m, k), neg, 750)
         df = lam * _where(x > 0, 1, slope)
         return StableForm(lam * _where(x > 0, x, a * expm1(neg)), df, float32=_elu_float(fn, x, lam, a, k))
 
     return build
+
+
+def _quotient_low(m: sp.Expr, k: sp.Expr) -> sp.Expr:
+    """m/k − fl(m/fl(k)) to first order: the quotient's rounding, and m/k − m/fl(k) = −(m/k)·lo(k)/fl(k), from
+    the part of k its double misses (0 for a k such as 1 or 77/256). CELU with α = 1.1 had f' 410 ULP off at
+    x ≈ −766 without it (float64)."""
+    return quot_err(m, k) - m / k * lo(k) / k
 
 
 #: Where λ·x's low part multiplies x, x is clamped to this (float32 holds it), so that at +inf it is finite.
@@ -659,8 +678,8 @@ def _elu_float(fn: Fn, x: sp.Expr, lam: sp.Expr, a: sp.Expr, k: sp.Expr) -> tupl
     beyond = sp.Float(-exp_float.threshold(j))  # where the exp is exactly 0, t's rounding is read as 0 too
     # e^(t + t_lo) = e^t·(1 + t_lo), t_lo the quotient's rounding, as in the float64 form; none where the bound
     # k is a power of two (ELU, SELU, CELU with α = 1), where t is exact
-    exact_t = quot_err(m, fn.bind(sp.S.One * k)) == 0
-    slope = scaled if exact_t else fma(scaled, vanishing(quot_err(m, k), t, beyond), scaled)
+    exact_t = _quotient_low(m, fn.bind(sp.S.One * k)) == 0
+    slope = scaled if exact_t else fma(scaled, vanishing(_quotient_low(m, k), t, beyond), scaled)
     lam_x = x if lam == 1 else fma(lit(lam), x, lo(lam) * sp.Min(x, ELU_PRODUCT_BOUND))
     return _where(x > 0, lam_x, lit(lam * a) * expm1_float(t, 0)), _where(x > 0, lam, slope)
 
@@ -1120,16 +1139,19 @@ def _erf_complement(e: sp.Expr) -> sp.Expr | None:
 
 
 def _complement(e: sp.Expr) -> sp.Expr | None:
-    """±1 ∓ σ(a) → ±σ(−a), ±1 ∓ 2σ(a) → ∓tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so), and
-    1 − tanh²(a) → 4σ(2a)σ(−2a); else None."""
+    """c − c·σ(a) → c·σ(−a), c − 2c·σ(a) → −c·tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so), and
+    c − c·tanh²(a) → 4c·σ(2a)σ(−2a), for a number c ≠ 0 (SymPy writes 2(1 − tanh²(2x)), the derivative of
+    tanh(2x), as 2 − 2tanh²(2x)); else None."""
     if not (isinstance(e, sp.Add) and len(e.args) == 2):
         return None
     for one, other in (e.args, e.args[::-1]):
+        if not (one.is_number and one != 0):
+            continue
         c, rest = other.as_coeff_Mul()
         base, k = rest.as_base_exp()
-        if one == 1 and c == -1 and isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
-            return 4 * sigmoid(2 * base.args[0]) * sigmoid(-2 * base.args[0])
-        if not (isinstance(rest, sigmoid) and abs(one) == 1):
+        if c == -one and isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
+            return one * 4 * sigmoid(2 * base.args[0]) * sigmoid(-2 * base.args[0])
+        if not isinstance(rest, sigmoid):
             continue
         if c == -one:
             return one * sigmoid(-rest.args[0])
@@ -1259,7 +1281,8 @@ def stable_loss(fn: Fn) -> sp.Expr:
 def stable_form(fn: Fn) -> StableForm:
     """The stable f and f' of an elementwise activation (parameters left symbolic).
 
-    Functions without a hand-picked rewrite, user-defined ones included, use
+    A user's function proved equal to a catalog one (:func:`catalog_equivalent`)
+    gets the catalog's form. Other functions without a hand-picked rewrite use
     their definition and derived derivative with σ and softplus made stable.
     """
     if fn.kind != "activation" or fn.vector:
@@ -1267,8 +1290,129 @@ def stable_form(fn: Fn) -> StableForm:
     build = STABLE.get(fn.name)
     if build is not None:
         return build(fn)
+    known = catalog_equivalent(fn)
+    if known is not None:
+        return _bound_form(known, stable_form(known))
     f = recognize_atoms(fn.expr)
     # σ or softplus written with exp: the derivative derived from the atoms, whose own derivatives stay atoms
     # (d/dx of x/(1 + e^(−x)) came out as (x + eˣ + 1)·eˣ/(eˣ + 1)², inf/inf at x = 800)
     df = fn.derivative() if f == fn.expr else calculus.derivative(f, fn.inputs[0])
     return StableForm(*(carry_arguments(stabilize_atoms(e)) for e in (f, df)))
+
+
+#: Seconds for each proof of :func:`catalog_equivalent`. These identities take 0.01–2 s here (Mish's f' the
+#: longest); a claim that agrees at the sample points but has no proof in time keeps the generic form.
+EQUIVALENT_SECONDS = 30.0
+#: Where a candidate must agree with the user's function before a proof is tried: a cheap first filter.
+_SAMPLES = (sp.Rational(-14142, 10000), sp.Rational(7317, 10000), sp.Rational(231, 100))
+
+
+def catalog_equivalent(fn: Fn) -> Fn | None:
+    """The catalog activation, with its parameter values, that a user's function is proved equal to, in f and
+    in f' (so that the kink conventions agree as well); None where there is none, or no proof in time.
+
+    Who writes SiLU as x/(1 + exp(−x)) gets SiLU's kernel, with its re-expansion about the root of f': the
+    form of that text alone was 18814 ULP off near the root in float64. Candidates are the catalog's
+    elementwise activations in catalog order (max(x, 0) is ReLU, not SELU with α = 0), each at its default
+    parameters, at the values a structural match of the text gives (x·σ(1.702x) is SiLU with β = 1.702) and at
+    those that fit the text at sample points. Only functions without parameters are matched: a kernel with
+    learnable parameters reads them at run time, which the catalog's bound values would not.
+    """
+    if _from_catalog(fn.entry) or fn.params or fn.kind != "activation" or fn.vector or len(fn.inputs) != 1:
+        return None
+    return _equivalent(fn.expr, fn.inputs[0])
+
+
+def _from_catalog(entry) -> bool:
+    return entry.reference != USER_DEFINED
+
+
+@functools.lru_cache(maxsize=64)
+def _equivalent(expr: sp.Expr, x: sp.Symbol) -> Fn | None:
+    derivative = None
+    for entry in REGISTRY:
+        if not _from_catalog(entry) or entry.kind != "activation" or entry.vector:
+            continue
+        for values in _parameter_candidates(entry, recognize_atoms(expr), x):
+            try:
+                g = Fn(entry, **values)
+            except (TypeError, ValueError):
+                continue
+            if g.inputs[0] != x or not _agree(expr, g.bind(), x):
+                continue
+            derivative = calculus.derivative(expr, x) if derivative is None else derivative
+            claims = ((expr, g.bind()), (derivative, g.bind(g.derivative())))
+            if all(prove(a, b, timeout=EQUIVALENT_SECONDS, suggest=False).status == "proved" for a, b in claims):
+                return g
+    return None
+
+
+def _parameter_candidates(entry, expr: sp.Expr, x: sp.Symbol) -> list[dict]:
+    """Parameter values to try: the defaults ({}); those for which the entry's definition matches ``expr`` as
+    written; and those that solve f(t) = expr(t) at as many sample points t as there are parameters, read as
+    rationals (0.5·(eˣ − 1), which SymPy writes 0.5·eˣ − 0.5, is ELU with α = 1/2)."""
+    candidates: list[dict] = [{}]
+    if not entry.params:
+        return candidates
+    definition = entry.definition(entry.default_size).expr
+    wilds = {p.symbol: sp.Wild(f"w_{p.name}", exclude=[x]) for p in entry.params}
+    match = expr.match(definition.xreplace(wilds)) or {}
+    candidates.append({p.name: match.get(wilds[p.symbol]) for p in entry.params})
+    symbols = [p.symbol for p in entry.params]
+    samples = _SAMPLES[: len(symbols)]
+    targets = _values(expr, x, samples)
+    if targets is None:  # not a finite real number at every sample
+        return _distinct(candidates)
+    gaps = [sp.lambdify(symbols, expand_atoms(definition.subs(x, t)) - v, "mpmath") for t, v in zip(samples, targets)]
+    try:
+        with mpmath.workdps(30):
+            root = mpmath.findroot(
+                lambda *a: [g(*a) for g in gaps], [mpmath.mpf(float(p.default)) for p in entry.params]
+            )
+            root = [root[i] for i in range(len(symbols))]  # a column vector, for the list of gaps
+            candidates.append(
+                {
+                    p.name: sp.nsimplify(sp.Float(r, 30), rational=True, tolerance=1e-20)
+                    for p, r in zip(entry.params, root)
+                }
+            )
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):  # no root near the defaults
+        pass
+    return _distinct(candidates)
+
+
+def _distinct(candidates: list[dict]) -> list[dict]:
+    """Each set of values once, and only sets of real numbers."""
+    return [
+        c
+        for i, c in enumerate(candidates)
+        if c not in candidates[:i] and all(v is not None and v.is_number and v.is_real for v in c.values())
+    ]
+
+
+def _values(expr: sp.Expr, x: sp.Symbol, samples) -> list[sp.Expr] | None:
+    """expr at the samples, to 30 digits; None unless each is a finite real number."""
+    values = [sp.N(expand_atoms(expr).subs(x, t), 30) for t in samples]
+    return values if all(v.is_real and v.is_finite for v in values) else None
+
+
+def _agree(a: sp.Expr, b: sp.Expr, x: sp.Symbol) -> bool:
+    """a and b finite and within 10^-20 relatively at the sample points, at 30 digits."""
+    u, v = _values(a, x, _SAMPLES), _values(b, x, _SAMPLES)
+    return u is not None and v is not None and all(abs(p - q) <= 1e-20 * max(abs(p), abs(q), 1) for p, q in zip(u, v))
+
+
+def _bound_form(fn: Fn, form: StableForm) -> StableForm:
+    """``form`` with ``fn``'s parameter values in place of their symbols."""
+
+    def bind(e):
+        return None if e is None else fn.bind(e)
+
+    return StableForm(
+        bind(form.f),
+        bind(form.df),
+        tuple(dataclasses.replace(a, f=bind(a.f), df=bind(a.df)) for a in form.approximations),
+        None if form.single is None else tuple(map(bind, form.single)),
+        None if form.float32 is None else tuple(map(bind, form.float32)),
+        None if form.fused is None else _bound_form(fn, form.fused),
+    )

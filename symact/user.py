@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from .catalog import REGISTRY, Definition, Entry, Param
-from .catalog.registry import _NAME, real
+from .catalog.registry import _NAME, USER_DEFINED, real
 from .fn import Fn, _exact
 from .parse import ExpressionError, parse, valid_symbol_name
 
@@ -97,7 +97,7 @@ def _entry(name: str, text: str, params: dict, kind: str, description: str = "")
         params=tuple(Param(symbols[n], _exact(v), "user parameter", learnable=True) for n, v in params.items()),
         latex_name=r"\operatorname{%s}" % name.replace("_", r"\_"),
         description=description or f"user-defined: {text}",
-        reference="user-defined",
+        reference=USER_DEFINED,
         kink_convention="H(0) = 0 at max/min kinks, as for relu",
         output_activation="identity" if kind == "loss" else None,
     )

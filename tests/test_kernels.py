@@ -247,9 +247,17 @@ def test_softsign_derivative_carries_the_rounding_of_1_plus_x(backend, dtype):
 #: root window (βx − r = −0.156 at x = −0.8423), 1 + βx + ul rounded apart from its sum with e^(βx): 4.65 ULP.
 #: float64 softplus and its σ(βx) once left ul out, where both are about e^(βx): 500 ULP at x ≈ −430. For x/α:
 #: CELU' = e^(x/α) once took |x/α|/2 ULP from the quotient's rounding (760 ULP at x ≈ −224).
-#: Each value is a double with a short mantissa (77/256, 109/64, 13/256), so that the truth, which reads it as
-#: a decimal, and the kernel, which gets its double, take the same function.
+#: Most values are doubles with a short mantissa (77/256, 109/64, 13/256). The decimals (1.702 = 851/500, 1.1)
+#: are the function of the value as given: the part of β its double misses, times x, is carried as part of ul,
+#: and that of α as part of x/α's rounding (SiLU with β = 1.702 was 134 ULP off at x ≈ −404 and 8235 near
+#: its root, softplus 136 at x ≈ −392, CELU with α = 1.1 410 at x ≈ −766, all in float64).
 PARAM_CASES = [
+    ("silu", "beta", 1.702, "float64", np.r_[-np.linspace(380, 470, 200), np.linspace(-0.8, -0.7, 300)]),
+    ("silu", "beta", 1.702, "float32", np.r_[-np.linspace(40, 60, 200), np.linspace(-0.8, -0.7, 300)]),
+    ("softplus", "beta", 1.702, "float64", -np.linspace(300, 437, 300)),
+    ("softplus", "beta", 1.702, "float32", -np.linspace(30, 60, 300)),
+    ("celu", "alpha", 1.1, "float64", -np.linspace(600, 820, 300)),
+    ("celu", "alpha", 1.1, "float32", -np.linspace(50, 110, 300)),
     ("silu", "beta", 0.30078125, "float64", np.r_[-np.linspace(1000, 2690, 300), np.linspace(-5.5, -3, 300)]),
     ("silu", "beta", 1.703125, "float64", np.r_[np.linspace(-1.0, -0.5, 300), -0.84229137557726, -0.636017524981021]),
     ("softplus", "beta", 0.05078125, "float32", -np.linspace(1000, 1700, 300)),

@@ -153,6 +153,8 @@ class Registry:
 
 
 REGISTRY = Registry()
+#: The ``reference`` of every user-defined entry (:mod:`symact.user`): the catalog's own entries cite a source.
+USER_DEFINED = "user-defined"
 register = REGISTRY.register
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fn import Fn
-from ..rounding import machine
+from ..rounding import lo, machine
 from ..stable import stabilize_atoms, stable_form
 from . import as_real, nan_where_nan
 from .forms import irrationals_to_floats, with_default
@@ -42,7 +42,11 @@ class ParamKernel:
         fixed = {s: v for s, v in fn.params.items() if s not in symbols}
         sf = stable_form(fn)
         exprs = (sf.f, sf.df, *(stabilize_atoms(fn.derivative(wrt=s)) for s in symbols))
-        exprs = tuple(with_default(irrationals_to_floats(machine(e.subs(fixed)))) for e in exprs)
+        # a learnable parameter's low part lo(θ) is 0: its array holds the values themselves
+        exprs = tuple(
+            e.subs(fixed).replace(lambda a: isinstance(a, lo) and not a.args[0].is_number, lambda a: 0) for e in exprs
+        )
+        exprs = tuple(with_default(irrationals_to_floats(machine(e))) for e in exprs)
         self._fn = generated_function(
             fn.name, (fn.inputs[0], *symbols), exprs, "f, f' and the parameter derivatives " + ", ".join(self.learn)
         )
