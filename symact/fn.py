@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 from functools import cached_property
 
+import numpy as np
 import sympy as sp
 
 from . import calculus, printing
@@ -26,6 +27,35 @@ def _exact(value) -> sp.Expr:
     if not value.is_number:
         raise TypeError("a parameter value must be a number")
     return value
+
+
+#: The sign a parameter's symbol is declared with, and what it asks of a value. The stable forms rely on it
+#: (SymPy takes |βx| as β|x| for a positive β): softplus with β = −2 gave −1.06 at x = 1, where it is −0.063.
+SIGNS = {
+    "positive": ("> 0", np.greater),
+    "nonnegative": (">= 0", np.greater_equal),
+    "negative": ("< 0", np.less),
+    "nonpositive": ("<= 0", np.less_equal),
+    "nonzero": ("!= 0", np.not_equal),
+}
+
+
+def _check_sign(name: str, symbol: sp.Symbol, value: sp.Expr) -> None:
+    for sign, (relation, _) in SIGNS.items():
+        if symbol.assumptions0.get(sign) and getattr(value, f"is_{sign}") is False:
+            raise ValueError(f"{name}: {symbol.name} must be {relation}, got {value}")
+
+
+def sign_error(symbol: sp.Symbol, values: np.ndarray) -> str | None:
+    """Where an array of parameter values (a learnable one's, say) breaks the sign its symbol is declared with:
+    "beta must be > 0, got -0.25 (3 of 16 values)"; else None. NaN passes: it gives NaN outputs."""
+    for sign, (relation, holds) in SIGNS.items():
+        if symbol.assumptions0.get(sign):
+            with np.errstate(invalid="ignore"):
+                bad = ~holds(values, 0) & ~np.isnan(values)
+            if np.any(bad):
+                return f"{symbol.name} must be {relation}, got {values[bad].flat[0]:g} ({np.count_nonzero(bad)} of {values.size} values)"
+    return None
 
 
 class Fn:
@@ -56,10 +86,15 @@ class Fn:
             )
         self.size = size or entry.default_size
         self.params = {p.symbol: _exact(params[p.name]) if p.name in params else p.default for p in entry.params}
+        for p in entry.params:
+            _check_sign(entry.name, p.symbol, self.params[p.symbol])
         d: Definition = entry.definition(self.size)
         self.expr = d.expr
         self.inputs = d.inputs
         self.targets = d.targets
+        if self.params and self.bind(self.expr).has(sp.zoo, sp.nan):
+            values = ", ".join(f"{s.name} = {v}" for s, v in self.params.items())
+            raise ValueError(f"{entry.name} is not defined at {values}: its definition divides by zero there")
 
     name = property(lambda self: self.entry.name)
     kind: Kind = property(lambda self: self.entry.kind)

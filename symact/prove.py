@@ -17,6 +17,7 @@ proof. Every stage runs under a time limit; running out is *unknown*.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 import signal
 import threading
@@ -338,15 +339,16 @@ def _case_split(d):
     minus the earlier ones): an empty region is skipped, and a region of
     isolated points is checked point by point. Cases on two variables a, b
     are first rewritten with b = a + t, which often leaves conditions on t alone; cases on p·x, for a
-    positive parameter p, are rewritten in t = p·x.
+    parameter p, are rewritten in t = p·x, a bijection of ℝ where p ≠ 0 (p = 0 is its own case, unless p is
+    declared positive or negative).
     """
-    positive = [s for s in d.free_symbols if s.is_positive]
-    others = [s for s in d.free_symbols if not s.is_positive]
-    if len(positive) == 1 and len(others) == 1:  # first: with one variable, unreachable cases are skipped
-        (p,), (x,) = positive, others
-        result = _case_split_once(d.subs(x, sp.Symbol("t_" + x.name, real=True) / p))
-        if result == 0:
-            return result
+    if len(d.free_symbols) == 2:  # first: with one variable, unreachable cases are skipped
+        pairs = sorted(itertools.permutations(d.free_symbols), key=lambda px: (not px[0].is_positive, px[0].name))
+        for p, x in pairs:
+            if not (p.is_nonzero or _case_split_once(d.subs(p, 0)) == 0):
+                continue
+            if _case_split_once(d.subs(x, sp.Symbol("t_" + x.name, real=True) / p)) == 0:
+                return sp.S.Zero
     result = _case_split_once(d)
     if result == 0:
         return result

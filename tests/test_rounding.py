@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from symact.compile.c import _ulp_apart, error_helpers
+from symact.compile.c import _Printer, _ulp_apart, error_helpers
 from symact.compile.forms import kernel_forms
 from symact.fn import function
 from symact.minimax import EXPM1, EXPM1_FLOAT, EXPM1_FLOAT_TARGET, EXPM1_TARGET, expm1_error_bound, fit_expm1
@@ -77,6 +77,23 @@ def test_a_literal_and_its_low_part_sum_to_the_constant():
             assert abs(mpmath.mpf(hi) + mpmath.mpf(low) - exact_c) < abs(exact_c) * mpmath.mpf(2) ** -104
     single = literal(lit(1 / sp.sqrt(2)), single=True)
     assert single == float(np.float32(1 / np.sqrt(2)))
+
+
+def test_the_low_part_of_a_float32_constant_is_zero_and_of_others_is_kept():
+    """lo(β) joins SiLU's ul: 0 where the value is exact in float32 (so the default kernels are unchanged),
+    kept for 1.702 = 851/500, and unevaluated for a parameter symbol until its value is bound."""
+    for c in (1, -1, 0, sp.Rational(109, 64), sp.Rational(77, 256), sp.Rational(3, 2**130) * 2**10):
+        assert lo(c) == 0, c
+    for c in (sp.Rational(851, 500), sp.Rational(1, 3), sp.Rational(2**24 + 1, 2**24), sp.Rational(1, 2**140)):
+        assert isinstance(lo(c), lo), c
+    beta = sp.Symbol("beta", positive=True)
+    assert isinstance(lo(beta), lo) and lo(beta).subs(beta, 1) == 0
+
+
+def test_c_prints_a_negative_literal_after_a_minus_sign_as_a_negation():
+    printer = _Printer({})
+    assert "--" not in printer.doprint(-lit(sp.Rational(-3, 7)))  # C reads --0.43 as a decrement
+    assert "--" not in printer.doprint(x - lit(sp.Rational(-3, 7)))
 
 
 @pytest.fixture(scope="module")

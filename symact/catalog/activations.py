@@ -22,7 +22,11 @@ from .registry import Definition, Entry, Param, real, register, vector
 
 x = real("x")
 alpha = real("alpha")
+celu_alpha = real("alpha", positive=True)  # x/α: CELU is defined for α > 0 only
 beta = real("beta", positive=True)
+#: Swish's β is learnable, and training drives some units' β below 0 (the XOR and moons tests do): declared
+#: real, so that the stable forms keep |βx| and are right for either sign
+swish_beta = real("beta")
 lam = real("lamda", positive=True)  # SymPy spelling: prints λ, and is not a Python keyword
 
 
@@ -184,8 +188,8 @@ register(
     Entry(
         name="celu",
         kind="activation",
-        build=scalar(sp.Piecewise((x, x > 0), (alpha * (sp.exp(x / alpha) - 1), True))),
-        params=(Param(alpha, sp.S.One, "saturation value −α, α > 0"),),
+        build=scalar(sp.Piecewise((x, x > 0), (celu_alpha * (sp.exp(x / celu_alpha) - 1), True))),
+        params=(Param(celu_alpha, sp.S.One, "saturation value −α, α > 0"),),
         latex_name=r"\operatorname{CELU}",
         description="Continuously differentiable ELU: α(e^(x/α) − 1) for x ≤ 0.",
         reference="Barron (2017), Continuously differentiable exponential linear units, arXiv:1704.07483",
@@ -232,8 +236,8 @@ register(
         name="silu",
         kind="activation",
         aliases=("swish",),
-        build=scalar(x * sigmoid(beta * x)),
-        params=(Param(beta, sp.S.One, "gate sharpness (Swish-β); β = 1 is SiLU", learnable=True),),
+        build=scalar(x * sigmoid(swish_beta * x)),
+        params=(Param(swish_beta, sp.S.One, "gate sharpness (Swish-β); β = 1 is SiLU", learnable=True),),
         latex_name=r"\operatorname{SiLU}",
         description="Sigmoid-weighted linear unit x·σ(βx), a.k.a. Swish.",
         reference="Elfwing, Uchibe & Doya (2017), arXiv:1702.03118; Ramachandran, Zoph & Le (2017), arXiv:1710.05941",

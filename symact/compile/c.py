@@ -164,7 +164,8 @@ class _Printer(C99CodePrinter):
 
     def _print_lit(self, expr):
         single = self.type_aliases.get(real) == float32
-        return _literal(literal(expr, single), "float" if single else "double")
+        text = _literal(literal(expr, single), "float" if single else "double")
+        return f"({text})" if text.startswith("-") else text  # −lit(−3/7) is -(-0.43), not the decrement --0.43
 
     _print_lo = _print_lit
 

@@ -71,7 +71,9 @@ def _by_convention(expr: sp.Expr, fn: Fn, wrt: sp.Symbol | None, everywhere: boo
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*[(_by_convention(e, fn, wrt, everywhere), c) for e, c in expr.args])
     terms = target_terms(expr, fn.targets, everywhere)
-    return sp.Add(*[_zero_where(c, t if wrt is None else calculus.derivative(t, wrt)) for c, t in terms])
+    # the derivative as sp.diff gives it, not tidied for print: tidy's shortest form of focal's y-term was
+    # y·(3ŷ·log ŷ + 10ŷ − 10)/(10ŷ(1 − ŷ)^0.7) at γ = 0.3, whose 10ŷ − 10 cancels near ŷ = 1 (26 ULP)
+    return sp.Add(*[_zero_where(c, t if wrt is None else calculus.kink_convention(sp.diff(t, wrt))) for c, t in terms])
 
 
 def over_common_denominator(expr: sp.Expr, variables: tuple[sp.Symbol, ...]) -> sp.Expr:

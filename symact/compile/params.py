@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fn import Fn
+from ..fn import Fn, sign_error
 from ..rounding import lo, machine
 from ..stable import stabilize_atoms, stable_form
 from . import as_real, nan_where_nan
@@ -58,6 +58,10 @@ class ParamKernel:
             raise TypeError(f"{self.fn.name} kernel takes the parameters {', '.join(self.learn)}")
         x = as_real(x, self.dtype)
         values = [as_real(params[name], self.dtype) for name in self.learn]
+        for name, v in zip(self.learn, values):
+            problem = sign_error(self.fn.param(name), np.asarray(v))
+            if problem:  # the stable forms take the declared sign as given (softplus's β > 0)
+                raise ValueError(f"{self.fn.name}: {problem}")
         f, df, *dtheta = nan_where_nan((x,), self._fn(x, *values))  # PReLU's and APLU's kinks
         return f, df, dict(zip(self.learn, dtheta))
 
