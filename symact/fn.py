@@ -26,6 +26,8 @@ def _exact(value) -> sp.Expr:
     value = as_expr(value)
     if not value.is_number:
         raise TypeError("a parameter value must be a number")
+    if value.is_finite is not True:  # β = inf made x·σ(∞·x), and NaN a NaN function
+        raise ValueError(f"a parameter value must be finite, got {value}")
     return value
 
 
@@ -94,7 +96,7 @@ class Fn:
         self.targets = d.targets
         if self.params and self.bind(self.expr).has(sp.zoo, sp.nan):
             values = ", ".join(f"{s.name} = {v}" for s, v in self.params.items())
-            raise ValueError(f"{entry.name} is not defined at {values}: its definition divides by zero there")
+            raise ValueError(f"{entry.name} is not defined at {values}: its definition is infinite or NaN there")
 
     name = property(lambda self: self.entry.name)
     kind: Kind = property(lambda self: self.entry.kind)

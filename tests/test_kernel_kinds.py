@@ -617,3 +617,14 @@ def test_swish_takes_a_beta_of_either_sign(beta, backend):
 def test_a_user_parameter_that_divides_by_zero_is_refused():
     with pytest.raises(ValueError, match="not defined at a = 0"):
         symact.custom("x/a + x", params={"a": 0})
+    with pytest.raises(ValueError, match="not defined at a = 0"):
+        symact.custom("log(a)*x + x", params={"a": 0})
+
+
+@pytest.mark.parametrize("value", [float("inf"), -float("inf"), float("nan")])
+def test_parameter_values_must_be_finite(value):
+    """β = inf made SiLU x·σ(∞·x), and NaN a NaN function."""
+    with pytest.raises(ValueError, match="must be finite"):
+        symact.activation("silu", beta=value)
+    with pytest.raises(ValueError, match="must be finite"):
+        symact.custom("x*a", params={"a": value})
