@@ -1329,11 +1329,11 @@ def _from_catalog(entry) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _equivalent(expr: sp.Expr, x: sp.Symbol) -> Fn | None:
-    derivative = None
+    derivative, written = None, recognize_atoms(expr)
     for entry in REGISTRY:
         if not _from_catalog(entry) or entry.kind != "activation" or entry.vector:
             continue
-        for values in _parameter_candidates(entry, recognize_atoms(expr), x):
+        for values in _parameter_candidates(entry, written, x):
             try:
                 g = Fn(entry, **values)
             except (TypeError, ValueError):
@@ -1408,11 +1408,12 @@ def _bound_form(fn: Fn, form: StableForm) -> StableForm:
     def bind(e):
         return None if e is None else fn.bind(e)
 
-    return StableForm(
-        bind(form.f),
-        bind(form.df),
-        tuple(dataclasses.replace(a, f=bind(a.f), df=bind(a.df)) for a in form.approximations),
-        None if form.single is None else tuple(map(bind, form.single)),
-        None if form.float32 is None else tuple(map(bind, form.float32)),
-        None if form.fused is None else _bound_form(fn, form.fused),
+    return dataclasses.replace(
+        form,
+        f=bind(form.f),
+        df=bind(form.df),
+        approximations=tuple(dataclasses.replace(a, f=bind(a.f), df=bind(a.df)) for a in form.approximations),
+        single=None if form.single is None else tuple(map(bind, form.single)),
+        float32=None if form.float32 is None else tuple(map(bind, form.float32)),
+        fused=None if form.fused is None else _bound_form(fn, form.fused),
     )
