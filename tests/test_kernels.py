@@ -302,7 +302,7 @@ def _other_values(entry) -> list[dict]:
 
 OTHER_PARAMS = [(e, v) for e in KERNEL_ENTRIES if e.params for v in _other_values(e)]
 OTHER_POINTS = np.r_[
-    points(200, seed=3), np.linspace(-6, 6, 241), -np.geomspace(10, 1000, 40), np.geomspace(10, 1000, 40)
+    points(120, seed=3), np.linspace(-6, 6, 121), -np.geomspace(10, 1000, 25), np.geomspace(10, 1000, 25)
 ]
 
 
@@ -312,7 +312,9 @@ def _truth_at_other_values(name: str, values: tuple, dtype: str):
     return reference(symact.activation(name, **dict(values)), OTHER_POINTS.astype(dtype).astype(np.float64))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+# numba's forms are the C backend's (fused in float64, single in float32), printed as NumPy's are: its kernels
+# would cost a compilation each in CI and cover no other form
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "numba"])
 @pytest.mark.parametrize("entry, values", OTHER_PARAMS, ids=[f"{e.name}-{i}" for i, (e, _) in enumerate(OTHER_PARAMS)])
 def test_kernels_at_other_parameter_values_stay_within_4_ulp(entry, values, backend):
     fn = symact.activation(entry.name, **values)
