@@ -37,8 +37,10 @@ through the Mills ratio (:mod:`symact.mills`), an atom whose exact reading is
 the function itself and whose machine reading is a rational function with a
 proved bound, as :class:`symact.rounding.expm1_small` is for expm1.
 
-Functions not listed here (including user-defined ones) use the definition
-and its derived derivative as they are.
+A user's function proved equal to a catalog one (:func:`catalog_equivalent`)
+takes that function's form. Other functions not listed here use the definition
+and its derived derivative, with σ, softplus and tanh made stable where they
+are written with exp.
 """
 
 from __future__ import annotations
