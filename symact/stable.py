@@ -1331,16 +1331,19 @@ def _from_catalog(entry) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _equivalent(expr: sp.Expr, x: sp.Symbol) -> Fn | None:
+    at = _values(expr, x, _SAMPLES)  # the text at the samples, once: every candidate is compared with it
+    if at is None:  # not a finite real number at every sample: no catalog function agrees
+        return None
     derivative, written = None, recognize_atoms(expr)
     for entry in REGISTRY:
         if not _from_catalog(entry) or entry.kind != "activation" or entry.vector:
             continue
-        for values in _parameter_candidates(entry, written, x):
+        for values in _parameter_candidates(entry, written, x, at):
             try:
                 g = Fn(entry, **values)
             except (TypeError, ValueError):
                 continue
-            if g.inputs[0] != x or not _agree(expr, g.bind(), x):
+            if g.inputs[0] != x or not _agree(at, g.bind(), x):
                 continue
             derivative = calculus.derivative(expr, x) if derivative is None else derivative
             claims = ((expr, g.bind()), (derivative, g.bind(g.derivative())))
@@ -1349,10 +1352,10 @@ def _equivalent(expr: sp.Expr, x: sp.Symbol) -> Fn | None:
     return None
 
 
-def _parameter_candidates(entry, expr: sp.Expr, x: sp.Symbol) -> list[dict]:
+def _parameter_candidates(entry, expr: sp.Expr, x: sp.Symbol, at: list[sp.Expr]) -> list[dict]:
     """Parameter values to try: the defaults ({}); those for which the entry's definition matches ``expr`` as
-    written; and those that solve f(t) = expr(t) at as many sample points t as there are parameters, read as
-    rationals (0.5·(eˣ − 1), which SymPy writes 0.5·eˣ − 0.5, is ELU with α = 1/2)."""
+    written; and those that solve f(t) = expr(t) at as many sample points t as there are parameters (``at``: expr
+    at the samples), read as rationals (0.5·(eˣ − 1), which SymPy writes 0.5·eˣ − 0.5, is ELU with α = 1/2)."""
     candidates: list[dict] = [{}]
     if not entry.params:
         return candidates
@@ -1361,11 +1364,8 @@ def _parameter_candidates(entry, expr: sp.Expr, x: sp.Symbol) -> list[dict]:
     match = expr.match(definition.xreplace(wilds)) or {}
     candidates.append({p.name: match.get(wilds[p.symbol]) for p in entry.params})
     symbols = [p.symbol for p in entry.params]
-    samples = _SAMPLES[: len(symbols)]
-    targets = _values(expr, x, samples)
-    if targets is None:  # not a finite real number at every sample
-        return _distinct(candidates)
-    gaps = [sp.lambdify(symbols, expand_atoms(definition.subs(x, t)) - v, "mpmath") for t, v in zip(samples, targets)]
+    samples = _SAMPLES[: len(symbols)]  # as many as there are parameters
+    gaps = [sp.lambdify(symbols, expand_atoms(definition.subs(x, t)) - v, "mpmath") for t, v in zip(samples, at)]
     try:
         with mpmath.workdps(30):
             root = mpmath.findroot(
@@ -1398,10 +1398,10 @@ def _values(expr: sp.Expr, x: sp.Symbol, samples) -> list[sp.Expr] | None:
     return values if all(v.is_real and v.is_finite for v in values) else None
 
 
-def _agree(a: sp.Expr, b: sp.Expr, x: sp.Symbol) -> bool:
-    """a and b finite and within 10^-20 relatively at the sample points, at 30 digits."""
-    u, v = _values(a, x, _SAMPLES), _values(b, x, _SAMPLES)
-    return u is not None and v is not None and all(abs(p - q) <= 1e-20 * max(abs(p), abs(q), 1) for p, q in zip(u, v))
+def _agree(at: list[sp.Expr], b: sp.Expr, x: sp.Symbol) -> bool:
+    """b finite and within 10^-20 relatively of ``at`` (the text's values) at the sample points, at 30 digits."""
+    v = _values(b, x, _SAMPLES)
+    return v is not None and all(abs(p - q) <= 1e-20 * max(abs(p), abs(q), 1) for p, q in zip(at, v))
 
 
 def _bound_form(fn: Fn, form: StableForm) -> StableForm:
