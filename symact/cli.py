@@ -108,6 +108,10 @@ def _definition_line(fn: Fn, fmt: str) -> str:
     name = fn.entry.latex_name if fmt == "latex" else fn.name
     if fn.vector and fn.kind == "activation":
         args = f"x ∈ ℝ^{fn.size}" if fmt != "latex" else r"\mathbf{x} \in \mathbb{R}^{%d}" % fn.size
+    if fn.rooted:  # no sample has a loss of its own: (ŷ − y)² is not RMSE
+        if fmt == "latex":
+            return fn.latex()
+        return f"{name}({args}) = √(mean of {render(fn.expr, fmt)} over the samples)"
     return f"{name}({args}) = {render(fn.expr, fmt)}"
 
 
@@ -148,7 +152,8 @@ def cmd_show(args) -> int:
 
 def _show_loss_gradients(fn: Fn, fmt: str) -> None:
     print(f"  cost:         {render(fn.cost(), fmt)}")
-    print(f"  ∂L/∂ŷ:        {render(fn.gradient(), fmt)}")
+    label = f"∂{fn.name}/∂ŷ[i]:" if fn.rooted else "∂L/∂ŷ:"
+    print(f"  {label:<13} {render(fn.gradient(), fmt)}")
     act = fn.entry.output_activation
     if act and act != "identity":
         in_z, in_yhat = fn.logit_gradient()
@@ -236,7 +241,7 @@ def cmd_derive(args) -> int:
     elif fn.vector:
         var = "ŷ" if fn.kind == "loss" else "x"
     else:
-        var = unicode(fn.inputs[0])
+        var = unicode(fn.inputs[0]) + ("[i]" if fn.rooted and args.order == 1 else "")
     logit = fn.logit_gradient() if fn.kind == "loss" and args.wrt is None and args.order == 1 else None
     if args.format == "json":
         payload = {

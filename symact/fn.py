@@ -42,6 +42,13 @@ SIGNS = {
 }
 
 
+class _CostValue(sp.Symbol):
+    """A cost's value in its own gradient (RMSE's (ŷ[i] − y[i])/(N·rmse)): a name, set upright in LaTeX."""
+
+    def _latex(self, printer):
+        return REGISTRY[self.name].latex_name if self.name in REGISTRY else r"\operatorname{%s}" % self.name
+
+
 def _check_sign(name: str, symbol: sp.Symbol, value: sp.Expr) -> None:
     for sign, (relation, _) in SIGNS.items():
         if symbol.assumptions0.get(sign) and getattr(value, f"is_{sign}") is False:
@@ -142,6 +149,10 @@ class Fn:
             if order != 1:
                 raise ValueError("categorical losses support order=1 (the gradient)")
             return self.gradient(bind=bind)
+        if self.rooted and wrt is None:  # (2 would be the squared error's, not RMSE's: its Hessian is not diagonal)
+            if order != 1:
+                raise ValueError(f"{self.name}'s cost, a square root of a mean, couples the samples: order=1 only")
+            return self.gradient(bind=bind)
         if self.vector and wrt is None:
             if order != 1:
                 raise ValueError("vector functions support order=1 (the Jacobian)")
@@ -203,12 +214,44 @@ class Fn:
     # -- losses ------------------------------------------------------------
 
     def gradient(self, *, bind: bool = False) -> sp.Expr | sp.Matrix:
-        """A loss's gradient with respect to its prediction (a column for categorical losses)."""
+        """A loss's gradient with respect to its prediction (a column for categorical losses).
+
+        For a mean of per-sample losses, the per-sample loss's derivative (the cost's is it over N). RMSE's cost
+        is the square root of a mean, so no sample has a loss of its own: its gradient is the cost's,
+        ∂cost/∂ŷ[i] (:meth:`through_root`).
+        """
         self._require_loss()
         L = self.bind() if bind else self.expr
         if len(self.inputs) == 1:
-            return calculus.derivative(L, self.inputs[0])
+            d = calculus.derivative(L, self.inputs[0])
+            return self.through_root(d) if self.rooted else d
         return sp.Matrix([calculus.derivative(L, p) for p in self.inputs])
+
+    @property
+    def rooted(self) -> bool:
+        """Whether the cost is the square root of the mean of ``expr`` (RMSE), not its mean."""
+        return self.kind == "loss" and self.entry.reduction == "sqrt_mean"
+
+    def through_root(self, d: sp.Expr) -> sp.Expr:
+        """∂cost/∂ŷ[i] for a rooted cost √m, m = (1/N)·Σ ℓ(ŷ[i], y[i]), from d = ∂ℓ/∂ŷ (or ∂ℓ/∂z):
+        the chain rule through the mean and the root, in the cost's own value C = √m. For RMSE,
+        2·(ŷ − y) becomes (ŷ[i] − y[i])/(N·rmse)."""
+        i, N, reps = self._indexed()
+        m, cost = sp.Symbol("m", positive=True), self.cost_value
+        outer = sp.diff(sp.sqrt(m), m).subs(sp.sqrt(m), cost)  # d√m/dm = 1/(2√m), in C
+        z = sp.Symbol("z", real=True)  # a logit gradient's variable is indexed as well
+        reps = {**reps, z: sp.IndexedBase("z")[i]}
+        return calculus.tidy(outer * d.xreplace(reps) / N)
+
+    @property
+    def cost_value(self) -> sp.Symbol:
+        """The cost's value as a symbol, as :meth:`through_root` writes it: ``rmse``, in LaTeX its catalog name."""
+        return _CostValue(self.name, positive=True)
+
+    def _indexed(self):
+        """The sample index i, the sample count N, and each input and target as its indexed element."""
+        i, N = sp.Symbol("i", integer=True, positive=True), sp.Symbol("N", integer=True, positive=True)
+        return i, N, {s: sp.IndexedBase(s.name)[i] for s in (*self.inputs, *self.targets)}
 
     def logit_gradient(self, *, bind: bool = False) -> tuple[sp.Expr | sp.Matrix, sp.Expr | sp.Matrix]:
         """∂L/∂z where ŷ = g(z) for the matching output activation g.
@@ -232,6 +275,8 @@ class Fn:
             grads = [calculus.impose_sum_to_one(d, self.targets) for d in grads]
         grads = [calculus.tidy(d) for d in grads]
         in_yhat = [self._in_prediction(d, gz, zs) for d in grads]
+        if self.rooted:
+            grads, in_yhat = ([None if d is None else self.through_root(d) for d in ds] for ds in (grads, in_yhat))
         if len(zs) == 1:
             return grads[0], in_yhat[0]
         return sp.Matrix(grads), None if None in in_yhat else sp.Matrix(in_yhat)
@@ -249,8 +294,7 @@ class Fn:
         """
         self._require_loss()
         if n_samples is None:
-            i, N = sp.Symbol("i", integer=True, positive=True), sp.Symbol("N", integer=True, positive=True)
-            reps = {s: sp.IndexedBase(s.name)[i] for s in (*self.inputs, *self.targets)}
+            i, N, reps = self._indexed()
             total = sp.Sum(self.expr.subs(reps, simultaneous=True), (i, 1, N))
         else:
             N = n_samples
@@ -259,7 +303,7 @@ class Fn:
                 for k in range(1, n_samples + 1)
             )
         mean = total / N
-        return sp.sqrt(mean) if self.entry.reduction == "sqrt_mean" else mean
+        return sp.sqrt(mean) if self.rooted else mean
 
     def _require_loss(self) -> None:
         if self.kind != "loss":
@@ -271,6 +315,8 @@ class Fn:
         """LaTeX for ``expr`` (default: the definition as ``name(x) = …``)."""
         if expr is not None:
             return printing.latex(expr)
+        if self.rooted:  # its cost: no sample has an RMSE of its own
+            return r"%s = %s" % (self.entry.latex_name, printing.latex(self.cost()))
         args = ", ".join(printing.latex(s) for s in (*self.inputs, *self.targets)) if not self.vector else r"\mathbf{x}"
         return r"%s\left(%s\right) = %s" % (self.entry.latex_name, args, printing.latex(self.expr))
 

@@ -313,7 +313,8 @@ def _formulas(section: Section) -> list[tuple[str, str]]:
                 )
             )
         else:
-            out.append(("Gradient", r"\frac{\partial L}{\partial \hat{y}} = %s" % latex(grad)))
+            of = (e.latex_name, r"\hat{y}_i") if fn.rooted else ("L", r"\hat{y}")
+            out.append(("Gradient", r"\frac{\partial %s}{\partial %s} = %s" % (*of, latex(grad))))
         if e.output_activation and e.output_activation != "identity" or e.name in ("mse", "bce"):
             shown = section.logit_gradient
             if e.vector:

@@ -78,6 +78,17 @@ def test_derive_loss_shows_matched_gradient(capsys):
     assert code == 0 and "ŷ₁ − y₁" in out
 
 
+def test_rmse_is_shown_as_its_cost_with_the_costs_gradient(capsys):
+    """No sample has an RMSE: its definition is the root of the mean, and its gradient the cost's. Both used to
+    read as the squared error's, rmse(ŷ, y) = (ŷ − y)² and ∂rmse/∂ŷ = 2·(ŷ − y)."""
+    code, out, _ = run(capsys, "derive", "rmse")
+    assert code == 0 and out.strip() == "∂rmse/∂ŷ[i] = (ŷ[i] − y[i])/(N·rmse)"
+    code, out, _ = run(capsys, "show", "rmse")
+    assert code == 0 and "rmse(ŷ, y) = √(mean of (ŷ − y)² over the samples)" in out and "2·(ŷ − y)" not in out
+    code, _, err = run(capsys, "derive", "rmse", "--order", "2")
+    assert code == 2 and "order=1 only" in err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -80,6 +80,8 @@ def _inputs(entry, lang):
     if entry.name in ("bce", "focal"):
         target[:50] = np.round(target[:50])  # exact 0/1 targets: the 0·log 0 convention
     kernel = symact.compile(entry.name, dtype="float64")
+    if symact.loss(entry.name).rooted:  # the cost over every element, and its gradient
+        return (pred, target), *kernel(pred, target)
     per, grad = kernel._term(pred, target)
     return (pred, target), per, grad
 
@@ -160,6 +162,8 @@ def test_compensated_c_is_exact_with_gcc_default_contraction(name, tmp_path):
 @pytest.mark.parametrize("entry", ELEMENTWISE, ids=ids(ELEMENTWISE))
 def test_generated_code_agrees_with_symact(entry, lang, tmp_path):
     name = entry.name
+    if lang == "cuda" and entry.kind == "loss" and symact.loss(name).rooted:
+        pytest.skip("refused: CUDA kernels are per element (test_codegen_refuses_what_it_cannot_generate)")
     src = _generated(name, lang)
     args, want_f, want_df = _inputs(entry, lang)
     if lang == "cuda":
@@ -167,11 +171,16 @@ def test_generated_code_agrees_with_symact(entry, lang, tmp_path):
         return
     if lang == "c":
         so = _shared_library(src, name, tmp_path, header=codegen(name, lang="c", header=True))
+        rooted = entry.kind == "loss" and symact.loss(name).rooted  # returns the cost
         outs = []
         for fname in (c_name(name), f"{c_name(name)}_grad"):
             out = np.empty_like(args[0])
             ptrs = [a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)) for a in (*args, out)]
-            getattr(so, fname)(*ptrs, ctypes.c_size_t(out.size))
+            if rooted and fname == c_name(name):
+                getattr(so, fname).restype = ctypes.c_double
+                out = getattr(so, fname)(*ptrs[:-1], ctypes.c_size_t(out.size))
+            else:
+                getattr(so, fname)(*ptrs, ctypes.c_size_t(out.size))
             outs.append(out)
         got_f, got_df = outs
     else:
@@ -322,9 +331,11 @@ def test_codegen_refuses_what_it_cannot_generate():
         codegen("relu", lang="rust")
     with pytest.raises(ValueError, match="header"):
         codegen("relu", lang="numpy", header=True)
+    with pytest.raises(ValueError, match="per-element kernels"):  # RMSE's cost couples every element
+        codegen("rmse", lang="cuda")
 
 
-@pytest.mark.parametrize("name", ["gelu", "mse", "kl_div", "softmax", "sparsemax", "softmax_cross_entropy"])
+@pytest.mark.parametrize("name", ["gelu", "mse", "rmse", "kl_div", "softmax", "sparsemax", "softmax_cross_entropy"])
 def test_float32_c_variant_and_header_compile(name, tmp_path):
     if not HAVE["c"]:
         pytest.skip("gcc is not installed here")

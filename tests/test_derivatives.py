@@ -128,6 +128,8 @@ def test_softmax_output_form_is_diag_minus_outer_product():
 @pytest.mark.parametrize("entry", LOSSES, ids=ids(LOSSES))
 def test_loss_gradient_matches_numerical(entry, rng):
     fn = symact.loss(entry.name)
+    if fn.rooted:
+        pytest.skip("no per-sample loss: test_a_rooted_loss_gradient_is_its_costs")
     args = [*fn.inputs, *fn.targets]
     L = mp_function(args, fn.bind())
     grad = fn.gradient(bind=True)
@@ -138,10 +140,42 @@ def test_loss_gradient_matches_numerical(entry, rng):
             assert close(gi(*point), numeric_derivative(L, point, i)), (entry.name, i, point)
 
 
+ROOTED = [e for e in LOSSES if symact.loss(e.name).rooted]
+
+
+@pytest.mark.parametrize("entry", ROOTED, ids=ids(ROOTED))
+def test_a_rooted_loss_gradient_is_its_costs(entry):
+    """RMSE's gradient is ∂√(mean ℓ)/∂ŷ[i], proved equal to the derivative of its cost over N = 3 samples at each
+    sample, in ŷ and (through the identity output activation) in z; the squared error's 2·(ŷ − y) is not."""
+    fn = symact.loss(entry.name)
+    n = 3
+    cost = fn.cost(n)
+    value = fn.cost_value
+    in_z, in_yhat = fn.logit_gradient()
+    assert entry.output_activation == "identity"  # z is ŷ
+    for k in range(1, n + 1):
+        at_k = {sp.Symbol("N", integer=True, positive=True): n, value: cost}
+
+        def sample(e, k=k):  # ŷ[i], y[i], z[i] → the k-th sample's symbols
+            return e.replace(lambda a: isinstance(a, sp.Indexed), lambda a: sp.Symbol(f"{a.base}_{k}", real=True))
+
+        yhat_k, y_k = (sp.Symbol(f"{s.name}_{k}", real=True) for s in (fn.inputs[0], fn.targets[0]))
+        want = sp.diff(cost, yhat_k)
+        at_k[sp.Symbol(f"z_{k}", real=True)] = yhat_k
+        for got in (fn.gradient(), fn.derivative(), in_yhat, in_z):
+            assert sp.simplify(sample(got).subs(at_k) - want) == 0
+        term = derivative(fn.expr, fn.inputs[0]).subs({fn.inputs[0]: yhat_k, fn.targets[0]: y_k})
+        assert sp.simplify(term - want) != 0
+    with pytest.raises(ValueError, match="order=1"):
+        fn.derivative(2)
+
+
 @pytest.mark.parametrize("entry", LOSSES, ids=ids(LOSSES))
 def test_logit_gradient_matches_numerical(entry, rng):
     """∂L(g(z), y)/∂z, with g the matching output activation, against numerical."""
     fn = symact.loss(entry.name)
+    if fn.rooted:
+        pytest.skip("no per-sample loss: test_a_rooted_loss_gradient_is_its_costs")
     in_z, in_yhat = fn.logit_gradient(bind=True)
     g = symact.activation(
         entry.output_activation, **({"size": fn.size} if symact.REGISTRY[entry.output_activation].vector else {})
