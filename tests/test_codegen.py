@@ -495,6 +495,15 @@ def test_torch_autograd_through_generated_row_functions(entry, tmp_path):
         assert torch.autograd.gradcheck(f, (p, y))
 
 
+@pytest.mark.parametrize(
+    "name, status", [("softmax", "proved"), ("log_softmax", "proved"), ("sparsemax", "not proved")]
+)
+def test_a_closed_form_jacobian_is_called_proved_only_where_it_is(name, status):
+    """The header said "proved against the derived Jacobian" for sparsemax too, which is only sampled."""
+    line = next(line for line in codegen(name, lang="numpy").splitlines() if "Jacobian:" in line)
+    assert ("not proved" in line) == (status == "not proved") and "proved" in line
+
+
 def test_generated_code_does_not_depend_on_the_hash_seed():
     """The same source in every process: the order of a sum decides its rounding, and a set's iteration order
     (PYTHONHASHSEED) once decided the order of CSE's temporaries, so gelu_tanh's kernels differed by run."""
