@@ -106,7 +106,7 @@ def _describe_fn(fn: Fn) -> list[str]:
 
 def _closed_form_status(name: str) -> str:
     """How a closed-form Jacobian is known: proved where its theorem sheet has it as a symbolic claim (every one
-    of those proves, tests/test_prove.py), else checked at sample points only (sparsemax's 2ⁿ − 1 supports)."""
+    of those proves, tests/test_prove.py), else checked at sample points only (tests/test_derivatives.py)."""
     from .theorems import sheet
 
     if any(t.title.startswith("Jacobian") and t.numeric is None for t in sheet(name)):
