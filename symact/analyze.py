@@ -25,11 +25,23 @@ GRID = [mpmath.mpf(i) / 50 for i in range(-1500, 1501)]  # [−30, 30]
 class Extremum:
     value: sp.Expr
     at: sp.Expr | None
-    method: str  # "exact" | "numeric"
+    method: str  # "exact" | "numeric" | "exact limit"
+    side: str = ""  # "-" or "+": a supremum or infimum approached beside ``at``, not taken there
 
     def __str__(self) -> str:
-        where = "" if self.at is None else f" at x = {self.at}"
-        return f"{self.value}{where} ({self.method})"
+        if self.at is None:
+            where = ""
+        elif self.side:
+            where = f" as x → {self.at}{'⁻' if self.side == '-' else '⁺'}"
+        else:
+            where = f" at x = {self.at}"
+        shown = f"{self.value} ≈ {float(self.value):.6g}" if _long(self.value) else f"{self.value}"
+        return f"{shown}{where} ({self.method})"
+
+
+def _long(value: sp.Expr) -> bool:
+    """An exact value worth a decimal beside it (SELU's λα is a page of erfc)."""
+    return value.is_finite is True and not value.is_Rational and not value.is_Float
 
 
 _KINKY = (sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)
@@ -110,7 +122,10 @@ class Analysis:
             ("max f'", str(self.derivative_max)),
             ("min f'", str(self.derivative_min)),
             ("f' at ∓∞ (saturation)", f"{self.derivative_limits['-oo']}, {self.derivative_limits['oo']}"),
-            ("Lipschitz constant", str(self.lipschitz)),
+            (
+                "Lipschitz constant",
+                f"{self.lipschitz} ≈ {float(self.lipschitz):.6g}" if _long(self.lipschitz) else str(self.lipschitz),
+            ),
             ("gradient bound over 10 layers", f"{self.vanishing_bound(10)} ≈ {float(self.vanishing_bound(10)):.3g}"),
         ]
 
@@ -194,8 +209,61 @@ def _critical_points(expr, x, seconds=2.0) -> list[sp.Expr] | None:
     return [] if solutions is sp.S.EmptySet else None
 
 
+def _branch(expr: sp.Expr, x: sp.Symbol, probe: sp.Expr) -> sp.Expr | None:
+    """The case of a piecewise ``expr`` that holds at ``probe``, or None."""
+    folded = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
+    if not isinstance(folded, sp.Piecewise):
+        return folded
+    return next((e for e, c in folded.args if c.subs(x, probe) == sp.true), None)
+
+
+def _piecewise_extremum(expr, x, limits, kind: str) -> Extremum | None:
+    """The exact max or min of a function with kinks, piece by piece, or None where a piece has no exact answer.
+
+    Between consecutive switch points one case holds, smooth: its candidates are its critical points inside
+    the interval and its one-sided limits at the ends; the values at the switch points themselves (the kink
+    convention) are candidates too. SELU's f' = λα·eˣ below 0 has its supremum λα ≈ 1.758 as x → 0⁻, where
+    a grid search polished by a root-finder had answered 1.0507 at x = 0.25, the other piece's value.
+    """
+    points = _switch_points(expr, x)
+    if not points:
+        return None
+    edges = [-sp.oo, *points, sp.oo]
+    candidates: list[tuple[sp.Expr, sp.Expr | None, str, str]] = []  # (value, at, method, side)
+    for p in points:
+        candidates.append((expr.subs(x, p), p, "exact", ""))
+    for a, b in zip(edges, edges[1:]):
+        probe = (a + b) / 2 if a.is_finite and b.is_finite else (b - 1 if a is -sp.oo else a + 1)
+        piece = _branch(expr, x, probe)
+        if piece is None:
+            return None
+        if not piece.has(x):  # constant on the interval: taken at every point of it
+            candidates.append((piece, probe, "exact", ""))
+            continue
+        critical = _critical_points(piece, x)
+        if critical is None:
+            return None
+        candidates += [(piece.subs(x, c), c, "exact", "") for c in critical if a < c < b]
+        for end, side in ((a, "+"), (b, "-")):
+            if end.is_finite:
+                candidates.append((limit_at(piece, x, end, side=side), end, "exact limit", side))
+    candidates += [(v, None, "exact limit", "") for v in limits if v is not sp.nan]
+    if any(v is sp.nan or not (v.is_extended_real) for v, *_ in candidates):
+        return None
+    pick = max if kind == "max" else min
+    value, at, method, side = pick(candidates, key=lambda t: float(t[0]) if t[0].is_finite else float(t[0]))
+    taken = [c for c in candidates if c[2] == "exact" and sp.simplify(c[0] - value) == 0] if value.is_finite else []
+    if taken:  # attained somewhere: say where, not only that it is approached
+        value, at, method, side = taken[0]
+    return Extremum(sp.nsimplify(value) if value.is_Rational else value, at, method, side)
+
+
 def _extremum(expr, x, limits, kinks, kind: str) -> Extremum:
     pick = max if kind == "max" else min
+    if expr.has(*_KINKY):
+        exact = _piecewise_extremum(expr, x, limits, kind)
+        if exact is not None:
+            return exact
     critical = _critical_points(expr, x) if not expr.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs) else None
     if critical is not None:
         candidates = [(expr.subs(x, c), c) for c in critical] + [(expr.subs(x, k), k) for k in kinks]

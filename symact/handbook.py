@@ -355,13 +355,18 @@ def _properties(section: Section) -> list[tuple[str, object]]:
 
 
 def _extremum(ex) -> str:
-    """'1/4 at x = 0' (exact) or '0.1667 at x ≈ -2.98 (numeric)'."""
-    exact = ex.method == "exact"
-    value = unicode(ex.value) if exact or not ex.value.is_finite else f"{float(ex.value):.4g}"
+    """'1/4 at x = 0' (exact), '3/2 as x → 3⁻' (a supremum approached), '≈ 1.758 at x = 0' (exact, but a page of
+    erfc written out) or '0.1667 at x ≈ -2.98 (numeric)'."""
+    exact = ex.method != "numeric"
+    short = len(unicode(ex.value)) <= 40
+    value = unicode(ex.value) if exact and short else f"{'≈ ' if exact else ''}{float(ex.value):.4g}"
     if ex.at is None:
         return value
-    where = f" at x = {unicode(ex.at)}" if exact else f" at x ≈ {float(ex.at):.3g} (numeric)"
-    return value + where
+    if not exact:
+        return value + f" at x ≈ {float(ex.at):.3g} (numeric)"
+    if ex.side:
+        return value + f" as x → {unicode(ex.at)}{'⁻' if ex.side == '-' else '⁺'}"
+    return value + f" at x = {unicode(ex.at)}"
 
 
 # -- LaTeX ---------------------------------------------------------------------
