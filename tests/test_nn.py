@@ -247,6 +247,31 @@ def test_validation_split_holds_out_the_last_samples_as_keras_does():
         _trained(1, validation_split=0.25, validation_data=(X, y))
 
 
+def test_dense_takes_a_keras_input_dim_or_input_shape():
+    """Dense(8, activation="tanh", input_dim=3) was taken as a parameter of tanh and refused. The declared size
+    gives summary() its counts before the first fit, and is checked against the data there."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    model = nn.Sequential([nn.Dense(8, activation="prelu", input_shape=(3,)), nn.Dense(1, input_dim=8)])
+    model.compile(loss="mse")
+    before = model.summary()
+    assert "total parameters: 49" in before  # (3 + 1 + 1)·8 with PReLU's learnable α per unit, then 8 + 1
+    model.fit(X, y, epochs=1, verbose=0)
+    assert model.summary() == before
+    with pytest.raises(ValueError, match="declares input_dim=3"):
+        model2 = nn.Sequential([nn.Dense(4, input_dim=3), nn.Dense(1)])
+        model2.compile(loss="mse")
+        model2.fit(X[:, :2], y, epochs=1, verbose=0)
+    for bad, message in [
+        (lambda: nn.Dense(3, input_shape=(3, 2)), "input_shape must be"),
+        (lambda: nn.Dense(3, input_dim=0), "positive integer"),
+        (lambda: nn.Dense(3, input_dim=2, input_shape=(3,)), "disagree"),
+        (lambda: nn.Sequential([nn.Dense(8, input_dim=3), nn.Dense(1, input_dim=4)]), "has 8 units"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            bad()
+
+
 def test_resume_refuses_another_architecture(tmp_path):
     ckpt = tmp_path / "run.npz"
     _trained(1, checkpoint=ckpt)

@@ -31,6 +31,26 @@ def resolve_activation(act: str | Fn, params: dict) -> Fn:
     return catalog_activation(act, **params)
 
 
+def _positive_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+
+
+def _input_dim(input_dim, input_shape) -> int | None:
+    """The input size from Keras's ``input_dim`` or ``input_shape=(n,)``; None when neither is given."""
+    if input_shape is not None:
+        shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
+        if shape is None or len(shape) != 1 or not _positive_int(shape[0]):
+            raise ValueError(
+                f"input_shape must be (n,) for a positive integer n (Dense takes vectors), got {input_shape!r}"
+            )
+        if input_dim is not None and input_dim != shape[0]:
+            raise ValueError(f"input_dim={input_dim!r} and input_shape={input_shape!r} disagree")
+        input_dim = shape[0]
+    if input_dim is not None and not _positive_int(input_dim):
+        raise ValueError(f"input_dim must be a positive integer, got {input_dim!r}")
+    return None if input_dim is None else int(input_dim)
+
+
 class Dense:
     """A fully connected layer: ``Dense(units, activation="relu")``.
 
@@ -39,6 +59,8 @@ class Dense:
         activation: a catalog name or alias, or an :class:`~symact.Fn` (user-defined ones too).
         use_bias: add a bias vector.
         train_activation: train the activation's learnable parameters (PReLU α, Swish β, APLU hinges).
+        input_dim, input_shape: the input size, ``input_dim=3`` or ``input_shape=(3,)`` as in Keras. Optional:
+            the first layer's is otherwise taken from the data at the first fit; declared, it is checked there.
         **activation_params: parameter values for the activation, e.g. ``alpha=0.1``.
     """
 
@@ -49,15 +71,22 @@ class Dense:
         *,
         use_bias: bool = True,
         train_activation: bool = True,
+        input_dim: int | None = None,
+        input_shape: tuple[int] | None = None,
         **activation_params,
     ):
-        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
+        if not _positive_int(units):
             raise ValueError(f"units must be a positive integer, got {units!r}")
         self.units, self.use_bias = int(units), use_bias
+        self.input_dim = _input_dim(input_dim, input_shape)
         self.fn = resolve_activation(activation, activation_params)
         self.train_activation = bool(train_activation)
         self.learn = tuple(p.name for p in self.fn.entry.params if p.learnable) if train_activation else ()
         self.built = False
+
+    def count(self, fan_in: int) -> int:
+        """The number of parameters this layer has on ``fan_in`` inputs."""
+        return (fan_in + self.use_bias + len(self.learn)) * self.units
 
     # -- construction ------------------------------------------------------
 

@@ -77,10 +77,9 @@ class Sequential:
     """A stack of :class:`Dense` layers; the input size is inferred at the first fit."""
 
     def __init__(self, layers: list[Dense] | None = None, *, dtype: str = "float32"):
-        self.layers = list(layers or [])
-        for layer in self.layers:
-            if not isinstance(layer, Dense):
-                raise TypeError(f"Sequential takes Dense layers, got {type(layer).__name__}")
+        self.layers = []
+        for layer in layers or []:
+            self.add(layer)
         if dtype not in ("float32", "float64"):
             raise ValueError("dtype must be float32 or float64")
         self.dtype = np.dtype(dtype)
@@ -89,6 +88,13 @@ class Sequential:
         self.history = History()
 
     def add(self, layer: Dense) -> None:
+        if not isinstance(layer, Dense):
+            raise TypeError(f"Sequential takes Dense layers, got {type(layer).__name__}")
+        if self.layers and layer.input_dim is not None and layer.input_dim != self.layers[-1].units:
+            raise ValueError(
+                f"layer {len(self.layers) + 1} declares input_dim={layer.input_dim}, "
+                f"but the layer before it has {self.layers[-1].units} units"
+            )
         self.layers.append(layer)
 
     # -- step 2: compile ---------------------------------------------------
@@ -140,6 +146,9 @@ class Sequential:
             raise ValueError(f"{what}: X contains NaN or inf")
         if self.layers[0].built and X.shape[1] != self.layers[0].fan_in:
             raise ValueError(f"{what}: X has {X.shape[1]} features, the model was built for {self.layers[0].fan_in}")
+        declared = self.layers[0].input_dim
+        if declared is not None and X.shape[1] != declared:
+            raise ValueError(f"{what}: X has {X.shape[1]} features, the first layer declares input_dim={declared}")
         y = np.asarray(y)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"{what}: X has {X.shape[0]} samples but y has {y.shape[0]}")
@@ -482,13 +491,20 @@ class Sequential:
         return model
 
     def summary(self) -> str:
+        """The layers with their output sizes and parameter counts (known once built, or with a declared
+        ``input_dim``)."""
         lines = [f"{'layer':<34}{'output':>10}{'params':>10}"]
-        total = 0
+        known = bool(self.layers) and (self.layers[0].built or self.layers[0].input_dim is not None)
+        total, fan_in = 0, self.layers[0].input_dim if self.layers else None
         for i, layer in enumerate(self.layers):
-            count = sum(p.size for p in layer.params.values()) if layer.built else 0
-            total += count
-            lines.append(f"{i + 1:>2} {layer!r:<31}{layer.units:>10}{count if layer.built else '?':>10}")
-        lines.append(f"total parameters: {total if self.layers[0].built else '? (built at the first fit)'}")
+            if layer.built:
+                count = sum(p.size for p in layer.params.values())
+            else:
+                count = layer.count(fan_in) if known else None
+            total += count or 0
+            fan_in = layer.units
+            lines.append(f"{i + 1:>2} {layer!r:<31}{layer.units:>10}{'?' if count is None else count:>10}")
+        lines.append(f"total parameters: {total if known else '? (built at the first fit)'}")
         return "\n".join(lines)
 
 
