@@ -272,6 +272,30 @@ def test_dense_takes_a_keras_input_dim_or_input_shape():
             bad()
 
 
+def test_metrics_are_recorded_per_epoch_and_by_evaluate():
+    """compile(metrics=[...]) as in Keras: catalog losses reported, not trained on. With one batch per epoch,
+    the epoch's RMSE is the root of its MSE loss; an epoch of several batches takes the root of the mean square."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 3))
+    y = X @ np.array([[1.0], [-2.0], [0.5]])
+    model = nn.Sequential([nn.Dense(8, "tanh", input_dim=3), nn.Dense(1)], dtype="float64")
+    model.compile(loss="mse", optimizer="adam", metrics=["mae", "rmse"])
+    history = model.fit(X, y, epochs=3, batch_size=120, verbose=0, validation_split=0.25).history
+    for key in ("mae", "rmse", "val_mae", "val_rmse"):
+        assert len(history[key]) == 3
+    assert np.allclose(np.square(history["rmse"]), history["loss"], rtol=1e-12)
+    assert np.allclose(np.square(history["val_rmse"]), history["val_loss"], rtol=1e-12)
+    result = model.evaluate(X, y)
+    out = model.predict(X)
+    assert result["mae"] == pytest.approx(np.mean(np.abs(out - y)), rel=1e-12)
+    assert result["rmse"] == pytest.approx(np.sqrt(result["loss"]), rel=1e-12)
+    model.fit(X, y, epochs=4, batch_size=50, verbose=0)  # batches of 50, 50, 20
+    assert np.isfinite(model.history["rmse"][-1])
+    for bad, message in ((["accuracy"], "classification loss"), ("mae", "list of names"), (["maee"], "did you mean")):
+        with pytest.raises(ValueError, match=message):
+            model.compile(loss="mse", metrics=bad)
+
+
 def test_resume_refuses_another_architecture(tmp_path):
     ckpt = tmp_path / "run.npz"
     _trained(1, checkpoint=ckpt)

@@ -84,6 +84,7 @@ class Sequential:
             raise ValueError("dtype must be float32 or float64")
         self.dtype = np.dtype(dtype)
         self.loss_fn: Fn | None = None
+        self.metrics: dict[str, LossKernel] = {}
         self.optimizer: optimizers.Optimizer | None = None
         self.history = History()
 
@@ -108,8 +109,14 @@ class Sequential:
         momentum: float | None = None,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
+        metrics: list[str] | tuple[str, ...] = (),
     ) -> None:
-        """Choose the loss (a catalog name or Fn) and the optimizer (sgd, momentum, adam, or an object)."""
+        """Choose the loss (a catalog name or Fn) and the optimizer (sgd, momentum, adam, or an object).
+
+        ``metrics`` as in Keras: "accuracy" (recorded for every classification loss anyway) or catalog losses
+        such as "mae" or "rmse", reported per epoch (the mean over its batches; RMSE the root of the mean
+        square) and by :meth:`evaluate`, but not trained on.
+        """
         if not self.layers:
             raise ValueError("add layers before compile()")
         fn = catalog_loss(loss) if isinstance(loss, str) else loss
@@ -118,6 +125,7 @@ class Sequential:
         for name, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue)):
             if v is not None and not (np.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number")
+        self.metrics = self._metrics(metrics, fn)
         self.loss_fn = fn
         self.optimizer = optimizers.get(optimizer, learning_rate, momentum)
         self.clipnorm, self.clipvalue = clipnorm, clipvalue
@@ -130,6 +138,25 @@ class Sequential:
         logits = ON_LOGITS.get((out.name, fn.name))
         self._logit_loss = compile_kernel(catalog_loss(logits), dtype=str(self.dtype)) if logits else None
         self.classification = fn.name in CLASSIFICATION
+
+    def _metrics(self, names, fn: Fn) -> dict[str, LossKernel]:
+        """Each metric's loss kernel by name; accuracy is the classification losses' own."""
+        if isinstance(names, str) or not isinstance(names, (list, tuple)):
+            raise ValueError(f"metrics must be a list of names, got {names!r}")
+        out = {}
+        for name in names:
+            if name in ("accuracy", "acc"):
+                if fn.name not in CLASSIFICATION:
+                    raise ValueError(f"accuracy needs a classification loss, not {fn.name}")
+                continue
+            metric = catalog_loss(name)  # an unknown name: a ValueError with the closest names
+            if (len(metric.inputs) > 1) != (len(fn.inputs) > 1):
+                raise ValueError(f"metric {name} takes {'class rows' if len(metric.inputs) > 1 else 'one output'}")
+            out[metric.name] = LossKernel(metric, str(self.dtype))
+        return out
+
+    def _metric_values(self, out: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        return {name: kernel.value(out, y) for name, kernel in self.metrics.items()}
 
     # -- data checks -------------------------------------------------------
 
@@ -286,7 +313,7 @@ class Sequential:
         order = np.random.default_rng([self.seed, epoch]).permutation(n) if shuffle else np.arange(n)
         started = time.perf_counter()
         snapshot = [{k: v.copy() for k, v in layer.params.items()} for layer in self.layers]
-        total, correct, norms = 0.0, 0, np.zeros(len(self.layers))
+        total, correct, norms, sums = 0.0, 0, np.zeros(len(self.layers)), {}
         active = [np.zeros(layer.units, bool) for layer in self.layers] if diagnostics else None
         saturated = np.zeros(len(self.layers)) if diagnostics else None
         for b, lo in enumerate(range(0, n, batch_size)):
@@ -318,6 +345,8 @@ class Sequential:
                 ]
             )
             total += value * len(idx)
+            for name, v in self._metric_values(out, yb).items():  # (RMSE: sums of squares, rooted below)
+                sums[name] = sums.get(name, 0.0) + (v * v if self.metrics[name].fn.rooted else v) * len(idx)
             norms += np.sqrt(squares)
             if self.classification:
                 correct += self._correct(out, yb)
@@ -328,6 +357,8 @@ class Sequential:
         record = {"loss": total / n, "time": time.perf_counter() - started}
         if self.classification:
             record["accuracy"] = correct / n
+        for name, v in sums.items():
+            record[name] = float(np.sqrt(v / n)) if self.metrics[name].fn.rooted else v / n
         if diagnostics:
             record["grad_norm"] = (norms / batches).tolist()
             record["dead_fraction"] = [
@@ -413,7 +444,7 @@ class Sequential:
         result = {"loss": value}
         if self.classification:
             result["accuracy"] = self._correct(out, y) / len(X)
-        return result
+        return result | self._metric_values(out, y)
 
     # -- checkpoints -------------------------------------------------------
 
