@@ -80,6 +80,31 @@ def curves(fn: Fn, xs: np.ndarray) -> tuple[str, np.ndarray, np.ndarray, str]:
     return fn.name, y, dy, "x"
 
 
+def _switch_points(fn: Fn, lo: float, hi: float) -> list[float]:
+    """Where an elementwise activation's f or f' can switch case inside (lo, hi): where a curve may jump."""
+    from .analyze import _switch_points as switches
+
+    if fn.kind != "activation" or fn.vector:
+        return []
+    x = fn.inputs[0]
+    points = {float(p) for e in (fn.bind(), fn.bind(fn.derivative())) for p in switches(e, x)}
+    return sorted(p for p in points if lo < p < hi)
+
+
+def _broken(xs: np.ndarray, values: np.ndarray, switches: list[float]):
+    """(x, y) of a curve with a gap at each jump, and the (x, f(x)) dots at the jumps: relu′ is no vertical line
+    from 0 to 1 at 0, but 0 on the left, 1 on the right and a dot at its value there."""
+    xs, values, dots = xs.astype(float), values.astype(float), []
+    for v in switches:
+        i = int(np.searchsorted(xs, v))
+        left, right = values[i - 1], values[i + 1]
+        if abs(right - left) > 1e-6 * (1 + max(abs(left), abs(right))):
+            dots.append((v, values[i]))
+            values = values.copy()
+            values[i] = np.nan
+    return (xs, values), dots
+
+
 def plot(
     fns,
     *,
@@ -97,7 +122,7 @@ def plot(
     lo, hi = xrange if xrange is not None else fns[0].entry.domain[0]
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"the range must be two finite numbers a < b, got {lo}, {hi}")
-    xs = np.linspace(lo, hi, 801)
+    grid = np.linspace(lo, hi, 801)
     with plt.rc_context(STYLE):
         own = ax is None
         if own:
@@ -106,11 +131,19 @@ def plot(
             fig = ax.figure
         xlabel = "x"
         for i, fn in enumerate(fns):
+            switches = _switch_points(fn, lo, hi)
+            eps = (hi - lo) * 1e-9
+            xs = np.union1d(grid, [v + d for v in switches for d in (-eps, 0.0, eps)])
             label, y, dy, xlabel = curves(fn, xs)
             color = f"C{i}"
-            ax.plot(xs, y, color=color, lw=1.8, label=label)
+            series = [(y, dict(lw=1.8, label=label))]
             if derivative:
-                ax.plot(xs, dy, color=color, lw=1.4, ls="--", label=f"{label}′" if len(fns) > 1 else "derivative")
+                series.append((dy, dict(lw=1.4, ls="--", label=f"{label}′" if len(fns) > 1 else "derivative")))
+            for values, style in series:
+                line, dots = _broken(xs, values, switches)
+                ax.plot(*line, color=color, **style)
+                if dots:  # the value the catalog's convention takes at a jump
+                    ax.plot(*zip(*dots), color=color, marker="o", ms=3, ls="none")
         ax.axhline(0, color="0.3", lw=0.6)
         ax.axvline(0, color="0.3", lw=0.6)
         ax.set_xlim(lo, hi)

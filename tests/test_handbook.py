@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -94,6 +95,20 @@ def test_plot_cli_writes_each_format(capsys, tmp_path):
 def test_fn_plot_returns_a_figure(tmp_path):
     fig = symact.activation("gelu").plot(path=tmp_path / "g.png")
     assert len(fig.axes[0].lines) >= 2 and (tmp_path / "g.png").is_file()
+
+
+def test_a_plotted_jump_is_a_gap_with_a_dot_at_the_conventions_value():
+    """relu′ was drawn as a vertical line from 0 to 1 at x = 0; it is now 0 up to 0, 1 after, and a dot at
+    relu′(0) = 0. Smooth curves (sigmoid) and continuous kinks (relu itself) are unbroken."""
+    fig = symact.plot.plot(["relu", "sigmoid"], derivative=True)
+    lines = {line.get_label(): line for line in fig.axes[0].lines}
+    xs, dys = (np.asarray(v, float) for v in lines["relu′"].get_data())
+    assert np.isnan(dys[xs == 0]).all() and np.isnan(dys).sum() == 1
+    assert dys[xs < 0].max() == 0 and dys[xs > 0].min() == 1
+    dots = [line.get_xydata().tolist() for line in fig.axes[0].lines if line.get_marker() == "o"]
+    assert dots == [[[0.0, 0.0]]]
+    for label in ("relu", "sigmoid", "sigmoid′"):
+        assert not np.isnan(np.asarray(lines[label].get_ydata(), float)).any()
 
 
 def test_codegen_cli_writes_a_file_and_refuses_bad_requests(capsys, tmp_path):
