@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
+from sympy.calculus.singularities import singularities
 
 from .fn import Fn
 from .functions import expand_atoms
@@ -60,6 +61,37 @@ def _switch_points(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
     return sorted((c for c in candidates if c.is_real and c.is_finite), key=float)
 
 
+def _singular_points(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
+    """Real points where ``expr`` is infinite (1/x at 0, √|x|' at 0), as SymPy finds them; [] where it cannot
+    tell. σ, softplus and the like are atoms here, finite everywhere."""
+    try:
+        with time_limit(2.0):
+            found = singularities(expr, x, sp.S.Reals)
+    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
+        return []
+    if not isinstance(found, sp.FiniteSet):
+        return []
+    return sorted((p for p in found if p.is_real and p.is_finite), key=float)
+
+
+#: Where analyze() checks that a function is real: an activation maps every real number to a real number.
+_REAL_CHECK = (-30, -3, -0.7, -0.01, 0.01, 0.7, 3, 30)
+
+
+def _not_real_at(expr: sp.Expr, x: sp.Symbol) -> float | None:
+    """A point of _REAL_CHECK where ``expr`` is not a real number (log x and √x below 0), or None."""
+    f = sp.lambdify(x, expand_atoms(expr), "mpmath")
+    with mpmath.workdps(30):
+        for t in _REAL_CHECK:
+            try:
+                v = f(mpmath.mpf(t))
+            except (ValueError, ZeroDivisionError, TypeError):
+                return t
+            if isinstance(v, mpmath.mpc) and v.imag != 0:
+                return t
+    return None
+
+
 def smoothness(fn: Fn, max_order: int = 3) -> str:
     """The smoothness class of f, derived from one-sided limits of f, f', … at its switch points.
 
@@ -69,9 +101,10 @@ def smoothness(fn: Fn, max_order: int = 3) -> str:
     """
     x = fn.inputs[0]
     f = fn.bind()
-    if not f.has(*_KINKY):
+    singular = _singular_points(f, x)
+    if not f.has(*_KINKY) and not singular:
         return "C∞"
-    points = _switch_points(f, x)
+    points = sorted({*_switch_points(f, x), *singular}, key=float)
     g = f.rewrite(sp.Piecewise)
     for order in range(max_order + 1):
         for p in points:
@@ -108,8 +141,9 @@ class Analysis:
         return sp.Max(sp.Abs(self.derivative_min.value), sp.Abs(self.derivative_max.value))
 
     def vanishing_bound(self, layers: int) -> sp.Expr:
-        """Largest possible |∂ output/∂ input| of ``layers`` stacked units with unit weights: (max f')^L."""
-        return sp.Abs(self.derivative_max.value) ** layers
+        """Largest possible |∂ output/∂ input| of ``layers`` stacked units with unit weights: (max |f'|)^L, the
+        Lipschitz constant's power (1/x's max f' is 0, but its |f'| is unbounded)."""
+        return self.lipschitz**layers
 
     def rows(self) -> list[tuple[str, str]]:
         return [
@@ -217,7 +251,7 @@ def _branch(expr: sp.Expr, x: sp.Symbol, probe: sp.Expr) -> sp.Expr | None:
     return next((e for e, c in folded.args if c.subs(x, probe) == sp.true), None)
 
 
-def _piecewise_extremum(expr, x, limits, kind: str) -> Extremum | None:
+def _piecewise_extremum(expr, x, limits, kind: str, singular: list[sp.Expr] = ()) -> Extremum | None:
     """The exact max or min of a function with kinks, piece by piece, or None where a piece has no exact answer.
 
     Between consecutive switch points one case holds, smooth: its candidates are its critical points inside
@@ -225,13 +259,14 @@ def _piecewise_extremum(expr, x, limits, kind: str) -> Extremum | None:
     convention) are candidates too. SELU's f' = λα·eˣ below 0 has its supremum λα ≈ 1.758 as x → 0⁻, where
     a grid search polished by a root-finder had answered 1.0507 at x = 0.25, the other piece's value.
     """
-    points = _switch_points(expr, x)
+    points = sorted({*_switch_points(expr, x), *singular}, key=float)
     if not points:
         return None
     edges = [-sp.oo, *points, sp.oo]
     candidates: list[tuple[sp.Expr, sp.Expr | None, str, str]] = []  # (value, at, method, side)
     for p in points:
-        candidates.append((expr.subs(x, p), p, "exact", ""))
+        if p not in singular:  # (no value at a singular point: only its one-sided limits)
+            candidates.append((expr.subs(x, p), p, "exact", ""))
     for a, b in zip(edges, edges[1:]):
         probe = (a + b) / 2 if a.is_finite and b.is_finite else (b - 1 if a is -sp.oo else a + 1)
         piece = _branch(expr, x, probe)
@@ -260,8 +295,9 @@ def _piecewise_extremum(expr, x, limits, kind: str) -> Extremum | None:
 
 def _extremum(expr, x, limits, kinks, kind: str) -> Extremum:
     pick = max if kind == "max" else min
-    if expr.has(*_KINKY):
-        exact = _piecewise_extremum(expr, x, limits, kind)
+    singular = _singular_points(expr, x)
+    if expr.has(*_KINKY) or singular:
+        exact = _piecewise_extremum(expr, x, limits, kind, singular)
         if exact is not None:
             return exact
     critical = _critical_points(expr, x) if not expr.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs) else None
@@ -299,6 +335,9 @@ def analyze(fn: Fn) -> Analysis:
         raise ValueError(f"analyze works on elementwise activations; {fn.name} is not one")
     x = fn.inputs[0]
     f = fn.bind()
+    bad = _not_real_at(f, x)
+    if bad is not None:
+        raise ValueError(f"{fn.name} is not a real number at x = {bad}: analyze takes functions real on all of ℝ")
     df = fn.bind(fn.derivative())
     kinks = list(fn.entry.kinks)
     limits = {"-oo": limit_at(f, x, -sp.oo), "oo": limit_at(f, x, sp.oo)}

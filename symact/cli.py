@@ -354,7 +354,8 @@ def cmd_analyze(args) -> int:
     try:  # limits and solving can blow up on user input: bound them hard
         result = run_limited(analyze, fn, limit_seconds=60, limit_mb=1024)
     except (LimitExceeded, RuntimeError) as e:
-        raise UsageError(f"analysis stopped: {e}") from None
+        refused = str(e).removeprefix("ValueError: ")  # analyze() refusing the function: say only why
+        raise UsageError(refused if refused != str(e) else f"analysis stopped: {e}") from None
     if args.json:
         print(json.dumps({k: v for k, v in result.rows()}, indent=2, ensure_ascii=False))
         return 0

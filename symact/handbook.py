@@ -341,8 +341,9 @@ def _properties(section: Section) -> list[tuple[str, object]]:
     if a is not None:
         dmax = a.derivative_max
         rows.append(("max f'", _extremum(dmax)))
-        if dmax.value.is_finite:
-            rows.append(("(max f')^10", f"{float(abs(dmax.value)) ** 10:.3g}"))
+        bound = a.vanishing_bound(10)
+        if bound.is_finite:
+            rows.append(("gradient bound over 10 layers", f"{float(bound):.3g}"))
     if e.kinks:
         rows.append(("at kinks", e.kink_convention))
     if e.kind == "loss":

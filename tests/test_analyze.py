@@ -97,6 +97,23 @@ def test_limit_of_silu_derivative_is_one_despite_sympy():
     assert limit_at(fn.bind(fn.derivative()), x, -sp.oo, seconds=30) == 0
 
 
+def test_singular_functions_have_unbounded_extrema_and_non_real_ones_are_refused(capsys):
+    """1/x had range [0, 0], max f' 0 and Lipschitz constant 0 (no critical point, limits 0 at ±∞), and log x
+    a range [oo, oo]: its values below 0 are not real."""
+    a = analyze(symact.custom("1/x"))
+    assert (a.minimum.value, a.minimum.at, a.minimum.side) == (-sp.oo, 0, "-")
+    assert (a.maximum.value, a.maximum.at, a.maximum.side) == (sp.oo, 0, "+")
+    assert a.derivative_min.value == -sp.oo and a.lipschitz == sp.oo and not a.monotonic
+    assert a.smoothness == "discontinuous"
+    b = analyze(symact.custom("sqrt(abs(x))"))
+    assert b.smoothness == "C0" and b.derivative_max.value == sp.oo and b.minimum.value == 0
+    with pytest.raises(ValueError, match="not a real number"):
+        analyze(symact.custom("log(x)"))
+    assert main(["analyze", "--expr", "sqrt(x)"]) == 2
+    err = capsys.readouterr().err
+    assert "not a real number" in err and "ValueError" not in err
+
+
 @pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
 def test_limits_at_infinity_agree_with_far_values(entry):
     """f and f' at ±∞ (what the kernels return at ±inf) agree with their 50-digit values at ±10^4."""
