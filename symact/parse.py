@@ -93,17 +93,30 @@ _COMPARE = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge, ast.Eq
 
 
 def _catalog_function(name: str) -> Callable | None:
-    """A scalar catalog activation as a callable on SymPy arguments, default parameters bound."""
+    """A scalar catalog activation, or an elementwise loss's per-sample value ``bce(ŷ, y)``, as a callable on
+    SymPy arguments, default parameters bound; None for anything else (:func:`_not_callable`)."""
     from .catalog import REGISTRY
 
-    if name not in REGISTRY:
+    if name not in REGISTRY or _not_callable(name) is not None:
         return None
     entry = REGISTRY[name]
-    if entry.kind != "activation" or entry.vector:
-        return None
     d = entry.definition()
     body = d.expr.subs({p.symbol: p.default for p in entry.params})
+    if entry.kind == "loss":
+        return lambda yhat, y: body.subs({d.inputs[0]: yhat, d.targets[0]: y}, simultaneous=True)
     return lambda arg: body.subs(d.inputs[0], arg)
+
+
+def _not_callable(name: str) -> str | None:
+    """Why a catalog function cannot be called in text, or None if it can."""
+    from .catalog import REGISTRY
+
+    entry = REGISTRY[name]
+    if entry.vector:
+        return f"{entry.name} acts on vectors: it cannot be called in text"
+    if entry.kind == "loss" and entry.reduction != "mean":
+        return f"{entry.name} has no per-sample value (its cost is the square root of a mean): it cannot be called"
+    return None
 
 
 class _Builder:
@@ -216,7 +229,9 @@ class _Builder:
         if name.startswith("_"):
             self.fail("names starting with an underscore are not allowed", node)
         if name not in FUNCTIONS and name != "diff" and _catalog_function(name) is None:
-            self.fail(f"unknown function {name!r}", node)
+            from .catalog import REGISTRY
+
+            self.fail(_not_callable(name) if name in REGISTRY else f"unknown function {name!r}", node)
         if name == "where":
             old, self.allow_relations = self.allow_relations, True
             try:

@@ -8,6 +8,7 @@ import sympy as sp
 import symact
 from symact.catalog import REGISTRY
 from symact.cli import main
+from symact.parse import ExpressionError
 from symact.theorems import sheet
 
 from .identities import FALSE, TRUE
@@ -116,6 +117,16 @@ def test_prove_cli_json_and_latex(capsys):
     assert json.loads(capsys.readouterr().out)["status"] == "proved"
     main(["prove", "sigmoid(-x) == 1 - sigmoid(x)", "--latex"])
     assert "align*" in capsys.readouterr().out
+
+
+def test_elementwise_losses_can_be_called_in_a_claim():
+    """bce(ŷ, y) is the per-sample loss; the mission's ∂BCE(σ(z))/∂z = σ(z) − y was 'unknown function bce'."""
+    assert symact.prove("diff(bce(sigmoid(z), y), z) == sigmoid(z) - y").status == "proved"
+    assert symact.prove("diff(mse(x, y), x) == 2*(x - y)").status == "proved"
+    assert symact.prove("diff(mae(x, y), x) == sign(y - x)").status == "disproved"
+    for text, message in (("rmse(x, y) == abs(x - y)", "no per-sample value"), ("softmax(x) == x", "vectors")):
+        with pytest.raises(ExpressionError, match=message):
+            symact.prove(text)
 
 
 def test_every_catalog_function_has_a_theorem():
