@@ -9,6 +9,7 @@ a sigmoid unit is logistic regression). ``symact check`` proves the sheet.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,7 +133,8 @@ def _gelu_tanh_error_bound() -> Verdict:
 SPARSEMAX_SIZES = (2, 3, 4)
 
 
-def _sparsemax_pieces(n: int) -> list[tuple[frozenset, sp.Matrix]] | None:
+@functools.cache  # both sparsemax theorems use the same pieces
+def _sparsemax_pieces(n: int) -> tuple[tuple[frozenset, sp.ImmutableMatrix], ...] | None:
     """sparsemax at size n as a linear map on each support S, or None where a step does not reduce to 0.
 
     The definition is pᵢ = max(0, xᵢ − τ) with τ the largest subset average τ_S = (Σ_S x − 1)/|S|. On the open set
@@ -148,6 +150,8 @@ def _sparsemax_pieces(n: int) -> list[tuple[frozenset, sp.Matrix]] | None:
 
     fn = activation("sparsemax", size=n)
     xs = list(fn.inputs)
+    if xs != list(vector("x", n)):
+        return None
 
     def average(S):
         return (sum(xs[i] for i in S) - 1) / len(S)
@@ -157,7 +161,8 @@ def _sparsemax_pieces(n: int) -> list[tuple[frozenset, sp.Matrix]] | None:
     candidates = {sp.expand(average(S)) for S in supports}
     if len(candidates) != len(supports) or {sp.expand(a) for a in tau.args} != candidates:
         return None  # not the distinct subset averages (the ties would not be hyperplanes)
-    if any(sp.expand(fn.expr[i] - sp.Max(0, xs[i] - tau)) != 0 for i in range(n)):
+    # each pᵢ is max(0, xᵢ − τ), compared by its arguments (building the Max again would cost seconds)
+    if any(not isinstance(p, sp.Max) or set(p.args) != {sp.S.Zero, xs[i] - tau} for i, p in enumerate(fn.expr)):
         return None
     pieces = []
     for S in supports:
@@ -167,10 +172,10 @@ def _sparsemax_pieces(n: int) -> list[tuple[frozenset, sp.Matrix]] | None:
                 d = t - average(S - {i}) - (xs[i] - t) / (len(S) - 1) if len(S) > 1 else xs[i] - t - 1
             else:
                 d = t - average(S | {i}) - (t - xs[i]) / (len(S) + 1)
-            if sp.simplify(d) != 0:
+            if sp.expand(d) != 0:  # linear in x: expanded, 0 is 0
                 return None
-        pieces.append((S, sp.Matrix([xs[i] - t if i in S else 0 for i in range(n)])))
-    return pieces
+        pieces.append((S, sp.ImmutableMatrix([xs[i] - t if i in S else 0 for i in range(n)])))
+    return tuple(pieces)
 
 
 def _by_supports(title: str, holds: Callable[[frozenset, sp.Matrix, list], bool], rhs: str) -> Verdict:
@@ -178,7 +183,7 @@ def _by_supports(title: str, holds: Callable[[frozenset, sp.Matrix, list], bool]
     start = time.monotonic()
     ok = True
     for n in SPARSEMAX_SIZES:
-        pieces, xs = _sparsemax_pieces(n), list(activation("sparsemax", size=n).inputs)
+        pieces, xs = _sparsemax_pieces(n), list(vector("x", n))  # the catalog's inputs
         ok &= pieces is not None and all(holds(S, p, xs) for S, p in pieces)
     v = Verdict("proved" if ok else "unknown", sp.Symbol(title), sp.Symbol(rhs), method="cases")
     sizes = ", ".join(map(str, SPARSEMAX_SIZES))
@@ -192,7 +197,7 @@ def _by_supports(title: str, holds: Callable[[frozenset, sp.Matrix, list], bool]
 def _sparsemax_on_simplex() -> Verdict:
     """Σ p = 1 on every support (and p ≥ 0 there: xᵢ − τ_S > 0 on S, 0 off it). p is continuous and the R_S dense,
     so both closed conditions hold at the ties too."""
-    return _by_supports("Σ p", lambda S, p, xs: sp.simplify(sum(p) - 1) == 0, "1, p ≥ 0")
+    return _by_supports("Σ p", lambda S, p, xs: sp.expand(sum(p) - 1) == 0, "1, p ≥ 0")
 
 
 def _sparsemax_jacobian() -> Verdict:
@@ -200,7 +205,7 @@ def _sparsemax_jacobian() -> Verdict:
 
     def holds(S, p, xs):
         m = sp.Matrix([1 if i in S else 0 for i in range(len(xs))])
-        return sp.simplify(p.jacobian(xs) - (sp.diag(*m) - m * m.T / len(S))) == sp.zeros(len(xs), len(xs))
+        return (p.jacobian(xs) - (sp.diag(*m) - m * m.T / len(S))).applyfunc(sp.expand) == sp.zeros(len(xs), len(xs))
 
     return _by_supports("J", holds, "diag(m) − m·mᵀ/|S|")
 
