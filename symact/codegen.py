@@ -457,8 +457,18 @@ def _{name}_jvp(primals, tangents):
 """
 
 
+def _check_quadratic(parts: _Parts) -> None:
+    """The scaled evaluation of a rooted loss needs its term to be of degree 2 in (ŷ, y) together."""
+    t = sp.Symbol("t", positive=True)
+    term = parts.fn.expr
+    scaled = term.subs({s: t * s for s in (*parts.fn.inputs, *parts.fn.targets)}, simultaneous=True)
+    if sp.simplify(scaled - t**2 * term) != 0:
+        raise ValueError(f"{parts.fn.name}: a rooted loss is generated for a term of degree 2, as (ŷ − y)² is")
+
+
 def _rooted(parts: _Parts, lang: str, value: str = "_value", grad: str = "_grad") -> list[str]:
     """The public functions of a rooted loss (RMSE) in ``lang``, after its per-element ``value`` and ``grad``."""
+    _check_quadratic(parts)
     names = [s.name for s in parts.args]
     fields = {
         "name": parts.fn.name,
@@ -687,6 +697,7 @@ def _c(parts: _Parts, grad: bool, ctype: str, *, header: bool, cuda: bool) -> st
     targets = [(outs[0], parts.value, 0, name)] + ([(outs[1], parts.grad, 1, f"{name}_grad")] if grad else [])
     sizes = "size_t rows, size_t n" if parts.per_class else "size_t n"
     if parts.fn.rooted:
+        _check_quadratic(parts)
         if cuda:
             raise ValueError(
                 f"{parts.fn.name}: its cost, √ of a mean, couples every element, and CUDA targets are per-element "
