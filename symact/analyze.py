@@ -319,10 +319,13 @@ def _extremum(expr, x, limits, kinks, kind: str) -> Extremum:
             if lim is sp.oo and kind == "max" or lim is -sp.oo and kind == "min":
                 return Extremum(lim, None, "exact limit")
         if 0 < i < len(GRID) - 1:
-            try:
-                at = mpmath.findroot(lambda t: mpmath.diff(f, t), GRID[i])
-                best = f(at)
-            except (ValueError, ZeroDivisionError):
+            try:  # polish the grid's best point, if the root found is beside it and no worse
+                polished = mpmath.findroot(lambda t: mpmath.diff(f, t), GRID[i])
+                value = f(polished)
+                beside = abs(polished - GRID[i]) <= GRID[1] - GRID[0]
+                if beside and (value >= best if kind == "max" else value <= best):
+                    at, best = polished, value
+            except (ValueError, ZeroDivisionError, TypeError):
                 pass
         elif finite_limits:
             return Extremum(pick(finite_limits, key=float), None, "exact limit")
