@@ -431,7 +431,10 @@ def cmd_train(args) -> int:
         if categorical and not classes:
             raise UsageError(f"{entry.name} needs integer class labels")
         model = nn.Sequential([nn.Dense(k, args.activation) for k in sizes] + [nn.Dense(units, output)])
-        model.compile(loss=entry.name, optimizer=args.optimizer, learning_rate=args.lr, clipnorm=args.clipnorm)
+        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else []
+        model.compile(
+            loss=entry.name, optimizer=args.optimizer, learning_rate=args.lr, clipnorm=args.clipnorm, metrics=metrics
+        )
         rng = np.random.default_rng(args.seed)
         order = rng.permutation(len(X))
         n_val = int(round(args.val_split * len(X)))
@@ -455,7 +458,8 @@ def cmd_train(args) -> int:
         return 1
     except (ValueError, TypeError, FileNotFoundError) as e:
         raise UsageError(_one_line(e)) from None
-    final = {k: v[-1] for k, v in hist.history.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    shown = ("loss", "accuracy", *model.metrics)
+    final = {k: v[-1] for k, v in hist.history.items() if k.removeprefix("val_") in shown}
     if args.json:
         print(json.dumps({"epochs": hist.epoch[-1] if hist.epoch else 0, **final}))
     else:
@@ -673,6 +677,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--activation", default="relu", help="hidden activation (default relu)")
     p.add_argument("--output", help="output activation (default: the loss's matching one)")
     p.add_argument("--loss", help="default: bce for 2 classes, cross_entropy for more, mse for real targets")
+    p.add_argument("--metrics", help="catalog losses to report as well, e.g. mae,rmse (not trained on)")
     p.add_argument("--optimizer", default="adam", choices=("sgd", "momentum", "adam"))
     p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
     p.add_argument("--epochs", type=int, default=200)

@@ -147,6 +147,14 @@ def test_console_script_exit_code_without_traceback():
 # -- train ------------------------------------------------------------------
 
 
+def test_train_reports_the_metrics_asked_for(capsys):
+    code, out, _ = run(capsys, "train", "--data", "linear", "--metrics", "mae,rmse", "--epochs", "3", "--quiet")
+    last = out.strip().splitlines()[-1]
+    assert code == 0 and all(f" {k} " in f" {last} " for k in ("mae", "rmse", "val_mae", "val_rmse"))
+    code, _, err = run(capsys, "train", "--data", "linear", "--metrics", "maee", "--epochs", "1", "--quiet")
+    assert code == 2 and "did you mean mae" in err
+
+
 def test_train_moons_prints_metrics_and_writes_plot_and_model(capsys, tmp_path):
     plot, saved = tmp_path / "m.png", tmp_path / "m.npz"
     code, out, _ = run(
