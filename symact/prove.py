@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import random
 import signal
 import threading
@@ -149,6 +150,11 @@ def _as_claim(lhs, rhs) -> tuple[sp.Basic, sp.Basic]:
     else:
         rhs = as_expr(rhs)
     for side in (lhs, rhs):
+        if isinstance(side, (sp.core.relational.Relational, sp.logic.boolalg.BooleanAtom)):
+            # (σ(x) > 0 even arrives as True: SymPy knows σ is positive) — it used to end in a TypeError
+            raise ExpressionError(
+                "prove decides identities a == b; an inequality is not one (symact analyze gives ranges)"
+            )
         if isinstance(side, sp.Basic) and side.has(sp.zoo, sp.nan):
             # SymPy evaluates 1/0 and log(0) to complex infinity, and 0/0 to nan, as it parses: no claim is left
             raise ExpressionError(f"the claim has an undefined value ({sp.sstr(side)}): a division by zero, or log(0)?")
@@ -168,6 +174,22 @@ class _Assumptions:
     substitutions: dict = field(default_factory=dict)  # from equalities, e.g. y_3 = 1 − y_1 − y_2
     conditions: list = field(default_factory=list)  # checked numerically on sample points
     signs: dict = field(default_factory=dict)  # symbol → "positive" | "negative" | "nonnegative" | "nonpositive"
+
+    def domains(self) -> dict:
+        """Each symbol's set of values allowed by the conditions on it alone (x > 6, |x| < 1), where SymPy
+        solves them: the case split skips the cases outside it, and the sampler draws from it."""
+        out: dict = {}
+        for c in self.conditions:
+            if isinstance(c, sp.Equality) or len(c.free_symbols) != 1:
+                continue
+            (x,) = c.free_symbols
+            try:
+                allowed = sp.solveset(c, x, sp.S.Reals)
+            except (NotImplementedError, ValueError, TypeError):
+                continue
+            if isinstance(allowed, (sp.Interval, sp.Union, sp.FiniteSet)) or allowed is sp.S.EmptySet:
+                out[x] = out.get(x, sp.S.Reals) & allowed
+        return out
 
 
 def _assumptions(items, symbols: dict[str, sp.Symbol]) -> _Assumptions:
@@ -216,7 +238,21 @@ def _evaluator(args, expr) -> Callable:
     return call
 
 
-def _points(symbols, signs, rng: random.Random, count: int) -> Iterator[list]:
+def _into(v: float, domain) -> float:
+    """v moved into an interval ``domain`` (as far from its ends as from 0, or uniformly inside a bounded one)."""
+    lo, hi = domain.inf, domain.sup
+    if domain.contains(v) is sp.true:
+        return v
+    if lo.is_finite and hi.is_finite:
+        return float(lo) + (float(hi) - float(lo)) * (0.5 + 0.49 * math.sin(v))  # (not on the ends)
+    if lo.is_finite:
+        return float(lo) + abs(v) + 1e-3
+    return float(hi) - abs(v) - 1e-3
+
+
+def _points(symbols, signs, rng: random.Random, count: int, domains=None) -> Iterator[list]:
+    domains = domains or {}
+
     def draw(s, i):
         pool = ADVERSARIAL if i < len(ADVERSARIAL) * 2 and rng.random() < 0.5 else None
         v = rng.choice(pool) if pool else rng.uniform(-6, 6)
@@ -233,6 +269,9 @@ def _points(symbols, signs, rng: random.Random, count: int) -> Iterator[list]:
             v = abs(v) or (0 if kind == "nonnegative" else 0.5)
         elif kind in ("negative", "nonpositive"):
             v = -abs(v) or (0 if kind == "nonpositive" else -0.5)
+        domain = domains.get(s)
+        if isinstance(domain, sp.Interval) and not s.is_integer:
+            v = _into(v, domain)
         if s.is_integer:
             v = round(v)
         return v
@@ -250,7 +289,7 @@ def _numeric(lhs, rhs, symbols, assumed: _Assumptions, rng, deadline) -> tuple[d
         if not isinstance(c, sp.Equality)
     ]
     checked, max_residual = 0, mpmath.mpf(0)
-    for point in _points(symbols, assumed.signs, rng, 200):
+    for point in _points(symbols, assumed.signs, rng, 200, assumed.domains()):
         if time.monotonic() > deadline:
             break
         with mpmath.workdps(LOW_DPS):
@@ -281,7 +320,12 @@ def _numeric(lhs, rhs, symbols, assumed: _Assumptions, rng, deadline) -> tuple[d
                 return ce, {}
     evidence = {
         "points": checked,
-        "domain": "reals, random in [−6, 6] and adversarial points up to ±30",
+        "domain": "reals, random in [−6, 6] and adversarial points up to ±30"
+        + (
+            " (moved into the assumed intervals)"
+            if any(isinstance(d, sp.Interval) for d in assumed.domains().values())
+            else ""
+        ),
         "digits": LOW_DPS,
         "max_residual": mpmath.nstr(max_residual, 3),
     }
@@ -332,7 +376,7 @@ def _exp_to_rational(d):
     return sp.cancel(sp.together(d))
 
 
-def _case_split(d):
+def _case_split(d, domains=None):
     """Rewrite max, min, |·|, sign and Heaviside as cases; every reachable case must vanish.
 
     When the cases split on one variable, each case's region is computed exactly (its condition
@@ -349,7 +393,7 @@ def _case_split(d):
                 continue
             if _case_split_once(d.subs(x, sp.Symbol("t_" + x.name, real=True) / p)) == 0:
                 return sp.S.Zero
-    result = _case_split_once(d)
+    result = _case_split_once(d, domains)
     if result == 0:
         return result
     kinks = set().union(*(e.free_symbols for e in d.atoms(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)))
@@ -368,7 +412,7 @@ def _canonical_condition(rel):
     return rel.func(lhs, 0)
 
 
-def _case_split_once(d):
+def _case_split_once(d, domains=None):
     pw = d.replace(
         lambda e: isinstance(e, (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)), lambda e: e.rewrite(sp.Piecewise)
     )
@@ -381,7 +425,8 @@ def _case_split_once(d):
     if not isinstance(pw, sp.Piecewise):
         return sp.simplify(pw)
     symbols = list(set().union(*(c.free_symbols for _, c in pw.args)))  # the variables the cases split on
-    covered = sp.S.EmptySet
+    # outside an assumed domain (x > 6) nothing needs to vanish: count it as covered from the start
+    covered = sp.S.Reals - (domains or {}).get(symbols[0], sp.S.Reals) if len(symbols) == 1 else sp.S.EmptySet
     for branch, cond in pw.args:
         if len(symbols) == 1 and symbols[0].is_real:
             region = cond.as_set() - covered if cond is not sp.true else sp.S.Reals - covered
@@ -402,18 +447,19 @@ def _matrix_expand(d):
 
 
 # Cheap and targeted strategies first; simplify() can take seconds on a large difference.
+# Each takes lhs − rhs and the assumed domains of its symbols (only the case split uses them).
 STRATEGIES: list[tuple[str, str, Callable]] = [
-    ("expand", "expand both sides", lambda d: sp.expand(d)),
-    ("exp-rational", "rewrite in exp, substitute u = eˣ, cancel", _exp_to_rational),
+    ("expand", "expand both sides", lambda d, _: sp.expand(d)),
+    ("exp-rational", "rewrite in exp, substitute u = eˣ, cancel", lambda d, _: _exp_to_rational(d)),
     ("cases", "split at kinks into cases, simplify each", _case_split),
-    ("simplify", "simplify(lhs − rhs)", lambda d: sp.simplify(d)),
-    ("rewrite-exp", "rewrite in exp and simplify", lambda d: sp.simplify(_rewrite_exp(d))),
-    ("rewrite-erf", "rewrite erfc in erf and simplify", lambda d: sp.simplify(d.rewrite(sp.erf))),
-    ("matrix", "expand the matrix expression", _matrix_expand),
+    ("simplify", "simplify(lhs − rhs)", lambda d, _: sp.simplify(d)),
+    ("rewrite-exp", "rewrite in exp and simplify", lambda d, _: sp.simplify(_rewrite_exp(d))),
+    ("rewrite-erf", "rewrite erfc in erf and simplify", lambda d, _: sp.simplify(d.rewrite(sp.erf))),
+    ("matrix", "expand the matrix expression", lambda d, _: _matrix_expand(d)),
 ]
 
 
-def _symbolic(diff, deadline) -> tuple[str, list] | None:
+def _symbolic(diff, deadline, domains=None) -> tuple[str, list] | None:
     """Try each strategy in turn; none may use more than half of the time left, so all get a turn."""
     for i, (name, text, strategy) in enumerate(STRATEGIES):
         remaining = deadline - time.monotonic()
@@ -422,7 +468,7 @@ def _symbolic(diff, deadline) -> tuple[str, list] | None:
         share = remaining if i == len(STRATEGIES) - 1 else remaining / 2
         try:
             with time_limit(share):
-                result = strategy(diff)
+                result = strategy(diff, domains)
         except (TimeLimitExceeded, NotImplementedError, TypeError, ValueError, AttributeError, RecursionError):
             continue
         if _is_zero(result):
@@ -489,20 +535,7 @@ def prove(
     if isolate:
         return _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb)
     deadline = start + timeout
-    lhs, rhs = _as_claim(lhs, rhs)
-    lhs, reps = _realify(lhs)
-    rhs = rhs.xreplace(reps)
-    rhs, more = _realify(rhs)
-    lhs = lhs.xreplace(more)
-    table = {s.name: s for s in lhs.free_symbols | rhs.free_symbols}
-    assumed = _assumptions(assumptions, table)
-    if assumed.signs:
-        signed = {s: sp.Symbol(s.name, **{kind: True}) for s, kind in assumed.signs.items()}
-        lhs, rhs = lhs.xreplace(signed), rhs.xreplace(signed)
-        assumed.conditions = [c.xreplace(signed) for c in assumed.conditions]
-        assumed.signs = {signed[s]: k for s, k in assumed.signs.items()}
-    if assumed.substitutions:
-        lhs, rhs = lhs.subs(assumed.substitutions), rhs.subs(assumed.substitutions)
+    lhs, rhs, assumed, domains = _prepared(lhs, rhs, assumptions)
     verdict = Verdict("unknown", lhs, rhs)
     if (
         isinstance(lhs, sp.MatrixBase)
@@ -525,10 +558,14 @@ def prove(
             verdict.suggestion = _suggest(lhs, rhs, min(deadline, time.monotonic() + 2.0) if timeout > 2 else deadline)
         return _finish(verdict, start)
 
-    route = _symbolic(lhs - rhs, deadline)
+    route = _symbolic(lhs - rhs, deadline, domains)
     if route:
         verdict.status, verdict.method = "proved", route[0]
         verdict.steps = route[1]
+        if route[0] == "cases" and any(d != sp.S.Reals for d in domains.values()):
+            verdict.steps.insert(
+                0, ("on " + ", ".join(f"{s.name} ∈ {unicode(d)}" for s, d in domains.items()), lhs - rhs)
+            )
         if assumed.substitutions:
             verdict.steps.insert(
                 0, ("using " + ", ".join(f"{k} = {unicode(v)}" for k, v in assumed.substitutions.items()), lhs - rhs)
@@ -542,11 +579,37 @@ def prove(
     return _finish(verdict, start)
 
 
+def _prepared(lhs, rhs, assumptions):
+    """The claim's sides with real symbols, the assumptions applied (signs as symbol assumptions, equalities
+    substituted), and each symbol's assumed domain; ExpressionError for bad text or contradicting assumptions."""
+    lhs, rhs = _as_claim(lhs, rhs)
+    lhs, reps = _realify(lhs)
+    rhs = rhs.xreplace(reps)
+    rhs, more = _realify(rhs)
+    lhs = lhs.xreplace(more)
+    table = {s.name: s for s in lhs.free_symbols | rhs.free_symbols}
+    assumed = _assumptions(assumptions, table)
+    if assumed.signs:
+        signed = {s: sp.Symbol(s.name, **{kind: True}) for s, kind in assumed.signs.items()}
+        lhs, rhs = lhs.xreplace(signed), rhs.xreplace(signed)
+        assumed.conditions = [c.xreplace(signed) for c in assumed.conditions]
+        assumed.signs = {signed[s]: k for s, k in assumed.signs.items()}
+    if assumed.substitutions:
+        lhs, rhs = lhs.subs(assumed.substitutions), rhs.subs(assumed.substitutions)
+    domains = assumed.domains()
+    if any(c is sp.false for c in assumed.conditions):  # x > 1 after x < 0 made x negative
+        raise ExpressionError("the assumptions contradict each other: no value satisfies them all")
+    for x, allowed in domains.items():
+        if allowed is sp.S.EmptySet:  # (every case would then be vacuously true)
+            raise ExpressionError(f"the assumptions on {x.name} contradict each other: no value satisfies them all")
+    return lhs, rhs, assumed, domains
+
+
 def _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb) -> Verdict:
     from .sandbox import LimitExceeded, run_limited
 
-    lhs, rhs = _as_claim(lhs, rhs)  # parse here, so bad text is an ExpressionError in the caller
-    _assumptions(assumptions, {s.name: s for s in lhs.free_symbols | rhs.free_symbols})  # and bad assumptions too
+    _prepared(lhs, rhs, assumptions)  # here, so bad text or assumptions are an ExpressionError in the caller
+    lhs, rhs = _as_claim(lhs, rhs)
     try:
         return run_limited(
             prove,

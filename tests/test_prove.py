@@ -129,6 +129,42 @@ def test_elementwise_losses_can_be_called_in_a_claim():
             symact.prove(text)
 
 
+@pytest.mark.parametrize(
+    "claim, assumptions",
+    [
+        ("relu6(x) == 6", ["x > 6"]),
+        ("hard_tanh(x) == x", ["x > -1", "x < 1"]),
+        ("relu(x - 1) == x - 1", ["x > 1"]),
+        ("huber(x, 0) == x**2/2", ["abs(x) < 1"]),
+    ],
+)
+def test_interval_assumptions_are_used_by_the_case_split(claim, assumptions):
+    """These were 'verified' at best (relu6 above 6: 'unknown, too few points'): the case split now skips the
+    cases outside the assumed interval, and the sampler draws inside it."""
+    verdict = symact.prove(claim, assumptions=assumptions)
+    assert verdict.status == "proved" and verdict.method == "cases", verdict
+
+
+def test_a_claim_false_inside_the_assumed_interval_is_disproved_there():
+    verdict = symact.prove("relu6(x) == 6", assumptions=["x > 5"])
+    assert verdict.status == "disproved" and 5 < verdict.counterexample["point"]["x"] < 6
+
+
+@pytest.mark.parametrize(
+    "claim, assumptions, message",
+    [
+        ("relu(x) == 5", ["x > 1", "x < -1"], "contradict"),
+        ("relu(x) == 5", ["x > 1", "x < 0"], "contradict"),  # x < 0 makes x negative: x > 1 is then False
+        ("sigmoid(x) > 0", [], "inequality"),  # it ended in a TypeError
+        ("x**2 >= x", [], "inequality"),
+    ],
+)
+def test_contradicting_assumptions_and_inequalities_are_refused(claim, assumptions, message):
+    for isolate in (False, True):
+        with pytest.raises(ExpressionError, match=message):
+            symact.prove(claim, assumptions=assumptions, isolate=isolate)
+
+
 def test_every_catalog_function_has_a_theorem():
     covered = {t.function for t in sheet()}
     assert covered == {e.name for e in REGISTRY if e.reference != "user-defined"}
