@@ -184,8 +184,9 @@ class _Assumptions:
                 continue
             (x,) = c.free_symbols
             try:
-                allowed = sp.solveset(c, x, sp.S.Reals)
-            except (NotImplementedError, ValueError, TypeError):
+                with time_limit(2.0):  # (x + exp(x) > 3 has no closed form: give up, do not hang)
+                    allowed = sp.solveset(c, x, sp.S.Reals)
+            except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
                 continue
             if isinstance(allowed, (sp.Interval, sp.Union, sp.FiniteSet)) or allowed is sp.S.EmptySet:
                 out[x] = out.get(x, sp.S.Reals) & allowed
