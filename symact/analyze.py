@@ -332,10 +332,22 @@ def _extremum(expr, x, limits, kinks, kind: str) -> Extremum:
     return Extremum(sp.Float(mpmath.nstr(best, 15)), sp.Float(mpmath.nstr(at, 10)), "numeric")
 
 
+#: Analyses already made in this process, by name, bound definition and kinks: each takes up to 9 s (GELU-tanh),
+#: and the handbook and the tests ask for every activation's. Treat a returned Analysis as read-only.
+_ANALYSES: dict[tuple, Analysis] = {}
+
+
 def analyze(fn: Fn) -> Analysis:
     """Derived properties of an elementwise activation with its default parameters."""
     if fn.kind != "activation" or fn.vector:
         raise ValueError(f"analyze works on elementwise activations; {fn.name} is not one")
+    key = (fn.name, fn.bind(), tuple(fn.entry.kinks.items()))
+    if key not in _ANALYSES:
+        _ANALYSES[key] = _analyze(fn)
+    return _ANALYSES[key]
+
+
+def _analyze(fn: Fn) -> Analysis:
     x = fn.inputs[0]
     f = fn.bind()
     bad = _not_real_at(f, x)

@@ -1,7 +1,5 @@
 """Derived properties agree with the catalog's declared ones and with the seeds' claims."""
 
-import functools
-
 import mpmath
 import numpy as np
 import pytest
@@ -29,14 +27,9 @@ def test_tanh_gradient_factor_is_one_at_zero():
     assert a.zero_centered.startswith("yes")
 
 
-@functools.cache
-def _analysis(name):
-    return analyze(symact.activation(name))
-
-
 @pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
 def test_analysis_agrees_with_declared_properties(entry):
-    a = _analysis(entry.name)
+    a = analyze(symact.activation(entry.name))  # (analyze keeps each analysis for the process)
     declared = entry.properties
     assert a.monotonic == declared["monotonic"], entry.name
     assert a.zero_centered.startswith("yes") == declared["zero_centered"], entry.name
@@ -73,7 +66,7 @@ def test_extrema_bound_the_kernel_and_are_reached(entry):
     point: no value lies beyond them, and the kernel comes within 10⁻⁶ of each one taken or approached at a
     finite x. SELU's max f' was 1.0507 (its sup is λα ≈ 1.758, as x → 0⁻) and hard swish's 1 (3/2 as x → 3⁻):
     the grid search's root-finder had walked into the neighbouring piece."""
-    a = _analysis(entry.name)
+    a = analyze(symact.activation(entry.name))  # (analyze keeps each analysis for the process)
     fn = symact.activation(entry.name)
     x = fn.inputs[0]
     switches = [float(p) for e in (fn.bind(), fn.bind(fn.derivative())) for p in _switch_points(e, x)]
