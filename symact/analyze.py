@@ -338,7 +338,7 @@ _ANALYSES: dict[tuple, Analysis] = {}
 
 
 def analyze(fn: Fn) -> Analysis:
-    """Derived properties of an elementwise activation with its default parameters."""
+    """Derived properties of an elementwise activation at its parameter values."""
     if fn.kind != "activation" or fn.vector:
         raise ValueError(f"analyze works on elementwise activations; {fn.name} is not one")
     key = (fn.name, fn.bind(), tuple(fn.entry.kinks.items()))

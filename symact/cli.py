@@ -359,7 +359,11 @@ def cmd_analyze(args) -> int:
     if args.json:
         print(json.dumps({k: v for k, v in result.rows()}, indent=2, ensure_ascii=False))
         return 0
-    print(f"{fn.name}: derived properties (default parameters)")
+    # (it said "default parameters" for leaky_relu -p alpha=2 too)
+    defaults = all(fn.params[p.symbol] == p.default for p in fn.entry.params if p.symbol in fn.params)
+    values = ", ".join(f"{render(s, 'unicode')} = {render(v, 'unicode')}" for s, v in fn.params.items())
+    shown = f" at {values}" + (f" (the default{'s' if len(fn.params) > 1 else ''})" if defaults else "")
+    print(f"{fn.name}: derived properties" + (shown if values else ""))
     for key, value in result.rows():
         print(f"  {key + ':':<32} {value}")
     return 0

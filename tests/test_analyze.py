@@ -43,6 +43,14 @@ def test_analyze_cli(capsys):
     assert main(["analyze", "sigmoid"]) == 0
     assert "1/4 at x = 0" in capsys.readouterr().out
     assert main(["analyze", "softmax"]) == 2
+    capsys.readouterr()
+    assert main(["analyze", "leaky_relu", "-p", "alpha=2"]) == 0  # its header said "default parameters"
+    out = capsys.readouterr().out
+    assert (
+        out.splitlines()[0] == "leaky_relu: derived properties at α = 2" and "max f':                          2" in out
+    )
+    assert main(["analyze", "leaky_relu"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "leaky_relu: derived properties at α = 1/100 (the default)"
 
 
 @pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
