@@ -9,6 +9,8 @@ figure says how it was obtained: ``exact`` (SymPy limits and solutions) or
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
@@ -29,15 +31,17 @@ class Extremum:
     method: str  # "exact" | "numeric" | "exact limit"
     side: str = ""  # "-" or "+": a supremum or infimum approached beside ``at``, not taken there
 
-    def __str__(self) -> str:
+    def where(self, show: Callable = str) -> str:
+        """' at x = 3', ' as x → 3⁻' (approached there, not taken), or '' where no point is known."""
         if self.at is None:
-            where = ""
-        elif self.side:
-            where = f" as x → {self.at}{'⁻' if self.side == '-' else '⁺'}"
-        else:
-            where = f" at x = {self.at}"
+            return ""
+        if self.side:
+            return f" as x → {show(self.at)}{'⁻' if self.side == '-' else '⁺'}"
+        return f" at x = {show(self.at)}"
+
+    def __str__(self) -> str:
         shown = f"{self.value} ≈ {float(self.value):.6g}" if _long(self.value) else f"{self.value}"
-        return f"{shown}{where} ({self.method})"
+        return f"{shown}{self.where()} ({self.method})"
 
 
 def _long(value: sp.Expr) -> bool:
@@ -251,8 +255,23 @@ def _branch(expr: sp.Expr, x: sp.Symbol, probe: sp.Expr) -> sp.Expr | None:
     return next((e for e, c in folded.args if c.subs(x, probe) == sp.true), None)
 
 
-def _piecewise_extremum(expr, x, limits, kind: str, singular: list[sp.Expr] = ()) -> Extremum | None:
-    """The exact max or min of a function with kinks, piece by piece, or None where a piece has no exact answer.
+def _extrema(expr, x, limits, kinks) -> tuple[Extremum, Extremum]:
+    """(min, max) of ``expr`` over ℝ. What both need is found once: the pieces' candidates for a function with
+    kinks or singular points, else the critical points, else the values on the 40-digit grid."""
+    limits = list(limits)
+    singular = _singular_points(expr, x)
+    if expr.has(*_KINKY) or singular:
+        candidates = _piece_candidates(expr, x, limits, singular)
+        if candidates is not None:
+            return _chosen(candidates, "min"), _chosen(candidates, "max")
+    critical = _critical_points(expr, x) if not expr.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs) else None
+    grid = functools.cache(lambda: _on_grid(expr, x))  # (only if no exact answer is found)
+    return tuple(_extremum(expr, x, limits, kinks, kind, critical, grid) for kind in ("min", "max"))
+
+
+def _piece_candidates(expr, x, limits, singular: list[sp.Expr]) -> list[tuple] | None:
+    """Where the max and min of a function with kinks can be, piece by piece, or None where a piece has no exact
+    answer: (value, at, method, side) tuples.
 
     Between consecutive switch points one case holds, smooth: its candidates are its critical points inside
     the interval and its one-sided limits at the ends; the values at the switch points themselves (the kink
@@ -285,22 +304,30 @@ def _piecewise_extremum(expr, x, limits, kind: str, singular: list[sp.Expr] = ()
     candidates += [(v, None, "exact limit", "") for v in limits if v is not sp.nan]
     if any(v is sp.nan or not (v.is_extended_real) for v, *_ in candidates):
         return None
+    return candidates
+
+
+def _chosen(candidates: list[tuple], kind: str) -> Extremum:
+    """The max or min of :func:`_piece_candidates`, where it is taken if it is (not only approached)."""
     pick = max if kind == "max" else min
-    value, at, method, side = pick(candidates, key=lambda t: float(t[0]) if t[0].is_finite else float(t[0]))
+    value, at, method, side = pick(candidates, key=lambda t: float(t[0]))
     taken = [c for c in candidates if c[2] == "exact" and sp.simplify(c[0] - value) == 0] if value.is_finite else []
     if taken:  # attained somewhere: say where, not only that it is approached
         value, at, method, side = taken[0]
     return Extremum(sp.nsimplify(value) if value.is_Rational else value, at, method, side)
 
 
-def _extremum(expr, x, limits, kinks, kind: str) -> Extremum:
+def _on_grid(expr, x) -> tuple[Callable, list]:
+    """``expr`` as an mpmath function, and its values on GRID at 40 digits."""
+    f = sp.lambdify(x, expr, "mpmath")
+    with mpmath.workdps(40):
+        return f, [f(t) for t in GRID]
+
+
+def _extremum(expr, x, limits, kinks, kind: str, critical: list | None, grid: Callable) -> Extremum:
+    """The max or min of a function without a piecewise answer: from its critical points (None: not found) if
+    it has them, else from ``grid()``, polished by a root-finder."""
     pick = max if kind == "max" else min
-    singular = _singular_points(expr, x)
-    if expr.has(*_KINKY) or singular:
-        exact = _piecewise_extremum(expr, x, limits, kind, singular)
-        if exact is not None:
-            return exact
-    critical = _critical_points(expr, x) if not expr.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs) else None
     if critical is not None:
         candidates = [(expr.subs(x, c), c) for c in critical] + [(expr.subs(x, k), k) for k in kinks]
         candidates += [(v, None) for v in limits if v is not sp.nan]
@@ -309,10 +336,9 @@ def _extremum(expr, x, limits, kinks, kind: str) -> Extremum:
             return Extremum(sp.nsimplify(value) if value.is_Rational else value, at, "exact")
         except (TypeError, ValueError):
             pass
-    f = sp.lambdify(x, expr, "mpmath")
+    f, values = grid()
     with mpmath.workdps(40):
-        values = [f(t) for t in GRID]
-        i = (max if kind == "max" else min)(range(len(values)), key=values.__getitem__)
+        i = pick(range(len(values)), key=values.__getitem__)
         finite_limits = [v for v in limits if v.is_finite]
         best, at = values[i], GRID[i]
         for lim in limits:
@@ -358,14 +384,15 @@ def _analyze(fn: Fn) -> Analysis:
     limits = {"-oo": limit_at(f, x, -sp.oo), "oo": limit_at(f, x, sp.oo)}
     dlimits = {"-oo": limit_at(df, x, -sp.oo), "oo": limit_at(df, x, sp.oo)}
     odd = prove(f.subs(x, -x), -f, timeout=3.0, suggest=False)
+    (minimum, maximum), (dmin, dmax) = _extrema(f, x, limits.values(), kinks), _extrema(df, x, dlimits.values(), kinks)
     return Analysis(
         name=fn.name,
         limits=limits,
         derivative_limits=dlimits,
-        minimum=_extremum(f, x, limits.values(), kinks, "min"),
-        maximum=_extremum(f, x, limits.values(), kinks, "max"),
-        derivative_min=_extremum(df, x, dlimits.values(), kinks, "min"),
-        derivative_max=_extremum(df, x, dlimits.values(), kinks, "max"),
+        minimum=minimum,
+        maximum=maximum,
+        derivative_min=dmin,
+        derivative_max=dmax,
         zero_centered={"proved": "yes (proved)", "disproved": "no (counterexample)"}.get(odd.status, odd.status),
         smoothness=smoothness(fn),
     )

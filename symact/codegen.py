@@ -175,6 +175,13 @@ def _min(a, b, like):
     return xp.minimum(a, b)
 """
 
+_FLOAT_ARRAY = """
+
+def _float_array(v):
+    v = xp.asarray(v)
+    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
+"""
+
 _PRELUDE = {
     "numpy": """\
 import math
@@ -183,12 +190,7 @@ import numpy
 import numpy as xp
 """
     + ERF
-    + """
-
-def _float_array(v):
-    v = xp.asarray(v)
-    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
-"""
+    + _FLOAT_ARRAY
     + _ELEMENTWISE_XP
     + python_helpers("p.dtype == xp.float64"),
     "torch": """\
@@ -459,10 +461,9 @@ def _{name}_jvp(primals, tangents):
 
 def _check_quadratic(parts: _Parts) -> None:
     """The scaled evaluation of a rooted loss needs its term to be of degree 2 in (ŷ, y) together."""
-    t = sp.Symbol("t", positive=True)
-    term = parts.fn.expr
-    scaled = term.subs({s: t * s for s in (*parts.fn.inputs, *parts.fn.targets)}, simultaneous=True)
-    if sp.simplify(scaled - t**2 * term) != 0:
+    from .compile.loss import of_degree_two
+
+    if not of_degree_two(parts.fn.expr, (*parts.fn.inputs, *parts.fn.targets)):
         raise ValueError(f"{parts.fn.name}: a rooted loss is generated for a term of degree 2, as (ŷ − y)² is")
 
 
@@ -613,20 +614,8 @@ def _numba(parts: _Parts, grad: bool) -> str:
     if parts.fn.rooted:  # the cost and its gradient reduce over every element, in NumPy
         out.insert(out.index("import numba") + 1, "import numpy\nimport numpy as xp")
         rooted = _rooted(parts, "numba", value=value_name, grad=grad_name)
-        out += [_NUMBA_ROOTED_HELPERS, *(rooted if grad else rooted[:2])]
+        out += [_FLOAT_ARRAY + _ELEMENTWISE_XP, *(rooted if grad else rooted[:2])]  # the NumPy prelude's helpers
     return "\n".join(out).rstrip() + "\n"
-
-
-_NUMBA_ROOTED_HELPERS = """
-
-def _float_array(v):
-    v = xp.asarray(v)
-    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
-
-
-def _where(cond, a, b, like):
-    return xp.where(cond, a, b)
-"""
 
 
 # -- C and CUDA ----------------------------------------------------------------

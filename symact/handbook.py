@@ -361,13 +361,9 @@ def _extremum(ex) -> str:
     exact = ex.method != "numeric"
     short = len(unicode(ex.value)) <= 40
     value = unicode(ex.value) if exact and short else f"{'≈ ' if exact else ''}{float(ex.value):.4g}"
-    if ex.at is None:
-        return value
-    if not exact:
+    if not exact and ex.at is not None:
         return value + f" at x ≈ {float(ex.at):.3g} (numeric)"
-    if ex.side:
-        return value + f" as x → {unicode(ex.at)}{'⁻' if ex.side == '-' else '⁺'}"
-    return value + f" at x = {unicode(ex.at)}"
+    return value + ex.where(unicode)
 
 
 # -- LaTeX ---------------------------------------------------------------------

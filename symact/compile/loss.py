@@ -111,6 +111,14 @@ def value_and_gradients(fn: Fn, wrt_target: bool = False, everywhere: bool = Fal
     return tuple(with_default(irrationals_to_floats(stabilize_atoms(e))) for e in exprs)
 
 
+def of_degree_two(expr: sp.Expr, variables) -> bool:
+    """Whether expr(t·v) = t²·expr(v) for t > 0: a rooted loss's term whose root can be taken at inputs scaled
+    by any s > 0, s·√(mean term(ŷ/s, y/s)), so that its squares neither overflow nor underflow."""
+    t = sp.Symbol("t", positive=True)
+    scaled = expr.subs({v: t * v for v in variables}, simultaneous=True)
+    return sp.simplify(scaled - t**2 * expr) == 0
+
+
 def one_hot(target: np.ndarray, classes: int, dtype) -> np.ndarray:
     """Class indices (N,) → one-hot rows (N, classes)."""
     if not np.issubdtype(target.dtype, np.integer):
@@ -166,10 +174,8 @@ class LossKernel:
             if at_infinity == exprs
             else generated_function(f"{fn.name}_at_infinity", (yhat, y), at_infinity, "the same at ŷ = ±∞")
         )
-        t = sp.Symbol("t", positive=True)
-        scaled = exprs[0].subs({yhat: t * yhat, y: t * y}, simultaneous=True)
         #: a term of degree 2 in (ŷ, y) together, as RMSE's (ŷ − y)² is: its root can be taken at scaled inputs
-        self._quadratic = fn.entry.reduction == "sqrt_mean" and sp.simplify(scaled - t**2 * exprs[0]) == 0
+        self._quadratic = fn.entry.reduction == "sqrt_mean" and of_degree_two(exprs[0], (yhat, y))
 
     def targets_like(self, pred: np.ndarray, target) -> np.ndarray:
         """Targets checked against ``pred`` (class indices become one-hot rows)."""
