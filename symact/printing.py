@@ -4,10 +4,16 @@ The Unicode printer writes σ(x)·(1 − σ(x)) and 1 − tanh²(x) rather than
 SymPy's ``(1 - sigmoid(x))*sigmoid(x)`` and ``1 - tanh(x)**2``. Both printers
 put a product's plain factors before its parenthesised sums, which is how
 derivatives are written by hand and in the seeds.
+
+Both also orient a product's differences the way they are written by hand
+(:func:`oriented`): SymPy keeps −sign(y − ŷ) and (y − ŷ)/(ŷ·(ŷ − 1)), since
+its canonical order, not the reader, decides which way round a difference
+goes; printed, they read sign(ŷ − y) and (ŷ − y)/(ŷ·(1 − ŷ)).
 """
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 
 import sympy as sp
@@ -46,13 +52,117 @@ def _is_plain_product(mul: sp.Mul) -> bool:
 
 
 def ordered_terms(terms) -> list[sp.Basic]:
-    """Terms of a sum with the positive ones first: ŷ − y, 1 − tanh²(x)."""
-    return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+    """Terms of a sum with the positive ones first: ŷ − y, 1 − tanh²(x); and a positive constant first
+    beside terms that are not polynomials: 1 + |x|, 1 + erf(x), but x + 1."""
+    terms = list(terms)
+    polynomial = all(t.is_polynomial() for t in terms if not t.is_Number)
+    return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), polynomial or not t.is_Number))
 
 
 def ordered_factors(mul: sp.Mul) -> list[sp.Basic]:
     """Factors of ``mul`` with sums last, e.g. σ(x)·(1 − σ(x))."""
     return sorted(mul.args, key=lambda f: (f.is_Add, f.is_Number is False, sp.default_sort_key(f)))
+
+
+#: Odd functions, f(−u) = −f(u): a minus sign passes through them.
+_ODD = (sp.sign, sp.tanh, sp.sinh, sp.atan, sp.asinh, sp.atanh, sp.erf, sp.sin, sp.tan)
+
+
+def _is_prediction(term: sp.Basic) -> bool:
+    return any(s.name.partition("_")[0].endswith("hat") for s in term.free_symbols)
+
+
+def _backwards(diff: sp.Basic) -> bool:
+    """True for a sum that reads better negated: more negative terms than positive ones, or as many, with the
+    constant or the prediction on the negative side (σ − 1 → 1 − σ, y − ŷ → ŷ − y)."""
+    if isinstance(diff, _ODD):
+        return _backwards(diff.args[0])
+    if not diff.is_Add:
+        return False
+    negative = [t for t in diff.args if t.could_extract_minus_sign()]
+    positive = [t for t in diff.args if not t.could_extract_minus_sign()]
+    if len(negative) != len(positive):
+        return len(negative) > len(positive)
+
+    def weight(terms):
+        return (any(t.is_Number for t in terms), any(_is_prediction(t) for t in terms))
+
+    return weight(negative) > weight(positive)
+
+
+def _negated(factor: sp.Basic) -> sp.Basic:
+    """−factor for a sum, f(−u) for an odd f of a sum, (−u)ᵏ for a power of either; left unevaluated so that
+    SymPy does not turn it back."""
+    if factor.is_Pow:
+        return sp.Pow(_negated(factor.base), factor.exp, evaluate=False)
+    if isinstance(factor, _ODD):
+        return factor.func(_negated(factor.args[0]), evaluate=False)
+    return sp.Add(*(-t for t in factor.args), evaluate=False)
+
+
+def _flip_cost(factor: sp.Basic) -> int | None:
+    """How a factor takes a flip: 0 for free (an even power), 1 when it negates the product, None if it cannot."""
+    base, exp = factor.as_base_exp() if factor.is_Pow else (factor, sp.S.One)
+    if not (base.is_Add or (isinstance(base, _ODD) and base.args[0].is_Add)) or not exp.is_Integer:
+        return None
+    return 0 if exp.is_even else 1
+
+
+_MOST_FLIPPED = 8  # the choice tries every subset of a product's sums: 256 at most
+
+
+def oriented(mul: sp.Mul, sign_free: bool = False) -> sp.Basic:
+    """``mul`` with its differences turned the way they read best, or ``mul`` itself if they already do.
+
+    A flip of a sum, or of an odd function of one, negates the product; an even power flips for free. The
+    printers take the flips that leave the fewest backward differences and minus signs, and of those the
+    fewest flips: −β·x·(σ − 1) is β·x·(1 − σ) and −sign(y − ŷ) is sign(ŷ − y), but 2·y·(x·y − 1) stays, since
+    −2·y·(1 − x·y) would cost a minus sign. A negative term of a sum has its sign for free (``sign_free``): the
+    sum's operator carries it, so 1 − γ·(y − 1)·(ŷ − 1) reads 1 − γ·(1 − y)·(1 − ŷ).
+    """
+    coeff, rest = mul.as_coeff_Mul()
+    factors = list(sp.Mul.make_args(rest))
+    costs = [_flip_cost(f) for f in factors]
+    free = [i for i, c in enumerate(costs) if c == 0 and _backwards(factors[i].base)]
+    odd = [i for i, c in enumerate(costs) if c == 1][:_MOST_FLIPPED]
+    backwards = {i: _backwards(factors[i].as_base_exp()[0]) for i in odd}
+
+    def badness(flips):
+        negative = coeff.is_negative != (len(flips) % 2 == 1)
+        backward = sum(backwards[i] != (i in flips) for i in odd)
+        return ((negative and not sign_free) + backward, len(flips))
+
+    choices = (set(c) for k in range(len(odd) + 1) for c in itertools.combinations(odd, k))
+    flips = min(choices, key=badness)
+    if not flips and not free:
+        return mul
+    new_coeff = -coeff if len(flips) % 2 else coeff
+    args = [_negated(f) if i in flips or i in free else f for i, f in enumerate(factors)]
+    return sp.Mul(*([new_coeff] if new_coeff != 1 else []), *args, evaluate=False)
+
+
+def _forward(diff: sp.Basic) -> sp.Basic:
+    """A sum inside |·|, turned the way it reads best: |ŷ − y| for SymPy's |y − ŷ|."""
+    return _negated(diff) if diff.is_Add and _backwards(diff) else diff
+
+
+def _rearranged(rel: sp.Basic) -> sp.Basic:
+    """An inequality as it is written by hand: x₁ − max(…) > 0 as x₁ > max(…) (the Heaviside step's
+    condition), and δ ≥ |ŷ − y| as |ŷ − y| ≤ δ (a bound goes on the right)."""
+    if rel.rel_op not in ("<", "<=", ">", ">="):
+        return rel
+    if rel.rhs == 0 and rel.lhs.is_Add:
+        negative = [t for t in rel.lhs.args if t.could_extract_minus_sign()]
+        positive = [t for t in rel.lhs.args if not t.could_extract_minus_sign()]
+        if negative and positive:
+            return rel.func(sp.Add(*positive), -sp.Add(*negative), evaluate=False)
+    return rel.reversed if rel.lhs.is_Atom and not rel.rhs.is_Atom else rel
+
+
+def _oriented_terms(add: sp.Add) -> sp.Basic:
+    """``add`` with each product term :func:`oriented` as a term of a sum, or ``add`` itself."""
+    terms = [oriented(t, sign_free=t.could_extract_minus_sign()) if t.is_Mul else t for t in add.args]
+    return add if all(a is b for a, b in zip(terms, add.args)) else sp.Add(*terms, evaluate=False)
 
 
 class UnicodePrinter(StrPrinter):
@@ -78,7 +188,10 @@ class UnicodePrinter(StrPrinter):
     _print_Heaviside = _print_Function
 
     def _print_Abs(self, expr):
-        return "|%s|" % self._print(expr.args[0])
+        return "|%s|" % self._print(_forward(expr.args[0]))
+
+    def _print_Add(self, expr, order=None):
+        return super()._print_Add(_oriented_terms(expr), order)
 
     def _print_Max(self, expr):
         return "max(%s)" % ", ".join(self._print(a) for a in expr.args)
@@ -119,6 +232,9 @@ class UnicodePrinter(StrPrinter):
         )
 
     def _print_Mul(self, expr):
+        turned = oriented(expr)
+        if turned is not expr:
+            return self._print(turned)
         if not _is_plain_product(expr):
             return super()._print_Mul(expr)
         return "·".join(self.parenthesize(f, 40) for f in ordered_factors(expr))
@@ -145,6 +261,7 @@ class UnicodePrinter(StrPrinter):
 
     def _print_Relational(self, expr):
         ops = {"<=": "≤", ">=": "≥", "!=": "≠", "==": "="}
+        expr = _rearranged(expr)
         return "%s %s %s" % (self._print(expr.lhs), ops.get(expr.rel_op, expr.rel_op), self._print(expr.rhs))
 
     def _print_MatrixBase(self, expr):
@@ -172,7 +289,19 @@ class SymactLatexPrinter(LatexPrinter):
     def _as_ordered_terms(self, expr, order=None):
         return ordered_terms(super()._as_ordered_terms(expr, order))
 
+    def _print_Add(self, expr, order=None):
+        return super()._print_Add(_oriented_terms(expr), order)
+
+    def _print_Abs(self, expr, exp=None):
+        return super()._print_Abs(sp.Abs(_forward(expr.args[0]), evaluate=False), exp)
+
+    def _print_Relational(self, expr):
+        return super()._print_Relational(_rearranged(expr))
+
     def _print_Mul(self, expr):
+        turned = oriented(expr)
+        if turned is not expr:
+            return self._print(turned)
         if not _is_plain_product(expr):
             return super()._print_Mul(expr)
         return " ".join(self.parenthesize(f, 40) for f in ordered_factors(expr))

@@ -1,0 +1,65 @@
+"""The printers: derivatives read as they are written by hand, and printing never changes a value."""
+
+import pytest
+import sympy as sp
+
+import symact
+from symact.functions import sigmoid
+from symact.printing import oriented
+
+from .conftest import LOSSES, SCALAR_ACTIVATIONS, ids
+
+ELEMENTWISE = SCALAR_ACTIVATIONS + [e for e in LOSSES if not e.vector]
+
+
+def _printed(name: str) -> str:
+    fn = symact.function(name)
+    return symact.unicode(fn.gradient() if fn.kind == "loss" else fn.derivative())
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("sigmoid", "σ(x)·(1 − σ(x))"),
+        ("silu", "σ(β·x)·(1 + β·x·(1 − σ(β·x)))"),  # SymPy: σ(β·x)·(1 − β·x·(σ(β·x) − 1))
+        ("softsign", "1/(1 + |x|)²"),
+        ("mae", "sign(ŷ − y)"),  # SymPy: −sign(y − ŷ)
+        ("log_cosh", "tanh(ŷ − y)"),  # SymPy: −tanh(y − ŷ)
+        ("bce", "(ŷ − y)/(ŷ·(1 − ŷ))"),  # SymPy: (y − ŷ)/(ŷ·(ŷ − 1))
+        ("huber", "{ŷ − y if |ŷ − y| ≤ δ; δ·sign(ŷ − y) otherwise}"),  # SymPy: δ ≥ |y − ŷ|, −δ·sign(y − ŷ)
+        ("aplu", "a₁·{1 if b₁ > x; 0 otherwise}"),  # SymPy: b₁ − x > 0
+        ("squared_hinge", "2·y·(y·ŷ − 1)"),  # kept: 1 − y·ŷ would cost a minus sign
+    ],
+)
+def test_derivatives_read_as_written_by_hand(name, text):
+    assert text in _printed(name)
+
+
+def test_latex_turns_differences_too():
+    assert symact.latex(symact.loss("mae").gradient()) == r"\operatorname{sign}{\left(\hat{y} - y \right)}"
+    assert r"\left(1 - \sigma\left(\beta x\right)\right)" in symact.latex(symact.activation("silu").derivative())
+
+
+def test_a_flip_that_costs_a_minus_sign_is_not_taken():
+    x, y, b = sp.symbols("x y beta")
+    assert symact.unicode(2 * y * (x * y - 1)) == "2·y·(x·y − 1)"
+    assert symact.unicode(-(x + y)) == "−x − y"
+    assert symact.unicode(x + 1) == "x + 1"  # a polynomial keeps SymPy's order
+    assert symact.unicode(1 - b * x * (sigmoid(x) - 1)) == "1 + β·x·(1 − σ(x))"
+
+
+@pytest.mark.parametrize("entry", ELEMENTWISE, ids=ids(ELEMENTWISE))
+def test_turning_a_product_keeps_its_value(entry):
+    """Every product the printers turn, in every definition and derivative of the catalog, equals the original."""
+    fn = symact.function(entry.name)
+    exprs = [fn.expr, fn.gradient() if fn.kind == "loss" else fn.derivative()]
+    turned = 0
+    for expr in exprs:
+        for mul in sp.preorder_traversal(expr):
+            for sign_free in (False, True) if mul.is_Mul else ():
+                new = oriented(mul, sign_free)
+                if new is not mul:
+                    turned += 1
+                    assert sp.simplify(new.doit() - mul) == 0, (mul, new)
+    if entry.name in {"silu", "mae", "bce", "log_cosh", "huber", "focal"}:
+        assert turned  # the test reaches the products it is about
