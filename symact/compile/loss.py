@@ -255,7 +255,8 @@ class LossKernel:
         for which, v in enumerate(values):
             v = np.array(np.broadcast_to(v, pred.shape))
             lost = np.isnan(v) & ~np.isnan(pred) & ~np.isnan(target)
-            for point in np.unique(pred[lost])[:8]:  # the few points where it happens (domain ends, ±∞)
+            # the few points where it happens (domain ends, ±∞), as Python floats: a float32 1 + 10⁻⁹ is 1
+            for point in map(float, np.unique(pred[lost])[:8]):
                 here = lost & (pred == point)
                 y = target[here]
                 found = [self._limit(which, float(point), side) for side in (1, -1)]
