@@ -8,7 +8,9 @@ hand-written. Three post-processing steps make the results usable:
   and JAX, and Dirac masses (the derivative of a jump) are dropped;
 - :func:`tidy` picks the shortest of a few equivalent forms, deterministically;
 - :func:`output_form` rewrites a derivative in terms of the function's own
-  output y, the form backprop uses: σ' = y(1 − y), tanh' = 1 − y².
+  output y, the form backprop uses: σ' = y(1 − y), tanh' = 1 − y²;
+- :func:`normal_form` writes erf and exp(−x²/2) as the standard normal's Φ and φ:
+  GELU' = Φ(x) + x·φ(x).
 """
 
 from __future__ import annotations
@@ -157,6 +159,42 @@ def output_form(df: sp.Expr, f: sp.Expr, x: sp.Symbol, y: sp.Symbol) -> sp.Expr 
         if not candidate.has(x):
             return tidy(candidate)
     return None
+
+
+#: The standard normal's cdf Φ and pdf φ: names for display, never evaluated. GELU is x·Φ(x), and its
+#: derivatives read best in them: GELU′ = Φ(x) + x·φ(x), GELU″ = φ(x)·(2 − x²).
+NORMAL_CDF, NORMAL_PDF = sp.Function("Phi"), sp.Function("varphi")
+
+
+def _normal_pdf(e: sp.exp) -> sp.Expr:
+    """exp(−w²/2) as √(2π)·φ(w), for a w without roots; other exps as they are."""
+    w = sp.sqrt(sp.factor(-2 * e.args[0])).replace(lambda t: isinstance(t, sp.Abs), lambda t: t.args[0])  # φ is even
+    if any(p.exp.is_Rational and not p.exp.is_Integer and p.base.free_symbols for p in w.atoms(sp.Pow)):
+        return e
+    return sp.sqrt(2 * sp.pi) * NORMAL_PDF(w)
+
+
+def normal_form(expr: sp.Expr) -> sp.Expr | None:
+    """``expr`` in the standard normal's Φ and φ, or None where it has neither erf nor exp(−w²/2), or the form
+    is no shorter.
+
+    erf(u) = 2Φ(√2·u) − 1, erfc(u) = 2Φ(−√2·u) and exp(−w²/2) = √(2π)·φ(w); the result is checked by
+    substituting Φ and φ back and simplifying the difference to 0.
+    """
+    if isinstance(expr, sp.MatrixBase) or not expr.has(sp.erf, sp.erfc, sp.exp):
+        return None
+    e = expr.replace(lambda t: isinstance(t, sp.erf), lambda t: 2 * NORMAL_CDF(sp.sqrt(2) * t.args[0]) - 1)
+    e = e.replace(lambda t: isinstance(t, sp.erfc), lambda t: 2 * NORMAL_CDF(-sp.sqrt(2) * t.args[0]))
+    e = e.replace(lambda t: isinstance(t, sp.exp) and t.args[0].could_extract_minus_sign(), _normal_pdf)
+    if e == expr or not _simplifiable(e):
+        return None
+    e = sp.simplify(sp.expand(e))
+    back = e.replace(lambda t: isinstance(t, NORMAL_CDF), lambda t: (1 + sp.erf(t.args[0] / sp.sqrt(2))) / 2).replace(
+        lambda t: isinstance(t, NORMAL_PDF), lambda t: sp.exp(-(t.args[0] ** 2) / 2) / sp.sqrt(2 * sp.pi)
+    )
+    if e.has(sp.erf, sp.erfc) or _size(e) >= _size(expr) or sp.simplify(back - expr) != 0:
+        return None
+    return e
 
 
 def in_outputs(expr: sp.Expr, g: Sequence[sp.Expr], outputs: Sequence[sp.Expr], inputs: Sequence[sp.Symbol]):

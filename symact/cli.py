@@ -13,7 +13,7 @@ import sys
 
 import sympy as sp
 
-from . import __version__
+from . import __version__, calculus
 from .catalog import REGISTRY, UnknownFunctionError
 from .fn import Fn, function
 from .printing import latex, unicode
@@ -112,7 +112,8 @@ def _definition_line(fn: Fn, fmt: str) -> str:
         if fmt == "latex":
             return fn.latex()
         return f"{name}({args}) = √(mean of {render(fn.expr, fmt)} over the samples)"
-    return f"{name}({args}) = {render(fn.expr, fmt)}"
+    normal = calculus.normal_form(fn.expr)
+    return f"{name}({args}) = {render(fn.expr, fmt)}" + ("" if normal is None else f" = {render(normal, fmt)}")
 
 
 def cmd_show(args) -> int:
@@ -120,7 +121,7 @@ def cmd_show(args) -> int:
     fmt = "latex" if args.latex else "unicode"
     e = fn.entry
     if fn.vector and e.kind == "activation":  # before any output: a time limit ends it with nothing printed
-        _, jacobian_out, _ = _limited_derivatives(fn, 1, None, args.timeout)
+        _, jacobian_out, _, _ = _limited_derivatives(fn, 1, None, args.timeout)
     print(f"{fn.name} ({e.kind}) — {e.description}")
     if e.aliases:
         print(f"  aliases:      {', '.join(e.aliases)}")
@@ -135,6 +136,9 @@ def cmd_show(args) -> int:
         out = fn.derivative(form="output")
         if out is not None:
             print(f"  in y = f(x):  {render(out, fmt)}")
+        normal = fn.derivative(form="normal")
+        if normal is not None:
+            print(f"  in Φ and φ:   {render(normal, fmt)}  ({NORMAL_NAMES})")
     elif e.kind == "activation":
         print(f"  Jacobian:     {e.closed_form[1] if args.latex else e.closed_form[0]}  (n = {fn.size} below)")
         if jacobian_out is not None:
@@ -165,20 +169,24 @@ def _show_loss_gradients(fn: Fn, fmt: str) -> None:
 # -- derive ------------------------------------------------------------------
 
 
+#: What Φ and φ stand for, wherever a derivative is printed in them.
+NORMAL_NAMES = "the standard normal's cdf Φ and pdf φ"
+
+
 def _derivatives(fn, order: int, wrt: str | None):
-    """The derivative and its output form (a vector activation's Jacobian in its outputs), or the message of a
-    ValueError (a child process returns it)."""
+    """The derivative, its output form (a vector activation's Jacobian in its outputs) and its form in the
+    standard normal's Φ and φ, or the message of a ValueError (a child process returns it)."""
+    out = normal = None
     try:
         d = fn.derivative(order=order, wrt=wrt)
         if fn.vector and fn.kind == "activation":
             out = fn.jacobian(form="output")
-        elif fn.kind == "activation" and wrt is None:
-            out = fn.derivative(order=order, wrt=wrt, form="output")
-        else:
-            out = None
+        elif fn.kind == "activation":
+            out = fn.derivative(order=order, wrt=wrt, form="output") if wrt is None else None
+            normal = fn.derivative(order=order, wrt=wrt, form="normal")
     except ValueError as e:
-        return None, None, str(e)
-    return d, out, None
+        return None, None, None, str(e)
+    return d, out, normal, None
 
 
 #: Orders up to this are computed in the process; higher ones in a child with --timeout, since expressions
@@ -233,7 +241,7 @@ def cmd_derive(args) -> int:
     fn = _function(args)
     if args.order < 1:
         raise UsageError("--order must be >= 1")
-    d, out, error = _limited_derivatives(fn, args.order, args.wrt, args.timeout)
+    d, out, normal, error = _limited_derivatives(fn, args.order, args.wrt, args.timeout)
     if error is not None:
         raise UsageError(error)
     if args.wrt:
@@ -251,6 +259,7 @@ def cmd_derive(args) -> int:
             "wrt": var,
             "derivative": {f: render(d, f) for f in ("text", "unicode", "latex")},
             "output_form": None if out is None else {f: render(out, f) for f in ("text", "unicode", "latex")},
+            "normal_form": None if normal is None else {f: render(normal, f) for f in ("text", "unicode", "latex")},
         }
         if logit is not None:
             payload["logit_gradient"] = {
@@ -277,6 +286,8 @@ def cmd_derive(args) -> int:
     print(f"{label} = {render(d, fmt)}" if label else render(d, fmt))
     if out is not None:
         print(f"with y = {fn.name}({var}): {render(out, fmt)}" if fmt != "latex" else render(out, fmt))
+    if normal is not None:
+        print(f"in {NORMAL_NAMES}: {render(normal, fmt)}" if fmt != "latex" else render(normal, fmt))
     if logit is not None and fn.entry.output_activation not in (None, "identity"):
         act = fn.entry.output_activation
         print(f"with ŷ = {act}(z): ∂{fn.name}/∂z = {render(logit[0], fmt)}")
@@ -619,7 +630,9 @@ def build_parser() -> argparse.ArgumentParser:
         help='prove or disprove an identity, e.g. "tanh(x) == 2*sigmoid(2*x) - 1"',
         description="Exit code: 0 proved or verified, 1 disproved, 3 unknown, 2 bad input.",
     )
-    p.add_argument("claim", help='an identity "LHS == RHS"; catalog functions, diff(expr, x[, n]), exp, log, ...')
+    p.add_argument(
+        "claim", help='an identity "LHS == RHS"; catalog functions, diff(expr, x[, n]), exp, log, erf, Phi, varphi, ...'
+    )
     p.add_argument("--assume", action="append", default=[], metavar="COND", help='e.g. --assume "x > 0" (repeatable)')
     p.add_argument("--timeout", type=_seconds, default=5.0, help="seconds (default 5)")
     p.add_argument("--json", action="store_true")

@@ -134,12 +134,13 @@ class Fn:
         Args:
             order: derivative order, >= 1.
             wrt: a parameter name or symbol; default the input (for a loss, the prediction).
-            form: ``"input"`` (in x) or ``"output"`` (in y = f(x), when such a form exists).
+            form: ``"input"`` (in x), ``"output"`` (in y = f(x), when such a form exists) or ``"normal"``
+                (in the standard normal's Φ and φ, when the derivative has erf: GELU′ = Φ(x) + x·φ(x)).
             bind: substitute parameter values.
 
         Returns:
             A SymPy expression; for vector functions and ``wrt=None`` the Jacobian.
-            ``form="output"`` returns None when no output form exists.
+            ``form="output"`` and ``form="normal"`` return None when no such form exists.
         """
         if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:  # np.int64 is one
             raise ValueError("order must be an integer >= 1")
@@ -166,8 +167,10 @@ class Fn:
             if self.kind != "activation" or isinstance(expr, sp.MatrixBase):
                 return None
             return calculus.output_form(d, expr, var, self.output_symbol)
+        if form == "normal":
+            return calculus.normal_form(d)
         if form != "input":
-            raise ValueError("form must be 'input' or 'output'")
+            raise ValueError("form must be 'input', 'output' or 'normal'")
         return d
 
     def _wrt(self, wrt: str | sp.Symbol | None) -> sp.Symbol:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import __version__
+from . import __version__, calculus
 from .analyze import analyze
 from .catalog import REGISTRY
 from .fn import Fn
@@ -274,6 +274,10 @@ def _vector_definition(fn: Fn) -> str:
     return text
 
 
+#: The label of a derivative written in the standard normal's cdf and pdf (GELU's).
+_NORMAL_LABEL = "In the standard normal's cdf Φ and pdf φ"
+
+
 def _formulas(section: Section) -> list[tuple[str, str]]:
     """(label, LaTeX display formula) pairs: definition and derivatives."""
     fn, e = section.fn, section.fn.entry
@@ -286,6 +290,9 @@ def _formulas(section: Section) -> list[tuple[str, str]]:
             spelled = spelled.rewrite(sp.exp)
         if spelled != fn.expr:
             definition += " = " + latex(spelled)
+        normal = calculus.normal_form(fn.expr)
+        if normal is not None:
+            definition += " = " + latex(normal)
     out = [("Definition", definition)]
     if e.kind == "activation" and not e.vector:
         d = fn.derivative()
@@ -293,6 +300,9 @@ def _formulas(section: Section) -> list[tuple[str, str]]:
         y_form = fn.derivative(form="output")
         if y_form is not None and y_form != d:
             out.append(("In the output y = f(x)", r"%s'(x) = %s" % (e.latex_name, latex(y_form))))
+        normal = fn.derivative(form="normal")
+        if normal is not None:
+            out.append((_NORMAL_LABEL, r"%s'(x) = %s" % (e.latex_name, latex(normal))))
         for p in e.params:
             out.append(
                 (

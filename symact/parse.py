@@ -66,6 +66,14 @@ def _heaviside(u):
     return sp.Piecewise((1, u > 0), (0, True))  # symact's convention: H(0) = 0
 
 
+def _normal_cdf(u):
+    return (1 + sp.erf(u / sp.sqrt(2))) / 2
+
+
+def _normal_pdf(u):
+    return sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi)
+
+
 FUNCTIONS: dict[str, Callable] = {
     "exp": sp.exp,
     "log": sp.log,
@@ -82,6 +90,9 @@ FUNCTIONS: dict[str, Callable] = {
     "heaviside": _heaviside,
     "where": _where,
     **ATOMS,
+    # the standard normal's cdf and pdf, by the names derive prints them with (GELU′ = Φ(x) + x·φ(x))
+    "Phi": _normal_cdf,
+    "varphi": _normal_pdf,
     # SymPy's printed names, so that printed expressions parse back
     "Abs": sp.Abs,
     "Max": sp.Max,

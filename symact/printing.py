@@ -35,7 +35,7 @@ _GREEK = {
     "tau": "τ",
     "theta": "θ",
 }
-_FUNCTION_NAMES = {"sigmoid": "σ", "Heaviside": "H"}
+_FUNCTION_NAMES = {"sigmoid": "σ", "Heaviside": "H", "Phi": "Φ", "varphi": "φ"}
 
 
 def _is_plain_product(mul: sp.Mul) -> bool:
@@ -52,11 +52,12 @@ def _is_plain_product(mul: sp.Mul) -> bool:
 
 
 def ordered_terms(terms) -> list[sp.Basic]:
-    """Terms of a sum with the positive ones first: ŷ − y, 1 − tanh²(x); and a positive constant first
-    beside terms that are not polynomials: 1 + |x|, 1 + erf(x), but x + 1."""
+    """Terms of a sum with the positive ones first: ŷ − y, 1 − tanh²(x). A sum that is not a polynomial has
+    its short terms first, as by hand: 1 + |x|, Φ(x) + x·φ(x); a polynomial keeps SymPy's order, x + 1."""
     terms = list(terms)
-    polynomial = all(t.is_polynomial() for t in terms if not t.is_Number)
-    return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), polynomial or not t.is_Number))
+    if all(t.is_polynomial() for t in terms):
+        return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+    return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), sp.count_ops(t)))
 
 
 def ordered_factors(mul: sp.Mul) -> list[sp.Basic]:

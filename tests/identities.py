@@ -42,6 +42,9 @@ HAND = [
     "diff(gelu(x), x) == (1 + erf(x/sqrt(2)))/2 + x*exp(-x**2/2)/sqrt(2*pi)",
     "gelu(x) == x*erfc(-x/sqrt(2))/2",
     "gelu(x) - gelu(-x) == x",
+    "gelu(x) == x*Phi(x)",  # Φ and φ: the standard normal's cdf and pdf, as derive prints them
+    "diff(gelu(x), x) == Phi(x) + x*varphi(x)",
+    "diff(gelu(x), x, 2) == varphi(x)*(2 - x**2)",
     "gelu_tanh(x) == x*sigmoid(2*sqrt(2/pi)*(x + 0.044715*x**3))",
     "diff(mish(x), x) == tanh(softplus(x)) + x*sigmoid(x)*(1 - tanh(softplus(x))**2)",
     "mish(x) == x*((1 + exp(x))**2 - 1)/((1 + exp(x))**2 + 1)",

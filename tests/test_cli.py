@@ -238,3 +238,12 @@ def test_readme_python_examples_run(block, tmp_path):
     code = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)[block]
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_gelu_is_shown_and_derived_in_the_standard_normal(capsys):
+    code, out, _ = run(capsys, "derive", "gelu")
+    assert code == 0 and "in the standard normal's cdf Φ and pdf φ: Φ(x) + x·φ(x)" in out
+    code, out, _ = run(capsys, "show", "gelu")
+    assert code == 0 and "= x·Φ(x)" in out and "in Φ and φ:   Φ(x) + x·φ(x)" in out
+    code, out, _ = run(capsys, "derive", "sigmoid")
+    assert "Φ" not in out

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 import symact
-from symact.calculus import derivative
+from symact.calculus import NORMAL_CDF, NORMAL_PDF, derivative, normal_form
 
 from .conftest import (
     LOSSES,
@@ -230,3 +230,34 @@ def test_high_derivatives_do_not_swell():
     assert sp.count_ops(d12) <= 60
     p12 = _sigmoid_derivative_polynomials(12)[12]
     assert sp.expand(d12 - p12.as_expr().subs(p12.gens[0], symact.sigmoid(x))) == 0
+
+
+def _from_normal(expr):
+    """Φ and φ replaced by their definitions: Φ(u) = (1 + erf(u/√2))/2, φ(u) = exp(−u²/2)/√(2π)."""
+    expr = expr.replace(lambda t: isinstance(t, NORMAL_CDF), lambda t: (1 + sp.erf(t.args[0] / sp.sqrt(2))) / 2)
+    return expr.replace(
+        lambda t: isinstance(t, NORMAL_PDF), lambda t: sp.exp(-(t.args[0] ** 2) / 2) / sp.sqrt(2 * sp.pi)
+    )
+
+
+def test_gelu_and_its_derivatives_are_written_in_the_standard_normal():
+    """GELU = x·Φ(x), GELU′ = Φ(x) + x·φ(x), GELU″ = φ(x)·(2 − x²), as they are known, derived from the erf
+    definition; each equals the derivative."""
+    gelu = symact.activation("gelu")
+    x = gelu.inputs[0]
+    Phi, phi = NORMAL_CDF(x), NORMAL_PDF(x)
+    assert normal_form(gelu.expr) == x * Phi
+    for order, known in [(1, Phi + x * phi), (2, phi * (2 - x**2)), (3, x * phi * (x**2 - 4))]:
+        written = gelu.derivative(order=order, form="normal")
+        assert sp.expand(written - known) == 0
+        assert sp.simplify(_from_normal(written) - gelu.derivative(order=order)) == 0
+
+
+@pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
+def test_a_normal_form_is_only_given_where_it_is_the_derivative(entry):
+    """Only functions of erf or exp(−w²/2) have one (of the catalog: GELU), and it equals the derivative."""
+    fn = symact.activation(entry.name)
+    written = fn.derivative(form="normal")
+    assert (written is not None) == (entry.name == "gelu")
+    if written is not None:
+        assert sp.simplify(_from_normal(written) - fn.derivative()) == 0
