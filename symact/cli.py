@@ -273,10 +273,13 @@ def cmd_derive(args) -> int:
     prime = "′" * args.order if args.order <= 3 else f"^({args.order})"
     if fn.vector and fn.kind == "activation":
         print(f"J = ∂{fn.name}/∂x (n = {fn.size}):\n{render(d, fmt)}")
+        closed = fn.entry.closed_form and fn.entry.closed_form[fmt == "latex"]
         if out is not None:
-            print(
-                f"in the output: {fn.entry.closed_form[0] if fmt != 'latex' else fn.entry.closed_form[1]}\n{render(out, fmt)}"
-            )
+            print(f"in the output: {closed}\n{render(out, fmt)}")
+        elif closed:  # sparsemax: its support's cases are proved on the theorem sheet, not derived here
+            from .theorems import closed_form_status
+
+            print(f"in the output: {closed}\n({closed_form_status(fn.name)})")
         return 0
     if args.wrt is None and fn.kind == "activation":
         label = f"{fn.name}{prime}({var})" if fmt != "latex" else ""

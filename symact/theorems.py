@@ -447,3 +447,11 @@ def sheet(name: str | None = None) -> list[Theorem]:
         return theorems
     canonical = REGISTRY[name].name
     return [t for t in theorems if t.function == canonical]
+
+
+def closed_form_status(name: str) -> str:
+    """How a catalog closed-form Jacobian is known: proved where the sheet has it as a symbolic claim (every one
+    of those proves, tests/test_prove.py), else checked at sample points only (tests/test_derivatives.py)."""
+    if any(t.title.startswith("Jacobian") and t.numeric is None for t in sheet(name)):
+        return f"proved against the derived Jacobian: symact check {name}"
+    return "agrees with the derived Jacobian at sample points; not proved"

@@ -247,3 +247,11 @@ def test_gelu_is_shown_and_derived_in_the_standard_normal(capsys):
     assert code == 0 and "= x·Φ(x)" in out and "in Φ and φ:   Φ(x) + x·φ(x)" in out
     code, out, _ = run(capsys, "derive", "sigmoid")
     assert "Φ" not in out
+
+
+def test_derive_sparsemax_states_its_proved_closed_form(capsys):
+    """The derived Jacobian of sparsemax is a Piecewise of nested maxima; its closed form in the support is proved
+    on the theorem sheet, and derive says so, as it gives softmax's diag(s) − s sᵀ."""
+    code, out, _ = run(capsys, "derive", "sparsemax")
+    assert code == 0
+    assert "in the output: J = diag(m) − m mᵀ/|S|" in out and "(proved against the derived Jacobian" in out
