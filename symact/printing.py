@@ -22,6 +22,8 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUB = dict(zip("0123456789=+-aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₌₊₋ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+_SUP = dict(zip("0123456789+-NMKn", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᴺᴹᴷⁿ"))
 _GREEK = {
     "alpha": "α",
     "beta": "β",
@@ -61,8 +63,11 @@ def ordered_terms(terms) -> list[sp.Basic]:
 
 
 def ordered_factors(mul: sp.Mul) -> list[sp.Basic]:
-    """Factors of ``mul`` with sums last, e.g. σ(x)·(1 − σ(x))."""
-    return sorted(mul.args, key=lambda f: (f.is_Add, f.is_Number is False, sp.default_sort_key(f)))
+    """Factors of ``mul`` with numbers first, then symbols (y[i] too), sums last: σ(x)·(1 − σ(x)), y[i]·log(ŷ[i])."""
+    return sorted(
+        mul.args,
+        key=lambda f: (f.is_Add, f.is_Number is False, not (f.is_Symbol or f.is_Indexed), sp.default_sort_key(f)),
+    )
 
 
 #: Odd functions, f(−u) = −f(u): a minus sign passes through them.
@@ -232,10 +237,28 @@ class UnicodePrinter(StrPrinter):
             self.parenthesize(e, PRECEDENCE["Pow"], strict=True),
         )
 
+    def _print_Sum(self, expr):
+        """Σᵢ₌₁ᴺ (…), or Σ_{i=1}^{N} (…) where a limit has no sub- or superscript letters."""
+        (i, lo, hi), *more = expr.limits
+        if more:
+            return super()._print_Sum(expr)
+        below, above = f"{self._print(i)}={self._print(lo)}", self._print(hi)
+        if set(below) <= _SUB.keys() and set(above) <= _SUP.keys():
+            head = "Σ" + "".join(_SUB[c] for c in below) + "".join(_SUP[c] for c in above)
+        else:
+            head = f"Σ_{{{below}}}^{{{above}}}"
+        return f"{head} {self.parenthesize(expr.function, PRECEDENCE['Mul'], strict=True)}"
+
     def _print_Mul(self, expr):
         turned = oriented(expr)
         if turned is not expr:
             return self._print(turned)
+        sums = [f for f in expr.args if isinstance(f, sp.Sum)]
+        if len(sums) == 1 and len(expr.args) > 1:  # a mean: (1/N)·Σᵢ₌₁ᴺ (…), not Σᵢ₌₁ᴺ (…)/N
+            return "(%s)·%s" % (self._print(expr / sums[0]), self._print(sums[0]))
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff == -1 and _is_plain_product(rest) and not any(f.is_Add for f in rest.args):  # −y[i]·log(ŷ[i])
+            return "-" + self._print(rest)
         if not _is_plain_product(expr):
             return super()._print_Mul(expr)
         return "·".join(self.parenthesize(f, 40) for f in ordered_factors(expr))

@@ -63,3 +63,11 @@ def test_turning_a_product_keeps_its_value(entry):
                     assert sp.simplify(new.doit() - mul) == 0, (mul, new)
     if entry.name in {"silu", "mae", "bce", "log_cosh", "huber", "focal"}:
         assert turned  # the test reaches the products it is about
+
+
+def test_a_cost_reads_as_a_mean():
+    """SymPy's str gave Sum(−log(ŷ[i])·y[i] − (1 − y[i])·log(1 − ŷ[i]), (i, 1, N))/N."""
+    assert symact.unicode(symact.loss("bce").cost()) == "(1/N)·Σᵢ₌₁ᴺ (−y[i]·log(ŷ[i]) − (1 − y[i])·log(1 − ŷ[i]))"
+    assert symact.unicode(symact.loss("mse").cost()) == "(1/N)·Σᵢ₌₁ᴺ (ŷ[i] − y[i])²"
+    k, m = sp.symbols("k M", integer=True)
+    assert symact.unicode(sp.Sum(sp.Symbol("x") ** k, (k, 0, m + 1))) == "Σ_{k=0}^{M + 1} x^k"
