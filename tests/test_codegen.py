@@ -7,6 +7,7 @@ generated Function passes ``gradcheck``; ``jax.grad`` of the generated
 custom_jvp function equals the generated derivative.
 """
 
+import ast
 import ctypes
 import importlib.util
 import shutil
@@ -103,6 +104,36 @@ def _ptx(src, name, tmp_path) -> str:
     return ptx.read_text()
 
 
+def _unused(src: str) -> list[str]:
+    """Top-level private helpers and imports of a Python module that nothing else in it reads (a function that a
+    decorator registers, @f.defjvp, is used by that)."""
+    tree = ast.parse(src)
+    unused = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and any(isinstance(d, ast.Attribute) for d in node.decorator_list):
+            continue
+        if isinstance(node, ast.FunctionDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [n.id for n in ast.walk(ast.Tuple(elts=node.targets)) if isinstance(n, ast.Name)]
+        elif isinstance(node, ast.Import):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+        else:
+            continue
+        rest = [n for other in tree.body if other is not node for n in ast.walk(other)]
+        read = {n.id for n in rest if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        unused += [n for n in names if (n.startswith("_") or isinstance(node, ast.Import)) and n not in read]
+    return unused
+
+
+def test_generated_python_has_no_unused_helpers():
+    """The preludes carry every helper any function needs; a module keeps only those it uses. SiLU's NumPy
+    module had 7 unused ones (erf, erfc, max, min, …), and softmax's rows module is pruned the same way."""
+    for name, lang in [("silu", "numpy"), ("relu", "numba"), ("softmax", "numpy"), ("mse", "torch")]:
+        if HAVE[lang]:
+            assert not _unused(codegen(name, lang=lang)), (name, lang)
+
+
 def _generated(name, lang) -> str:
     """``name`` in ``lang`` with its gradient, skipped where the toolchain is absent; its header names symact."""
     if not HAVE[lang]:
@@ -184,6 +215,7 @@ def test_generated_code_agrees_with_symact(entry, lang, tmp_path):
             outs.append(out)
         got_f, got_df = outs
     else:
+        assert not _unused(src)
         path = tmp_path / f"gen_{name}_{lang}.py"
         path.write_text(src)
         module = _import(path, path.stem)
