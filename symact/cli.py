@@ -393,7 +393,8 @@ def cmd_define(args) -> int:
         raise UsageError(_one_line(e)) from None
     print(f"defined {_definition_line(fn, 'unicode')}")
     d = fn.derivative() if fn.kind == "activation" else fn.gradient()
-    print(f"derivative: {render(d, 'unicode')}")
+    normal = calculus.normal_form(d)
+    print(f"derivative: {render(d, 'unicode')}" + ("" if normal is None else f" = {render(normal, 'unicode')}"))
     known = catalog_equivalent(fn) if fn.kind == "activation" and not fn.vector else None
     if known is not None:
         values = ", ".join(f"{render(s, 'unicode')} = {render(v, 'unicode')}" for s, v in known.params.items())

@@ -247,6 +247,8 @@ def test_gelu_is_shown_and_derived_in_the_standard_normal(capsys):
     assert code == 0 and "= x·Φ(x)" in out and "in Φ and φ:   Φ(x) + x·φ(x)" in out
     code, out, _ = run(capsys, "derive", "sigmoid")
     assert "Φ" not in out
+    code, out, _ = run(capsys, "derive", "--expr", "x*varphi(x)")  # Φ and φ parse, as printed
+    assert code == 0 and "φ(x)·(1 − x²)" in out
 
 
 def test_derive_sparsemax_states_its_proved_closed_form(capsys):
