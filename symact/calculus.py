@@ -74,12 +74,14 @@ def _simplifiable(expr: sp.Basic) -> bool:
     return not _many_way(expr) and sp.count_ops(expr) <= _SIMPLIFY_LIMIT
 
 
-def tidy(expr: sp.Basic) -> sp.Basic:
+def tidy(expr: sp.Basic, var: sp.Symbol | None = None) -> sp.Basic:
     """A short, deterministic form of ``expr``.
 
     The candidates are the expression, its factored terms, its piecewise fold,
-    simplify() and together(). Only candidates that bring in no new function
-    (1 − tanh² must not become cosh⁻²) compete, and the first shortest wins.
+    simplify() and together(), and for a rational function of ``var`` its partial
+    fractions in ``var`` (BCE'' = y/ŷ² + (1 − y)/(1 − ŷ)²). Only candidates that
+    bring in no new function (1 − tanh² must not become cosh⁻²) compete, and the
+    first shortest wins.
     """
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(tidy)
@@ -96,6 +98,8 @@ def tidy(expr: sp.Basic) -> sp.Basic:
             _abs_from_sign(sp.together(expr)),
             sp.expand(expr),
         ]
+        if var is not None and expr.is_rational_function(var):
+            candidates.append(sp.apart(sp.together(expr), var))
     else:  # too large for simplify(), but not for the cheap forms: left as it came, a high derivative swells
         # with every order (sigmoid's 16th: 160 000 operations in 15 s, and its 20th took minutes), while
         # expanded it is a polynomial in σ of n + 2 terms
@@ -117,7 +121,7 @@ def derivative(expr: sp.Basic, var: sp.Symbol, order: int = 1) -> sp.Basic:
     if order < 0:
         raise ValueError("order must be >= 0")
     for _ in range(order):
-        expr = tidy(sp.diff(expr, var))
+        expr = tidy(sp.diff(expr, var), var)
     return expr
 
 

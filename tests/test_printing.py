@@ -71,3 +71,11 @@ def test_a_cost_reads_as_a_mean():
     assert symact.unicode(symact.loss("mse").cost()) == "(1/N)·Σᵢ₌₁ᴺ (ŷ[i] − y[i])²"
     k, m = sp.symbols("k M", integer=True)
     assert symact.unicode(sp.Sum(sp.Symbol("x") ** k, (k, 0, m + 1))) == "Σ_{k=0}^{M + 1} x^k"
+
+
+def test_higher_loss_derivatives_take_partial_fractions():
+    """BCE″ read (1 + (y − ŷ)/ŷ + (ŷ − y)/(1 − ŷ))/(ŷ·(1 − ŷ)); as partial fractions in ŷ it is the textbook form.
+    The gradient keeps its one fraction, (ŷ − y)/(ŷ·(1 − ŷ)), shorter than −y/ŷ + (1 − y)/(1 − ŷ)."""
+    bce = symact.loss("bce")
+    assert symact.unicode(bce.derivative(order=2)) == "y/ŷ² + (1 − y)/(1 − ŷ)²"
+    assert symact.unicode(bce.derivative(order=1)) == "(ŷ − y)/(ŷ·(1 − ŷ))"
