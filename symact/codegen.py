@@ -179,7 +179,8 @@ def pruned(source: str) -> str:
             and all(_compiles(d) for d in getattr(node, "decorator_list", []))
         ]
         if not dead:
-            return re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines))
+            text = re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines))  # two blank lines at most,
+            return re.sub(r"\n{3,}(?=(import|from) )", "\n\n", text)  # and one before an import
         for node in reversed(dead):
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
             while first > 0 and lines[first - 1].startswith("#"):
