@@ -29,16 +29,15 @@ ERRORS = python_helpers("numpy.result_type(p) == numpy.float64")
 #: of Python floats, which make every later operation a Python call (the NumPy GELU in float64: 819 → 393 ms
 #: for 10^6 points), and which the error helpers, reading the dtype (object), would split as float32.
 ERF = """
-# NumPy has no erf or erfc ufunc: math's, elementwise, as float64 arrays (correct; slow for big arrays)
-_erf_objects, _erfc_objects = numpy.frompyfunc(math.erf, 1, 1), numpy.frompyfunc(math.erfc, 1, 1)
-
 
 def _erf(v):
-    return numpy.asarray(_erf_objects(v), dtype=numpy.float64)
+    \"\"\"math.erf elementwise, as a float64 array: NumPy has no erf ufunc (correct; slow for big arrays).\"\"\"
+    return numpy.asarray(numpy.frompyfunc(math.erf, 1, 1)(v), dtype=numpy.float64)
 
 
 def _erfc(v):
-    return numpy.asarray(_erfc_objects(v), dtype=numpy.float64)
+    \"\"\"math.erfc elementwise, as a float64 array: NumPy has no erfc ufunc (correct; slow for big arrays).\"\"\"
+    return numpy.asarray(numpy.frompyfunc(math.erfc, 1, 1)(v), dtype=numpy.float64)
 """
 
 
