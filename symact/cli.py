@@ -112,8 +112,7 @@ def _definition_line(fn: Fn, fmt: str) -> str:
         if fmt == "latex":
             return fn.latex()
         return f"{name}({args}) = √(mean of {render(fn.expr, fmt)} over the samples)"
-    normal = calculus.normal_form(fn.expr)
-    return f"{name}({args}) = {render(fn.expr, fmt)}" + ("" if normal is None else f" = {render(normal, fmt)}")
+    return f"{name}({args}) = " + " = ".join(render(f, fmt) for f in (fn.expr, *fn.other_forms()))
 
 
 def cmd_show(args) -> int:

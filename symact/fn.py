@@ -314,6 +314,20 @@ class Fn:
 
     # -- rendering ---------------------------------------------------------
 
+    def other_forms(self) -> list[sp.Expr]:
+        """The definition written otherwise, as ``show`` and the handbook give it after ``name(x) = …``: with σ
+        and softplus (and a bare tanh) in exponentials, since σ(x) = σ(x) says nothing, and in the standard
+        normal's Φ and φ (GELU = x·Φ(x)). Empty for vector functions and where neither changes anything."""
+        if self.vector or self.rooted:
+            return []
+        from .functions import expand_atoms
+
+        spelled = expand_atoms(self.expr)
+        if isinstance(spelled, sp.tanh):
+            spelled = spelled.rewrite(sp.exp)
+        normal = calculus.normal_form(self.expr)
+        return [f for f in (spelled if spelled != self.expr else None, normal) if f is not None]
+
     def latex(self, expr: sp.Basic | None = None) -> str:
         """LaTeX for ``expr`` (default: the definition as ``name(x) = …``)."""
         if expr is not None:

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import __version__, calculus
+from . import __version__
 from .analyze import analyze
 from .catalog import REGISTRY
 from .fn import Fn
-from .functions import expand_atoms
 from .printing import latex, unicode
 from .progress import Progress
 from .theorems import sheet
@@ -284,15 +283,7 @@ def _formulas(section: Section) -> list[tuple[str, str]]:
     definition = fn.latex()
     if e.vector:
         definition = _vector_definition(fn)
-    if not e.vector:  # σ(x) = σ(x) says nothing: show the atoms and tanh in exponentials too
-        spelled = expand_atoms(fn.expr)
-        if isinstance(spelled, sp.tanh):
-            spelled = spelled.rewrite(sp.exp)
-        if spelled != fn.expr:
-            definition += " = " + latex(spelled)
-        normal = calculus.normal_form(fn.expr)
-        if normal is not None:
-            definition += " = " + latex(normal)
+    definition += "".join(" = " + latex(f) for f in fn.other_forms())
     out = [("Definition", definition)]
     if e.kind == "activation" and not e.vector:
         d = fn.derivative()

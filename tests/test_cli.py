@@ -257,3 +257,11 @@ def test_derive_sparsemax_states_its_proved_closed_form(capsys):
     code, out, _ = run(capsys, "derive", "sparsemax")
     assert code == 0
     assert "in the output: J = diag(m) − m mᵀ/|S|" in out and "(proved against the derived Jacobian" in out
+
+
+def test_show_spells_out_a_definition_in_atoms(capsys):
+    """sigmoid(x) = σ(x) said nothing: show gives the exponentials too, as the handbook does."""
+    code, out, _ = run(capsys, "show", "sigmoid")
+    assert code == 0 and "definition:   sigmoid(x) = σ(x) = 1/(1 + exp(−x))" in out
+    code, out, _ = run(capsys, "show", "relu")
+    assert "definition:   relu(x) = max(0, x)\n" in out
