@@ -112,7 +112,9 @@ def _definition_line(fn: Fn, fmt: str) -> str:
         if fmt == "latex":
             return fn.latex()
         return f"{name}({args}) = √(mean of {render(fn.expr, fmt)} over the samples)"
-    return f"{name}({args}) = " + " = ".join(render(f, fmt) for f in (fn.expr, *fn.other_forms()))
+    head = f"{name}({args})"
+    forms = [render(f, fmt) for f in (fn.expr, *fn.other_forms())]
+    return " = ".join([head, *(f for f in forms if f != head)])  # tanh(x) = (exp(x) − exp(−x))/…, not tanh(x) = tanh(x)
 
 
 def cmd_show(args) -> int:
