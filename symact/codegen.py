@@ -162,9 +162,10 @@ def _generated(fn: Fn | str, lang: str, *, grad: bool, dtype: str, header: bool,
 def pruned(source: str) -> str:
     """A Python module without the top-level private helpers and imports that nothing else in it uses.
 
-    The preludes carry every helper a function might need (erf, fma, max, …); SiLU's NumPy module used 3 of
-    its 10. A helper that only a removed helper used goes in the next round. Comment lines directly above a
-    removed definition go with it. A definition whose decorator may register it (@f.defjvp) stays.
+    The preludes carry every helper a function might need: SiLU's NumPy module carried erf, erfc, max, min and
+    the fma emulation, and called none of them. A helper that only a removed helper used goes in the next
+    round. Comment lines directly above a removed definition go with it. A definition whose decorator may
+    register it (@f.defjvp) stays.
     """
     lines = source.split("\n")
     while True:
