@@ -265,3 +265,5 @@ def test_show_spells_out_a_definition_in_atoms(capsys):
     assert code == 0 and "definition:   sigmoid(x) = σ(x) = 1/(1 + exp(−x))" in out
     code, out, _ = run(capsys, "show", "relu")
     assert "definition:   relu(x) = max(0, x)\n" in out
+    code, out, _ = run(capsys, "show", "tanh")  # not tanh(x) = tanh(x) = …
+    assert "definition:   tanh(x) = (exp(x) − exp(−x))/(exp(x) + exp(−x))\n" in out
