@@ -171,14 +171,7 @@ def pruned(source: str) -> str:
     while True:
         tree = ast.parse("\n".join(lines))
         used = collections.Counter(_loaded(tree))
-        dead = [
-            node
-            for node in tree.body
-            if (names := _bound(node))
-            and not any(used[n] - collections.Counter(_loaded(node))[n] for n in names)
-            and (isinstance(node, (ast.Import, ast.ImportFrom)) or all(n.startswith("_") for n in names))
-            and all(_compiles(d) for d in getattr(node, "decorator_list", []))
-        ]
+        dead = [node for node in tree.body if _dead(node, used)]
         if not dead:
             text = re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines))  # two blank lines at most,
             return re.sub(r"\n{3,}(?=(import|from) )", "\n\n", text)  # and one before an import
@@ -187,6 +180,18 @@ def pruned(source: str) -> str:
             while first > 0 and lines[first - 1].startswith("#"):
                 first -= 1
             del lines[first : node.end_lineno]
+
+
+def _dead(node: ast.stmt, used: collections.Counter) -> bool:
+    """A top-level import, or private definition not registered by a decorator, whose names nothing else reads
+    (``used`` counts the reads in the whole module, the node's own included)."""
+    names = _bound(node)
+    if not names or not (isinstance(node, (ast.Import, ast.ImportFrom)) or all(n.startswith("_") for n in names)):
+        return False
+    if not all(_compiles(d) for d in getattr(node, "decorator_list", [])):
+        return False
+    own = collections.Counter(_loaded(node))
+    return all(used[n] == own[n] for n in names)
 
 
 def _compiles(decorator: ast.expr) -> bool:

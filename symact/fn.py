@@ -16,6 +16,7 @@ import sympy as sp
 from . import calculus, printing
 from .catalog import REGISTRY, Definition, Entry
 from .catalog.registry import Kind, real, vector
+from .functions import expand_atoms
 from .parse import as_expr
 
 
@@ -135,7 +136,8 @@ class Fn:
             order: derivative order, >= 1.
             wrt: a parameter name or symbol; default the input (for a loss, the prediction).
             form: ``"input"`` (in x), ``"output"`` (in y = f(x), when such a form exists) or ``"normal"``
-                (in the standard normal's Φ and φ, when the derivative has erf: GELU′ = Φ(x) + x·φ(x)).
+                (in the standard normal's Φ and φ, where the derivative has erf or exp(−x²/2) and
+                reads shorter so: GELU′ = Φ(x) + x·φ(x)).
             bind: substitute parameter values.
 
         Returns:
@@ -320,8 +322,6 @@ class Fn:
         normal's Φ and φ (GELU = x·Φ(x)). Empty for vector functions and where neither changes anything."""
         if self.vector or self.rooted:
             return []
-        from .functions import expand_atoms
-
         spelled = expand_atoms(self.expr)
         if isinstance(spelled, sp.tanh):
             spelled = spelled.rewrite(sp.exp)

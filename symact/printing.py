@@ -78,6 +78,12 @@ def _is_prediction(term: sp.Basic) -> bool:
     return any(s.name.partition("_")[0].endswith("hat") for s in term.free_symbols)
 
 
+def _by_sign(add: sp.Add) -> tuple[list[sp.Basic], list[sp.Basic]]:
+    """A sum's (positive, negative) terms, as printed: a − b has [a] and [−b]."""
+    negative = [t for t in add.args if t.could_extract_minus_sign()]
+    return [t for t in add.args if t not in negative], negative
+
+
 def _backwards(diff: sp.Basic) -> bool:
     """True for a sum that reads better negated: more negative terms than positive ones, or as many, with the
     constant or the prediction on the negative side (σ − 1 → 1 − σ, y − ŷ → ŷ − y)."""
@@ -85,8 +91,7 @@ def _backwards(diff: sp.Basic) -> bool:
         return _backwards(diff.args[0])
     if not diff.is_Add:
         return False
-    negative = [t for t in diff.args if t.could_extract_minus_sign()]
-    positive = [t for t in diff.args if not t.could_extract_minus_sign()]
+    positive, negative = _by_sign(diff)
     if len(negative) != len(positive):
         return len(negative) > len(positive)
 
@@ -158,8 +163,7 @@ def _rearranged(rel: sp.Basic) -> sp.Basic:
     if rel.rel_op not in ("<", "<=", ">", ">="):
         return rel
     if rel.rhs == 0 and rel.lhs.is_Add:
-        negative = [t for t in rel.lhs.args if t.could_extract_minus_sign()]
-        positive = [t for t in rel.lhs.args if not t.could_extract_minus_sign()]
+        positive, negative = _by_sign(rel.lhs)
         if negative and positive:
             return rel.func(sp.Add(*positive), -sp.Add(*negative), evaluate=False)
     return rel.reversed if rel.lhs.is_Atom and not rel.rhs.is_Atom else rel

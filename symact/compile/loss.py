@@ -259,7 +259,7 @@ class LossKernel:
             for point in map(float, np.unique(pred[lost])[:8]):
                 here = lost & (pred == point)
                 y = target[here]
-                found = [self._limit(which, float(point), side) for side in (1, -1)]
+                found = [self._limit(which, point, side) for side in (1, -1)]
                 found = [(limit, loss, side) for (limit, loss), side in zip(found, (1, -1)) if limit is not None]
                 near = [
                     loss(
