@@ -3,13 +3,22 @@
 For f and f' this finds the limits at ±∞, the critical points, and from them
 the range, the maximum of the derivative (the per-layer gradient factor that
 makes sigmoid vanish: at most 1/4, at 0) and the Lipschitz constant. Each
-figure says how it was obtained: ``exact`` (SymPy limits and solutions) or
-``numeric`` (a 40-digit search on [−30, 30], when no closed form was found).
+figure says how it was obtained: ``exact`` (SymPy limits and solutions),
+``numeric`` (a 40-digit search on [−30, 30], when no closed form was found),
+or ``searched`` (that search's point, then solved and checked exactly). An
+extremum also says where it is taken, or that it is only approached: the
+range (0, 1) of sigmoid is open, its ends being limits at ∓∞.
+
+Figures print in symact's notation (:func:`shown`), exact where they are
+exact, in the parameters where a long constant is a product of them (SELU's
+−α·λ), with a decimal where irrational.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +28,7 @@ from sympy.calculus.singularities import singularities
 
 from .fn import Fn
 from .functions import expand_atoms
+from .printing import unicode
 from .prove import TimeLimitExceeded, prove, time_limit
 
 GRID = [mpmath.mpf(i) / 50 for i in range(-1500, 1501)]  # [−30, 30]
@@ -26,27 +36,126 @@ GRID = [mpmath.mpf(i) / 50 for i in range(-1500, 1501)]  # [−30, 30]
 
 @dataclass
 class Extremum:
+    """A max or min of f or f': its value, where it is taken or approached, and how it was found.
+
+    ``at`` is a point, ±∞ for a limit there, or None where no point is known; ``on``, an interval on which the
+    value is taken at every x (a constant piece, with the kinks at its ends that share its value).
+    """
+
     value: sp.Expr
     at: sp.Expr | None
-    method: str  # "exact" | "numeric" | "exact limit"
-    side: str = ""  # "-" or "+": a supremum or infimum approached beside ``at``, not taken there
+    method: str  # "exact" | "numeric" | "exact limit" (approached, not taken) | "searched" (see _exact_critical)
+    side: str = ""  # "-" or "+": approached beside ``at``, not taken there; "±": the limit at both −∞ and ∞
+    on: sp.Set | None = None
+
+    @property
+    def taken(self) -> bool:
+        """Attained at some x, not only approached: the range's bracket at this end is closed."""
+        return self.method != "exact limit"
 
     def where(self, show: Callable = str) -> str:
-        """' at x = 3', ' as x → 3⁻' (approached there, not taken), or '' where no point is known."""
+        """' at x = 3', ' for x > 0', ' as x → 3⁻' or ' as x → ±∞' (approached there, not taken), or ''."""
+        if self.on is not None:
+            return _on(self.on, show)
         if self.at is None:
             return ""
+        if self.at.is_infinite:
+            return f" as x → {'±∞' if self.side == '±' else show(self.at)}"
         if self.side:
             return f" as x → {show(self.at)}{'⁻' if self.side == '-' else '⁺'}"
         return f" at x = {show(self.at)}"
 
     def __str__(self) -> str:
-        shown = f"{self.value} ≈ {float(self.value):.6g}" if _long(self.value) else f"{self.value}"
-        return f"{shown}{self.where()} ({self.method})"
+        return shown(self)
+
+
+def _on(where: sp.Set, show: Callable) -> str:
+    """' for x ≤ 0', ' for 0 < x < 6', ' for x ≤ −1 or x ≥ 1', ' at every x'."""
+    if where == sp.S.Reals:
+        return " at every x"
+    parts = []
+    for interval in where.args if isinstance(where, sp.Union) else (where,):
+        a, b = interval.start, interval.end
+        if b.is_infinite:  # x > 0, not 0 < x
+            parts.append(f"x {'>' if interval.left_open else '≥'} {show(a)}")
+            continue
+        left = "" if a.is_infinite else f"{show(a)} {'<' if interval.left_open else '≤'} "
+        parts.append(f"{left}x {'<' if interval.right_open else '≤'} {show(b)}")
+    return " for " + " or ".join(parts)
 
 
 def _long(value: sp.Expr) -> bool:
     """An exact value worth a decimal beside it (SELU's λα is a page of erfc)."""
     return value.is_finite is True and not value.is_Rational and not value.is_Float
+
+
+_EXPONENT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decimal(value, digits: int = 10) -> str:
+    """A number to ``digits`` significant figures, as symact prints: −0.2784645428, 9.536743164·10⁻⁷."""
+    mantissa, _, exponent = f"{float(value):.{digits}g}".partition("e")
+    text = mantissa + (f"·10{str(int(exponent)).translate(_EXPONENT)}" if exponent else "")
+    return text.replace("-", "−")
+
+
+def in_parameters(value: sp.Expr, params: dict) -> sp.Expr:
+    """``value`` as ±∏ pᵏ (|k| ≤ 2) of the parameters whose values are long exact expressions, where it is one
+    exactly: SELU's limit at −∞ is −α·λ, not −2/√(…erf(√2/2)…). Else ``value`` itself.
+
+    A candidate must agree at 30 digits, then exactly: the difference (or, as √ does not cancel that way, the
+    difference of the squares, with the signs equal) is 0 after rewriting erf as 1 − erfc and cancelling."""
+    named = {p: v for p, v in params.items() if _long(v)}
+    if not named or not _long(value):
+        return value
+    target = sp.N(value, 30)
+    for powers in sorted(itertools.product(range(-2, 3), repeat=len(named)), key=lambda k: sum(map(abs, k))):
+        if not any(powers):
+            continue
+        monomial = sp.Mul(*(p**k for p, k in zip(named, powers)))
+        exact = monomial.subs(named)
+        for sign in (1, -1):
+            if abs(sp.N(sign * exact, 30) - target) <= 10**-25 * abs(target) and _equal(value, sign * exact):
+                return sign * monomial
+    return value
+
+
+def _equal(a: sp.Expr, b: sp.Expr) -> bool:
+    """a = b exactly, for constants written with erf, erfc, exp and square roots (see in_parameters)."""
+
+    def zero(e):
+        return sp.cancel(sp.together(sp.expand(e.rewrite(sp.erfc)))) == 0
+
+    try:
+        with time_limit(5.0):
+            return zero(a - b) or (zero(a**2 - b**2) and sp.sign(sp.N(a, 30)) == sp.sign(sp.N(b, 30)))
+    except TimeLimitExceeded:
+        return False
+
+
+def shown(ext: Extremum, digits: int = 10, params: dict | None = None, where: bool = True) -> str:
+    """An extremum as analyze prints it: '1/4 at x = 0', '0 for x ≤ 0', '−α·λ ≈ −1.758099341 as x → −∞',
+    '1.088498161 at x = 1.490571179 (numeric)'. ``where=False`` leaves out a limit's 'as x → ±∞' (a range's
+    open bracket says it)."""
+
+    def show(v):
+        return decimal(v, digits) if isinstance(v, sp.Float) else unicode(v)
+
+    text = value_text(ext.value, digits, params or {}) if ext.method != "numeric" else decimal(ext.value, digits)
+    if where or not (ext.at is not None and ext.at.is_infinite):
+        text += ext.where(show)
+    return text + {"numeric": " (numeric)", "searched": " (exact; found by a numeric search)"}.get(ext.method, "")
+
+
+def value_text(value: sp.Expr, digits: int = 10, params: dict | None = None) -> str:
+    """An exact value in symact's notation, in the parameters where it is a product of their powers, with its
+    decimal where it is irrational: '1/4', '∞', '−α·λ ≈ −1.758099341', '√2 ≈ 1.414213562'. A form too long
+    to read (over 60 characters) gives way to its decimal."""
+    named = in_parameters(value, params or {})
+    text = unicode(named)
+    if not _long(value):
+        return text
+    return f"≈ {decimal(value, digits)}" if len(text) > 60 else f"{text} ≈ {decimal(value, digits)}"
 
 
 _KINKY = (sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)
@@ -131,6 +240,7 @@ class Analysis:
     derivative_max: Extremum
     zero_centered: str
     smoothness: str = ""
+    params: dict = dataclasses.field(default_factory=dict)  # the parameters' values it was made at
 
     @property
     def bounded(self) -> bool:
@@ -149,23 +259,84 @@ class Analysis:
         Lipschitz constant's power (1/x's max f' is 0, but its |f'| is unbounded)."""
         return self.lipschitz**layers
 
-    def rows(self) -> list[tuple[str, str]]:
+    def rows(self, digits: int = 10) -> list[tuple[str, str]]:
+        """(label, text) pairs, as ``symact analyze`` prints them: exact values in symact's notation, with a
+        decimal where irrational; numeric ones to ``digits`` figures, marked; the range as an interval whose
+        brackets say whether its ends are taken."""
+        lo, hi = self.minimum, self.maximum
+        span = f"{'[' if lo.taken else '('}{self._shown(lo, digits, False)}, {self._shown(hi, digits, False)}"
+        lip = self.lipschitz
         return [
-            ("limits at ∓∞", f"{self.limits['-oo']}, {self.limits['oo']}"),
-            ("range", f"[{self.minimum}, {self.maximum}]"),
-            ("bounded", str(self.bounded)),
-            ("monotonic (f' ≥ 0)", str(self.monotonic)),
+            ("limits at ∓∞", ", ".join(self._value(self.limits[d], digits) for d in ("-oo", "oo"))),
+            ("range", span + ("]" if hi.taken else ")")),
+            ("bounded", "yes" if self.bounded else "no"),
+            ("monotonic (f' ≥ 0)", "yes" if self.monotonic else "no"),
             ("zero-centred (odd)", self.zero_centered),
             ("smoothness", self.smoothness),
-            ("max f'", str(self.derivative_max)),
-            ("min f'", str(self.derivative_min)),
-            ("f' at ∓∞ (saturation)", f"{self.derivative_limits['-oo']}, {self.derivative_limits['oo']}"),
-            (
-                "Lipschitz constant",
-                f"{self.lipschitz} ≈ {float(self.lipschitz):.6g}" if _long(self.lipschitz) else str(self.lipschitz),
-            ),
-            ("gradient bound over 10 layers", f"{self.vanishing_bound(10)} ≈ {float(self.vanishing_bound(10)):.3g}"),
+            ("max f'", self._shown(self.derivative_max, digits)),
+            ("min f'", self._shown(self.derivative_min, digits)),
+            ("f' at ∓∞ (saturation)", ", ".join(self._value(self.derivative_limits[d], digits) for d in ("-oo", "oo"))),
+            ("Lipschitz constant", self._value(lip, digits) + (" (f' is unbounded)" if lip is sp.oo else "")),
+            ("gradient bound over 10 layers", self._power(lip, 10, digits)),
         ]
+
+    def as_json(self, digits: int = 10) -> dict:
+        """The analysis for machines: each figure's float (or "inf", "-inf"; None where unknown), its exact
+        form in SymPy's syntax (None where it is numeric), and its text as printed."""
+
+        def figure(v: sp.Expr, text: str) -> dict:
+            number = None if v is sp.nan else (("inf" if v > 0 else "-inf") if v.is_infinite else float(v))
+            return {"value": number, "exact": None if v.has(sp.Float) else sp.sstr(v), "text": text}
+
+        def extremum(e: Extremum) -> dict:
+            return figure(e.value, self._shown(e, digits)) | {
+                "method": e.method,
+                "taken": e.taken,
+                "at": None if e.at is None or e.on is not None else figure(e.at, unicode(e.at)),
+                "on": None if e.on is None else _on(e.on, unicode).strip(),
+            }
+
+        def limits(d: dict) -> dict:
+            return {k.replace("oo", "inf"): figure(v, self._value(v, digits)) for k, v in d.items()}
+
+        rows = dict(self.rows(digits))
+        return {
+            "function": self.name,
+            "parameters": {str(p): sp.sstr(v) for p, v in self.params.items()},
+            "limits": limits(self.limits),
+            "range": {"min": extremum(self.minimum), "max": extremum(self.maximum), "text": rows["range"]},
+            "bounded": self.bounded,
+            "monotonic": self.monotonic,
+            "zero_centred": self.zero_centered,
+            "smoothness": self.smoothness,
+            "derivative": {
+                "max": extremum(self.derivative_max),
+                "min": extremum(self.derivative_min),
+                "limits": limits(self.derivative_limits),
+            },
+            "lipschitz": figure(self.lipschitz, rows["Lipschitz constant"]),
+            "gradient_bound_10_layers": figure(self.vanishing_bound(10), rows["gradient bound over 10 layers"]),
+        }
+
+    def _value(self, v: sp.Expr, digits: int) -> str:
+        if v is sp.nan:
+            return "unknown"
+        return f"{decimal(v, digits)} (numeric)" if isinstance(v, sp.Float) else value_text(v, digits, self.params)
+
+    def _shown(self, e: Extremum, digits: int, where: bool = True) -> str:
+        return shown(e, digits, self.params, where)
+
+    def _power(self, v: sp.Expr, n: int, digits: int) -> str:
+        """vⁿ: '1/1048576 ≈ 9.536743164·10⁻⁷', '(α·λ)¹⁰ ≈ 281.9', '2.334946840 (numeric)'."""
+        if isinstance(v, sp.Float) or not v.is_finite:
+            return self._value(v**n, digits)
+        named = in_parameters(v, self.params)
+        if named is not v:
+            return f"{unicode(named**n)} ≈ {decimal(v**n, digits)}"
+        exact, approx = unicode(v**n), decimal(v**n, digits)
+        if (v**n).is_Integer:
+            return exact
+        return f"≈ {approx}" if len(exact) > 60 else f"{exact} ≈ {approx}"
 
 
 def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Expr:
@@ -255,23 +426,36 @@ def _branch(expr: sp.Expr, x: sp.Symbol, probe: sp.Expr) -> sp.Expr | None:
     return next((e for e, c in folded.args if c.subs(x, probe) == sp.true), None)
 
 
-def _extrema(expr, x, limits, kinks) -> tuple[Extremum, Extremum]:
+def _extrema(expr, x, limits: dict, kinks) -> tuple[Extremum, Extremum]:
     """(min, max) of ``expr`` over ℝ. What both need is found once: the pieces' candidates for a function with
-    kinks or singular points, else the critical points, else the values on the 40-digit grid."""
-    limits = list(limits)
+    kinks or singular points, else the critical points, else the values on the 40-digit grid. ``limits``: the
+    limits at −∞ and ∞, keyed "-oo" and "oo"."""
+    at_infinity = [Extremum(v, sp.oo if d == "oo" else -sp.oo, "exact limit") for d, v in limits.items()]
+    at_infinity = [e for e in at_infinity if e.value is not sp.nan]
+    if not expr.has(x):  # a constant: taken at every x
+        whole = Extremum(expr, None, "exact", on=sp.Interval(-sp.oo, sp.oo))
+        return whole, whole
     singular = _singular_points(expr, x)
     if expr.has(*_KINKY) or singular:
-        candidates = _piece_candidates(expr, x, limits, singular)
+        candidates = _piece_candidates(expr, x, at_infinity, singular)
         if candidates is not None:
             return _chosen(candidates, "min"), _chosen(candidates, "max")
     critical = _critical_points(expr, x) if not expr.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs) else None
     grid = functools.cache(lambda: _on_grid(expr, x))  # (only if no exact answer is found)
-    return tuple(_extremum(expr, x, limits, kinks, kind, critical, grid) for kind in ("min", "max"))
+    return tuple(_extremum(expr, x, at_infinity, kinks, kind, critical, grid) for kind in ("min", "max"))
 
 
-def _piece_candidates(expr, x, limits, singular: list[sp.Expr]) -> list[tuple] | None:
+def _both_ends(ext: Extremum, at_infinity: list[Extremum]) -> Extremum:
+    """A limit at ±∞ that is also the limit at the other end says so: σ' → 0 as x → ±∞."""
+    if ext.method == "exact limit" and ext.at is not None and ext.at.is_infinite:
+        if len(at_infinity) == 2 and sp.simplify(at_infinity[0].value - at_infinity[1].value) == 0:
+            return dataclasses.replace(ext, side="±")
+    return ext
+
+
+def _piece_candidates(expr, x, at_infinity: list[Extremum], singular: list[sp.Expr]) -> list[Extremum] | None:
     """Where the max and min of a function with kinks can be, piece by piece, or None where a piece has no exact
-    answer: (value, at, method, side) tuples.
+    answer.
 
     Between consecutive switch points one case holds, smooth: its candidates are its critical points inside
     the interval and its one-sided limits at the ends; the values at the switch points themselves (the kink
@@ -282,39 +466,50 @@ def _piece_candidates(expr, x, limits, singular: list[sp.Expr]) -> list[tuple] |
     if not points:
         return None
     edges = [-sp.oo, *points, sp.oo]
-    candidates: list[tuple[sp.Expr, sp.Expr | None, str, str]] = []  # (value, at, method, side)
-    for p in points:
-        if p not in singular:  # (no value at a singular point: only its one-sided limits)
-            candidates.append((expr.subs(x, p), p, "exact", ""))
+    candidates = [Extremum(expr.subs(x, p), p, "exact") for p in points if p not in singular]
+    # (no value at a singular point: only its one-sided limits)
     for a, b in zip(edges, edges[1:]):
         probe = (a + b) / 2 if a.is_finite and b.is_finite else (b - 1 if a is -sp.oo else a + 1)
         piece = _branch(expr, x, probe)
         if piece is None:
             return None
         if not piece.has(x):  # constant on the interval: taken at every point of it
-            candidates.append((piece, probe, "exact", ""))
+            candidates.append(Extremum(piece, probe, "exact", on=sp.Interval.open(a, b)))
             continue
         critical = _critical_points(piece, x)
         if critical is None:
             return None
-        candidates += [(piece.subs(x, c), c, "exact", "") for c in critical if a < c < b]
+        candidates += [Extremum(piece.subs(x, c), c, "exact") for c in critical if a < c < b]
         for end, side in ((a, "+"), (b, "-")):
             if end.is_finite:
-                candidates.append((limit_at(piece, x, end, side=side), end, "exact limit", side))
-    candidates += [(v, None, "exact limit", "") for v in limits if v is not sp.nan]
-    if any(v is sp.nan or not (v.is_extended_real) for v, *_ in candidates):
+                candidates.append(Extremum(limit_at(piece, x, end, side=side), end, "exact limit", side))
+    candidates += at_infinity
+    if any(c.value is sp.nan or not c.value.is_extended_real for c in candidates):
         return None
     return candidates
 
 
-def _chosen(candidates: list[tuple], kind: str) -> Extremum:
-    """The max or min of :func:`_piece_candidates`, where it is taken if it is (not only approached)."""
+def _chosen(candidates: list[Extremum], kind: str) -> Extremum:
+    """The max or min of :func:`_piece_candidates`, where it is taken if it is (not only approached): on a
+    whole piece if it is constant there, closed at the kinks at its ends that share its value."""
     pick = max if kind == "max" else min
-    value, at, method, side = pick(candidates, key=lambda t: float(t[0]))
-    taken = [c for c in candidates if c[2] == "exact" and sp.simplify(c[0] - value) == 0] if value.is_finite else []
-    if taken:  # attained somewhere: say where, not only that it is approached
-        value, at, method, side = taken[0]
-    return Extremum(sp.nsimplify(value) if value.is_Rational else value, at, method, side)
+    best = pick(candidates, key=lambda c: float(c.value))
+    if not best.value.is_finite:
+        return _both_ends(best, [c for c in candidates if c.at is not None and c.at.is_infinite])
+    taken = [c for c in candidates if c.method == "exact" and sp.simplify(c.value - best.value) == 0]
+    if not taken:
+        return _both_ends(best, [c for c in candidates if c.at is not None and c.at.is_infinite])
+    pieces = [c for c in taken if c.on is not None]
+    if not pieces:  # attained somewhere: say where, not only that it is approached
+        return dataclasses.replace(taken[0], value=_exact_number(taken[0].value))
+    ends = {p for c in pieces for p in (c.on.start, c.on.end)}
+    points = [c.at for c in taken if c.on is None and c.at in ends]  # kinks sharing the value join the pieces
+    on = sp.Union(*(c.on for c in pieces), sp.FiniteSet(*points))
+    return dataclasses.replace(pieces[0], value=_exact_number(pieces[0].value), on=on)
+
+
+def _exact_number(value: sp.Expr) -> sp.Expr:
+    return sp.nsimplify(value) if value.is_Rational else value
 
 
 def _on_grid(expr, x) -> tuple[Callable, list]:
@@ -324,26 +519,25 @@ def _on_grid(expr, x) -> tuple[Callable, list]:
         return f, [f(t) for t in GRID]
 
 
-def _extremum(expr, x, limits, kinks, kind: str, critical: list | None, grid: Callable) -> Extremum:
+def _extremum(expr, x, at_infinity: list[Extremum], kinks, kind: str, critical: list | None, grid) -> Extremum:
     """The max or min of a function without a piecewise answer: from its critical points (None: not found) if
-    it has them, else from ``grid()``, polished by a root-finder."""
+    it has them, else from ``grid()``, polished by a root-finder, and then in closed form if one is found."""
     pick = max if kind == "max" else min
     if critical is not None:
-        candidates = [(expr.subs(x, c), c) for c in critical] + [(expr.subs(x, k), k) for k in kinks]
-        candidates += [(v, None) for v in limits if v is not sp.nan]
-        try:
-            value, at = pick(candidates, key=lambda t: float(t[0]) if t[0].is_finite else float(t[0].evalf()))
-            return Extremum(sp.nsimplify(value) if value.is_Rational else value, at, "exact")
+        candidates = [Extremum(expr.subs(x, c), c, "exact") for c in [*critical, *kinks]] + at_infinity
+        try:  # (on a tie, the first: a point where it is taken before a limit)
+            best = pick(candidates, key=lambda c: float(c.value.evalf()))
+            return _both_ends(dataclasses.replace(best, value=_exact_number(best.value)), at_infinity)
         except (TypeError, ValueError):
             pass
     f, values = grid()
     with mpmath.workdps(40):
         i = pick(range(len(values)), key=values.__getitem__)
-        finite_limits = [v for v in limits if v.is_finite]
         best, at = values[i], GRID[i]
-        for lim in limits:
-            if lim is sp.oo and kind == "max" or lim is -sp.oo and kind == "min":
-                return Extremum(lim, None, "exact limit")
+        for lim in at_infinity:
+            if lim.value is (sp.oo if kind == "max" else -sp.oo):
+                return lim
+        finite = [e for e in at_infinity if e.value.is_finite]
         if 0 < i < len(GRID) - 1:
             try:  # polish the grid's best point, if the root found is beside it and no worse
                 polished = mpmath.findroot(lambda t: mpmath.diff(f, t), GRID[i])
@@ -353,9 +547,57 @@ def _extremum(expr, x, limits, kinks, kind: str, critical: list | None, grid: Ca
                     at, best = polished, value
             except (ValueError, ZeroDivisionError, TypeError):
                 pass
-        elif finite_limits:
-            return Extremum(pick(finite_limits, key=float), None, "exact limit")
+        elif finite:
+            return _both_ends(pick(finite, key=lambda e: float(e.value)), at_infinity)
+    closed = _exact_critical(expr, x, at, best)
+    if closed is not None:
+        return Extremum(*closed, "searched")
     return Extremum(sp.Float(mpmath.nstr(best, 15)), sp.Float(mpmath.nstr(at, 10)), "numeric")
+
+
+def _exact_critical(expr, x, at, best) -> tuple[sp.Expr, sp.Expr] | None:
+    """(value, point) of the numeric search's best point in closed form, where one is found and checked: a
+    real solution of f' = 0 from SymPy's ``solve`` (SiLU's minimum, −W(1/e) at x = −1 − W(1/e), which
+    ``solveset`` does not find) or a rational with a small denominator (x·tanh x: 0 at 0), at which f'
+    simplifies to exactly 0 and f to the value the search found. None where there is none."""
+    f = expand_atoms(expr)
+    slope = sp.diff(f, x)
+    near = sp.Rational(float(at)).limit_denominator(100)
+    candidates = [near] if abs(near - at) < 1e-12 else []
+    try:  # (SiLU's takes 0.2 s; where solve finds nothing, it can search for minutes)
+        with time_limit(1.0):
+            candidates += [c for c in sp.solve(sp.numer(sp.together(slope)), x) if c.is_real]
+    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
+        pass
+    for c in candidates:
+        if abs(float(c) - float(at)) > 1e-6:
+            continue
+        try:
+            with time_limit(3.0):
+                if sp.simplify(_lambert(slope.subs(x, c))) != 0:
+                    continue
+                value = sp.simplify(_lambert(f.subs(x, c)))
+        except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
+            continue
+        if abs(float(value) - float(best)) <= 1e-9 * (1 + abs(float(best))):
+            return value, c
+    return None
+
+
+def _lambert(expr: sp.Expr) -> sp.Expr:
+    """exp(a + k·W(z)) as exp(a)·(z/W(z))ᵏ, from W(z)·e^W(z) = z, which ``simplify`` does not apply."""
+
+    def split(e):
+        kept, factor = [], sp.S.One
+        for term in sp.Add.make_args(sp.expand(e.args[0])):
+            k, w = term.as_coeff_Mul()
+            if isinstance(w, sp.LambertW) and len(w.args) == 1 and k.is_Integer:
+                factor *= (w.args[0] / w) ** k
+            else:
+                kept.append(term)
+        return sp.exp(sp.Add(*kept)) * factor
+
+    return expr.replace(lambda e: isinstance(e, sp.exp) and e.has(sp.LambertW), split)
 
 
 #: Analyses already made in this process, by name, bound definition and kinks: each takes up to 9 s (GELU-tanh),
@@ -384,7 +626,7 @@ def _analyze(fn: Fn) -> Analysis:
     limits = {"-oo": limit_at(f, x, -sp.oo), "oo": limit_at(f, x, sp.oo)}
     dlimits = {"-oo": limit_at(df, x, -sp.oo), "oo": limit_at(df, x, sp.oo)}
     odd = prove(f.subs(x, -x), -f, timeout=3.0, suggest=False)
-    (minimum, maximum), (dmin, dmax) = _extrema(f, x, limits.values(), kinks), _extrema(df, x, dlimits.values(), kinks)
+    (minimum, maximum), (dmin, dmax) = _extrema(f, x, limits, kinks), _extrema(df, x, dlimits, kinks)
     return Analysis(
         name=fn.name,
         limits=limits,
@@ -395,4 +637,5 @@ def _analyze(fn: Fn) -> Analysis:
         derivative_max=dmax,
         zero_centered={"proved": "yes (proved)", "disproved": "no (counterexample)"}.get(odd.status, odd.status),
         smoothness=smoothness(fn),
+        params=dict(fn.params),
     )

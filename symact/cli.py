@@ -360,7 +360,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_analyze(args) -> int:
-    from .analyze import analyze
+    from .analyze import analyze, value_text
     from .sandbox import LimitExceeded, run_limited
 
     fn = _function(args)
@@ -372,11 +372,12 @@ def cmd_analyze(args) -> int:
         refused = str(e).removeprefix("ValueError: ")  # analyze() refusing the function: say only why
         raise UsageError(refused if refused != str(e) else f"analysis stopped: {e}") from None
     if args.json:
-        print(json.dumps({k: v for k, v in result.rows()}, indent=2, ensure_ascii=False))
+        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False, allow_nan=False))
         return 0
     # (it said "default parameters" for leaky_relu -p alpha=2 too)
     defaults = all(fn.params[p.symbol] == p.default for p in fn.entry.params if p.symbol in fn.params)
-    values = ", ".join(f"{render(s, 'unicode')} = {render(v, 'unicode')}" for s, v in fn.params.items())
+    texts = {s: value_text(v) for s, v in fn.params.items()}  # SELU's λ and α: ≈ their decimals
+    values = ", ".join(f"{render(s, 'unicode')} {t if t.startswith('≈') else '= ' + t}" for s, t in texts.items())
     shown = f" at {values}" + (f" (the default{'s' if len(fn.params) > 1 else ''})" if defaults else "")
     print(f"{fn.name}: derived properties" + (shown if values else ""))
     for key, value in result.rows():

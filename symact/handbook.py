@@ -20,10 +20,10 @@ from pathlib import Path
 import sympy as sp
 
 from . import __version__
-from .analyze import analyze
+from .analyze import analyze, shown
 from .catalog import REGISTRY
 from .fn import Fn
-from .printing import latex, unicode
+from .printing import latex
 from .progress import Progress
 from .theorems import sheet
 
@@ -78,7 +78,7 @@ def _shown_logit_gradient(fn: Fn) -> sp.Expr:
 
 
 def _max_derivative(s: Section) -> str:
-    return _extremum(s.analysis.derivative_max) if s.analysis else "see Jacobian"
+    return shown(s.analysis.derivative_max, 4, s.analysis.params) if s.analysis else "see Jacobian"
 
 
 def _sections(progress: bool) -> list[Section]:
@@ -341,7 +341,7 @@ def _properties(section: Section) -> list[tuple[str, object]]:
     a = section.analysis
     if a is not None:
         dmax = a.derivative_max
-        rows.append(("max f'", _extremum(dmax)))
+        rows.append(("max f'", shown(dmax, 4, a.params)))  # as symact analyze prints it, to 4 figures
         bound = a.vanishing_bound(10)
         if bound.is_finite:
             rows.append(("gradient bound over 10 layers", f"{float(bound):.3g}"))
@@ -354,17 +354,6 @@ def _properties(section: Section) -> list[tuple[str, object]]:
         if getattr(e, "target_encoding", ""):
             rows.append(("targets", e.target_encoding))
     return rows
-
-
-def _extremum(ex) -> str:
-    """'1/4 at x = 0' (exact), '3/2 as x → 3⁻' (a supremum approached), '≈ 1.758 at x = 0' (exact, but a page of
-    erfc written out) or '0.1667 at x ≈ -2.98 (numeric)'."""
-    exact = ex.method != "numeric"
-    short = len(unicode(ex.value)) <= 40
-    value = unicode(ex.value) if exact and short else f"{'≈ ' if exact else ''}{float(ex.value):.4g}"
-    if not exact and ex.at is not None:
-        return value + f" at x ≈ {float(ex.at):.3g} (numeric)"
-    return value + ex.where(unicode)
 
 
 # -- LaTeX ---------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Derived properties agree with the catalog's declared ones and with the seeds' claims."""
 
+import json
+
 import mpmath
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ import sympy as sp
 
 import symact
 from symact.analyze import _switch_points, analyze, limit_at
+from symact.catalog import REGISTRY
 from symact.cli import main
 from symact.functions import expand_atoms
 
@@ -145,3 +148,73 @@ def test_far_values_pick_the_true_limit_or_none():
     assert _nearest_far_value(sp.exp(-x), x, 0, "+", [sp.S(0), sp.S(1)]) == 1
     assert _nearest_far_value(x, x, sp.oo, "+", [sp.zoo, sp.oo]) is sp.nan  # zoo has no distance: no answer
     assert _nearest_far_value(sp.sin(x), x, sp.oo, "+", [sp.S(0), sp.S(1)]) is sp.nan  # no limit at all
+
+
+@pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
+def test_range_ends_are_taken_exactly_where_the_declared_range_is_closed(entry):
+    """The range's brackets say whether its ends are taken: sigmoid's is (0, 1), never reaching 0 or 1. analyze
+    printed [0 (exact), 1 (exact)], the closed interval the seeds wrongly give; the limits at ±∞ were taken as
+    attained."""
+    rng = entry.properties["range"]
+    if not isinstance(rng, sp.Interval):
+        pytest.skip("declared as a finite set")
+    a = analyze(symact.activation(entry.name))
+    shown = dict(a.rows())["range"]
+    assert shown[0] == ("(" if rng.left_open else "[") and shown[-1] == (")" if rng.right_open else "]"), shown
+    assert a.minimum.taken == (not rng.left_open), (entry.name, str(a.minimum))
+    assert a.maximum.taken == (not rng.right_open), (entry.name, str(a.maximum))
+
+
+@pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
+def test_analysis_is_printed_in_symact_notation(entry):
+    """Every figure in symact's own notation: ∞, √, π, · and −, not SymPy's oo, sqrt, pi, * and -; SELU's
+    were pages of erf (now −α·λ ≈ −1.758099341), and numeric figures had 15 digits padded with zeros
+    (x = −0.751791524700000)."""
+    a = analyze(symact.activation(entry.name))
+    for label, text in a.rows():
+        for sympy_syntax in ("oo", "sqrt", "pi", "*", "-", "E", "True", "False", "000000 "):
+            assert sympy_syntax not in text + " ", (entry.name, label, text)
+        assert len(text) < 120, (entry.name, label, text)
+
+
+def test_analysis_names_parameters_and_finds_closed_forms():
+    selu = analyze(symact.activation("selu"))
+    rows = dict(selu.rows())
+    assert rows["limits at ∓∞"] == "−α·λ ≈ −1.758099341, ∞" and rows["range"] == "(−α·λ ≈ −1.758099341, ∞)"
+    assert rows["max f'"] == "α·λ ≈ 1.758099341 at x = 0" and rows["f' at ∓∞ (saturation)"] == "0, λ ≈ 1.050700987"
+    # SiLU's minimum is −W(1/e), at x = −1 − W(1/e): found by the numeric search, then solved and checked exactly
+    silu = analyze(symact.activation("silu")).minimum
+    w = sp.LambertW(sp.exp(-1))
+    assert (silu.value, silu.at, silu.method) == (-w, -1 - w, "searched")
+    assert silu.value == REGISTRY["silu"].properties["range"].inf
+    low = analyze(symact.custom("x*tanh(x)")).minimum  # 0 at 0: the grid's own point, checked exactly
+    assert (low.value, low.at, low.taken) == (0, 0, True)
+    assert analyze(symact.activation("gelu")).minimum.method == "numeric"  # Φ(x) + x·φ(x) = 0: none, and it says so
+
+
+def test_extrema_on_constant_pieces_say_where():
+    """relu' is 1 for every x > 0 (it said 'at x = 1', the probe of its piece) and hard tanh' 0 on both tails."""
+    assert str(analyze(symact.activation("relu")).derivative_max) == "1 for x > 0"
+    assert str(analyze(symact.activation("hard_tanh")).derivative_min) == "0 for x ≤ −1 or x ≥ 1"
+    assert str(analyze(symact.activation("identity")).derivative_max) == "1 at every x"
+    assert str(analyze(symact.activation("sigmoid")).derivative_min) == "0 as x → ±∞"
+    assert str(analyze(symact.activation("softplus")).derivative_max) == "1 as x → ∞"
+
+
+def test_analyze_json_is_typed(capsys):
+    assert main(["analyze", "sigmoid", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)  # (strict JSON: no Infinity or NaN)
+    assert out["bounded"] is True and out["monotonic"] is True
+    assert out["range"]["text"] == "(0, 1)" and out["range"]["min"]["taken"] is False
+    assert out["derivative"]["max"] | {"text": None} == {
+        "value": 0.25,
+        "exact": "1/4",
+        "text": None,
+        "method": "exact",
+        "taken": True,
+        "at": {"value": 0.0, "exact": "0", "text": "0"},
+        "on": None,
+    }
+    assert main(["analyze", "exponential", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["lipschitz"]["value"] == "inf" and out["limits"]["-inf"]["value"] == 0.0

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -267,3 +268,23 @@ def test_show_spells_out_a_definition_in_atoms(capsys):
     assert "definition:   relu(x) = max(0, x)\n" in out
     code, out, _ = run(capsys, "show", "tanh")  # not tanh(x) = tanh(x) = …
     assert "definition:   tanh(x) = (exp(x) − exp(−x))/(exp(x) + exp(−x))\n" in out
+
+
+def test_each_seed_mistake_is_refuted_by_its_check(capsys):
+    """docs/seeds.md gives one command per mistake of the seed tutorials: each runs and refutes the claim. Its
+    `symact analyze sigmoid` printed the range as [0 (exact), 1 (exact)], the seed's own mistake, where the
+    table says (0, 1)."""
+    table = (Path(__file__).parent.parent / "docs" / "seeds.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^\|.*`(symact [^`]+)` \|$", table, flags=re.MULTILINE)
+    assert len(commands) >= 6
+    for command in commands:
+        args = shlex.split(command)[1:]
+        code, out = main(args), capsys.readouterr().out
+        if args[0] == "prove":  # the seed's claim, as written, is false
+            assert code == 1 and out.startswith("disproved"), (command, out)
+        elif args == ["analyze", "sigmoid"]:
+            assert code == 0 and re.search(r"^  range: +\(0, 1\)$", out, flags=re.MULTILINE), (command, out)
+        elif args == ["derive", "relu"]:  # not constantly 1: 0 for x ≤ 0
+            assert code == 0 and out.startswith("relu′(x) = {1 if x > 0; 0 otherwise}"), (command, out)
+        else:
+            pytest.fail(f"docs/seeds.md has a check this test does not know: {command}")
