@@ -16,7 +16,7 @@ import sympy as sp
 from . import __version__, calculus
 from .catalog import REGISTRY, UnknownFunctionError
 from .fn import Fn, function
-from .printing import latex, unicode
+from .printing import componentwise, latex, unicode
 
 FORMATS = ("unicode", "text", "latex", "json")
 
@@ -113,6 +113,9 @@ def _definition_line(fn: Fn, fmt: str) -> str:
             return fn.latex()
         return f"{name}({args}) = √(mean of {render(fn.expr, fmt)} over the samples)"
     head = f"{name}({args})"
+    generic = componentwise(fn.expr) if isinstance(fn.expr, sp.MatrixBase) and fmt != "latex" else None
+    if generic is not None:  # softmax(x ∈ ℝ^3)ᵢ = exp(xᵢ)/Σⱼ₌₁³ exp(xⱼ), not a column of three rows
+        return f"{head}ᵢ = {render(generic, fmt)}   (i = 1, …, {fn.expr.rows})"
     forms = [render(f, fmt) for f in (fn.expr, *fn.other_forms())]
     return " = ".join([head, *(f for f in forms if f != head)])  # tanh(x) = (exp(x) − exp(−x))/…, not tanh(x) = tanh(x)
 
@@ -126,7 +129,7 @@ def cmd_show(args) -> int:
     print(f"{fn.name} ({e.kind}) — {e.description}")
     if e.aliases:
         print(f"  aliases:      {', '.join(e.aliases)}")
-    print(f"  definition:   {_definition_line(fn, fmt)}")
+    print(_block(f"  definition:   {_definition_line(fn, fmt)}"))
     for p in e.params:
         tag = ", learnable" if p.learnable else ""
         value = fn.params[p.symbol]
@@ -143,7 +146,7 @@ def cmd_show(args) -> int:
     elif e.kind == "activation":
         print(f"  Jacobian:     {e.closed_form[1] if args.latex else e.closed_form[0]}  (n = {fn.size} below)")
         if jacobian_out is not None:
-            print(f"                {render(jacobian_out, fmt)}")
+            print(_block(f"                {render(jacobian_out, fmt)}"))
     else:
         _show_loss_gradients(fn, fmt)
     print(f"  at kinks:     {e.kink_convention}")
@@ -155,16 +158,25 @@ def cmd_show(args) -> int:
     return 0
 
 
+def _block(text: str, column: int = 16) -> str:
+    """A show line whose value runs over several lines (a matrix's rows), those lines indented to the value's
+    column: they began at column 0, under the labels."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(" " * column + line for line in rest)])
+
+
 def _show_loss_gradients(fn: Fn, fmt: str) -> None:
     print(f"  cost:         {render(fn.cost(), fmt)}")
-    label = f"∂{fn.name}/∂ŷ[i]:" if fn.rooted else "∂L/∂ŷ:"
-    print(f"  {label:<13} {render(fn.gradient(), fmt)}")
+    gradient = fn.gradient()
+    generic = componentwise(gradient) if isinstance(gradient, sp.MatrixBase) and fmt != "latex" else None
+    label = f"∂{fn.name}/∂ŷ[i]:" if fn.rooted else "∂L/∂ŷᵢ:" if generic is not None else "∂L/∂ŷ:"
+    value = render(gradient, fmt) if generic is None else f"{render(generic, fmt)}   (i = 1, …, {gradient.rows})"
+    print(_block(f"  {label:<13} {value}"))
     act = fn.entry.output_activation
-    if act and act != "identity":
-        in_z, in_yhat = fn.logit_gradient()
-        print(f"  with ŷ = {act}(z):  ∂L/∂z = {render(in_z, fmt)}")
-        if in_yhat is not None:
-            print(f"                = {render(in_yhat, fmt)}")
+    if act == "identity" and fn.entry.target_constraints is not None:  # logits in: softmax − y, given Σ y = 1
+        print(_vector_lines("∂L/∂ŷ", fn.logit_gradient()[1], fmt, "  with Σ y = 1:  "))
+    elif act and act != "identity":
+        print(_gradient_lines(f"  with ŷ = {act}(z):  ", "∂L/∂z", *fn.logit_gradient(), fmt))
 
 
 # -- derive ------------------------------------------------------------------
@@ -246,7 +258,7 @@ def cmd_derive(args) -> int:
     if error is not None:
         raise UsageError(error)
     if args.wrt:
-        var = args.wrt
+        var = unicode(sp.Symbol(args.wrt))  # ∂silu/∂β, not ∂silu/∂beta
     elif fn.vector:
         var = "ŷ" if fn.kind == "loss" else "x"
     else:
@@ -287,17 +299,53 @@ def cmd_derive(args) -> int:
     else:
         denom = f"∂{var}" if args.order == 1 else f"∂{var}^{args.order}"
         label = f"∂{'' if args.order == 1 else '^' + str(args.order)}{fn.name}/{denom}" if fmt != "latex" else ""
-    print(f"{label} = {render(d, fmt)}" if label else render(d, fmt))
+    print(_vector_lines(label, d, fmt))
     if out is not None:
         print(f"with y = {fn.name}({var}): {render(out, fmt)}" if fmt != "latex" else render(out, fmt))
     if normal is not None:
         print(f"in {NORMAL_NAMES}: {render(normal, fmt)}" if fmt != "latex" else render(normal, fmt))
-    if logit is not None and fn.entry.output_activation not in (None, "identity"):
-        act = fn.entry.output_activation
-        print(f"with ŷ = {act}(z): ∂{fn.name}/∂z = {render(logit[0], fmt)}")
-        if logit[1] is not None:
-            print(f"                 = {render(logit[1], fmt)}")
+    if logit is not None and fn.entry.output_activation == "identity" and fn.entry.target_constraints is not None:
+        # logits in (softmax cross-entropy): the gradient above holds for any y; with Σ y = 1 it is softmax − y
+        print(_vector_lines(f"∂{fn.name}/∂ŷ", logit[1], fmt, "with Σ y = 1: "))
+    elif logit is not None and fn.entry.output_activation not in (None, "identity"):
+        print(_gradient_lines(f"with ŷ = {fn.entry.output_activation}(z): ", f"∂{fn.name}/∂z", *logit, fmt))
     return 0
+
+
+def _gradient_lines(head: str, label: str, value, then, fmt: str) -> str:
+    """'head label = value', and ``then`` (the same value written in ŷ, or None) on the next line, its '='
+    under the first one's: ∂bce/∂z = σ(z) − y, then = ŷ − y."""
+    first = _vector_lines(label, value, fmt, head)
+    if then is None:
+        return first
+    if fmt == "latex":
+        return first + "\n" + _vector_lines("", then, fmt)
+    second = _vector_lines(label, then, fmt)
+    if "\n" in first or "\n" in second:  # one line per component: each line labelled
+        return first + "\n" + "\n".join(" " * len(head) + line for line in second.splitlines())
+    equals = first.index(" = ", len(head))
+    return first + "\n" + " " * (equals + 1) + second[second.index(" = ") + 1 :]
+
+
+def _subscript(k: int) -> str:
+    return "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k))
+
+
+def _vector_lines(label: str, value, fmt: str, head: str = "") -> str:
+    """'label = value'. A gradient vector whose components are one expression in their index is written as
+    its i-th component, ∂L/∂zᵢ = ŷᵢ − yᵢ (i = 1, …, n), not as a column of n rows; any other vector gives one
+    line per component. ``label`` "" (a continuation) gives '= value'; LaTeX gets no label."""
+    if not isinstance(value, sp.MatrixBase) or value.cols != 1:
+        return f"{head}{label} = {render(value, fmt)}" if fmt != "latex" else render(value, fmt)
+    generic, n = componentwise(value), value.rows
+    if fmt == "latex":
+        return render(value if generic is None else generic, fmt)
+    if generic is not None:
+        return f"{head}{label}{'ᵢ' if label else ''} = {render(generic, fmt)}   (i = 1, …, {n})"
+    indent = " " * len(head)
+    return "\n".join(
+        f"{head if k == 0 else indent}{label}{_subscript(k + 1)} = {render(c, fmt)}" for k, c in enumerate(value)
+    )
 
 
 # -- prove and check ---------------------------------------------------------

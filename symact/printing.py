@@ -175,6 +175,56 @@ def _oriented_terms(add: sp.Add) -> sp.Basic:
     return add if all(a is b for a, b in zip(terms, add.args)) else sp.Add(*terms, evaluate=False)
 
 
+def _families(exprs) -> dict[str, dict[int, sp.Symbol]]:
+    """The indexed symbols in ``exprs`` by family: y_1, y_2 → {"y": {1: y_1, 2: y_2}}."""
+    out: dict[str, dict[int, sp.Symbol]] = {}
+    for e in exprs:
+        for s in e.free_symbols:
+            base, _, sub = s.name.rpartition("_")
+            if base and sub.isdigit():
+                out.setdefault(base, {})[int(sub)] = s
+    return out
+
+
+def componentwise(components) -> sp.Expr | None:
+    """The i-th component of a vector whose components are one expression in their index, or None.
+
+    Component k must be component 1 with the indices 1 and k swapped, and then component 1, its index-1
+    symbols renamed to index i and its sums over every index written Σⱼ, must hold no other index:
+    (ŷ₁ − y₁, ŷ₂ − y₂, ŷ₃ − y₃) gives ŷᵢ − yᵢ, and softmax's exp(z₁)/(exp(z₁) + exp(z₂) + exp(z₃)) gives
+    exp(zᵢ)/Σⱼ₌₁³ exp(zⱼ). For display only: zᵢ, zⱼ are plain symbols, and the Sum is never evaluated.
+    """
+    components = list(components)
+    n, families = len(components), _families(components)
+    if n < 2 or not families:
+        return None
+
+    def swapped(e, k):
+        return e.xreplace({s: f[k if i == 1 else 1] for f in families.values() for i, s in f.items() if i in (1, k)})
+
+    if any(not all(k in f for k in (1, *range(2, n + 1))) for f in families.values()):
+        return None
+    if any(sp.expand(swapped(components[0], k + 1) - components[k]) != 0 for k in range(1, n)):
+        return None
+    ones = {f[1]: sp.Symbol(f"{base}_i", **f[1].assumptions0) for base, f in families.items()}
+    back = {v: k for k, v in ones.items()}
+    j = sp.Symbol("j", integer=True, positive=True)
+
+    def summed(add):  # a sum of g(1), …, g(n) (with g(1) written in index i) as Σⱼ₌₁ⁿ g(j)
+        terms = set(add.args)
+        first = [t for t in terms if t.free_symbols & set(back)]
+        if len(first) != 1:
+            return add
+        g1 = first[0].xreplace(back)
+        if terms != {first[0], *(swapped(g1, k) for k in range(2, n + 1))}:
+            return add
+        js = {f[1]: sp.Symbol(f"{base}_j", **f[1].assumptions0) for base, f in families.items()}
+        return sp.Sum(g1.xreplace(js), (j, 1, n))
+
+    generic = components[0].xreplace(ones).replace(lambda e: isinstance(e, sp.Add), summed)
+    return None if _families([generic]) else generic
+
+
 class UnicodePrinter(StrPrinter):
     """One-line Unicode printer: σ, ², ·, − and Greek parameter names."""
 
@@ -187,9 +237,9 @@ class UnicodePrinter(StrPrinter):
         base = _GREEK.get(base, base)
         if base.endswith("hat") and len(base) > 3:
             base = unicodedata.normalize("NFC", base[:-3] + "\u0302")  # yhat → ŷ
-        return base + (
-            sub.translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")) if sub.isdigit() else ("_" + sub if sub else "")
-        )
+        if sub.isdigit() or sub in ("i", "j", "k"):  # y₁, and yᵢ in a vector's component (componentwise)
+            return base + "".join(_SUB[c] for c in sub)
+        return base + ("_" + sub if sub else "")
 
     def _print_Function(self, expr):
         name = _FUNCTION_NAMES.get(expr.func.__name__, expr.func.__name__)

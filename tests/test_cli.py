@@ -63,20 +63,50 @@ def test_derive_formats(capsys, fmt):
 
 def test_derive_with_respect_to_a_parameter_and_order(capsys):
     code, out, _ = run(capsys, "derive", "prelu", "--wrt", "alpha")
-    assert code == 0 and "x otherwise" in out
+    assert code == 0 and "x otherwise" in out and out.startswith("∂prelu/∂α = ")  # (it said ∂prelu/∂alpha)
     code, out, _ = run(capsys, "derive", "sigmoid", "--order", "2")
     assert code == 0 and "σ(x)" in out
 
 
 def test_show_every_function(capsys):
+    """Every line after the title is indented under it: a matrix's rows (softmax's Jacobian, sparsemax's
+    definition) began at column 0."""
     for name in symact.names():
         code, out, _ = run(capsys, "show", name)
         assert code == 0 and "reference:" in out, name
+        assert all(line.startswith("  ") for line in out.splitlines()[1:]), (name, out)
+
+
+def test_show_writes_vectors_by_their_ith_component(capsys):
+    code, out, _ = run(capsys, "show", "softmax")
+    assert code == 0 and "  definition:   softmax(x ∈ ℝ^3)ᵢ = exp(xᵢ)/Σⱼ₌₁³ exp(xⱼ)   (i = 1, …, 3)" in out.splitlines()
+    code, out, _ = run(capsys, "show", "cross_entropy")
+    assert code == 0 and out.splitlines()[4:7] == [
+        "  ∂L/∂ŷᵢ:       −yᵢ/ŷᵢ   (i = 1, …, 3)",
+        "  with ŷ = softmax(z):  ∂L/∂zᵢ = exp(zᵢ)/Σⱼ₌₁³ exp(zⱼ) − yᵢ   (i = 1, …, 3)",
+        "                               = ŷᵢ − yᵢ   (i = 1, …, 3)",
+    ]
+    code, out, _ = run(capsys, "show", "mse")  # identity output: no "with ŷ = identity(z)" line
+    assert code == 0 and "identity(z)" not in out
 
 
 def test_derive_loss_shows_matched_gradient(capsys):
+    """A gradient vector whose components are one expression in the index prints as its i-th component; it
+    printed as a column, [[ŷ₁ − y₁],⏎ [ŷ₂ − y₂],⏎ …], its second form's "=" under nothing."""
     code, out, _ = run(capsys, "derive", "cross_entropy")
-    assert code == 0 and "ŷ₁ − y₁" in out
+    assert code == 0 and out.splitlines() == [
+        "∂cross_entropy/∂ŷᵢ = −yᵢ/ŷᵢ   (i = 1, …, 3)",
+        "with ŷ = softmax(z): ∂cross_entropy/∂zᵢ = exp(zᵢ)/Σⱼ₌₁³ exp(zⱼ) − yᵢ   (i = 1, …, 3)",
+        "                                        = ŷᵢ − yᵢ   (i = 1, …, 3)",
+    ]
+    code, out, _ = run(capsys, "derive", "bce")
+    first, second = out.splitlines()[1:3]
+    assert code == 0 and first.index(" = σ(z) − y") == second.index(" = ŷ − y") and second.strip() == "= ŷ − y"
+    # logits in: the gradient for any y, one line per component, then with Σ y = 1 the softmax's
+    code, out, _ = run(capsys, "derive", "softmax_cross_entropy")
+    lines = out.splitlines()
+    assert code == 0 and [line[:29] for line in lines[:3]] == [f"∂softmax_cross_entropy/∂ŷ{k} = " for k in "₁₂₃"]
+    assert lines[3] == "with Σ y = 1: ∂softmax_cross_entropy/∂ŷᵢ = exp(ŷᵢ)/Σⱼ₌₁³ exp(ŷⱼ) − yᵢ   (i = 1, …, 3)"
 
 
 def test_rmse_is_shown_as_its_cost_with_the_costs_gradient(capsys):

@@ -5,7 +5,7 @@ import sympy as sp
 
 import symact
 from symact.functions import sigmoid
-from symact.printing import oriented
+from symact.printing import oriented, unicode
 
 from .conftest import LOSSES, SCALAR_ACTIVATIONS, ids
 
@@ -79,3 +79,41 @@ def test_higher_loss_derivatives_take_partial_fractions():
     bce = symact.loss("bce")
     assert symact.unicode(bce.derivative(order=2)) == "y/ŷ² + (1 − y)/(1 − ŷ)²"
     assert symact.unicode(bce.derivative(order=1)) == "(ŷ − y)/(ŷ·(1 − ŷ))"
+
+
+def test_componentwise_gives_the_ith_component_exactly():
+    """componentwise(v) with i = k, and its Σⱼ evaluated, is v's k-th component; where the components are not
+    one expression in their index, None."""
+    from symact.printing import componentwise
+
+    for name in ("cross_entropy", "kl_div", "softmax_cross_entropy"):
+        fn = symact.loss(name)
+        in_z, in_yhat = fn.logit_gradient()
+        for v in (fn.derivative(), in_z, in_yhat):
+            generic = componentwise(v)
+            if generic is None:
+                assert name == "softmax_cross_entropy" and v == fn.derivative(), name  # Σ over j ≠ i: none
+                continue
+            for k, component in enumerate(v, start=1):
+                assert sp.simplify(_component(generic, k, len(v)) - component) == 0, (name, k)
+    assert unicode(componentwise(symact.loss("cross_entropy").logit_gradient()[0])) == "exp(zᵢ)/Σⱼ₌₁³ exp(zⱼ) − yᵢ"
+    a1, a2 = sp.symbols("a_1 a_2")
+    assert componentwise([a1, a1 + a2]) is None and componentwise([a1, a2**2]) is None
+
+
+def _component(generic: sp.Expr, k: int, n: int) -> sp.Expr:
+    """componentwise's i-th component at i = k, each Σⱼ₌₁ⁿ written out."""
+
+    def named(e, index, m):  # the symbols with that index, given index m
+        return e.xreplace(
+            {
+                s: sp.Symbol(s.name[:-1] + str(m), **s.assumptions0)
+                for s in e.free_symbols
+                if s.name.endswith("_" + index)
+            }
+        )
+
+    def written_out(total):
+        return sp.Add(*(named(total.function, "j", m) for m in range(1, n + 1)))
+
+    return named(generic.replace(lambda e: isinstance(e, sp.Sum), written_out), "i", k)
