@@ -56,8 +56,12 @@ def _piecewise_kinks(expr: sp.Basic) -> sp.Basic:
     return sp.piecewise_fold(expr)
 
 
-def _size(expr: sp.Basic) -> tuple[int, int]:
-    return sp.count_ops(expr), len(sp.srepr(expr))
+def _size(expr: sp.Basic) -> tuple[int, int, int]:
+    return sp.count_ops(expr), _depth(expr), len(sp.srepr(expr))
+
+
+def _depth(expr: sp.Basic) -> int:
+    return 1 + max((_depth(a) for a in expr.args), default=0)
 
 
 def _functions(expr: sp.Basic) -> set:
@@ -81,7 +85,9 @@ def tidy(expr: sp.Basic, var: sp.Symbol | None = None) -> sp.Basic:
     simplify() and together(), and for a rational function of ``var`` its partial
     fractions in ``var`` (BCE'' = y/ŷ² + (1 − y)/(1 − ŷ)²). Only candidates that
     bring in no new function (1 − tanh² must not become cosh⁻²) compete, and the
-    first shortest wins.
+    first shortest wins: fewest operations, then the shallowest tree (focal's
+    gradient as its four terms, not one fraction of nested sums), then the
+    shortest srepr.
     """
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(tidy)
