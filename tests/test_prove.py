@@ -43,6 +43,22 @@ def test_seed_tanh_formula_is_disproved_with_suggestion():
     assert verdict.suggestion == "tanh(x/2) == (1 - exp(-x))/(1 + exp(-x))"
 
 
+@pytest.mark.parametrize(
+    "claim, point",
+    [
+        ("tanh(x) == (1 - exp(-x))/(1 + exp(-x))", {"x": 1}),  # was x = 3.0954528352836306
+        ("gelu(x) == x*erf(x/sqrt(2))", {"x": 1}),
+        ("diff(bce(sigmoid(z), y), z) == sigmoid(z) + y", {"y": 1, "z": 0}),
+        ("sqrt(x**2) == x", {"x": -1}),
+    ],
+)
+def test_a_counterexample_is_the_simplest_point_found(claim, point):
+    """The counterexample shown is the random point found with each coordinate made as simple as it can be
+    (0, ±1, ±2, ±1/2, …) while the claim stays false there, confirmed at both precisions."""
+    verdict = symact.prove(claim, suggest=False)
+    assert verdict.status == "disproved" and verdict.counterexample["point"] == point, verdict
+
+
 def test_seed_gelu_table_formula_is_disproved():
     assert symact.prove("gelu(x) == x*erf(x/sqrt(2))").status == "disproved"
 
