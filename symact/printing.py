@@ -13,6 +13,7 @@ goes; printed, they read sign(ŷ − y) and (ŷ − y)/(ŷ·(1 − ŷ)).
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import unicodedata
 
@@ -225,6 +226,23 @@ def componentwise(components) -> sp.Expr | None:
     return None if _families([generic]) else generic
 
 
+def as_decimal(r) -> str | None:
+    """A rational as the decimal it exactly is, where that reads better than the fraction: 8943/200000 is
+    0.044715, GELU's tanh constant. Only for denominators of 1000 or more of the form 2ᵃ·5ᵇ (so the decimal
+    ends), with at most 8 significant digits, between 0.001 and 10⁶: 1/4, 1/100, 59049/1024 and 1/20000000000
+    stay fractions. None otherwise."""
+    if not isinstance(r, sp.Rational) or r.is_Integer or r.q < 1000 or not sp.Rational(1, 1000) <= abs(r) < 10**6:
+        return None
+    q = r.q
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    if q != 1:
+        return None
+    text = format(decimal.Decimal(r.p) / decimal.Decimal(r.q), "f")
+    return text if len(text.lstrip("-0.").replace(".", "")) <= 8 else None
+
+
 class UnicodePrinter(StrPrinter):
     """One-line Unicode printer: σ, ², ·, − and Greek parameter names."""
 
@@ -303,10 +321,18 @@ class UnicodePrinter(StrPrinter):
             head = f"Σ_{{{below}}}^{{{above}}}"
         return f"{head} {self.parenthesize(expr.function, PRECEDENCE['Mul'], strict=True)}"
 
+    def _print_Rational(self, expr):
+        return as_decimal(expr) or super()._print_Rational(expr)
+
     def _print_Mul(self, expr):
         turned = oriented(expr)
         if turned is not expr:
             return self._print(turned)
+        coeff, rest = expr.as_coeff_Mul()
+        if as_decimal(abs(coeff)) and rest != 1:  # 0.044715·x³, not 8943·x³/200000
+            return (
+                ("-" if coeff < 0 else "") + as_decimal(abs(coeff)) + "·" + self.parenthesize(rest, PRECEDENCE["Mul"])
+            )
         sums = [f for f in expr.args if isinstance(f, sp.Sum)]
         if len(sums) == 1 and len(expr.args) > 1:  # a mean: (1/N)·Σᵢ₌₁ᴺ (…), not Σᵢ₌₁ᴺ (…)/N
             return "(%s)·%s" % (self._print(expr / sums[0]), self._print(sums[0]))
@@ -376,10 +402,18 @@ class SymactLatexPrinter(LatexPrinter):
     def _print_Relational(self, expr):
         return super()._print_Relational(_rearranged(expr))
 
+    def _print_Rational(self, expr):
+        return as_decimal(expr) or super()._print_Rational(expr)
+
     def _print_Mul(self, expr):
         turned = oriented(expr)
         if turned is not expr:
             return self._print(turned)
+        coeff, rest = expr.as_coeff_Mul()
+        if as_decimal(abs(coeff)) and rest != 1:
+            return (
+                ("- " if coeff < 0 else "") + as_decimal(abs(coeff)) + " " + self.parenthesize(rest, PRECEDENCE["Mul"])
+            )
         if not _is_plain_product(expr):
             return super()._print_Mul(expr)
         return " ".join(self.parenthesize(f, 40) for f in ordered_factors(expr))

@@ -351,12 +351,16 @@ def _simplest(point: list, symbols, signs: dict, domains: dict, refutes: Callabl
         for v in SIMPLE:
             if time.monotonic() > deadline:
                 return point
-            sign_ok = {
-                "positive": v > 0,
-                "nonnegative": v >= 0,
-                "negative": v < 0,
-                "nonpositive": v <= 0,
-            }.get(kind, True) and (s.is_positive is not True or v > 0) and (s.is_nonnegative is not True or v >= 0)
+            sign_ok = (
+                {
+                    "positive": v > 0,
+                    "nonnegative": v >= 0,
+                    "negative": v < 0,
+                    "nonpositive": v <= 0,
+                }.get(kind, True)
+                and (s.is_positive is not True or v > 0)
+                and (s.is_nonnegative is not True or v >= 0)
+            )
             domain = domains.get(s)
             inside = not isinstance(domain, sp.Interval) or domain.contains(v) is sp.true
             if not (sign_ok and inside and (not s.is_integer or float(v).is_integer())):

@@ -33,10 +33,27 @@ def _printed(name: str) -> str:
         # which won on its shorter srepr: the tie now goes to the shallower tree, its four terms
         ("focal", "ŷ^γ·(1 − y)/(1 − ŷ) + γ·y·(1 − ŷ)^γ·log(ŷ)/(1 − ŷ) − y·(1 − ŷ)^γ/ŷ − γ·ŷ^γ·(1 − y)·log(1 − ŷ)/ŷ"),
         ("selu", "{λ if x > 0; α·λ·exp(x) otherwise}"),  # was λ·{1 if x > 0; α·exp(x) otherwise}
+        ("gelu_tanh", "tanh(√2·(0.044715·x³ + x)/√π)"),  # the constant as written: it was 8943·x³/200000
+        ("gelu_tanh", "(0.134145·x² + 1)"),
     ],
 )
 def test_derivatives_read_as_written_by_hand(name, text):
     assert text in _printed(name)
+
+
+def test_terminating_decimals_print_as_decimals_where_they_read_better():
+    from symact.printing import as_decimal, latex
+
+    assert [as_decimal(sp.Rational(p, q)) for p, q in ((8943, 200000), (-3, 1000), (1, 4), (1, 100))] == [
+        "0.044715",
+        "-0.003",
+        None,
+        None,
+    ]
+    assert [as_decimal(sp.Rational(p, q)) for p, q in ((1, 3000), (59049, 1024), (1, 2 * 10**10))] == [None] * 3
+    c, x = sp.Rational(44715, 10**6), sp.Symbol("x")
+    assert unicode(-c * x**3) == "−0.044715·x³" and latex(c * x**3) == "0.044715 x^{3}"
+    assert sp.Rational(as_decimal(c)) == c  # exactly the same number
 
 
 def test_latex_turns_differences_too():
