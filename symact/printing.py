@@ -102,6 +102,15 @@ def _backwards(diff: sp.Basic) -> bool:
     return weight(negative) > weight(positive)
 
 
+def _complement(diff: sp.Basic) -> bool:
+    """σ(u) − 1 or Φ(u) − 1: by hand −(1 − σ(u)), the complement σ(−u), even at the cost of a minus sign
+    (log σ'' is −σ(x)·(1 − σ(x)), not σ(x)·(σ(x) − 1)). exp(x) − 1 is not one: α·(exp(x) − 1) stays."""
+    if not (diff.is_Add and len(diff.args) == 2 and sp.S.NegativeOne in diff.args):
+        return False
+    other = next(t for t in diff.args if t != sp.S.NegativeOne)
+    return type(other).__name__ in ("sigmoid", "Phi")
+
+
 def _negated(factor: sp.Basic) -> sp.Basic:
     """−factor for a sum, f(−u) for an odd f of a sum, (−u)ᵏ for a power of either; left unevaluated so that
     SymPy does not turn it back."""
@@ -138,10 +147,11 @@ def oriented(mul: sp.Mul, sign_free: bool = False) -> sp.Basic:
     free = [i for i, c in enumerate(costs) if c == 0 and _backwards(factors[i].base)]
     odd = [i for i, c in enumerate(costs) if c == 1][:_MOST_FLIPPED]
     backwards = {i: _backwards(factors[i].as_base_exp()[0]) for i in odd}
+    complements = {i for i in odd if _complement(factors[i].as_base_exp()[0])}
 
     def badness(flips):
         negative = coeff.is_negative != (len(flips) % 2 == 1)
-        backward = sum(backwards[i] != (i in flips) for i in odd)
+        backward = sum(backwards[i] != (i in flips) for i in odd) + len(complements - flips)
         return ((negative and not sign_free) + backward, len(flips))
 
     choices = (set(c) for k in range(len(odd) + 1) for c in itertools.combinations(odd, k))
@@ -327,6 +337,9 @@ class UnicodePrinter(StrPrinter):
     def _print_Mul(self, expr):
         turned = oriented(expr)
         if turned is not expr:
+            negated = -turned
+            if turned.could_extract_minus_sign() and _is_plain_product(negated):  # −σ(x)·(1 − σ(x)), turned so
+                return "-" + "·".join(self.parenthesize(f, 40) for f in ordered_factors(negated))
             return self._print(turned)
         coeff, rest = expr.as_coeff_Mul()
         if as_decimal(abs(coeff)) and rest != 1:  # 0.044715·x³, not 8943·x³/200000
@@ -408,6 +421,9 @@ class SymactLatexPrinter(LatexPrinter):
     def _print_Mul(self, expr):
         turned = oriented(expr)
         if turned is not expr:
+            negated = -turned
+            if turned.could_extract_minus_sign() and _is_plain_product(negated):  # as the Unicode printer
+                return "- " + " ".join(self.parenthesize(f, 40) for f in ordered_factors(negated))
             return self._print(turned)
         coeff, rest = expr.as_coeff_Mul()
         if as_decimal(abs(coeff)) and rest != 1:

@@ -67,6 +67,15 @@ def test_a_flip_that_costs_a_minus_sign_is_not_taken():
     assert symact.unicode(-(x + y)) == "−x − y"
     assert symact.unicode(x + 1) == "x + 1"  # a polynomial keeps SymPy's order
     assert symact.unicode(1 - b * x * (sigmoid(x) - 1)) == "1 + β·x·(1 − σ(x))"
+    alpha = sp.Symbol("alpha")
+    assert symact.unicode(alpha * (sp.exp(x) - 1)) == "α·(exp(x) − 1)"  # ELU's: exp(x) − 1 is not flipped
+
+
+def test_a_complement_is_written_one_minus_even_at_a_minus_sign():
+    """σ(u) − 1 reads −(1 − σ(u)), the complement σ(−u), as by hand: log σ'' was σ(x)·(σ(x) − 1)."""
+    fn = symact.activation("log_sigmoid")
+    assert symact.unicode(fn.derivative(order=2)) == "−σ(x)·(1 − σ(x))"
+    assert symact.latex(fn.derivative(order=2)) == r"- \sigma\left(x\right) \left(1 - \sigma\left(x\right)\right)"
 
 
 @pytest.mark.parametrize("entry", ELEMENTWISE, ids=ids(ELEMENTWISE))
