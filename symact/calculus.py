@@ -126,9 +126,14 @@ def derivative(expr: sp.Basic, var: sp.Symbol, order: int = 1) -> sp.Basic:
     """
     if order < 0:
         raise ValueError("order must be >= 0")
+    # Constants such as GELU-tanh's 0.044715 = 8943/200000 are carried as symbols while simplifying: SymPy
+    # clears their denominators otherwise, and GELU-tanh'' came out as (1/20000000000 − tanh²(…)/20000000000)·
+    # (2682900000·√2·x²/√π + …). The derivative is the same (they do not depend on var), and they come back.
+    constants = {r: sp.Dummy(positive=r > 0, negative=r < 0) for r in expr.atoms(sp.Rational) if r.q >= 100}
+    expr = expr.xreplace(constants)
     for _ in range(order):
         expr = tidy(sp.diff(expr, var), var)
-    return expr
+    return expr.xreplace({d: r for r, d in constants.items()})
 
 
 def jacobian(f: sp.Matrix, inputs: Sequence[sp.Symbol]) -> sp.Matrix:

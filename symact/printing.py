@@ -103,11 +103,13 @@ def _backwards(diff: sp.Basic) -> bool:
 
 
 def _complement(diff: sp.Basic) -> bool:
-    """σ(u) − 1 or Φ(u) − 1: by hand −(1 − σ(u)), the complement σ(−u), even at the cost of a minus sign
+    """σ(u) − 1, Φ(u) − 1 or tanh²(u) − 1: by hand −(1 − σ(u)), the complement σ(−u), even at a minus sign
     (log σ'' is −σ(x)·(1 − σ(x)), not σ(x)·(σ(x) − 1)). exp(x) − 1 is not one: α·(exp(x) − 1) stays."""
     if not (diff.is_Add and len(diff.args) == 2 and sp.S.NegativeOne in diff.args):
         return False
     other = next(t for t in diff.args if t != sp.S.NegativeOne)
+    if other.is_Pow and other.exp == 2 and isinstance(other.base, sp.tanh):  # tanh²(u) − 1: −(1 − tanh²(u))
+        return True
     return type(other).__name__ in ("sigmoid", "Phi")
 
 
@@ -344,7 +346,10 @@ class UnicodePrinter(StrPrinter):
         coeff, rest = expr.as_coeff_Mul()
         if as_decimal(abs(coeff)) and rest != 1:  # 0.044715·x³, not 8943·x³/200000
             return (
-                ("-" if coeff < 0 else "") + as_decimal(abs(coeff)) + "·" + self.parenthesize(rest, PRECEDENCE["Mul"])
+                ("-" if coeff < 0 else "")
+                + as_decimal(abs(coeff))
+                + "·"
+                + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
             )
         sums = [f for f in expr.args if isinstance(f, sp.Sum)]
         if len(sums) == 1 and len(expr.args) > 1:  # a mean: (1/N)·Σᵢ₌₁ᴺ (…), not Σᵢ₌₁ᴺ (…)/N
@@ -428,7 +433,10 @@ class SymactLatexPrinter(LatexPrinter):
         coeff, rest = expr.as_coeff_Mul()
         if as_decimal(abs(coeff)) and rest != 1:
             return (
-                ("- " if coeff < 0 else "") + as_decimal(abs(coeff)) + " " + self.parenthesize(rest, PRECEDENCE["Mul"])
+                ("- " if coeff < 0 else "")
+                + as_decimal(abs(coeff))
+                + " "
+                + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
             )
         if not _is_plain_product(expr):
             return super()._print_Mul(expr)

@@ -41,6 +41,13 @@ def test_derivatives_read_as_written_by_hand(name, text):
     assert text in _printed(name)
 
 
+def test_a_decimal_constant_is_kept_whole_in_higher_derivatives():
+    """GELU-tanh'' was (1/20000000000 − tanh²(…)/20000000000)·(2682900000·√2·x²/√π + …): simplifying cleared
+    the denominator of 0.044715 = 8943/200000. Such constants are carried as symbols while deriving."""
+    text = symact.unicode(symact.activation("gelu_tanh").derivative(order=2))
+    assert "20000000000" not in text and text.startswith("(1 − tanh²(√2·(0.044715·x³ + x)/√π))·"), text
+
+
 def test_terminating_decimals_print_as_decimals_where_they_read_better():
     from symact.printing import as_decimal, latex
 
