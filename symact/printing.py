@@ -240,10 +240,10 @@ def componentwise(components) -> sp.Expr | None:
 
 def as_decimal(r) -> str | None:
     """A rational as the decimal it exactly is, where that reads better than the fraction: 8943/200000 is
-    0.044715, GELU's tanh constant. Only for denominators of 1000 or more of the form 2ᵃ·5ᵇ (so the decimal
-    ends), with at most 8 significant digits, between 0.001 and 10⁶: 1/4, 1/100, 59049/1024 and 1/20000000000
-    stay fractions. None otherwise."""
-    if not isinstance(r, sp.Rational) or r.is_Integer or r.q < 1000 or not sp.Rational(1, 1000) <= abs(r) < 10**6:
+    0.044715, GELU's tanh constant, and 851/500 a user's 1.702. Only for denominators of 100 or more of the
+    form 2ᵃ·5ᵇ (so the decimal ends), no longer than the fraction, with at most 8 significant digits, between
+    0.001 and 10⁶: 1/4, 3/8, 59049/1024 and 1/20000000000 stay fractions. None otherwise."""
+    if not isinstance(r, sp.Rational) or r.is_Integer or r.q < 100 or not sp.Rational(1, 1000) <= abs(r) < 10**6:
         return None
     q = r.q
     for p in (2, 5):
@@ -252,7 +252,8 @@ def as_decimal(r) -> str | None:
     if q != 1:
         return None
     text = format(decimal.Decimal(r.p) / decimal.Decimal(r.q), "f")
-    return text if len(text.lstrip("-0.").replace(".", "")) <= 8 else None
+    fraction = f"{r.p}/{r.q}"
+    return text if len(text.lstrip("-0.").replace(".", "")) <= 8 and len(text) <= len(fraction) else None
 
 
 class UnicodePrinter(StrPrinter):

@@ -53,7 +53,7 @@ def test_analyze_cli(capsys):
         out.splitlines()[0] == "leaky_relu: derived properties at α = 2" and "max f':                          2" in out
     )
     assert main(["analyze", "leaky_relu"]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == "leaky_relu: derived properties at α = 1/100 (the default)"
+    assert capsys.readouterr().out.splitlines()[0] == "leaky_relu: derived properties at α = 0.01 (the default)"
 
 
 @pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))

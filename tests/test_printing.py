@@ -51,12 +51,13 @@ def test_a_decimal_constant_is_kept_whole_in_higher_derivatives():
 def test_terminating_decimals_print_as_decimals_where_they_read_better():
     from symact.printing import as_decimal, latex
 
-    assert [as_decimal(sp.Rational(p, q)) for p, q in ((8943, 200000), (-3, 1000), (1, 4), (1, 100))] == [
+    assert [as_decimal(sp.Rational(p, q)) for p, q in ((8943, 200000), (-3, 1000), (851, 500), (1, 100))] == [
         "0.044715",
         "-0.003",
-        None,
-        None,
+        "1.702",  # a user's constant as typed: quick GELU's σ(1.702·x), not σ(851·x/500)
+        "0.01",
     ]
+    assert [as_decimal(sp.Rational(p, q)) for p, q in ((1, 4), (3, 8), (1, 6), (12345, 100))] == [None] * 4
     assert [as_decimal(sp.Rational(p, q)) for p, q in ((1, 3000), (59049, 1024), (1, 2 * 10**10))] == [None] * 3
     c, x = sp.Rational(44715, 10**6), sp.Symbol("x")
     assert unicode(-c * x**3) == "−0.044715·x³" and latex(c * x**3) == "0.044715 x^{3}"
