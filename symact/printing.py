@@ -221,7 +221,6 @@ def componentwise(components) -> sp.Expr | None:
         return None
     ones = {f[1]: sp.Symbol(f"{base}_i", **f[1].assumptions0) for base, f in families.items()}
     back = {v: k for k, v in ones.items()}
-    j = sp.Symbol("j", integer=True, positive=True)
 
     def summed(add):  # a sum of g(1), …, g(n) (with g(1) written in index i) as Σⱼ₌₁ⁿ g(j)
         terms = set(add.args)
@@ -231,8 +230,9 @@ def componentwise(components) -> sp.Expr | None:
         g1 = first[0].xreplace(back)
         if terms != {first[0], *(swapped(g1, k) for k in range(2, n + 1))}:
             return add
-        js = {f[1]: sp.Symbol(f"{base}_j", **f[1].assumptions0) for base, f in families.items()}
-        return sp.Sum(g1.xreplace(js), (j, 1, n))
+        letter = "jkl"[min(len(g1.find(sp.Sum)), 2)]  # a sum inside it already has j (sums are found inside out)
+        new = {f[1]: sp.Symbol(f"{base}_{letter}", **f[1].assumptions0) for base, f in families.items()}
+        return sp.Sum(g1.xreplace(new), (sp.Symbol(letter, integer=True, positive=True), 1, n))
 
     generic = components[0].xreplace(ones).replace(lambda e: isinstance(e, sp.Add), summed)
     return None if _families([generic]) else generic
@@ -353,8 +353,9 @@ class UnicodePrinter(StrPrinter):
                 + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
             )
         sums = [f for f in expr.args if isinstance(f, sp.Sum)]
-        if len(sums) == 1 and len(expr.args) > 1:  # a mean: (1/N)·Σᵢ₌₁ᴺ (…), not Σᵢ₌₁ᴺ (…)/N
-            return "(%s)·%s" % (self._print(expr / sums[0]), self._print(sums[0]))
+        scale = expr / sums[0] if len(sums) == 1 else None
+        if scale is not None and (scale.is_Rational or scale.is_Pow and scale.exp == -1):  # a mean: (1/N)·Σᵢ₌₁ᴺ (…)
+            return "(%s)·%s" % (self._print(scale), self._print(sums[0]))  # not Σᵢ₌₁ᴺ (…)/N
         coeff, rest = expr.as_coeff_Mul()
         if coeff == -1 and _is_plain_product(rest) and not any(f.is_Add for f in rest.args):  # −y[i]·log(ŷ[i])
             return "-" + self._print(rest)

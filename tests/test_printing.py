@@ -137,6 +137,10 @@ def test_componentwise_gives_the_ith_component_exactly():
     assert unicode(componentwise(symact.loss("cross_entropy").logit_gradient()[0])) == "exp(zᵢ)/Σⱼ₌₁³ exp(zⱼ) − yᵢ"
     a1, a2 = sp.symbols("a_1 a_2")
     assert componentwise([a1, a1 + a2]) is None and componentwise([a1, a2**2]) is None
+    y, z = sp.symbols("y_1:4"), sp.symbols("z_1:4")
+    total = sum(sp.exp(v) for v in z)
+    nested = [z[k] * sum(y[m] * total for m in range(3)) for k in range(3)]  # a sum inside a sum: its own index
+    assert unicode(componentwise(nested)) == "zᵢ·Σₖ₌₁³ yₖ·Σⱼ₌₁³ exp(zⱼ)"
 
 
 def _component(generic: sp.Expr, k: int, n: int) -> sp.Expr:
