@@ -318,13 +318,10 @@ def _gradient_lines(head: str, label: str, value, then, fmt: str) -> str:
     first = _vector_lines(label, value, fmt, head)
     if then is None:
         return first
-    if fmt == "latex":
-        return first + "\n" + _vector_lines("", then, fmt)
     second = _vector_lines(label, then, fmt)
     if "\n" in first or "\n" in second:  # one line per component: each line labelled
         return first + "\n" + "\n".join(" " * len(head) + line for line in second.splitlines())
-    equals = first.index(" = ", len(head))
-    return first + "\n" + " " * (equals + 1) + second[second.index(" = ") + 1 :]
+    return first + "\n" + " " * (first.index(" = ", len(head)) + 1) + second[second.index(" = ") + 1 :]
 
 
 def _subscript(k: int) -> str:
@@ -332,16 +329,20 @@ def _subscript(k: int) -> str:
 
 
 def _vector_lines(label: str, value, fmt: str, head: str = "") -> str:
-    """'label = value'. A gradient vector whose components are one expression in their index is written as
+    """'head label = value'. A gradient vector whose components are one expression in their index is written as
     its i-th component, ∂L/∂zᵢ = ŷᵢ − yᵢ (i = 1, …, n), not as a column of n rows; any other vector gives one
-    line per component. ``label`` "" (a continuation) gives '= value'; LaTeX gets no label."""
-    if not isinstance(value, sp.MatrixBase) or value.cols != 1:
-        return f"{head}{label} = {render(value, fmt)}" if fmt != "latex" else render(value, fmt)
-    generic, n = componentwise(value), value.rows
-    if fmt == "latex":
-        return render(value if generic is None else generic, fmt)
+    line per component (LaTeX keeps its matrix). An empty label (derive's LaTeX) gives the value alone."""
+    column = isinstance(value, sp.MatrixBase) and value.cols == 1
+    generic = componentwise(value) if column else None
     if generic is not None:
-        return f"{head}{label}{'ᵢ' if label else ''} = {render(generic, fmt)}   (i = 1, …, {n})"
+        n = value.rows
+        if not label:
+            return render(generic, fmt) + (
+                r" \quad (i = 1, \dots, %d)" % n if fmt == "latex" else f"   (i = 1, …, {n})"
+            )
+        return f"{head}{label}ᵢ = {render(generic, fmt)}   (i = 1, …, {n})"
+    if not column or fmt == "latex":
+        return f"{head}{label} = {render(value, fmt)}" if label else render(value, fmt)
     indent = " " * len(head)
     return "\n".join(
         f"{head if k == 0 else indent}{label}{_subscript(k + 1)} = {render(c, fmt)}" for k, c in enumerate(value)

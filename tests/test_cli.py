@@ -99,6 +99,8 @@ def test_derive_loss_shows_matched_gradient(capsys):
         "with ŷ = softmax(z): ∂cross_entropy/∂zᵢ = exp(zᵢ)/Σⱼ₌₁³ exp(zⱼ) − yᵢ   (i = 1, …, 3)",
         "                                        = ŷᵢ − yᵢ   (i = 1, …, 3)",
     ]
+    code, out, _ = run(capsys, "derive", "cross_entropy", "--format", "latex")  # its logit line kept its label
+    assert code == 0 and out.splitlines()[1].startswith(r"with ŷ = softmax(z): ∂cross_entropy/∂zᵢ = \frac{e^{z_{i}}}")
     code, out, _ = run(capsys, "derive", "bce")
     first, second = out.splitlines()[1:3]
     assert code == 0 and first.index(" = σ(z) − y") == second.index(" = ŷ − y") and second.strip() == "= ŷ − y"
