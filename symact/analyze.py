@@ -448,7 +448,8 @@ def _extrema(expr, x, limits: dict, kinks) -> tuple[Extremum, Extremum]:
 def _both_ends(ext: Extremum, at_infinity: list[Extremum]) -> Extremum:
     """A limit at ±∞ that is also the limit at the other end says so: σ' → 0 as x → ±∞."""
     if ext.method == "exact limit" and ext.at is not None and ext.at.is_infinite:
-        if len(at_infinity) == 2 and sp.simplify(at_infinity[0].value - at_infinity[1].value) == 0:
+        a, b = (e.value for e in at_infinity) if len(at_infinity) == 2 else (sp.nan, sp.nan)
+        if a == b != sp.nan or a.is_finite and b.is_finite and sp.simplify(a - b) == 0:  # (∞ − ∞ is nan)
             return dataclasses.replace(ext, side="±")
     return ext
 
@@ -536,7 +537,7 @@ def _extremum(expr, x, at_infinity: list[Extremum], kinks, kind: str, critical: 
         best, at = values[i], GRID[i]
         for lim in at_infinity:
             if lim.value is (sp.oo if kind == "max" else -sp.oo):
-                return lim
+                return _both_ends(lim, at_infinity)
         finite = [e for e in at_infinity if e.value.is_finite]
         if 0 < i < len(GRID) - 1:
             try:  # polish the grid's best point, if the root found is beside it and no worse

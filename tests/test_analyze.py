@@ -199,6 +199,7 @@ def test_extrema_on_constant_pieces_say_where():
     assert str(analyze(symact.activation("identity")).derivative_max) == "1 at every x"
     assert str(analyze(symact.activation("sigmoid")).derivative_min) == "0 as x → ±∞"
     assert str(analyze(symact.activation("softplus")).derivative_max) == "1 as x → ∞"
+    assert str(analyze(symact.custom("x**3")).derivative_max) == "∞ as x → ±∞"  # (it said −∞ only)
 
 
 def test_analyze_json_is_typed(capsys):
