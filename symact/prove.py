@@ -316,8 +316,9 @@ def _numeric(lhs, rhs, symbols, assumed: _Assumptions, domains: dict, rng, deadl
         if a is None or b is None:
             continue
         checked += 1
-        max_residual = max(max_residual, abs(a - b) / max(1, abs(a), abs(b)))
-        if differs(point):
+        residual = abs(a - b) / max(1, abs(a), abs(b))
+        max_residual = max(max_residual, residual)
+        if residual > mpmath.mpf(10) ** (15 - LOW_DPS) and differs(point):  # (each point evaluated once at 50)
             point = _simplest(point, symbols, assumed.signs, domains, lambda p: allowed(p) and differs(p), deadline)
             a2, b2 = differs(point)
             ce = {
