@@ -269,7 +269,7 @@ def cmd_derive(args) -> int:
             "name": fn.name,
             "kind": fn.kind,
             "order": args.order,
-            "wrt": var,
+            "wrt": args.wrt or var,  # the parameter's name as typed: beta, not β
             "derivative": {f: render(d, f) for f in ("text", "unicode", "latex")},
             "output_form": None if out is None else {f: render(out, f) for f in ("text", "unicode", "latex")},
             "normal_form": None if normal is None else {f: render(normal, f) for f in ("text", "unicode", "latex")},
