@@ -330,10 +330,7 @@ class Analysis:
         """vⁿ: '1/1048576 ≈ 9.536743164·10⁻⁷', '(α·λ)¹⁰ ≈ 281.9', '2.334946840 (numeric)'."""
         if isinstance(v, sp.Float) or not v.is_finite:
             return self._value(v**n, digits)
-        named = in_parameters(v, self.params)
-        if named is not v:
-            return f"{unicode(named**n)} ≈ {decimal(v**n, digits)}"
-        exact, approx = unicode(v**n), decimal(v**n, digits)
+        exact, approx = unicode(in_parameters(v, self.params) ** n), decimal(v**n, digits)  # (α·λ)¹⁰, not a page
         if (v**n).is_Integer:
             return exact
         return f"≈ {approx}" if len(exact) > 60 else f"{exact} ≈ {approx}"
@@ -442,7 +439,8 @@ def _extrema(expr, x, limits: dict, kinks) -> tuple[Extremum, Extremum]:
             return _chosen(candidates, "min"), _chosen(candidates, "max")
     critical = _critical_points(expr, x) if not expr.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs) else None
     grid = functools.cache(lambda: _on_grid(expr, x))  # (only if no exact answer is found)
-    return tuple(_extremum(expr, x, at_infinity, kinks, kind, critical, grid) for kind in ("min", "max"))
+    solved = functools.cache(lambda: _solutions(expr, x))  # (only if the grid's answer is sought in closed form)
+    return tuple(_extremum(expr, x, at_infinity, kinks, kind, critical, grid, solved) for kind in ("min", "max"))
 
 
 def _both_ends(ext: Extremum, at_infinity: list[Extremum]) -> Extremum:
@@ -495,10 +493,8 @@ def _chosen(candidates: list[Extremum], kind: str) -> Extremum:
     whole piece if it is constant there, closed at the kinks at its ends that share its value."""
     pick = max if kind == "max" else min
     best = pick(candidates, key=lambda c: float(c.value))
-    if not best.value.is_finite:
-        return _both_ends(best, [c for c in candidates if c.at is not None and c.at.is_infinite])
     taken = [c for c in candidates if c.method == "exact" and sp.simplify(c.value - best.value) == 0]
-    if not taken:
+    if not taken or not best.value.is_finite:
         return _both_ends(best, [c for c in candidates if c.at is not None and c.at.is_infinite])
     pieces = [c for c in taken if c.on is not None]
     if not pieces:  # attained somewhere: say where, not only that it is approached
@@ -520,9 +516,10 @@ def _on_grid(expr, x) -> tuple[Callable, list]:
         return f, [f(t) for t in GRID]
 
 
-def _extremum(expr, x, at_infinity: list[Extremum], kinks, kind: str, critical: list | None, grid) -> Extremum:
+def _extremum(expr, x, at_infinity: list[Extremum], kinks, kind: str, critical, grid, solved) -> Extremum:
     """The max or min of a function without a piecewise answer: from its critical points (None: not found) if
-    it has them, else from ``grid()``, polished by a root-finder, and then in closed form if one is found."""
+    it has them, else from ``grid()``, polished by a root-finder, and then in closed form if one is found among
+    ``solved()`` (see :func:`_exact_critical`)."""
     pick = max if kind == "max" else min
     if critical is not None:
         candidates = [Extremum(expr.subs(x, c), c, "exact") for c in [*critical, *kinks]] + at_infinity
@@ -550,26 +547,32 @@ def _extremum(expr, x, at_infinity: list[Extremum], kinks, kind: str, critical: 
                 pass
         elif finite:
             return _both_ends(pick(finite, key=lambda e: float(e.value)), at_infinity)
-    closed = _exact_critical(expr, x, at, best)
+    closed = _exact_critical(expr, x, at, best, solved())
     if closed is not None:
         return Extremum(*closed, "searched")
     return Extremum(sp.Float(mpmath.nstr(best, 15)), sp.Float(mpmath.nstr(at, 10)), "numeric")
 
 
-def _exact_critical(expr, x, at, best) -> tuple[sp.Expr, sp.Expr] | None:
-    """(value, point) of the numeric search's best point in closed form, where one is found and checked: a
-    real solution of f' = 0 from SymPy's ``solve`` (SiLU's minimum, −W(1/e) at x = −1 − W(1/e), which
-    ``solveset`` does not find) or a rational with a small denominator (x·tanh x: 0 at 0), at which f'
-    simplifies to exactly 0 and f to the value the search found. None where there is none."""
+def _solutions(expr, x) -> list[sp.Expr]:
+    """Real solutions of expr' = 0 from SymPy's ``solve``, which finds SiLU's −1 − W(1/e) where ``solveset``
+    does not; [] where it finds none within a second (SiLU's takes 0.2 s; others can search for minutes)."""
+    try:
+        with time_limit(1.0):
+            slope = sp.diff(expand_atoms(expr), x)
+            return [c for c in sp.solve(sp.numer(sp.together(slope)), x) if c.is_real]
+    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
+        return []
+
+
+def _exact_critical(expr, x, at, best, solutions: list[sp.Expr]) -> tuple[sp.Expr, sp.Expr] | None:
+    """(value, point) of the numeric search's best point in closed form, where one is found and checked: one
+    of ``solutions`` (SiLU's minimum, −W(1/e) at x = −1 − W(1/e)) or a rational with a small denominator
+    (x·tanh x: 0 at 0), at which f' simplifies to exactly 0 and f to the value the search found. None where
+    there is none."""
     f = expand_atoms(expr)
     slope = sp.diff(f, x)
     near = sp.Rational(float(at)).limit_denominator(100)
-    candidates = [near] if abs(near - at) < 1e-12 else []
-    try:  # (SiLU's takes 0.2 s; where solve finds nothing, it can search for minutes)
-        with time_limit(1.0):
-            candidates += [c for c in sp.solve(sp.numer(sp.together(slope)), x) if c.is_real]
-    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
-        pass
+    candidates = ([near] if abs(near - at) < 1e-12 else []) + solutions
     for c in candidates:
         if abs(float(c) - float(at)) > 1e-6:
             continue
