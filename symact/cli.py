@@ -113,9 +113,9 @@ def _definition_line(fn: Fn, fmt: str) -> str:
             return fn.latex()
         return f"{name}({args}) = √(mean of {render(fn.expr, fmt)} over the samples)"
     head = f"{name}({args})"
-    generic = componentwise(fn.expr) if isinstance(fn.expr, sp.MatrixBase) and fmt != "latex" else None
-    if generic is not None:  # softmax(x ∈ ℝ^3)ᵢ = exp(xᵢ)/Σⱼ₌₁³ exp(xⱼ), not a column of three rows
-        return f"{head}ᵢ = {render(generic, fmt)}   (i = 1, …, {fn.expr.rows})"
+    component = _component(fn.expr, fmt) if fmt != "latex" else None
+    if component is not None:  # softmax(x ∈ ℝ^3)ᵢ = exp(xᵢ)/Σⱼ₌₁³ exp(xⱼ), not a column of three rows
+        return f"{head}ᵢ = {component}"
     forms = [render(f, fmt) for f in (fn.expr, *fn.other_forms())]
     return " = ".join([head, *(f for f in forms if f != head)])  # tanh(x) = (exp(x) − exp(−x))/…, not tanh(x) = tanh(x)
 
@@ -168,15 +168,12 @@ def _block(text: str, column: int = 16) -> str:
 def _show_loss_gradients(fn: Fn, fmt: str) -> None:
     print(f"  cost:         {render(fn.cost(), fmt)}")
     gradient = fn.gradient()
-    generic = componentwise(gradient) if isinstance(gradient, sp.MatrixBase) and fmt != "latex" else None
-    label = f"∂{fn.name}/∂ŷ[i]:" if fn.rooted else "∂L/∂ŷᵢ:" if generic is not None else "∂L/∂ŷ:"
-    value = render(gradient, fmt) if generic is None else f"{render(generic, fmt)}   (i = 1, …, {gradient.rows})"
-    print(_block(f"  {label:<13} {value}"))
-    act = fn.entry.output_activation
-    if act == "identity" and fn.entry.target_constraints is not None:  # logits in: softmax − y, given Σ y = 1
-        print(_vector_lines("∂L/∂ŷ", fn.logit_gradient()[1], fmt, "  with Σ y = 1:  "))
-    elif act and act != "identity":
-        print(_gradient_lines(f"  with ŷ = {act}(z):  ", "∂L/∂z", *fn.logit_gradient(), fmt))
+    component = _component(gradient, fmt) if fmt != "latex" else None
+    label = f"∂{fn.name}/∂ŷ[i]:" if fn.rooted else "∂L/∂ŷᵢ:" if component is not None else "∂L/∂ŷ:"
+    print(_block(f"  {label:<13} {component or render(gradient, fmt)}"))
+    lines = _logit_lines(fn, "L", fmt, "  ", "  ")
+    if lines:
+        print(lines)
 
 
 # -- derive ------------------------------------------------------------------
@@ -304,12 +301,23 @@ def cmd_derive(args) -> int:
         print(f"with y = {fn.name}({var}): {render(out, fmt)}" if fmt != "latex" else render(out, fmt))
     if normal is not None:
         print(f"in {NORMAL_NAMES}: {render(normal, fmt)}" if fmt != "latex" else render(normal, fmt))
-    if logit is not None and fn.entry.output_activation == "identity" and fn.entry.target_constraints is not None:
-        # logits in (softmax cross-entropy): the gradient above holds for any y; with Σ y = 1 it is softmax − y
-        print(_vector_lines(f"∂{fn.name}/∂ŷ", logit[1], fmt, "with Σ y = 1: "))
-    elif logit is not None and fn.entry.output_activation not in (None, "identity"):
-        print(_gradient_lines(f"with ŷ = {fn.entry.output_activation}(z): ", f"∂{fn.name}/∂z", *logit, fmt))
+    lines = _logit_lines(fn, fn.name, fmt, logit=logit) if logit is not None else None
+    if lines:
+        print(lines)
     return 0
+
+
+def _logit_lines(fn: Fn, name: str, fmt: str, indent: str = "", gap: str = " ", logit=None) -> str | None:
+    """A loss's gradient at the logits (``logit``: Fn.logit_gradient(), computed if not given): 'with ŷ = σ(z):
+    ∂L/∂z = …' and its form in ŷ; for logits in (softmax cross-entropy), where the gradient already printed holds
+    for any y, 'with Σ y = 1: …', softmax − y. None where there is no output activation but the identity."""
+    act = fn.entry.output_activation
+    if act is None or act == "identity" and fn.entry.target_constraints is None:
+        return None
+    logit = logit or fn.logit_gradient()
+    if act == "identity":
+        return _vector_lines(f"∂{name}/∂ŷ", logit[1], fmt, f"{indent}with Σ y = 1:{gap}")
+    return _gradient_lines(f"{indent}with ŷ = {act}(z):{gap}", f"∂{name}/∂z", *logit, fmt)
 
 
 def _gradient_lines(head: str, label: str, value, then, fmt: str) -> str:
@@ -328,20 +336,26 @@ def _subscript(k: int) -> str:
     return "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k))
 
 
+def _component(value, fmt: str, alone: bool = False) -> str | None:
+    """A column vector whose components are one expression in their index (printing.componentwise) as its i-th
+    component, 'ŷᵢ − yᵢ   (i = 1, …, 3)'; None for anything else. LaTeX ``alone`` (a formula on its own line,
+    as derive prints it) writes the range in LaTeX too."""
+    generic = componentwise(value) if isinstance(value, sp.MatrixBase) and value.cols == 1 else None
+    if generic is None:
+        return None
+    if fmt == "latex" and alone:
+        return render(generic, fmt) + r" \quad (i = 1, \dots, %d)" % value.rows
+    return f"{render(generic, fmt)}   (i = 1, …, {value.rows})"
+
+
 def _vector_lines(label: str, value, fmt: str, head: str = "") -> str:
     """'head label = value'. A gradient vector whose components are one expression in their index is written as
     its i-th component, ∂L/∂zᵢ = ŷᵢ − yᵢ (i = 1, …, n), not as a column of n rows; any other vector gives one
     line per component (LaTeX keeps its matrix). An empty label (derive's LaTeX) gives the value alone."""
-    column = isinstance(value, sp.MatrixBase) and value.cols == 1
-    generic = componentwise(value) if column else None
-    if generic is not None:
-        n = value.rows
-        if not label:
-            return render(generic, fmt) + (
-                r" \quad (i = 1, \dots, %d)" % n if fmt == "latex" else f"   (i = 1, …, {n})"
-            )
-        return f"{head}{label}ᵢ = {render(generic, fmt)}   (i = 1, …, {n})"
-    if not column or fmt == "latex":
+    component = _component(value, fmt, alone=not label)
+    if component is not None:
+        return f"{head}{label}ᵢ = {component}" if label else component
+    if not (isinstance(value, sp.MatrixBase) and value.cols == 1) or fmt == "latex":
         return f"{head}{label} = {render(value, fmt)}" if label else render(value, fmt)
     indent = " " * len(head)
     return "\n".join(
