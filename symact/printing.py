@@ -215,7 +215,7 @@ def componentwise(components) -> sp.Expr | None:
     def swapped(e, k):
         return e.xreplace({s: f[k if i == 1 else 1] for f in families.values() for i, s in f.items() if i in (1, k)})
 
-    if any(not all(k in f for k in (1, *range(2, n + 1))) for f in families.values()):
+    if any(not all(k in f for k in range(1, n + 1)) for f in families.values()):
         return None
     if any(sp.expand(swapped(components[0], k + 1) - components[k]) != 0 for k in range(1, n)):
         return None

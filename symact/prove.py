@@ -251,21 +251,20 @@ def _into(v: float, domain) -> float:
     return float(hi) - abs(v) - 1e-3
 
 
+def _sign_kind(s: sp.Symbol, signs: dict) -> str | None:
+    """The sign a symbol is assumed to have, from the claim's assumptions or its own: "positive", …, or None."""
+    return signs.get(s) or (
+        "positive" if s.is_positive else "nonnegative" if s.is_nonnegative else "negative" if s.is_negative else None
+    )
+
+
 def _points(symbols, signs, rng: random.Random, count: int, domains=None) -> Iterator[list]:
     domains = domains or {}
 
     def draw(s, i):
         pool = ADVERSARIAL if i < len(ADVERSARIAL) * 2 and rng.random() < 0.5 else None
         v = rng.choice(pool) if pool else rng.uniform(-6, 6)
-        kind = signs.get(s) or (
-            "positive"
-            if s.is_positive
-            else "nonnegative"
-            if s.is_nonnegative
-            else "negative"
-            if s.is_negative
-            else None
-        )
+        kind = _sign_kind(s, signs)
         if kind in ("positive", "nonnegative"):
             v = abs(v) or (0 if kind == "nonnegative" else 0.5)
         elif kind in ("negative", "nonpositive"):
@@ -348,20 +347,13 @@ def _simplest(point: list, symbols, signs: dict, domains: dict, refutes: Callabl
     and within the symbol's sign, integrality and assumed interval."""
     point = list(point)
     for i, s in enumerate(symbols):
-        kind = signs.get(s)
+        kind = _sign_kind(s, signs)
         for v in SIMPLE:
             if time.monotonic() > deadline:
                 return point
-            sign_ok = (
-                {
-                    "positive": v > 0,
-                    "nonnegative": v >= 0,
-                    "negative": v < 0,
-                    "nonpositive": v <= 0,
-                }.get(kind, True)
-                and (s.is_positive is not True or v > 0)
-                and (s.is_nonnegative is not True or v >= 0)
-            )
+            within = {"positive": v > 0, "nonnegative": v >= 0, "negative": v < 0, "nonpositive": v <= 0}
+            sign_ok = within.get(kind, True) and (s.is_positive is not True or v > 0)
+            sign_ok = sign_ok and (s.is_nonnegative is not True or v >= 0)
             domain = domains.get(s)
             inside = not isinstance(domain, sp.Interval) or domain.contains(v) is sp.true
             if not (sign_ok and inside and (not s.is_integer or float(v).is_integer())):
