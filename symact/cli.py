@@ -16,7 +16,7 @@ import sympy as sp
 from . import __version__, calculus
 from .catalog import REGISTRY, UnknownFunctionError
 from .fn import Fn, function
-from .printing import componentwise, latex, unicode
+from .printing import componentwise, latex, superscript, unicode
 
 FORMATS = ("unicode", "text", "latex", "json")
 
@@ -247,6 +247,10 @@ def _count(least: int):
     return _checked(int, lambda v: v >= least, f"must be an integer >= {least}")
 
 
+#: Characters beyond which a Jacobian in x that has a closed form in the output is printed only with --expanded.
+LONG_JACOBIAN = 2000
+
+
 def cmd_derive(args) -> int:
     fn = _function(args)
     if args.order < 1:
@@ -280,22 +284,32 @@ def cmd_derive(args) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     fmt = args.format
-    prime = "′" * args.order if args.order <= 3 else f"^({args.order})"
+    # σ′′′, gelu⁽⁴⁾ and ∂²mse/∂ŷ² in Unicode; plain text keeps ^: gelu^(4), ∂^2mse/∂ŷ^2
+    sup = superscript if fmt == "unicode" else (lambda k: f"^{k}")
+    prime = "′" * args.order if args.order <= 3 else f"⁽{sup(args.order)}⁾" if fmt == "unicode" else f"^({args.order})"
     if fn.vector and fn.kind == "activation":
-        print(f"J = ∂{fn.name}/∂x (n = {fn.size}):\n{render(d, fmt)}")
+        jacobian = render(d, fmt)
         closed = fn.entry.closed_form and fn.entry.closed_form[fmt == "latex"]
         if out is not None:
-            print(f"in the output: {closed}\n{render(out, fmt)}")
+            print(f"J = ∂{fn.name}/∂x (n = {fn.size}):\n{jacobian}\nin the output: {closed}\n{render(out, fmt)}")
         elif closed:  # sparsemax: its support's cases are proved on the theorem sheet, not derived here
             from .theorems import closed_form_status
 
-            print(f"in the output: {closed}\n({closed_form_status(fn.name)})")
+            # its Jacobian in x repeats the threshold's max over every subset in each entry (6000 characters at
+            # n = 3): the form in the output comes first, and the entries only on request
+            print(f"J = ∂{fn.name}/∂x (n = {fn.size}), in the output: {closed}\n({closed_form_status(fn.name)})")
+            if args.expanded or fmt == "latex" or len(jacobian) <= LONG_JACOBIAN:
+                print(f"in x:\n{jacobian}")
+            else:
+                print(f"in x: {fn.size**2} entries, {len(jacobian)} characters (--expanded prints them)")
+        else:
+            print(f"J = ∂{fn.name}/∂x (n = {fn.size}):\n{jacobian}")
         return 0
     if args.wrt is None and fn.kind == "activation":
         label = f"{fn.name}{prime}({var})" if fmt != "latex" else ""
     else:
-        denom = f"∂{var}" if args.order == 1 else f"∂{var}^{args.order}"
-        label = f"∂{'' if args.order == 1 else '^' + str(args.order)}{fn.name}/{denom}" if fmt != "latex" else ""
+        power = "" if args.order == 1 else sup(args.order)
+        label = f"∂{power}{fn.name}/∂{var}{power}" if fmt != "latex" else ""
     print(_vector_lines(label, d, fmt))
     if out is not None:
         print(f"with y = {fn.name}({var}): {render(out, fmt)}" if fmt != "latex" else render(out, fmt))
@@ -692,6 +706,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", "-f", choices=FORMATS, default="unicode")
     p.add_argument("--latex", dest="format", action="store_const", const="latex", help="same as --format latex")
+    p.add_argument(
+        "--expanded", action="store_true", help="print a Jacobian in x in full even where it is long (sparsemax)"
+    )
     p.set_defaults(run=cmd_derive)
 
     p = sub.add_parser(

@@ -25,6 +25,13 @@ from sympy.printing.str import StrPrinter
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUB = dict(zip("0123456789=+-aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₌₊₋ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 _SUP = dict(zip("0123456789+-NMKn", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᴺᴹᴷⁿ"))
+
+
+def superscript(k: int) -> str:
+    """An integer in superscript digits: 2 → ², −1 → ⁻¹."""
+    return str(k).translate(_SUPERSCRIPTS)
+
+
 _GREEK = {
     "alpha": "α",
     "beta": "β",
@@ -307,7 +314,7 @@ class UnicodePrinter(StrPrinter):
         if e is sp.S.Half:
             return "√" + (self._print(base) if base.is_Atom else "(%s)" % self._print(base))
         if e.is_Integer and e > 1:
-            sup = str(e).translate(_SUPERSCRIPTS)
+            sup = superscript(e)
             if isinstance(base, sp.Function) and not isinstance(base, (sp.Max, sp.Min)):
                 printed = self._print(base)
                 head, _, rest = printed.partition("(")

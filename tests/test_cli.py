@@ -37,7 +37,7 @@ def test_derive_a_high_order_has_a_time_limit(capsys):
     code, _, err = run(capsys, "derive", "sigmoid", "--order", "1000000", "--timeout", "1")
     assert code == 2 and "did not finish" in err and "Traceback" not in err
     code, out, _ = run(capsys, "derive", "sigmoid", "--order", "30", "--timeout", "120")
-    assert code == 0 and "sigmoid^(30)(x) = " in out
+    assert code == 0 and "sigmoid⁽³⁰⁾(x) = " in out
 
 
 def test_list_json_lists_every_catalog_name(capsys):
@@ -290,6 +290,31 @@ def test_derive_sparsemax_states_its_proved_closed_form(capsys):
     code, out, _ = run(capsys, "derive", "sparsemax")
     assert code == 0
     assert "in the output: J = diag(m) − m mᵀ/|S|" in out and "(proved against the derived Jacobian" in out
+
+
+def test_derive_sparsemax_prints_its_long_jacobian_in_x_on_request(capsys):
+    """At n = 3 each entry of the Jacobian in x repeats the threshold's max over all seven subsets: 6000
+    characters, which buried the closed form. It is counted, and printed with --expanded or where short (n = 2)."""
+    code, out, _ = run(capsys, "derive", "sparsemax")
+    assert code == 0 and len(out) < 400 and "in x: 9 entries" in out and "--expanded" in out and "max(" not in out
+    code, full, _ = run(capsys, "derive", "sparsemax", "--expanded")
+    assert code == 0 and full.startswith(out.splitlines()[0]) and full.count("\n [") == 2 and "max(x₁ − 1" in full
+    code, out, _ = run(capsys, "derive", "sparsemax", "--size", "2")
+    assert code == 0 and "in x:\n[[" in out and "x₁/2 + x₂/2 − 1/2" in out
+
+
+def test_derive_writes_orders_as_superscripts_in_unicode(capsys):
+    """∂^2mse/∂ŷ^2 and gelu^(4) in the Unicode output, where σ′′′ already had primes; the text format keeps ^."""
+    expected = [
+        (["mse", "--order", "2"], "∂²mse/∂ŷ² = 2"),
+        (["silu", "--wrt", "beta", "--order", "2"], "∂²silu/∂β² = "),
+        (["gelu", "--order", "4"], "gelu⁽⁴⁾(x) = "),
+        (["mse", "--order", "2", "--format", "text"], "∂^2mse/∂ŷ^2 = 2"),
+        (["gelu", "--order", "4", "--format", "text"], "gelu^(4)(x) = "),
+    ]
+    for args, start in expected:
+        code, out, _ = run(capsys, "derive", *args)
+        assert code == 0 and out.startswith(start), (args, out)
 
 
 def test_show_spells_out_a_definition_in_atoms(capsys):
