@@ -221,6 +221,16 @@ def test_same_seed_gives_bitwise_identical_weights_and_history():
     assert not _same(m1, m3)
 
 
+def test_a_second_fit_trains_more_epochs_as_in_keras():
+    """fit(epochs=3) twice is fit(epochs=6), bitwise: the second call trained nothing (epochs was the epoch to
+    train up to) and returned the first call's history, so a Keras user's "train some more" silently did not."""
+    full, hist_full = _trained(6)
+    twice, hist = _trained(3)
+    again = twice.fit(*MOONS, epochs=3, batch_size=32, seed=5, verbose=0)
+    assert again is hist and again.epoch == [1, 2, 3, 4, 5, 6]
+    assert _same(full, twice) and _without_time(again) == _without_time(hist_full)
+
+
 def test_resume_continues_bitwise_identically(tmp_path):
     full, hist_full = _trained(6)
     ckpt = tmp_path / "run.npz"
@@ -360,7 +370,7 @@ def test_clipnorm_bounds_every_step():
     model.compile(loss="bce", optimizer="sgd", learning_rate=1.0, clipnorm=1e-3)
     model.fit(X[:32], y[:32], epochs=1, batch_size=32, seed=0, verbose=0)
     before = [{k: v.copy() for k, v in layer.params.items()} for layer in model.layers]
-    model.fit(X[:32], y[:32], epochs=2, batch_size=32, seed=0, verbose=0)
+    model.fit(X[:32], y[:32], epochs=1, batch_size=32, seed=0, verbose=0)  # one more step
     step = np.sqrt(
         sum(np.sum((layer.params[k] - before[i][k]) ** 2) for i, layer in enumerate(model.layers) for k in layer.params)
     )

@@ -256,7 +256,10 @@ class Sequential:
         """Train by minibatch gradient descent on the derived gradients.
 
         Args:
-            epochs: the epoch to train up to (with ``resume``, counting the epochs already done).
+            epochs: how many epochs to train, as in Keras: a second call trains as many more, and two calls of
+                3 epochs give bitwise the weights and history of one of 6 (the epochs are numbered on, and the
+                first call's seed stays). With ``resume``, the epoch to train up to, counting the checkpoint's:
+                the interrupted run's own call, repeated with ``resume``, finishes that run.
             validation_data: ``(X_val, y_val)``, evaluated after every epoch (``val_`` entries in the history).
             validation_split: instead, the fraction of the samples to hold out for that, as Keras takes it: the
                 last ones, before any shuffling (so a resumed run holds out the same).
@@ -296,15 +299,16 @@ class Sequential:
         elif resume is None and not self.history.epoch:
             self.seed = seed
         start = len(self.history.epoch)
+        end = epochs if resume is not None else start + epochs  # a later call trained none where it said "up to"
         n = X.shape[0]
         batches = -(-n // batch_size)
-        with Progress((epochs - start) * batches, "fit", enabled=verbose > 0) as bar:
-            for epoch in range(start, epochs):
+        with Progress((end - start) * batches, "fit", enabled=verbose > 0) as bar:
+            for epoch in range(start, end):
                 record = self._epoch(X, y, epoch, batch_size, shuffle, diagnostics, bar)
                 if validation_data is not None:
                     record.update({f"val_{k}": v for k, v in self.evaluate(*val).items()})
                 self.history.record(epoch + 1, **record)
-                if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+                if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == end):
                     self.save(checkpoint)
         return self.history
 
