@@ -120,6 +120,10 @@ def _definition_line(fn: Fn, fmt: str) -> str:
     return " = ".join([head, *(f for f in forms if f != head)])  # tanh(x) = (exp(x) − exp(−x))/…, not tanh(x) = tanh(x)
 
 
+#: show's labels for the catalog's property keys, where the key is not already the word
+PROPERTY_LABELS = {"zero_centered": "odd"}
+
+
 def cmd_show(args) -> int:
     fn = _function(args)
     fmt = "latex" if args.latex else "unicode"
@@ -150,8 +154,10 @@ def cmd_show(args) -> int:
     else:
         _show_loss_gradients(fn, fmt)
     print(f"  at kinks:     {e.kink_convention}")
-    for key, value in e.properties.items():
-        print(f"  {key + ':':<13} {render(value, fmt) if isinstance(value, sp.Basic) else value}")
+    for key, value in e.properties.items():  # odd: yes, as the handbook says, not zero_centered: True
+        label = PROPERTY_LABELS.get(key, key) + ":"
+        text = ("yes" if value else "no") if isinstance(value, bool) else value
+        print(f"  {label:<13} {render(value, fmt) if isinstance(value, sp.Basic) else text}")
     if e.target_encoding:
         print(f"  targets:      {e.target_encoding}")
     print(f"  reference:    {e.reference}")

@@ -309,6 +309,9 @@ class UnicodePrinter(StrPrinter):
     def _print_NegativeInfinity(self, expr):
         return "−∞"
 
+    def _print_Reals(self, expr):  # identity's range, which show printed as "Reals"
+        return "ℝ"
+
     def _print_Pow(self, expr, rational=False):
         base, e = expr.args
         if e is sp.S.Half:

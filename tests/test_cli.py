@@ -75,6 +75,12 @@ def test_show_every_function(capsys):
         code, out, _ = run(capsys, "show", name)
         assert code == 0 and "reference:" in out, name
         assert all(line.startswith("  ") for line in out.splitlines()[1:]), (name, out)
+        # properties in words, each value in the column of the others: it said "zero_centered: False"
+        words = [line for line in out.splitlines()[1:] if re.match(r"  [\w-]+:", line)]  # range:, odd:, …
+        assert all(line[15] == " " != line[16] and "_" not in line[:16] for line in words), (name, words)
+        assert not re.search(r":\s+(True|False)$", out, re.M), (name, out)
+    code, out, _ = run(capsys, "show", "identity")
+    assert code == 0 and "  range:        ℝ\n" in out and "  odd:          yes\n" in out  # range: Reals
 
 
 def test_show_writes_vectors_by_their_ith_component(capsys):
