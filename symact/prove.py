@@ -21,6 +21,7 @@ import itertools
 import math
 import random
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -119,25 +120,49 @@ class TimeLimitExceeded(Exception):
     """A symbolic step ran out of its time budget."""
 
 
+#: After its deadline the alarm goes off again this often until the limited block has ended. An exception
+#: raised while a garbage collector's callback or a __del__ runs is printed and dropped ("Exception ignored
+#: in …"), and the block ran on without limit: with jax imported (it registers such a callback), analyze's
+#: one second for SymPy's solve() on GELU-tanh's slope became a factorization that ran for hours.
+RETRY_S = 0.05
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise TimeLimitExceeded after ``seconds`` (main thread only; elsewhere, no limit)."""
+    """Raise TimeLimitExceeded after ``seconds`` (main thread only; elsewhere, no limit).
+
+    A limit inside another keeps the outer one: the inner block ends at the earlier of the two deadlines, and
+    the outer's alarm is set again when it ends (an inner limit used to cancel it)."""
     if seconds <= 0:
         raise TimeLimitExceeded
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    active = [True]
 
     def handler(signum, frame):
-        raise TimeLimitExceeded
+        if active[0]:
+            raise TimeLimitExceeded
 
+    def quiet(unraisable):  # the dropped exception: raised again at the next alarm, so not printed
+        if not isinstance(unraisable.exc_value, TimeLimitExceeded):
+            hook(unraisable)
+
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)  # (0, 0) where there is no outer alarm
+    started = time.monotonic()
+    hook, sys.unraisablehook = sys.unraisablehook, quiet
     old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_delay) if outer_delay else seconds, RETRY_S)
     try:
         yield
     finally:
+        active[0] = False  # first, and without a call, so that no handler runs before it: none raises after
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        sys.unraisablehook = hook
+        if outer_delay:  # the outer alarm again, at its own deadline (at once if that has passed)
+            left = max(outer_delay - (time.monotonic() - started), 1e-6)
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
 # -- input -------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """The prover: honest verdicts on the corpora, counterexamples, CLI exit codes, the theorem sheet."""
 
 import json
+import subprocess
+import sys
+import textwrap
 
 import pytest
 import sympy as sp
@@ -95,6 +98,68 @@ def test_timeout_must_be_positive_and_finite(timeout, isolate):
     limit's machinery, and 0 or −1 an "unknown" verdict for a claim that could never have been tried."""
     with pytest.raises(ValueError, match="positive, finite number of seconds"):
         symact.prove("sigmoid(x) == sigmoid(x)", timeout=timeout, isolate=isolate)
+
+
+def _limited(body: str) -> subprocess.CompletedProcess:
+    """``body`` run in a fresh interpreter with time_limit imported, 60 s at most: a lost limit hangs there."""
+    code = "import time\nfrom symact.prove import TimeLimitExceeded, time_limit\n" + textwrap.dedent(body)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_time_limit_survives_an_exception_dropped_in_a_destructor():
+    """An alarm that goes off in a __del__ or a garbage collector's callback raises where Python prints the
+    exception and drops it, and the block ran on without limit: with jax imported, analyze's one second for
+    SymPy's solve() on GELU-tanh's slope ran for hours. The alarm repeats, and the dropped one is not printed."""
+    done = _limited("""
+        class Slow:
+            def __del__(self):
+                time.sleep(1.0)  # the alarm goes off in here, and ends it
+        start = time.monotonic()
+        try:
+            with time_limit(0.1):
+                Slow()
+                while True:
+                    pass
+        except TimeLimitExceeded:
+            print(f"stopped after {time.monotonic() - start:.1f} s")
+    """)
+    assert done.stdout in ("stopped after 0.1 s\n", "stopped after 0.2 s\n") and not done.stderr, done
+
+
+def test_an_inner_time_limit_keeps_the_outer_one():
+    """The inner limit's end cancelled the outer alarm, so the outer block ran on without limit; and an inner
+    limit longer than the outer's time left ends at the outer deadline."""
+    done = _limited("""
+        start = time.monotonic()
+        try:
+            with time_limit(0.3):
+                with time_limit(5.0):
+                    pass
+                while True:
+                    pass
+        except TimeLimitExceeded:
+            print(f"outer after {time.monotonic() - start:.2f} s")
+        start = time.monotonic()
+        try:
+            with time_limit(0.3):
+                try:
+                    with time_limit(5.0):
+                        while True:
+                            pass
+                except TimeLimitExceeded:
+                    print(f"inner after {time.monotonic() - start:.2f} s")
+                while True:
+                    pass
+        except TimeLimitExceeded:
+            print(f"outer after {time.monotonic() - start:.2f} s")
+        with time_limit(0.05):
+            pass
+        time.sleep(0.2)  # no limit is left behind
+        print("done")
+    """)
+    lines = done.stdout.split("\n")
+    assert [line.split(" after ")[0] for line in lines] == ["outer", "inner", "outer", "done", ""], done
+    assert all(0.25 < float(line.split()[-2]) < 0.45 for line in lines[:3]), done  # (a retry: 0.35 s)
 
 
 def test_verdict_exports():
