@@ -29,6 +29,18 @@ def ids(entries):
     return [e.name for e in entries]
 
 
+@pytest.fixture(autouse=True)
+def _catalog_as_found():
+    """Each test leaves the catalog as it found it: the functions test_user defines were listed by the handbook
+    that test_handbook compares with docs/ whenever it ran after them in one process."""
+    entries, aliases = dict(REGISTRY._entries), dict(REGISTRY._aliases)
+    yield
+    REGISTRY._entries.clear()
+    REGISTRY._entries.update(entries)
+    REGISTRY._aliases.clear()
+    REGISTRY._aliases.update(aliases)
+
+
 def mp_function(args, expr):
     """``expr`` as an mpmath function of ``args`` (40 significant digits).
 
