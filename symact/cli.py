@@ -789,7 +789,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", help="catalog losses to report as well, e.g. mae,rmse (not trained on)")
     p.add_argument("--optimizer", default="adam", choices=("sgd", "momentum", "adam"))
     p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
-    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument(
+        "--epochs", type=int, default=200, help="epochs to train (default 200); with --resume, the epoch to train up to"
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--val-split", type=_fraction, default=0.2, help="fraction held out for validation (default 0.2)")
     p.add_argument("--clipnorm", type=float, help="clip the global gradient norm")
