@@ -16,7 +16,7 @@ import sympy as sp
 from . import __version__, calculus
 from .catalog import REGISTRY, UnknownFunctionError
 from .fn import Fn, function
-from .printing import componentwise, latex, superscript, unicode
+from .printing import as_decimal, componentwise, latex, superscript, unicode
 
 FORMATS = ("unicode", "text", "latex", "json")
 
@@ -138,7 +138,8 @@ def cmd_show(args) -> int:
         tag = ", learnable" if p.learnable else ""
         value = fn.params[p.symbol]
         approx = "" if value.is_Rational else f" ≈ {float(value):.10g}"
-        print(f"  parameter:    {render(p.symbol, fmt)} = {render(value, fmt)}{approx}  ({p.description}{tag})")
+        shown = as_decimal(value, parameter=True) or render(value, fmt)  # α = 0.3 as typed, not 3/10
+        print(f"  parameter:    {render(p.symbol, fmt)} = {shown}{approx}  ({p.description}{tag})")
     if e.kind == "activation" and not fn.vector:
         print(f"  derivative:   {render(fn.derivative(), fmt)}")
         out = fn.derivative(form="output")

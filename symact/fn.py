@@ -347,7 +347,7 @@ class Fn:
         return "$" + self.latex() + "$"
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k.name}={v}" for k, v in self.params.items())
+        shown = ", ".join(f"{k.name}={printing.as_decimal(v, parameter=True) or v}" for k, v in self.params.items())
         return f"<symact {self.kind} {self.name}({shown})>" if shown else f"<symact {self.kind} {self.name}>"
 
     def __str__(self) -> str:

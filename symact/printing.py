@@ -245,12 +245,17 @@ def componentwise(components) -> sp.Expr | None:
     return None if _families([generic]) else generic
 
 
-def as_decimal(r) -> str | None:
+def as_decimal(r, parameter: bool = False) -> str | None:
     """A rational as the decimal it exactly is, where that reads better than the fraction: 8943/200000 is
     0.044715, GELU's tanh constant, and 851/500 a user's 1.702. Only for denominators of 100 or more of the
     form 2ᵃ·5ᵇ (so the decimal ends), no longer than the fraction, with at most 8 significant digits, between
-    0.001 and 10⁶: 1/4, 3/8, 59049/1024 and 1/20000000000 stay fractions. None otherwise."""
-    if not isinstance(r, sp.Rational) or r.is_Integer or r.q < 100 or not sp.Rational(1, 1000) <= abs(r) < 10**6:
+    0.001 and 10⁶: 1/4, 3/8, 59049/1024 and 1/20000000000 stay fractions. None otherwise.
+
+    ``parameter``: a parameter's value as the user would type it, any such denominator and length: α = 0.3 and
+    0.25, where a formula keeps x/2 and 3·x/10."""
+    if not isinstance(r, sp.Rational) or r.is_Integer or not sp.Rational(1, 1000) <= abs(r) < 10**6:
+        return None
+    if r.q < 100 and not parameter:
         return None
     q = r.q
     for p in (2, 5):
@@ -260,7 +265,7 @@ def as_decimal(r) -> str | None:
         return None
     text = format(decimal.Decimal(r.p) / decimal.Decimal(r.q), "f")
     fraction = f"{r.p}/{r.q}"
-    return text if len(text.lstrip("-0.").replace(".", "")) <= 8 and len(text) <= len(fraction) else None
+    return text if len(text.lstrip("-0.").replace(".", "")) <= 8 and (parameter or len(text) <= len(fraction)) else None
 
 
 class UnicodePrinter(StrPrinter):

@@ -64,6 +64,21 @@ def test_terminating_decimals_print_as_decimals_where_they_read_better():
     assert sp.Rational(as_decimal(c)) == c  # exactly the same number
 
 
+def test_a_parameter_prints_as_the_decimal_it_was_typed_as(capsys):
+    """A parameter typed 0.3 printed as 3/10 (show, an Fn's repr, a Dense layer's); formulas keep x/2."""
+    from symact import nn
+    from symact.cli import main
+    from symact.printing import as_decimal
+
+    half, tenths, quarter, third = sp.Rational(1, 2), sp.Rational(3, 10), sp.Rational(1, 4), sp.Rational(1, 3)
+    assert [as_decimal(r, parameter=True) for r in (half, tenths, quarter, third)] == ["0.5", "0.3", "0.25", None]
+    assert [as_decimal(r) for r in (half, tenths, quarter)] == [None] * 3  # in formulas: x/2, 3·x/10
+    assert repr(symact.activation("elu", alpha=0.3)) == "<symact activation elu(alpha=0.3)>"
+    assert repr(nn.Dense(4, "elu", alpha=0.5)) == "Dense(4, activation='elu(alpha=0.5)')"
+    assert main(["show", "elu", "-p", "alpha=0.3"]) == 0
+    assert "  parameter:    α = 0.3  (" in capsys.readouterr().out
+
+
 def test_latex_turns_differences_too():
     assert symact.latex(symact.loss("mae").gradient()) == r"\operatorname{sign}{\left(\hat{y} - y \right)}"
     assert r"\left(1 - \sigma\left(\beta x\right)\right)" in symact.latex(symact.activation("silu").derivative())
