@@ -123,7 +123,7 @@ class TimeLimitExceeded(Exception):
 #: After its deadline the alarm goes off again this often until the limited block has ended. An exception
 #: raised while a garbage collector's callback or a __del__ runs is printed and dropped ("Exception ignored
 #: in …"), and the block ran on without limit: with jax imported (it registers such a callback), analyze's
-#: one second for SymPy's solve() on GELU-tanh's slope became a factorization that ran for hours.
+#: one second for SymPy's solve() on GELU-tanh's slope became a factorization still running after 29 minutes.
 RETRY_S = 0.05
 
 
