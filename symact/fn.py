@@ -346,9 +346,14 @@ class Fn:
     def _repr_latex_(self) -> str:
         return "$" + self.latex() + "$"
 
-    def __repr__(self) -> str:
+    @property
+    def call(self) -> str:
+        """The name with the parameters as typed: 'elu(alpha=0.3)', or 'relu' where there are none."""
         shown = ", ".join(f"{k.name}={printing.as_decimal(v, parameter=True) or v}" for k, v in self.params.items())
-        return f"<symact {self.kind} {self.name}({shown})>" if shown else f"<symact {self.kind} {self.name}>"
+        return f"{self.name}({shown})" if shown else self.name
+
+    def __repr__(self) -> str:
+        return f"<symact {self.kind} {self.call}>"
 
     def __str__(self) -> str:
         return printing.unicode(self.expr)

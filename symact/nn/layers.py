@@ -14,7 +14,6 @@ import numpy as np
 from .. import compile as compile_kernel
 from ..fn import Fn
 from ..fn import activation as catalog_activation
-from ..printing import as_decimal
 
 #: He initialisation (variance 2/fan_in) suits the rectifier family; LeCun (1/fan_in) suits SELU;
 #: everything else gets Glorot (2/(fan_in + fan_out)). Biases are uniform in ±1/√fan_in.
@@ -176,6 +175,4 @@ class Dense:
         return grads, grad_x
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k.name}={as_decimal(v, parameter=True) or v}" for k, v in self.fn.params.items())
-        act = f"{self.fn.name}({shown})" if shown else self.fn.name
-        return f"Dense({self.units}, activation={act!r})"
+        return f"Dense({self.units}, activation={self.fn.call!r})"
