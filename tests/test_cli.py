@@ -279,6 +279,39 @@ def test_readme_python_examples_run(block, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def _readme_shell_blocks():
+    """The README's ```sh blocks that run symact, each as its list of commands (comments dropped), in order."""
+    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    lines = [[re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()] for block in blocks]
+    commands = [[line for line in block if line.startswith("symact ")] for block in lines]
+    return [block for block in commands if block]
+
+
+def test_readme_start_prints_what_the_readme_shows(capsys):
+    """The first command a newcomer runs prints what the README says it prints."""
+    start = README.read_text(encoding="utf-8").split("## Start", 1)[1]
+    shown = next(body for lang, body in re.findall(r"```(\w*)\n(.*?)```", start, re.S) if not lang)
+    code, out, _ = run(capsys, "derive", "sigmoid")
+    assert code == 0 and out == shown
+
+
+@pytest.mark.parametrize("block", range(len(_readme_shell_blocks())))
+def test_readme_commands_run(block, capsys, tmp_path, monkeypatch):
+    """Each `symact …` line of the README's shell blocks runs, in order within its block (a saved definition is
+    used by the next line), and exits with 0, or with 1 where its comment says it is disproved. `symact docs`
+    is left to tests/test_handbook.py, which builds the same handbook (about 50 s a format)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SYMACT_CONFIG_DIR", str(tmp_path / "config"))
+    text = README.read_text(encoding="utf-8")
+    for command in _readme_shell_blocks()[block]:
+        if command.startswith("symact docs"):
+            continue
+        line = next(line for line in text.splitlines() if line.strip().startswith(command))
+        expected = 1 if re.search(r"#\s*disproved", line) else 0
+        code, _, err = run(capsys, *shlex.split(command)[1:])
+        assert code == expected, (command, err[-2000:])
+
+
 def test_gelu_is_shown_and_derived_in_the_standard_normal(capsys):
     code, out, _ = run(capsys, "derive", "gelu")
     assert code == 0 and "in the standard normal's cdf Φ and pdf φ: Φ(x) + x·φ(x)" in out
