@@ -272,6 +272,10 @@ def cmd_derive(args) -> int:
     else:
         var = unicode(fn.inputs[0]) + ("[i]" if fn.rooted and args.order == 1 else "")
     logit = fn.logit_gradient() if fn.kind == "loss" and args.wrt is None and args.order == 1 else None
+    # the derivative at the parameter values given with -p, where it depends on them: the line above is general
+    given = {s: v for s, v in fn.params.items() if s.name in _parse_params(args.param)}
+    bound = d.subs(given) if given and not fn.vector and d.has(*given) else None
+    values = ", ".join(f"{unicode(s)} = {as_decimal(v, parameter=True) or unicode(v)}" for s, v in given.items())
     if args.format == "json":
         payload = {
             "name": fn.name,
@@ -281,6 +285,12 @@ def cmd_derive(args) -> int:
             "derivative": {f: render(d, f) for f in ("text", "unicode", "latex")},
             "output_form": None if out is None else {f: render(out, f) for f in ("text", "unicode", "latex")},
             "normal_form": None if normal is None else {f: render(normal, f) for f in ("text", "unicode", "latex")},
+            "at_params": None
+            if bound is None
+            else {
+                "params": {s.name: render(v, "text") for s, v in given.items()},
+                "derivative": {f: render(bound, f) for f in ("text", "unicode", "latex")},
+            },
         }
         if logit is not None:
             payload["logit_gradient"] = {
@@ -318,6 +328,8 @@ def cmd_derive(args) -> int:
         power = "" if args.order == 1 else sup(args.order)
         label = f"∂{power}{fn.name}/∂{var}{power}" if fmt != "latex" else ""
     print(_vector_lines(label, d, fmt))
+    if bound is not None:
+        print(f"at {values}: {render(bound, fmt)}" if fmt != "latex" else render(bound, fmt))
     if out is not None:
         print(f"with y = {fn.name}({var}): {render(out, fmt)}" if fmt != "latex" else render(out, fmt))
     if normal is not None:

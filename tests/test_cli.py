@@ -384,3 +384,23 @@ def test_each_seed_mistake_is_refuted_by_its_check(capsys):
             assert code == 0 and out.startswith("relu′(x) = {1 if x > 0; 0 otherwise}"), (command, out)
         else:
             pytest.fail(f"docs/seeds.md has a check this test does not know: {command}")
+
+
+def test_derive_gives_the_derivative_at_the_parameter_values_given(capsys):
+    """-p alpha=0.2 had no effect on derive: the general derivative was printed and the value dropped. It is now
+    followed by the derivative at the values given, where it depends on them."""
+    code, out, _ = run(capsys, "derive", "leaky_relu", "-p", "alpha=0.2")
+    assert code == 0 and out.splitlines()[1] == "at α = 0.2: {1 if x > 0; 1/5 otherwise}"
+    code, out, _ = run(capsys, "derive", "silu", "--wrt", "beta", "-p", "beta=2")
+    assert code == 0 and "at β = 2: x²·σ(2·x)·(1 − σ(2·x))" in out
+    code, out, _ = run(capsys, "derive", "huber", "-p", "delta=2")
+    assert code == 0 and "at δ = 2: {ŷ − y if |ŷ − y| ≤ 2; 2·sign(ŷ − y) otherwise}" in out
+    code, out, _ = run(capsys, "derive", "leaky_relu")  # defaults: the general form only
+    assert code == 0 and "at α" not in out
+    code, out, _ = run(capsys, "derive", "prelu", "--wrt", "alpha", "-p", "alpha=0.3")  # ∂/∂α has no α in it
+    assert code == 0 and "at α" not in out
+    code, out, _ = run(capsys, "derive", "elu", "-p", "alpha=2", "--format", "json")
+    bound = json.loads(out)["at_params"]
+    assert (
+        bound["params"] == {"alpha": "2"} and bound["derivative"]["text"] == "Piecewise((1, x > 0), (2*exp(x), True))"
+    )
