@@ -52,7 +52,7 @@ from .compile.numpy import ERF
 from .compile.numpy import _Printer as _NumPyPrinter
 from .elementary import REPLACES, jax_helpers
 from .fn import Fn, function
-from .printing import unicode
+from .printing import as_decimal, unicode
 from .rounding import ROUNDING_ATOMS, _power_of_two, python_helpers
 
 LANGS = ("c", "numpy", "numba", "torch", "jax", "cuda")
@@ -109,10 +109,20 @@ def _describe_fn(fn: Fn) -> list[str]:
     return lines
 
 
+def _parameters_text(fn: Fn) -> str:
+    """alpha = 0.2 as typed (not 1/5), and a closed form by its double (SELU's λ has 160 characters of erfc)."""
+    shown = [
+        f"{s.name} = {as_decimal(v, parameter=True) or v}" if v.is_Rational else f"{s.name} ≈ {float(v)!r}"
+        for s, v in fn.params.items()
+    ]
+    closed = any(not v.is_Rational for v in fn.params.values())
+    return ", ".join(shown) + (f" (closed forms: symact show {fn.name})" if closed else "")
+
+
 def _describe(parts: _Parts) -> list[str]:
     fn = parts.fn
     args = ", ".join(s.name for s in parts.args)
-    shown = ", ".join(f"{s.name} = {v}" for s, v in fn.params.items())
+    shown = _parameters_text(fn)
     derivative = unicode(fn.derivative()) if not parts.per_class else unicode(fn.gradient()[0])
     defined = f"√(mean of {unicode(fn.expr)} over every element)" if fn.rooted else unicode(fn.expr)
     lines = [

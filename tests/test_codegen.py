@@ -559,3 +559,13 @@ def test_generated_code_does_not_depend_on_the_hash_seed():
         proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
         digests.add(proc.stdout.strip())
     assert len(digests) == 1
+
+
+def test_the_header_gives_parameters_as_typed_and_closed_forms_by_value():
+    """The header said 'alpha = 1/5' for -p alpha=0.2, and SELU's λ as 160 characters of erfc."""
+    header = codegen(symact.activation("leaky_relu", alpha=0.2), lang="numpy").splitlines()[1]
+    assert header.endswith("with alpha = 0.2")
+    header = codegen(symact.activation("selu"), lang="c").splitlines()[2]
+    assert header.endswith(
+        "with lamda ≈ 1.0507009873554805, alpha ≈ 1.6732632423543774 (closed forms: symact show selu)"
+    )
