@@ -580,7 +580,7 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps({"epochs": hist.epoch[-1] if hist.epoch else 0, **final}))
     else:
-        print(model.summary())
+        model.summary()
         shown = "  ".join(f"{k} {v:.4f}" for k, v in final.items())
         print(f"after {hist.epoch[-1] if hist.epoch else 0} epochs: {shown}")
     if args.plot:

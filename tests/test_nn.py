@@ -264,10 +264,12 @@ def test_dense_takes_a_keras_input_dim_or_input_shape():
     X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
     model = nn.Sequential([nn.Dense(8, activation="prelu", input_shape=(3,)), nn.Dense(1, input_dim=8)])
     model.compile(loss="mse")
-    before = model.summary()
-    assert "total parameters: 49" in before  # (3 + 1 + 1)·8 with PReLU's learnable α per unit, then 8 + 1
+    printed = []
+    model.summary(print_fn=printed.append)
+    assert "total parameters: 49" in printed[0]  # (3 + 1 + 1)·8 with PReLU's learnable α per unit, then 8 + 1
     model.fit(X, y, epochs=1, verbose=0)
-    assert model.summary() == before
+    model.summary(print_fn=printed.append)
+    assert printed[1] == printed[0]
     with pytest.raises(ValueError, match="declares input_dim=3"):
         model2 = nn.Sequential([nn.Dense(4, input_dim=3), nn.Dense(1)])
         model2.compile(loss="mse")
@@ -437,3 +439,11 @@ def test_csv_and_numpy_loaders(tmp_path):
         nn.datasets.load(str(tmp_path / "bad.csv"))
     with pytest.raises(ValueError, match="unknown dataset"):
         nn.datasets.load("mnist")
+
+
+def test_summary_prints_as_keras_does(capsys):
+    """summary() returned its table, so model.summary() in a script printed nothing."""
+    model = nn.Sequential([nn.Dense(16, "relu", input_dim=2), nn.Dense(1, "sigmoid")])
+    assert model.summary() is None
+    out = capsys.readouterr().out
+    assert "Dense(16, activation='relu')" in out and out.endswith("total parameters: 65\n")

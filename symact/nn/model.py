@@ -525,9 +525,13 @@ class Sequential:
             model.compile(loss=meta["loss"])
         return model
 
-    def summary(self) -> str:
-        """The layers with their output sizes and parameter counts (known once built, or with a declared
-        ``input_dim``)."""
+    def summary(self, print_fn=print) -> None:
+        """Print the layers with their output sizes and parameter counts (known once built, or with a declared
+        ``input_dim``), as Keras does; ``print_fn`` gets the table as one string instead (returning it, the
+        method printed nothing in a script and the escaped string in a REPL)."""
+        print_fn(self._summary_text())
+
+    def _summary_text(self) -> str:
         lines = [f"{'layer':<34}{'output':>10}{'params':>10}"]
         known = bool(self.layers) and (self.layers[0].built or self.layers[0].input_dim is not None)
         total, fan_in = 0, self.layers[0].input_dim if self.layers else None
