@@ -26,6 +26,7 @@ import mpmath
 import sympy as sp
 from sympy.calculus.singularities import singularities
 
+from .calculus import switch_points
 from .fn import Fn
 from .functions import expand_atoms
 from .printing import unicode
@@ -161,19 +162,6 @@ def value_text(value: sp.Expr, digits: int = 10, params: dict | None = None) -> 
 _KINKY = (sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)
 
 
-def _switch_points(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
-    """Real points where a max/min/|·|/sign/case in ``expr`` can switch branch."""
-    pw = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
-    candidates = set()
-    for cond in pw.atoms(sp.core.relational.Relational):
-        if cond.has(x):
-            try:
-                candidates |= set(sp.solveset(cond.lhs - cond.rhs, x, sp.S.Reals))
-            except (NotImplementedError, TypeError, ValueError):
-                continue
-    return sorted((c for c in candidates if c.is_real and c.is_finite), key=float)
-
-
 def _singular_points(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
     """Real points where ``expr`` is infinite (1/x at 0, √|x|' at 0), as SymPy finds them; [] where it cannot
     tell. σ, softplus and the like are atoms here, finite everywhere."""
@@ -217,7 +205,7 @@ def smoothness(fn: Fn, max_order: int = 3) -> str:
     singular = _singular_points(f, x)
     if not f.has(*_KINKY) and not singular:
         return "C∞"
-    points = sorted({*_switch_points(f, x), *singular}, key=float)
+    points = sorted({*switch_points(f, x), *singular}, key=float)
     g = f.rewrite(sp.Piecewise)
     for order in range(max_order + 1):
         for p in points:
@@ -461,7 +449,7 @@ def _piece_candidates(expr, x, at_infinity: list[Extremum], singular: list[sp.Ex
     convention) are candidates too. SELU's f' = λα·eˣ below 0 has its supremum λα ≈ 1.758 as x → 0⁻, where
     a grid search polished by a root-finder had answered 1.0507 at x = 0.25, the other piece's value.
     """
-    points = sorted({*_switch_points(expr, x), *singular}, key=float)
+    points = sorted({*switch_points(expr, x), *singular}, key=float)
     if not points:
         return None
     edges = [-sp.oo, *points, sp.oo]

@@ -33,6 +33,19 @@ def kink_convention(expr: sp.Basic) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
 
 
+def switch_points(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
+    """Real points where a max/min/|·|/sign/case in ``expr`` can switch branch: its kinks and jumps."""
+    pw = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
+    candidates = set()
+    for cond in pw.atoms(sp.core.relational.Relational):
+        if cond.has(x):
+            try:
+                candidates |= set(sp.solveset(cond.lhs - cond.rhs, x, sp.S.Reals))
+            except (NotImplementedError, TypeError, ValueError):
+                continue
+    return sorted((c for c in candidates if c.is_real and c.is_finite), key=float)
+
+
 def _abs_from_sign(expr: sp.Basic) -> sp.Basic:
     """u·sign(u) → |u|, which SymPy leaves alone for real u."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .calculus import switch_points
 from .fn import Fn, function
 
 STYLE = {
@@ -82,12 +83,10 @@ def curves(fn: Fn, xs: np.ndarray) -> tuple[str, np.ndarray, np.ndarray, str]:
 
 def _switch_points(fn: Fn, lo: float, hi: float) -> list[float]:
     """Where an elementwise activation's f or f' can switch case inside (lo, hi): where a curve may jump."""
-    from .analyze import _switch_points as switches
-
     if fn.kind != "activation" or fn.vector:
         return []
     x = fn.inputs[0]
-    points = {float(p) for e in (fn.bind(), fn.bind(fn.derivative())) for p in switches(e, x)}
+    points = {float(p) for e in (fn.bind(), fn.bind(fn.derivative())) for p in switch_points(e, x)}
     return sorted(p for p in points if lo < p < hi)
 
 

@@ -1,7 +1,8 @@
 """Honest verdicts on identities: proved, verified, disproved or unknown.
 
 ``prove(lhs, rhs)`` first evaluates both sides with mpmath at 50 digits on
-random and adversarial points. A point where they differ, confirmed at 80
+adversarial points, the claim's kinks and random points. A point where they
+differ, or where one side is real and the other is not, confirmed at 80
 digits, is a counterexample: the claim is *disproved*. Only if every point
 agrees does it try to reduce lhs − rhs to exactly 0 with a list of symbolic
 strategies; success is *proved*, with the route recorded as readable steps.
@@ -31,6 +32,7 @@ import mpmath
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
+from .calculus import switch_points
 from .functions import expand_atoms
 from .parse import ExpressionError, as_expr, parse_relation
 from .printing import latex, unicode
@@ -245,6 +247,8 @@ def _assumptions(items, symbols: dict[str, sp.Symbol]) -> _Assumptions:
 
 
 def _evaluator(args, expr) -> Callable:
+    """mpmath's value of ``expr``: a real number, a complex one where it is not real (log(−1)), or None where it
+    is undefined or infinite."""
     f = sp.lambdify(args, expr, modules="mpmath")
 
     def call(values):
@@ -253,7 +257,8 @@ def _evaluator(args, expr) -> Callable:
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             return None
         if isinstance(v, (mpmath.mpc, complex)) and abs(mpmath.im(v)) > abs(mpmath.re(v)) * mpmath.mpf(10) ** (-30):
-            return None
+            v = mpmath.mpc(v)
+            return v if mpmath.isfinite(v) else None
         v = mpmath.re(v) if isinstance(v, mpmath.mpc) else v
         try:
             v = mpmath.mpf(v)
@@ -283,12 +288,18 @@ def _sign_kind(s: sp.Symbol, signs: dict) -> str | None:
     )
 
 
-def _points(symbols, signs, rng: random.Random, count: int, domains=None) -> Iterator[list]:
+def _points(symbols, signs, rng: random.Random, count: int, domains=None, kinks=()) -> Iterator[list]:
+    """``count`` points: first every adversarial value and every kink, each for all symbols at once (relu' and
+    Heaviside differ only at 0, which a random choice among the adversarial values missed), then random ones
+    with adversarial coordinates among them."""
     domains = domains or {}
 
     def draw(s, i):
         pool = ADVERSARIAL if i < len(ADVERSARIAL) * 2 and rng.random() < 0.5 else None
-        v = rng.choice(pool) if pool else rng.uniform(-6, 6)
+        return place(s, rng.choice(pool) if pool else rng.uniform(-6, 6))
+
+    def place(s, v):
+        """v moved to the symbol's sign, assumed interval and integrality."""
         kind = _sign_kind(s, signs)
         if kind in ("positive", "nonnegative"):
             v = abs(v) or (0 if kind == "nonnegative" else 0.5)
@@ -301,12 +312,35 @@ def _points(symbols, signs, rng: random.Random, count: int, domains=None) -> Ite
             v = round(v)
         return v
 
+    fixed = [[place(s, v) for s in symbols] for v in dict.fromkeys([*kinks, *ADVERSARIAL])]
     for i in range(count):
-        yield [draw(s, i) for s in symbols]
+        yield fixed[i] if i < len(fixed) else [draw(s, i) for s in symbols]
+
+
+#: Seconds for finding where a one-variable claim switches case (its kinks), within the claim's own limit.
+KINK_SECONDS = 1.0
+
+
+def _kinks(lhs, rhs, symbols) -> list[float]:
+    """The points where a claim in one variable switches case, the only places where relu' = [x > 0] and
+    Heaviside(x) = [x ≥ 0] differ; [] for several variables, or where SymPy cannot find them quickly."""
+    if len(symbols) != 1:
+        return []
+    try:
+        with time_limit(KINK_SECONDS):
+            points = switch_points(lhs - rhs, symbols[0])
+    except TimeLimitExceeded:
+        return []
+    return [float(p) for p in points]
+
+
+def _real(v) -> bool:
+    return v is not None and not isinstance(v, mpmath.mpc)
 
 
 def _numeric(lhs, rhs, symbols, assumed: _Assumptions, domains: dict, rng, deadline) -> tuple[dict | None, dict]:
-    """(counterexample or None, evidence)."""
+    """(counterexample or None, evidence). A point where one side is real and the other is not (2·log x at
+    x = −1, against log x²) is a counterexample: the claim is about real functions of real variables."""
     f_lhs, f_rhs = _evaluator(symbols, lhs), _evaluator(symbols, rhs)
     cond = [
         _evaluator(symbols, sp.Piecewise((1, c), (0, True)))
@@ -318,38 +352,57 @@ def _numeric(lhs, rhs, symbols, assumed: _Assumptions, domains: dict, rng, deadl
         with mpmath.workdps(LOW_DPS):
             return all(c([mpmath.mpf(v) for v in point]) == 1 for c in cond)
 
-    def differs(point) -> tuple[mpmath.mpf, mpmath.mpf] | None:
+    def split(a, b) -> bool | None:
+        """Whether the sides differ at this precision: True, False, or None where the point does not count
+        (a side undefined there, or neither side real)."""
+        if a is None or b is None or not (_real(a) or _real(b)):
+            return None
+        if _real(a) != _real(b):
+            return True
+        return abs(a - b) / max(1, abs(a), abs(b)) > mpmath.mpf(10) ** (15 - mpmath.mp.dps)
+
+    def differs(point) -> tuple | None:
         """The two sides at 80 digits where they differ at 50 and at 80, else None."""
         values = []
         for dps in (LOW_DPS, HIGH_DPS):
             with mpmath.workdps(dps):
                 a, b = f_lhs([mpmath.mpf(v) for v in point]), f_rhs([mpmath.mpf(v) for v in point])
-                if a is None or b is None or abs(a - b) / max(1, abs(a), abs(b)) <= mpmath.mpf(10) ** (15 - dps):
+                if not split(a, b):
                     return None
                 values = [a, b]
         return values[0], values[1]
 
+    def shown(v) -> str:
+        if _real(v):
+            return mpmath.nstr(v, 25)
+        with mpmath.workdps(HIGH_DPS):  # abs() rounds to the working precision
+            sign = "+" if v.imag >= 0 else "−"
+            return f"{mpmath.nstr(v.real, 25)} {sign} {mpmath.nstr(abs(v.imag), 25)}·i (not real)"
+
+    kinks = _kinks(lhs, rhs, symbols)
     checked, max_residual = 0, mpmath.mpf(0)
-    for point in _points(symbols, assumed.signs, rng, 200, domains):
+    for point in _points(symbols, assumed.signs, rng, 200, domains, kinks):
         if time.monotonic() > deadline:
             break
         if not allowed(point):
             continue
         with mpmath.workdps(LOW_DPS):
             a, b = f_lhs([mpmath.mpf(v) for v in point]), f_rhs([mpmath.mpf(v) for v in point])
-        if a is None or b is None:
+            apart = split(a, b)
+        if apart is None:
             continue
         checked += 1
-        residual = abs(a - b) / max(1, abs(a), abs(b))
-        max_residual = max(max_residual, residual)
-        if residual > mpmath.mpf(10) ** (15 - LOW_DPS) and differs(point):  # (each point evaluated once at 50)
+        if _real(a) and _real(b):
+            max_residual = max(max_residual, abs(a - b) / max(1, abs(a), abs(b)))
+        if apart and differs(point):  # (each point evaluated once at 50)
             point = _simplest(point, symbols, assumed.signs, domains, lambda p: allowed(p) and differs(p), deadline)
             a2, b2 = differs(point)
             ce = {
                 "point": {s.name: _short(v) for s, v in zip(symbols, point)},
-                "lhs": mpmath.nstr(a2, 25),
-                "rhs": mpmath.nstr(b2, 25),
-                "difference": mpmath.nstr(a2 - b2, 5),
+                "lhs": shown(a2),
+                "rhs": shown(b2),
+                "difference": mpmath.nstr(a2 - b2, 5) if _real(a2) and _real(b2) else "one side is not real",
+                "kink": len(point) == 1 and point[0] in kinks,
             }
             return ce, {}
     evidence = {
@@ -612,6 +665,11 @@ def prove(
         return _finish(verdict, start)
     if counterexample:
         verdict.status, verdict.method, verdict.counterexample = "disproved", "counterexample", counterexample
+        if counterexample["kink"]:
+            verdict.reason = (
+                "the point is a kink or jump, where each side takes its value by its own rule; a catalog "
+                "function's derivative there is H(0) = 0 or its branch (symact show NAME states it)"
+            )
         if suggest:
             verdict.suggestion = _suggest(lhs, rhs, min(deadline, time.monotonic() + 2.0) if timeout > 2 else deadline)
         return _finish(verdict, start)

@@ -8,7 +8,8 @@ import pytest
 import sympy as sp
 
 import symact
-from symact.analyze import _switch_points, analyze, limit_at
+from symact.analyze import analyze, limit_at
+from symact.calculus import switch_points
 from symact.catalog import REGISTRY
 from symact.cli import main
 from symact.functions import expand_atoms
@@ -80,7 +81,7 @@ def test_extrema_bound_the_kernel_and_are_reached(entry):
     a = analyze(symact.activation(entry.name))  # (analyze keeps each analysis for the process)
     fn = symact.activation(entry.name)
     x = fn.inputs[0]
-    switches = [float(p) for e in (fn.bind(), fn.bind(fn.derivative())) for p in _switch_points(e, x)]
+    switches = [float(p) for e in (fn.bind(), fn.bind(fn.derivative())) for p in switch_points(e, x)]
     xs = np.concatenate([np.linspace(-30, 30, 60_001), *[[p - 1e-9, p, p + 1e-9] for p in switches]])
     values = symact.compile(entry.name, backend="numpy", dtype="float64")(xs)
     for v, low, high in zip(values, (a.minimum, a.derivative_min), (a.maximum, a.derivative_max)):
