@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 
 import symact
+import symact.plot  # its module, which only some other test imported before this file ran
 from symact import handbook
 from symact.cli import main
 
