@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 from sympy.calculus.singularities import singularities
+from sympy.calculus.util import function_range
 
 from .calculus import switch_points
 from .fn import Fn
@@ -229,6 +230,7 @@ class Analysis:
     zero_centered: str
     smoothness: str = ""
     params: dict = dataclasses.field(default_factory=dict)  # the parameters' values it was made at
+    image: sp.Set | None = None  # a discontinuous f's exact range, where found: step's {0, 1}, not [0, 1]
 
     @property
     def bounded(self) -> bool:
@@ -239,13 +241,19 @@ class Analysis:
         return bool(self.derivative_min.value >= 0)
 
     @property
-    def lipschitz(self) -> sp.Expr:
+    def slope_bound(self) -> sp.Expr:
+        """max |f'| (1/x's max f' is 0, but its |f'| is unbounded)."""
         return sp.Max(sp.Abs(self.derivative_min.value), sp.Abs(self.derivative_max.value))
 
+    @property
+    def lipschitz(self) -> sp.Expr:
+        """max |f'| for a continuous f; ∞ where f jumps, though f' is 0 around the jump (step's was 0)."""
+        return sp.oo if self.smoothness == "discontinuous" else self.slope_bound
+
     def vanishing_bound(self, layers: int) -> sp.Expr:
-        """Largest possible |∂ output/∂ input| of ``layers`` stacked units with unit weights: (max |f'|)^L, the
-        Lipschitz constant's power (1/x's max f' is 0, but its |f'| is unbounded)."""
-        return self.lipschitz**layers
+        """Largest possible |∂ output/∂ input| of ``layers`` stacked units with unit weights, as backprop computes
+        it: (max |f'|)^L. For step it is 0: no gradient passes, which is why a step cannot train."""
+        return self.slope_bound**layers
 
     def rows(self, digits: int = 10) -> list[tuple[str, str]]:
         """(label, text) pairs, as ``symact analyze`` prints them: exact values in symact's notation, with a
@@ -253,10 +261,16 @@ class Analysis:
         brackets say whether its ends are taken."""
         lo, hi = self.minimum, self.maximum
         span = f"{'[' if lo.taken else '('}{self._shown(lo, digits, False)}, {self._shown(hi, digits, False)}"
+        span += "]" if hi.taken else ")"
+        if self.image is not None:
+            span = unicode(self.image)
+        elif self.smoothness == "discontinuous":
+            span = f"within {span}; f jumps, so not every value between need be taken"
         lip = self.lipschitz
+        jumps = " (f jumps)" if self.smoothness == "discontinuous" and self.slope_bound.is_finite else ""
         return [
             ("limits at ∓∞", ", ".join(self._value(self.limits[d], digits) for d in ("-oo", "oo"))),
-            ("range", span + ("]" if hi.taken else ")")),
+            ("range", span),
             ("bounded", "yes" if self.bounded else "no"),
             ("monotonic (f' ≥ 0)", "yes" if self.monotonic else "no"),
             ("zero-centred (odd)", self.zero_centered),
@@ -264,8 +278,11 @@ class Analysis:
             ("max f'", self._shown(self.derivative_max, digits)),
             ("min f'", self._shown(self.derivative_min, digits)),
             ("f' at ∓∞ (saturation)", ", ".join(self._value(self.derivative_limits[d], digits) for d in ("-oo", "oo"))),
-            ("Lipschitz constant", self._value(lip, digits) + (" (f' is unbounded)" if lip is sp.oo else "")),
-            ("gradient bound over 10 layers", self._power(lip, 10, digits)),
+            (
+                "Lipschitz constant",
+                self._value(lip, digits) + (jumps or (" (f' is unbounded)" if lip is sp.oo else "")),
+            ),
+            ("gradient bound over 10 layers", self._power(self.slope_bound, 10, digits)),
         ]
 
     def as_json(self, digits: int = 10) -> dict:
@@ -292,7 +309,12 @@ class Analysis:
             "function": self.name,
             "parameters": {str(p): sp.sstr(v) for p, v in self.params.items()},
             "limits": limits(self.limits),
-            "range": {"min": extremum(self.minimum), "max": extremum(self.maximum), "text": rows["range"]},
+            "range": {
+                "min": extremum(self.minimum),
+                "max": extremum(self.maximum),
+                "set": None if self.image is None else sp.sstr(self.image),
+                "text": rows["range"],
+            },
             "bounded": self.bounded,
             "monotonic": self.monotonic,
             "zero_centred": self.zero_centered,
@@ -619,6 +641,7 @@ def _analyze(fn: Fn) -> Analysis:
     dlimits = {"-oo": limit_at(df, x, -sp.oo), "oo": limit_at(df, x, sp.oo)}
     odd = prove(f.subs(x, -x), -f, timeout=3.0, suggest=False)
     (minimum, maximum), (dmin, dmax) = _extrema(f, x, limits, kinks), _extrema(df, x, dlimits, kinks)
+    smooth = smoothness(fn)
     return Analysis(
         name=fn.name,
         limits=limits,
@@ -628,6 +651,45 @@ def _analyze(fn: Fn) -> Analysis:
         derivative_min=dmin,
         derivative_max=dmax,
         zero_centered={"proved": "yes (proved)", "disproved": "no (counterexample)"}.get(odd.status, odd.status),
-        smoothness=smoothness(fn),
+        smoothness=smooth,
         params=dict(fn.params),
+        image=_image(f, x) if smooth == "discontinuous" else None,
+    )
+
+
+#: Seconds for the exact range of a discontinuous function, piece by piece.
+IMAGE_SECONDS = 5.0
+
+
+def _image(f: sp.Expr, x: sp.Symbol) -> sp.Set | None:
+    """The exact range of a function that jumps: the union of each continuous piece's range (SymPy's
+    function_range on the open interval between switch and singular points) and of the values at those points.
+    step's is {0, 1} and 1/x's (−∞, 0) ∪ (0, ∞), which an interval from the infimum to the supremum is not.
+    None where SymPy cannot find a piece's range in time."""
+    points = sorted({*switch_points(f, x), *_singular_points(f, x)}, key=float)
+    g = sp.piecewise_fold(f.rewrite(sp.Piecewise))
+    ends = [-sp.oo, *points, sp.oo]
+    image = sp.S.EmptySet
+    try:
+        with time_limit(IMAGE_SECONDS):
+            for a, b in zip(ends, ends[1:]):
+                inside = (a + b) / 2 if a.is_finite and b.is_finite else (b - 1 if a.is_infinite else a + 1)
+                if a.is_infinite and b.is_infinite:
+                    inside = sp.S.Zero
+                piece = _branch_at(g, x, inside)
+                image |= function_range(piece, x, sp.Interval.open(a, b))
+            for p in points:
+                value = f.subs(x, p)
+                if value.is_real and value.is_finite:
+                    image |= sp.FiniteSet(value)
+    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
+        return None
+    return image
+
+
+def _branch_at(g: sp.Expr, x: sp.Symbol, point: sp.Expr) -> sp.Expr:
+    """The branches of every case in ``g`` that hold at ``point``: g's formula on the piece around it."""
+    return g.replace(
+        lambda e: isinstance(e, sp.Piecewise),
+        lambda e: next(branch for branch, cond in e.args if cond.subs(x, point) is sp.true),
     )

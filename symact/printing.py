@@ -412,6 +412,9 @@ class UnicodePrinter(StrPrinter):
         right = ")" if expr.right_open else "]"
         return f"{left}{self._print(expr.start)}, {self._print(expr.end)}{right}"
 
+    def _print_Union(self, expr):  # the range of 1/x: (−∞, 0) ∪ (0, ∞)
+        return " ∪ ".join(self._print(a) for a in expr.args)
+
     def _print_LambertW(self, expr):
         return "W(%s)" % self._print(expr.args[0])
 

@@ -13,6 +13,7 @@ from symact.calculus import switch_points
 from symact.catalog import REGISTRY
 from symact.cli import main
 from symact.functions import expand_atoms
+from symact.printing import unicode
 
 from .conftest import SCALAR_ACTIVATIONS, ids
 
@@ -157,9 +158,10 @@ def test_range_ends_are_taken_exactly_where_the_declared_range_is_closed(entry):
     printed [0 (exact), 1 (exact)], the closed interval the seeds wrongly give; the limits at ±∞ were taken as
     attained."""
     rng = entry.properties["range"]
-    if not isinstance(rng, sp.Interval):
-        pytest.skip("declared as a finite set")
     a = analyze(symact.activation(entry.name))
+    if not isinstance(rng, sp.Interval):  # step's {0, 1}: the image of a function that jumps
+        assert a.image == rng and dict(a.rows())["range"] == unicode(rng)
+        return
     shown = dict(a.rows())["range"]
     assert shown[0] == ("(" if rng.left_open else "[") and shown[-1] == (")" if rng.right_open else "]"), shown
     assert a.minimum.taken == (not rng.left_open), (entry.name, str(a.minimum))
@@ -220,3 +222,32 @@ def test_analyze_json_is_typed(capsys):
     assert main(["analyze", "exponential", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["lipschitz"]["value"] == "inf" and out["limits"]["-inf"]["value"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "name, text, shown",
+    [
+        ("step", None, "{0, 1}"),
+        ("custom", "1/x", "(−∞, 0) ∪ (0, ∞)"),
+        ("custom", "x + sign(x)", "(−∞, −1) ∪ {0} ∪ (1, ∞)"),
+        ("custom", "where(x > 0, x, exp(x) - 2)", "(−2, −1] ∪ (0, ∞)"),
+        # a piece SymPy cannot take the range of (σ): the interval from inf to sup, said to be only a bound
+        ("custom", "where(x > 0, sigmoid(x), -sigmoid(x))", "within [−1/2 at x = 0, 1); f jumps, so not every"),
+    ],
+)
+def test_the_range_of_a_function_that_jumps_is_its_image(name, text, shown):
+    """step's range printed as [0 for x < 0, 1 for x ≥ 0], an interval, and 1/x's as (−∞, ∞), which has 0 in
+    it: the range of a discontinuous function is now the union of its pieces' ranges."""
+    a = analyze(symact.custom(text) if text else symact.activation(name))
+    assert a.smoothness == "discontinuous"
+    assert dict(a.rows())["range"].startswith(shown)
+
+
+def test_a_function_that_jumps_has_no_finite_lipschitz_constant():
+    """step's Lipschitz constant was 0, from max |f'| = 0; a jump makes it ∞. The gradient backprop passes
+    through 10 steps is still 0, which is why a step cannot train."""
+    a = analyze(symact.activation("step"))
+    rows = dict(a.rows())
+    assert a.lipschitz == sp.oo and rows["Lipschitz constant"] == "∞ (f jumps)"
+    assert a.vanishing_bound(10) == 0 and rows["gradient bound over 10 layers"] == "0"
+    assert analyze(symact.activation("relu")).lipschitz == 1
