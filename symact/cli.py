@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import sympy as sp
 
@@ -525,6 +526,12 @@ def cmd_train(args) -> int:
     from .catalog import REGISTRY
 
     sizes = _layers(args.layers)
+    # before training: a run of minutes is not to end in "no directory" (the library's save() would create one)
+    for flag, path, suffixes in (("--save", args.save, ()), ("--checkpoint", args.checkpoint, ())):
+        if path:
+            _output_path(flag, path, suffixes)
+    if args.plot:
+        _output_path("--plot", args.plot, FIGURE_SUFFIXES)
     try:
         kwargs = {"seed": args.data_seed}
         if args.samples is not None:
@@ -582,7 +589,8 @@ def cmd_train(args) -> int:
     else:
         model.summary()
         shown = "  ".join(f"{k} {v:.4f}" for k, v in final.items())
-        print(f"after {hist.epoch[-1] if hist.epoch else 0} epochs: {shown}")
+        done = hist.epoch[-1] if hist.epoch else 0
+        print(f"after {done} epoch{'' if done == 1 else 's'}: {shown}")
     if args.plot:
         from .nn import plots
 
@@ -597,18 +605,29 @@ def cmd_train(args) -> int:
 # -- codegen, plot, docs -----------------------------------------------------
 
 
+#: The figure formats symact writes.
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def _output_path(flag: str, path: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """A file to be written, refused before any work is done: a directory, a missing parent directory, or
+    a format symact does not write."""
+    target = Path(path)
+    if suffixes and target.suffix.lower() not in suffixes:
+        raise UsageError(f"{flag} {path}: write {', '.join(suffixes[:-1])} or {suffixes[-1]}")
+    if target.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory")
+    if not target.parent.exists():
+        raise UsageError(f"{flag} {path}: no directory {target.parent}")
+    return target
+
+
 def _write_output(path: str | None, text: str) -> None:
     """Print, or write atomically (a temporary file renamed into place: never half a file)."""
     if path is None:
         sys.stdout.write(text)
         return
-    from pathlib import Path
-
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"-o {path}: is a directory")
-    if not target.parent.exists():
-        raise UsageError(f"-o {path}: no directory {target.parent}")
+    target = _output_path("-o", path)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text)
     tmp.replace(target)
@@ -628,19 +647,13 @@ def cmd_codegen(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from pathlib import Path
-
     from .plot import plot
 
     try:
         fns = [function(name, **_parse_params(args.param)) for name in args.names]
     except (UnknownFunctionError, TypeError, ValueError) as e:
         raise UsageError(_one_line(e)) from None
-    out = Path(args.output)
-    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise UsageError(f"-o {args.output}: write .png, .pdf or .svg")
-    if not out.parent.exists():
-        raise UsageError(f"-o {args.output}: no directory {out.parent}")
+    out = _output_path("-o", args.output, FIGURE_SUFFIXES)
     try:
         plot(fns, derivative=args.derivative, xrange=tuple(args.range) if args.range else None, path=out)
     except ValueError as e:

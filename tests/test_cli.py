@@ -404,3 +404,27 @@ def test_derive_gives_the_derivative_at_the_parameter_values_given(capsys):
     assert (
         bound["params"] == {"alpha": "2"} and bound["derivative"]["text"] == "Piecewise((1, x > 0), (2*exp(x), True))"
     )
+
+
+@pytest.mark.parametrize(
+    "flag, name, message",
+    [
+        ("--save", "missing/m.npz", "no directory"),
+        ("--checkpoint", "missing/c.npz", "no directory"),
+        ("--plot", "missing/p.png", "no directory"),
+        ("--plot", "p.txt", "write .png, .pdf or .svg"),
+        ("--save", ".", "is a directory"),
+    ],
+)
+def test_train_refuses_an_output_it_cannot_write_before_training(capsys, tmp_path, flag, name, message):
+    """--save and --plot to a missing directory trained first, then created it; a bad --plot suffix failed only
+    after the training. They are refused at once (exit 2), as -o is, and nothing is created."""
+    path = tmp_path / name
+    code, out, err = run(capsys, "train", "--data", "xor", "--epochs", "1", "-q", flag, str(path))
+    assert code == 2 and message in err and "epoch" not in out
+    assert not (tmp_path / "missing").exists()
+
+
+def test_train_says_epoch_for_one(capsys):
+    code, out, _ = run(capsys, "train", "--data", "xor", "--epochs", "1", "-q")
+    assert code == 0 and "after 1 epoch: loss" in out
