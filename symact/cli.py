@@ -113,6 +113,8 @@ def _definition_line(fn: Fn, fmt: str) -> str:
         if fmt == "latex":
             return fn.latex()
         return f"{name}({args}) = √(mean of {render(fn.expr, fmt)} over the samples)"
+    if fmt == "latex" and not fn.vector:
+        return fn.latex()  # \sigma\left(x\right) = \frac{1}{1 + e^{- x}}, as the handbook gives it
     head = f"{name}({args})"
     component = _component(fn.expr, fmt) if fmt != "latex" else None
     if component is not None:  # softmax(x ∈ ℝ^3)ᵢ = exp(xᵢ)/Σⱼ₌₁³ exp(xⱼ), not a column of three rows

@@ -335,7 +335,10 @@ class Fn:
         if self.rooted:  # its cost: no sample has an RMSE of its own
             return r"%s = %s" % (self.entry.latex_name, printing.latex(self.cost()))
         args = ", ".join(printing.latex(s) for s in (*self.inputs, *self.targets)) if not self.vector else r"\mathbf{x}"
-        return r"%s\left(%s\right) = %s" % (self.entry.latex_name, args, printing.latex(self.expr))
+        forms = [self.expr, *self.other_forms()]
+        if len(forms) > 1 and isinstance(self.expr, sp.Function) and self.expr.args == tuple(self.inputs):
+            forms = forms[1:]  # σ(x) = 1/(1 + e^(−x)), not σ(x) = σ(x) = …: the name is already its LaTeX
+        return r"%s\left(%s\right) = %s" % (self.entry.latex_name, args, " = ".join(printing.latex(f) for f in forms))
 
     def plot(self, *, derivative: bool = True, xrange: tuple[float, float] | None = None, path=None, ax=None):
         """A matplotlib figure of f (and f'); see :func:`symact.plot.plot`."""

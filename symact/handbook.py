@@ -280,10 +280,7 @@ _NORMAL_LABEL = "In the standard normal's cdf Φ and pdf φ"
 def _formulas(section: Section) -> list[tuple[str, str]]:
     """(label, LaTeX display formula) pairs: definition and derivatives."""
     fn, e = section.fn, section.fn.entry
-    definition = fn.latex()
-    if e.vector:
-        definition = _vector_definition(fn)
-    definition += "".join(" = " + latex(f) for f in fn.other_forms())
+    definition = _vector_definition(fn) if e.vector else fn.latex()  # with its other forms: x·Φ(x), …
     out = [("Definition", definition)]
     if e.kind == "activation" and not e.vector:
         d = fn.derivative()

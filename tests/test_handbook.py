@@ -130,3 +130,21 @@ def test_codegen_cli_writes_a_file_and_refuses_bad_requests(capsys, tmp_path):
     ):
         assert main(["codegen", *argv]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, definition",
+    [
+        ("sigmoid", r"\sigma\left(x\right) = \frac{1}{1 + e^{- x}}"),
+        ("tanh", r"\tanh\left(x\right) = \frac{e^{x} - e^{- x}}{e^{x} + e^{- x}}"),
+        ("exponential", r"\exp\left(x\right) = e^{x}"),  # its only form: kept
+        ("gelu", r"\frac{x \left(1 + \operatorname{erf}{\left(\frac{\sqrt{2} x}{2} \right)}\right)}{2} = x \Phi"),
+    ],
+)
+def test_a_definition_in_latex_does_not_repeat_its_name(name, definition, capsys):
+    """The handbook, show --latex and a notebook's display gave σ(x) = σ(x) = 1/(1 + e^(−x)) and
+    tanh(x) = tanh(x) = …: the definition σ(x) is the name itself."""
+    fn = symact.activation(name)
+    assert definition in fn.latex() and fn._repr_latex_() == f"${fn.latex()}$"
+    assert main(["show", name, "--latex"]) == 0
+    assert f"definition:   {fn.latex()}\n" in capsys.readouterr().out
