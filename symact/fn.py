@@ -355,6 +355,30 @@ class Fn:
         shown = ", ".join(f"{k.name}={printing.as_decimal(v, parameter=True) or v}" for k, v in self.params.items())
         return f"{self.name}({shown})" if shown else self.name
 
+    def __call__(self, *args) -> sp.Expr:
+        """f at a point, as SymPy evaluates it: ``sigmoid(0)`` is 1/2, ``sigmoid(0.5)`` 0.6224593312018546,
+        ``silu(z)`` z·σ(β·z) at the bound β; a loss takes (ŷ, y). For arrays, compile a kernel."""
+        if self.vector:
+            raise TypeError(f"{self.name} acts on a vector: its components are .expr; for arrays, symact.compile")
+        names = (*self.inputs, *self.targets)
+        if len(args) != len(names):
+            raise TypeError(
+                f"{self.name} takes {len(names)} argument(s), ({', '.join(map(str, names))}), got {len(args)}"
+            )
+        values = []
+        for a in args:
+            if isinstance(a, sp.Basic):
+                values.append(a)
+            elif isinstance(a, numbers.Real) and not isinstance(a, bool):  # NumPy's scalars too
+                values.append(sp.Float(float(a)) if isinstance(a, (float, np.floating)) else sp.Integer(int(a)))
+            else:
+                raise TypeError(
+                    f"{self.name}() takes numbers and SymPy expressions, not {type(a).__name__}; for arrays, "
+                    "compile it: k = symact.compile(f), then k(x)"
+                )
+        value = self.bind().subs(dict(zip(names, values)), simultaneous=True)
+        return value.evalf() if any(isinstance(v, sp.Float) for v in values) else value
+
     def __repr__(self) -> str:
         return f"<symact {self.kind} {self.call}>"
 

@@ -126,3 +126,25 @@ def test_losses_define_a_mean_cost():
     rmse = symact.loss("rmse").cost(2)
     assert sp.simplify(rmse - sp.sqrt(((yh1 - y1) ** 2 + (yh2 - y2) ** 2) / 2)) == 0
     assert isinstance(symact.loss("mae").cost(), sp.Mul)
+
+
+def test_a_function_is_called_at_a_point_as_sympy_evaluates_it():
+    """f(0) raised "'Fn' object is not callable": the object a user gets from symact.activation is the function,
+    and is now called as one, exactly for exact arguments and in floats for floats."""
+    import numpy as np
+
+    z = sp.Symbol("z")
+    assert symact.activation("sigmoid")(0) == sp.Rational(1, 2)
+    assert symact.activation("sigmoid")(0.5) == pytest.approx(1 / (1 + np.exp(-0.5)), rel=1e-15)
+    assert symact.activation("silu", beta=2)(z) == z * symact.functions.sigmoid(2 * z)
+    assert symact.activation("gelu")(np.float64(1.0)) == pytest.approx(0.8413447460685429, rel=1e-15)
+    assert symact.activation("step")(0) == 1 and symact.activation("relu")(-2) == 0
+    assert symact.loss("bce")(sp.Rational(1, 2), 1) == sp.log(2)
+    for bad, message in [
+        (lambda: symact.activation("sigmoid")(np.ones(3)), "symact.compile"),
+        (lambda: symact.activation("sigmoid")(1, 2), "takes 1 argument"),
+        (lambda: symact.activation("sigmoid")("x"), "not str"),
+        (lambda: symact.activation("softmax")(1), "acts on a vector"),
+    ]:
+        with pytest.raises(TypeError, match=message):
+            bad()
