@@ -489,7 +489,9 @@ def cmd_define(args) -> int:
     from .user import define, user_file
 
     try:
-        fn = define(args.name, args.text, params=_parse_params(args.param), kind=args.kind, save=args.save)
+        fn = define(
+            args.name, args.text, params=_parse_params(args.param), kind=args.kind, save=args.save, replace=args.replace
+        )
     except (TypeError, ValueError) as e:
         raise UsageError(_one_line(e)) from None
     print(f"defined {_definition_line(fn, 'unicode')}")
@@ -505,6 +507,17 @@ def cmd_define(args) -> int:
         )
     if args.save:
         print(f"saved to {user_file()}")
+    return 0
+
+
+def cmd_undefine(args) -> int:
+    from .user import undefine, user_file
+
+    try:
+        saved = undefine(args.name)
+    except (UnknownFunctionError, ValueError) as e:
+        raise UsageError(_one_line(e)) from None
+    print(f"removed {args.name} from {user_file()}" if saved else f"{args.name} was not saved: nothing to remove")
     return 0
 
 
@@ -772,7 +785,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--kind", choices=("activation", "loss"), default="activation")
     p.add_argument("--save", action="store_true", help="keep the definition in the user config directory")
+    p.add_argument("--replace", action="store_true", help="redefine a user function of that name (and its saved text)")
     p.set_defaults(run=cmd_define)
+
+    p = sub.add_parser("undefine", help="remove a user function, and its saved definition")
+    p.add_argument("name", help="a name symact define made")
+    p.set_defaults(run=cmd_undefine)
 
     p = sub.add_parser("check", help="prove the theorem sheet of one function or of the whole catalog")
     p.add_argument("name", nargs="?", help="catalog name (default: every function)")

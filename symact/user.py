@@ -55,6 +55,7 @@ def define(
     kind: str = "activation",
     description: str = "",
     save: bool = False,
+    replace: bool = False,
 ) -> Fn:
     """Register a user function under ``name``; from then on it works wherever a catalog name does.
 
@@ -64,16 +65,41 @@ def define(
         params: parameter names and default values, e.g. ``{"alpha": 0.25}``.
         kind: ``"activation"`` or ``"loss"``.
         save: also store it in ``functions.toml`` for later runs.
+        replace: redefine a user function of that name (never a catalog one), and its saved text with ``save``.
     """
     if not isinstance(name, str) or not _NAME.match(name) or not valid_symbol_name(name):
         raise ExpressionError(f"{name!r} is not a valid function name (snake_case identifier)")
-    if name in REGISTRY:
-        raise ValueError(f"{name!r} is already defined")
-    entry = _entry(name, text, params or {}, kind, description)
+    old = REGISTRY[name] if name in REGISTRY else None
+    if old is not None and old.reference != USER_DEFINED:
+        raise ValueError(f"{name!r} is a catalog function: choose another name")
+    if old is not None and not replace:
+        raise ValueError(f"{name!r} is already defined: replace it with replace=True (symact define --replace)")
+    entry = _entry(name, text, params or {}, kind, description)  # checked before anything is replaced
     if save:
         _save(name, text, params or {}, kind, description)
+    if old is not None:
+        REGISTRY.unregister(old.name)
     REGISTRY.register(entry)
     return Fn(entry)
+
+
+def undefine(name: str) -> bool:
+    """Remove a user function from this session and from ``functions.toml``; True where it had been saved.
+
+    Raises:
+        UnknownFunctionError: no function of that name.
+        ValueError: a catalog function, or one a package ships.
+    """
+    entry = REGISTRY[name]
+    if entry.reference != USER_DEFINED:
+        raise ValueError(f"{entry.name!r} is not a user function: only what symact define made can be removed")
+    saved = _read(user_file())
+    was_saved = entry.name in saved
+    if was_saved:
+        del saved[entry.name]
+        _write(saved)
+    REGISTRY.unregister(entry.name)
+    return was_saved
 
 
 def _entry(name: str, text: str, params: dict, kind: str, description: str = "") -> Entry:
@@ -104,15 +130,20 @@ def _entry(name: str, text: str, params: dict, kind: str, description: str = "")
 
 
 def _save(name: str, text: str, params: dict, kind: str, description: str) -> None:
-    """Add the definition to functions.toml atomically (temp file, fsync, rename)."""
-    path = user_file()
-    saved = _read(path)
+    """Add (or replace) the definition in functions.toml."""
+    saved = _read(user_file())
     saved[name] = {
         "kind": kind,
         "text": text,
         "params": {k: float(v) for k, v in params.items()},
         "description": description,
     }
+    _write(saved)
+
+
+def _write(saved: dict) -> None:
+    """functions.toml with these definitions, written atomically (temp file, fsync, rename)."""
+    path = user_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = []
     for key, item in saved.items():

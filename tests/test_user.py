@@ -58,6 +58,28 @@ def test_saved_definition_is_loaded_on_later_runs(tmp_path):
     assert later.returncode == 0 and "proved" in later.stdout
 
 
+def test_a_saved_definition_is_replaced_and_removed(tmp_path, monkeypatch, capsys):
+    """A saved definition could only be changed by editing functions.toml by hand: define refused the name, and
+    nothing removed it. --replace redefines a user function (never a catalog one), and undefine removes it."""
+    monkeypatch.setenv("SYMACT_CONFIG_DIR", str(tmp_path))
+    assert main(["define", "test_gate", "exp(x)", "--save"]) == 0
+    assert main(["define", "test_gate", "exp(2*x)", "--save"]) == 2
+    assert "--replace" in capsys.readouterr().err
+    assert main(["define", "test_gate", "exp(2*x)", "--save", "--replace"]) == 0
+    assert symact.activation("test_gate").expr == sp.exp(2 * symact.activation("test_gate").inputs[0])
+    assert 'text = "exp(2*x)"' in user_file().read_text()
+    capsys.readouterr()
+    assert main(["undefine", "test_gate"]) == 0 and "removed test_gate" in capsys.readouterr().out
+    assert "test_gate" not in symact.names() and "test_gate" not in user_file().read_text()
+    assert main(["undefine", "test_gate"]) == 2 and "unknown function" in capsys.readouterr().err
+    for argv, message in [
+        (["undefine", "sigmoid"], "not a user function"),
+        (["define", "sigmoid", "x", "--replace"], "catalog function"),
+    ]:
+        assert main(argv) == 2 and message in capsys.readouterr().err
+    assert symact.activation("sigmoid").entry.reference != "user-defined"
+
+
 def test_corrupt_config_is_a_warning_not_a_crash(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMACT_CONFIG_DIR", str(tmp_path))
     user_file().write_text("this is [not toml")

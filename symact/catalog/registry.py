@@ -127,6 +127,14 @@ class Registry:
         self._aliases.update({a: entry.name for a in entry.aliases})
         return entry
 
+    def unregister(self, name: str) -> Entry:
+        """Remove an entry and its aliases (symact.user.undefine and define(replace=True) use it)."""
+        entry = self[name]
+        del self._entries[entry.name]
+        for alias in entry.aliases:
+            self._aliases.pop(alias, None)
+        return entry
+
     def __getitem__(self, name: str) -> Entry:
         key = name.strip().lower().replace("-", "_")
         key = self._aliases.get(key, key)
