@@ -148,3 +148,20 @@ def test_a_definition_in_latex_does_not_repeat_its_name(name, definition, capsys
     assert definition in fn.latex() and fn._repr_latex_() == f"${fn.latex()}$"
     assert main(["show", name, "--latex"]) == 0
     assert f"definition:   {fn.latex()}\n" in capsys.readouterr().out
+
+
+def test_a_loss_is_drawn_only_where_it_is_defined():
+    """bce(ŷ, y = 1) was drawn as −log ŷ up to ŷ = 3, below 0 beyond 1: the kernel drops the (1 − y)·log(1 − ŷ)
+    term at y = 1, but BCE has no value outside 0 < ŷ < 1. Poisson's starts at ŷ > 0; MSE is drawn throughout."""
+    fig = symact.plot.plot(["mse", "bce", "poisson_nll"], derivative=True, xrange=(-3, 3))
+    lines = {line.get_label(): line for line in fig.axes[0].lines}
+    for label, lo, hi in [
+        ("bce(ŷ, y = 1)", 0, 1),
+        ("poisson_nll(ŷ, y = 0)", 0, np.inf),
+        ("mse(ŷ, y = 0)", -np.inf, np.inf),
+    ]:
+        for name in (label, f"{label}′"):
+            xs, ys = (np.asarray(v, float) for v in lines[name].get_data())
+            drawn = xs[np.isfinite(ys)]
+            assert drawn.size > 100 and lo <= drawn.min() and drawn.max() <= hi, (name, drawn.min(), drawn.max())
+    assert np.isfinite(np.asarray(lines["bce(ŷ, y = 1)"].get_ydata(), float)).any()
