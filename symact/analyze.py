@@ -673,10 +673,7 @@ def _image(f: sp.Expr, x: sp.Symbol) -> sp.Set | None:
     try:
         with time_limit(IMAGE_SECONDS):
             for a, b in zip(ends, ends[1:]):
-                inside = (a + b) / 2 if a.is_finite and b.is_finite else (b - 1 if a.is_infinite else a + 1)
-                if a.is_infinite and b.is_infinite:
-                    inside = sp.S.Zero
-                piece = _branch_at(g, x, inside)
+                piece = _branch_at(g, x, _inside(a, b))
                 image |= function_range(piece, x, sp.Interval.open(a, b))
             for p in points:
                 value = f.subs(x, p)
@@ -687,9 +684,27 @@ def _image(f: sp.Expr, x: sp.Symbol) -> sp.Set | None:
     return image
 
 
+def _inside(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """A point of the open interval (a, b), whose ends may be ±∞."""
+    if a.is_infinite and b.is_infinite:
+        return sp.S.Zero
+    if a.is_infinite:
+        return b - 1
+    if b.is_infinite:
+        return a + 1
+    return (a + b) / 2
+
+
 def _branch_at(g: sp.Expr, x: sp.Symbol, point: sp.Expr) -> sp.Expr:
-    """The branches of every case in ``g`` that hold at ``point``: g's formula on the piece around it."""
-    return g.replace(
-        lambda e: isinstance(e, sp.Piecewise),
-        lambda e: next(branch for branch, cond in e.args if cond.subs(x, point) is sp.true),
-    )
+    """The branches of every case in ``g`` that hold at ``point``: g's formula on the piece around it.
+
+    Raises:
+        NotImplementedError: SymPy cannot decide which case holds there."""
+
+    def branch(pw: sp.Piecewise) -> sp.Expr:
+        for expr, cond in pw.args:
+            if cond.subs(x, point) is sp.true:
+                return expr
+        raise NotImplementedError(f"no case of {pw} is decided at x = {point}")
+
+    return g.replace(lambda e: isinstance(e, sp.Piecewise), branch)
