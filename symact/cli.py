@@ -542,11 +542,13 @@ def cmd_train(args) -> int:
 
     sizes = _layers(args.layers)
     # before training: a run of minutes is not to end in "no directory" (the library's save() would create one)
-    for flag, path, suffixes in (("--save", args.save, ()), ("--checkpoint", args.checkpoint, ())):
+    for flag, path, suffixes in (
+        ("--save", args.save, ()),
+        ("--checkpoint", args.checkpoint, ()),
+        ("--plot", args.plot, FIGURE_SUFFIXES),
+    ):
         if path:
             _output_path(flag, path, suffixes)
-    if args.plot:
-        _output_path("--plot", args.plot, FIGURE_SUFFIXES)
     try:
         kwargs = {"seed": args.data_seed}
         if args.samples is not None:
