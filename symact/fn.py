@@ -362,15 +362,18 @@ class Fn:
             raise TypeError(f"{self.name} acts on a vector: its components are .expr; for arrays, symact.compile")
         names = (*self.inputs, *self.targets)
         if len(args) != len(names):
-            raise TypeError(
-                f"{self.name} takes {len(names)} argument(s), ({', '.join(map(str, names))}), got {len(args)}"
-            )
+            takes = f"{len(names)} argument{'s' if len(names) > 1 else ''} ({', '.join(map(str, names))})"
+            raise TypeError(f"{self.name} takes {takes}, got {len(args)}")
         values = []
         for a in args:
             if isinstance(a, sp.Basic):
                 values.append(a)
-            elif isinstance(a, numbers.Real) and not isinstance(a, bool):  # NumPy's scalars too
-                values.append(sp.Float(float(a)) if isinstance(a, (float, np.floating)) else sp.Integer(int(a)))
+            elif isinstance(a, numbers.Integral) and not isinstance(a, bool):  # NumPy's scalars too
+                values.append(sp.Integer(int(a)))
+            elif isinstance(a, numbers.Rational):  # Fraction(1, 2): exact
+                values.append(sp.Rational(a.numerator, a.denominator))
+            elif isinstance(a, numbers.Real):
+                values.append(sp.Float(float(a)))
             else:
                 raise TypeError(
                     f"{self.name}() takes numbers and SymPy expressions, not {type(a).__name__}; for arrays, "

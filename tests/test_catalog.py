@@ -139,10 +139,13 @@ def test_a_function_is_called_at_a_point_as_sympy_evaluates_it():
     assert symact.activation("silu", beta=2)(z) == z * symact.functions.sigmoid(2 * z)
     assert symact.activation("gelu")(np.float64(1.0)) == pytest.approx(0.8413447460685429, rel=1e-15)
     assert symact.activation("step")(0) == 1 and symact.activation("relu")(-2) == 0
+    from fractions import Fraction
+
+    assert symact.activation("relu")(Fraction(1, 2)) == sp.Rational(1, 2)  # exact, not int(1/2) = 0
     assert symact.loss("bce")(sp.Rational(1, 2), 1) == sp.log(2)
     for bad, message in [
         (lambda: symact.activation("sigmoid")(np.ones(3)), "symact.compile"),
-        (lambda: symact.activation("sigmoid")(1, 2), "takes 1 argument"),
+        (lambda: symact.activation("sigmoid")(1, 2), r"takes 1 argument \(x\), got 2"),
         (lambda: symact.activation("sigmoid")("x"), "not str"),
         (lambda: symact.activation("softmax")(1), "acts on a vector"),
     ]:
