@@ -161,11 +161,27 @@ def cmd_show(args) -> int:
     for key, value in e.properties.items():  # odd: yes, as the handbook says, not zero_centered: True
         label = PROPERTY_LABELS.get(key, key) + ":"
         text = ("yes" if value else "no") if isinstance(value, bool) else value
-        print(f"  {label:<13} {render(value, fmt) if isinstance(value, sp.Basic) else text}")
+        if isinstance(value, sp.Interval) and value != sp.S.Reals and fmt != "latex":  # (ℝ prints as ℝ)
+            text = _interval_text(value, fn.params)
+        elif isinstance(value, sp.Basic):
+            text = render(value, fmt)
+        print(f"  {label:<13} {text}")
     if e.target_encoding:
         print(f"  targets:      {e.target_encoding}")
     print(f"  reference:    {e.reference}")
     return 0
+
+
+def _interval_text(interval: sp.Interval, params: dict) -> str:
+    """A range as analyze prints its ends: GELU's minimum ≈ −0.1699712075 (a float the catalog carries to 17
+    digits, printed in full as if exact), SELU's −α·λ ≈ −1.758099341 (a line of erfc)."""
+    from .analyze import decimal, value_text
+
+    ends = [
+        f"≈ {decimal(v)}" if isinstance(v, sp.Float) else value_text(v, params=params)
+        for v in (interval.start, interval.end)
+    ]
+    return f"{'(' if interval.left_open else '['}{ends[0]}, {ends[1]}{')' if interval.right_open else ']'}"
 
 
 def _block(text: str, column: int = 16) -> str:

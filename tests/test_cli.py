@@ -428,3 +428,17 @@ def test_train_refuses_an_output_it_cannot_write_before_training(capsys, tmp_pat
 def test_train_says_epoch_for_one(capsys):
     code, out, _ = run(capsys, "train", "--data", "xor", "--epochs", "1", "-q")
     assert code == 0 and "after 1 epoch: loss" in out
+
+
+def test_show_gives_a_numeric_range_end_as_approximate(capsys):
+    """show printed GELU's range as [−0.16997120747990836, ∞), a float carried to 17 digits as if exact, and
+    SELU's as a line of erfc; they read as analyze prints them."""
+    for name, shown in [
+        ("gelu", "[≈ −0.1699712075, ∞)"),
+        ("selu", "(−α·λ ≈ −1.758099341, ∞)"),
+        ("silu", "[−W(exp(−1)) ≈ −0.2784645428, ∞)"),
+        ("hard_swish", "[−3/8, ∞)"),
+        ("sigmoid", "(0, 1)"),
+    ]:
+        code, out, _ = run(capsys, "show", name)
+        assert code == 0 and f"  range:        {shown}\n" in out, (name, out)
