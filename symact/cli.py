@@ -444,6 +444,8 @@ def cmd_check(args) -> int:
         theorems = sheet(args.name) if args.name else sheet()
     except UnknownFunctionError as e:
         raise UsageError(str(e)) from None
+    if not theorems:  # a user's function: the sheet is the catalog's (this was a traceback from max())
+        raise UsageError(f"the theorem sheet has nothing on {args.name}: prove claims about it with symact prove")
     rows, failed = [], 0
     for i, theorem in enumerate(theorems, 1):
         if not args.json and sys.stderr.isatty():

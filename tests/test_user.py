@@ -80,6 +80,15 @@ def test_a_saved_definition_is_replaced_and_removed(tmp_path, monkeypatch, capsy
     assert symact.activation("sigmoid").entry.reference != "user-defined"
 
 
+def test_check_on_a_user_function_says_the_sheet_has_nothing_on_it(capsys):
+    """symact check my_fn ended in a traceback (max() of no rows): the sheet covers the catalog."""
+    symact.define("test_sheetless", "x*sigmoid(2*x)")
+    assert main(["check", "test_sheetless"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing on test_sheetless" in err and "Traceback" not in err
+    assert main(["check", "test_sheetless", "--json"]) == 2
+
+
 def test_corrupt_config_is_a_warning_not_a_crash(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMACT_CONFIG_DIR", str(tmp_path))
     user_file().write_text("this is [not toml")
