@@ -504,7 +504,7 @@ def cmd_analyze(args) -> int:
 
 def cmd_define(args) -> int:
     from .stable import catalog_equivalent
-    from .user import define, user_file
+    from .user import define, saved_names, user_file
 
     try:
         fn = define(
@@ -525,6 +525,8 @@ def cmd_define(args) -> int:
         )
     if args.save:
         print(f"saved to {user_file()}")
+    elif args.replace and args.name in saved_names():
+        print(f"for this run only: {user_file()} keeps the saved definition (--save replaces it there)")
     return 0
 
 

@@ -160,6 +160,11 @@ def _write(saved: dict) -> None:
     os.replace(tmp, path)
 
 
+def saved_names() -> list[str]:
+    """The names functions.toml holds."""
+    return list(_read(user_file()))
+
+
 def _read(path: Path) -> dict:
     if not path.exists():
         return {}

@@ -65,6 +65,8 @@ def test_a_saved_definition_is_replaced_and_removed(tmp_path, monkeypatch, capsy
     assert main(["define", "test_gate", "exp(x)", "--save"]) == 0
     assert main(["define", "test_gate", "exp(2*x)", "--save"]) == 2
     assert "--replace" in capsys.readouterr().err
+    assert main(["define", "test_gate", "exp(3*x)", "--replace"]) == 0  # not saved: said so
+    assert "for this run only" in capsys.readouterr().out and 'text = "exp(x)"' in user_file().read_text()
     assert main(["define", "test_gate", "exp(2*x)", "--save", "--replace"]) == 0
     assert symact.activation("test_gate").expr == sp.exp(2 * symact.activation("test_gate").inputs[0])
     assert 'text = "exp(2*x)"' in user_file().read_text()
