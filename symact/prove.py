@@ -18,6 +18,7 @@ proof. Every stage runs under a time limit; running out is *unknown*.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import math
 import random
@@ -540,7 +541,7 @@ def _case_split_once(d, domains=None):
     covered = sp.S.Reals - (domains or {}).get(symbols[0], sp.S.Reals) if len(symbols) == 1 else sp.S.EmptySet
     for branch, cond in pw.args:
         if len(symbols) == 1 and symbols[0].is_real:
-            region = cond.as_set() - covered if cond is not sp.true else sp.S.Reals - covered
+            region = _condition_set(cond) - covered
             covered = covered | region
             if region is sp.S.EmptySet:
                 continue
@@ -554,6 +555,24 @@ def _case_split_once(d, domains=None):
         if cond is not sp.false and _exp_to_rational(branch) != 0 and sp.simplify(_rewrite_exp(branch)) != 0:
             return pw
     return sp.S.Zero
+
+
+@functools.lru_cache(maxsize=4096)
+def _condition_set(cond) -> sp.Set:
+    """The real x where a condition on x holds: SymPy's as_set, built from its relations' sets, each found once.
+    A folded Piecewise repeats its few relations in hundreds of conditions, and as_set solves every copy again
+    (the fused SiLU form's f′: 1180 calls, three quarters of the proof's time)."""
+    if cond is sp.true:
+        return sp.S.Reals
+    if cond is sp.false:
+        return sp.S.EmptySet
+    if isinstance(cond, sp.And):
+        return sp.Intersection(*(_condition_set(c) for c in cond.args))
+    if isinstance(cond, sp.Or):
+        return sp.Union(*(_condition_set(c) for c in cond.args))
+    if isinstance(cond, sp.Not):
+        return sp.S.Reals - _condition_set(cond.args[0])
+    return cond.as_set()
 
 
 def _vanishes_at(branch, x, p) -> bool:

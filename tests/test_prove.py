@@ -314,3 +314,23 @@ def test_theorem_sheet_entry_is_proved(theorem):
         assert verdict.status == "verified", verdict
     else:
         assert verdict.status == "proved", verdict
+
+
+def test_a_condition_set_is_sympys_as_set():
+    """The case split takes each condition's set from its relations' sets, each solved once (the fused SiLU
+    form's f′: 19 s → 7 s); it is the set SymPy's as_set gives."""
+    from symact.prove import _condition_set
+
+    x = sp.Symbol("x", real=True)
+    assert _condition_set(sp.true) == sp.S.Reals and _condition_set(sp.false) == sp.S.EmptySet
+    conditions = [
+        x > 0,
+        sp.And(x > -3, x <= 3),
+        sp.Or(x < -708, sp.Abs(x + sp.Rational(639, 500)) < sp.Rational(3, 10)),
+        sp.Not(sp.And(x >= 0, x < 6)),
+        sp.And(sp.Or(x < -1, x > 1), sp.Not(x > 5)),
+        sp.Eq(x, 2),
+    ]
+    for cond in conditions:
+        assert _condition_set(cond) == cond.as_set(), cond
+    assert _condition_set(sp.Not(sp.And(x >= 0, x < 6))) == sp.Union(sp.Interval.open(-sp.oo, 0), sp.Interval(6, sp.oo))
