@@ -44,11 +44,13 @@ def _prediction_domain(fn: Fn, xs: np.ndarray) -> np.ndarray:
     any ŷ > 0, which is no value of BCE beyond 1. Everywhere where SymPy cannot tell."""
     from sympy.calculus.util import continuous_domain
 
+    x = fn.inputs[0]
     try:
-        domain = continuous_domain(fn.bind(), fn.inputs[0], sp.S.Reals)
+        domain = continuous_domain(fn.bind(), x, sp.S.Reals)
     except (NotImplementedError, ValueError, TypeError):
         return np.ones(xs.shape, bool)
-    return np.array([domain.contains(sp.Float(v)) is sp.true for v in xs.tolist()])
+    inside = sp.lambdify(x, domain.as_relational(x), "numpy")  # vectorized: contains() per point took 0.3 s
+    return np.broadcast_to(inside(xs), xs.shape).astype(bool)
 
 
 def curves(fn: Fn, xs: np.ndarray) -> tuple[str, np.ndarray, np.ndarray, str]:
