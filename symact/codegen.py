@@ -77,7 +77,7 @@ def _parts(fn: Fn) -> _Parts:
     if fn.kind == "activation":
         forms = kernel_forms(fn)
         return _Parts(fn, (forms.x,), forms.assignments, forms.f, forms.df, forms.limits)
-    from .compile.loss import LossKernel, value_and_gradients
+    from .compile.loss import LossKernel, prediction_domain, value_and_gradients
 
     per_class = fn.vector
     term = fn
@@ -85,10 +85,14 @@ def _parts(fn: Fn) -> _Parts:
         LossKernel(fn, "float64")
         term = Fn(fn.entry, size=1, **{s.name: v for s, v in fn.params.items()})
     exprs = value_and_gradients(term, wrt_target=True)
+    domain = prediction_domain(term)
+    if domain != sp.S.Reals:  # NaN outside it, where the 0·log 0 convention would give BCE at ŷ = 1.9, y = 1
+        inside = domain.as_relational(term.inputs[0])
+        exprs = [sp.Piecewise((e, inside), (sp.nan, True)) for e in exprs]
     yhat, y = sp.Symbol("yhat", real=True), sp.Symbol("y", real=True)
     rename = {term.inputs[0]: yhat, term.targets[0]: y}
     exprs = [e.xreplace(rename) for e in exprs]
-    reps, (v, g, gt) = shared(exprs)
+    reps, (v, g, gt) = shared(exprs, factor=False)
     return _Parts(fn, (yhat, y), tuple(reps), v, g, None, gt, per_class)
 
 

@@ -283,6 +283,92 @@ def test_losses_outside_their_domain_at_infinite_predictions_stay_nan(name):
     assert np.isnan(k(pred, np.array([0.5]))[0])
 
 
+def _term_and_domain(name):
+    """The per-element loss (a categorical loss's one-class term) and its prediction domain."""
+    from symact.compile.loss import prediction_domain
+    from symact.fn import Fn
+
+    fn = symact.loss(name)
+    term = Fn(fn.entry, size=1) if fn.vector else fn
+    return term, prediction_domain(term)
+
+
+BOUNDED = [e for e in LOSSES if e.name != "softmax_cross_entropy" and _term_and_domain(e.name)[1] != sp.S.Reals]
+
+
+def test_the_prediction_domains_are_the_definitions():
+    """Where a loss is real in ŷ (for a positive target), with its ends: found by SymPy, KL's y·log(y/ŷ) with the
+    target's log taken apart."""
+    found = {e.name: _term_and_domain(e.name)[1] for e in BOUNDED}
+    assert found == {
+        "bce": sp.Interval(0, 1),
+        "focal": sp.Interval(0, 1),
+        "cross_entropy": sp.Interval(0, sp.oo),
+        "kl_div": sp.Interval(0, sp.oo),
+        "poisson_nll": sp.Interval(0, sp.oo),
+    }
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("entry", BOUNDED, ids=ids(BOUNDED))
+def test_a_prediction_outside_the_domain_gives_nan(entry, dtype):
+    """BCE at ŷ = 1.9, y = 1 was −log 1.9 < 0 (the 0·log 0 convention drops (1 − y)·log(1 − ŷ)), with a finite
+    gradient; at ŷ = 1.5, y = 0.5 the loss was NaN and the gradient −0.22; cross-entropy at ŷ = (−0.5, 1.5),
+    y = (0, 1) was −0.41. Outside its domain a loss has no value: NaN for that element, for every target."""
+    _, domain = _term_and_domain(entry.name)
+    (tlo, thi), k = entry.domain[1], symact.compile(entry.name, dtype=dtype)
+    outside = [float(end) + step for end, step in ((domain.inf, -0.5), (domain.sup, 0.5)) if end.is_finite]
+    inside = (float(domain.inf) + min(float(domain.sup), float(domain.inf) + 2)) / 2
+    for y in (tlo, (tlo + thi) / 2, thi):
+        for p in outside:
+            pred, target = np.array([[p, inside]]), np.array([[y, y]])
+            value, grad = k(pred, target)
+            assert np.isnan(value) and np.isnan(grad[0, 0]) and np.isfinite(grad[0, 1]), (p, y, value, grad)
+            per, g = k.elementwise(pred, target)
+            assert np.isnan(per[0, 0]) and np.isnan(g[0, 0]) and np.isfinite(per[0, 1])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("entry", BOUNDED, ids=ids(BOUNDED))
+def test_an_infinite_gradient_at_an_end_of_the_domain_has_its_limits_sign(entry, dtype):
+    """BCE's gradient at ŷ = 1, y = 0 was −∞: SymPy's common subexpressions wrote (1 − y)/(1 − ŷ) as
+    (y − 1)·1/(ŷ − 1), −1/(+0) there. The loss −log(1 − ŷ) rises to +∞, and so does its slope: the sign at an
+    end is the sign just inside it."""
+    _, domain = _term_and_domain(entry.name)
+    (tlo, thi), k = entry.domain[1], symact.compile(entry.name, dtype=dtype)
+    ends = [(float(end), step) for end, step in ((domain.inf, 1e-3), (domain.sup, -1e-3)) if end.is_finite]
+    seen = 0
+    for end, step in ends:
+        for y in (tlo, (tlo + thi) / 2, thi):
+            _, g = k.elementwise(np.array([[end, end + step]]), np.array([[y, y]]))
+            if np.isinf(g[0, 0]):
+                seen += 1
+                assert np.sign(g[0, 0]) == np.sign(g[0, 1]), (end, y, g)
+    assert seen
+
+
+def test_bce_gradient_at_the_ends():
+    """The four infinite slopes of BCE, and the finite ones where the target matches the end."""
+    k = symact.compile("bce", dtype="float64")
+    _, grad = k.elementwise(np.array([1.0, 0.0, 1.0, 0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.5, 0.5, 0.0, 1.0]))
+    np.testing.assert_array_equal(grad, [np.inf, -np.inf, np.inf, -np.inf, 1.0, -1.0])
+
+
+@pytest.mark.parametrize(
+    "text, value, grad",
+    [
+        # CSE shares 1 − ŷ as −(ŷ − 1), and the gradient y/(1 − ŷ) was y/(−0) = −∞ at ŷ = 1
+        ("(yhat - 1)**2*log(yhat) - y*log(1 - yhat)", np.inf, np.inf),
+        # a pole inside the domain: +∞ from the left, −∞ from the right, so no limit (was −∞); f′ → +∞ on both
+        ("(1 - y)*yhat**2/(1 - yhat) + (yhat - 1)**2", np.nan, np.inf),
+    ],
+)
+def test_an_infinite_value_at_a_finite_prediction_has_the_sign_of_its_limit(text, value, grad):
+    fn = symact.define("signed_pole", text, kind="loss")
+    per, g = symact.compile(fn, dtype="float64").elementwise(np.array([1.0]), np.array([0.5]))
+    np.testing.assert_array_equal([per[0], g[0]], [value, grad])
+
+
 def test_limits_at_infinite_predictions_leave_the_finite_entries_alone():
     """The limits are taken again only at ±∞ (the where per term costs 40% on every call otherwise): in a
     batch that mixes them, the finite entries keep the values of a batch without the infinite ones."""

@@ -65,13 +65,16 @@ def with_default(expr: sp.Expr) -> sp.Expr:
     )
 
 
-def shared(exprs: list[sp.Expr]) -> tuple[list, list]:
+def shared(exprs: list[sp.Expr], factor: bool = True) -> tuple[list, list]:
     """Common subexpressions of ``exprs`` as (assignments, reduced expressions).
 
     CSE's "basic" optimizations factor sums, which helps plain forms
     (x/6 + 1/2 becomes (x + 3)/6, exact at the root x = −3) but would
     rewrite a compensated form's a·x + b·x³ as x·(a + b·x²), whose rounding
-    its error atoms do not describe; those forms are printed as written.
+    its error atoms do not describe; those forms are printed as written, and
+    so are losses (``factor=False``): factoring takes a sum's sign out, and
+    BCE's (1 − y)/(1 − ŷ) as (y − 1)/(ŷ − 1) is −1/(+0) = −∞ at ŷ = 1, y = 0,
+    the end of its domain, where its gradient's limit is +∞.
     """
     # CSE must not reach inside a literal. The dummies are made in a fixed order: their order decides the
     # order of sums, so a set's order (which varies with PYTHONHASHSEED) would change the roundings.
@@ -82,7 +85,7 @@ def shared(exprs: list[sp.Expr]) -> tuple[list, list]:
     reps, reduced = sp.cse(
         [e.xreplace(constants) for e in exprs],
         symbols=sp.numbered_symbols("t"),
-        optimizations=None if compensated else "basic",
+        optimizations="basic" if factor and not compensated else None,
     )
     return [(s, e.xreplace(back)) for s, e in reps], [e.xreplace(back) for e in reduced]
 

@@ -12,7 +12,10 @@ convention of cross-entropy and KL): as a function of ŷ such a term is then
 identically zero, so its value and gradient are 0 even where g(ŷ) is infinite,
 log 0 or ŷ = ±∞ itself (so the limits there: bce_with_logits at ŷ = +∞, y = 1 is 0).
 A NaN prediction or target is still NaN there, as scipy's xlogy(0, NaN) is:
-NaN in gives NaN out, for every loss.
+NaN in gives NaN out, for every loss. So is a prediction outside the loss's
+domain (:func:`prediction_domain`): the convention would give BCE at ŷ = 1.9,
+y = 1 as −log 1.9 < 0, and the derived gradient would be finite there, but BCE
+has no value beyond ŷ = 1.
 
 softmax_cross_entropy is evaluated as −Σₖ yₖ log softmax(z)ₖ per row, with the
 same convention, as Σy·log1p(S) + Σₖ yₖ·(max z − zₖ), S = Σ e^(z − max z) less the
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.calculus.util import continuous_domain
 from sympy.codegen.cfunctions import log1p
 
 from .. import calculus
@@ -119,6 +123,23 @@ def of_degree_two(expr: sp.Expr, variables) -> bool:
     return sp.simplify(scaled - t**2 * expr) == 0
 
 
+def prediction_domain(fn: Fn) -> sp.Set:
+    """The predictions at which the per-element loss ``fn`` is real, with its ends (where the kernel gives the
+    limits: BCE's 0 or +∞ at ŷ = 0), for a positive target: [0, 1] for BCE and focal loss, [0, ∞) for Poisson's,
+    cross-entropy's and KL's terms. The reals where SymPy cannot tell (huber's cases)."""
+    yhat = fn.inputs[0]
+    loss = fn.bind().xreplace({t: sp.Dummy(t.name, positive=True) for t in fn.targets})
+    # SymPy cannot solve KL's y/ŷ > 0: with the target's logs apart, y·(log y − log ŷ), it has ŷ > 0
+    for expr in (loss, sp.expand_log(loss, force=True)):
+        try:
+            with time_limit(10):  # once per kernel; a user's loss may be beyond SymPy
+                domain = continuous_domain(expr, yhat, sp.S.Reals)
+        except (NotImplementedError, ValueError, TypeError, TimeLimitExceeded):
+            continue
+        return domain.closure if domain.free_symbols <= {yhat} else sp.S.Reals
+    return sp.S.Reals
+
+
 def one_hot(target: np.ndarray, classes: int, dtype) -> np.ndarray:
     """Class indices (N,) → one-hot rows (N, classes)."""
     if not np.issubdtype(target.dtype, np.integer):
@@ -166,14 +187,20 @@ class LossKernel:
         yhat, y = fn.inputs[0], fn.targets[0]
         self._per, self._limits = fn, {}  # the per-element loss, and its limits where it is infinite, as needed
         exprs = value_and_gradients(fn)
-        self._term = generated_function(fn.name, (yhat, y), exprs, "per-element loss and gradient")
+        # printed as derived, unfactored: its signs of zero at the domain's ends are the limits' (forms.shared)
+        self._term = generated_function(fn.name, (yhat, y), exprs, "per-element loss and gradient", factor=False)
         # at ŷ = ±∞ the convention holds for every target factor (a where per term: only taken there)
         at_infinity = value_and_gradients(fn, everywhere=True)
         self._at_infinity = (
             None
             if at_infinity == exprs
-            else generated_function(f"{fn.name}_at_infinity", (yhat, y), at_infinity, "the same at ŷ = ±∞")
+            else generated_function(
+                f"{fn.name}_at_infinity", (yhat, y), at_infinity, "the same at ŷ = ±∞", factor=False
+            )
         )
+        domain = prediction_domain(fn)
+        #: ŷ ↦ whether ŷ lies in the loss's domain; None where that is every real
+        self._inside = None if domain == sp.S.Reals else sp.lambdify(yhat, domain.as_relational(yhat), "numpy")
         #: a term of degree 2 in (ŷ, y) together, as RMSE's (ŷ − y)² is: its root can be taken at scaled inputs
         self._quadratic = fn.entry.reduction == "sqrt_mean" and of_degree_two(exprs[0], (yhat, y))
 
@@ -220,20 +247,36 @@ class LossKernel:
                 grad /= samples
                 value = np.sum(per) / samples
             else:
-                per, grad = self._term(pred, target)
-                if self._at_infinity is not None and not np.isfinite(np.sum(pred)):
-                    per, grad = self._with_limits(pred, target, (per, grad))
-                total = np.sum(per, dtype=np.float64)
-                if not np.isfinite(total):  # rarely: an infinite loss, whose gradient may be NaN, or a NaN
-                    per, grad = self._with_symbolic_limits(pred, target, (per, grad))
-                    total = np.sum(per, dtype=np.float64)
-                checked, grad = nan_where_nan((pred, target), (per, grad))  # the hinge's kink, 0·log 0
-                if checked is not per:  # a NaN input: NaN where the convention chose a branch for it
-                    total = np.sum(checked, dtype=np.float64)
-                value, grad = total / samples, grad / samples
+                per, grad = self._elements(pred, target)
+                value, grad = np.sum(per, dtype=np.float64) / samples, grad / samples
             if self.fn.entry.reduction == "sqrt_mean":
                 value, grad = self._root(pred, target, value, grad, samples)
         return float(value), grad.astype(self.dtype, copy=False)
+
+    def elementwise(self, pred, target) -> tuple[np.ndarray, np.ndarray]:
+        """Each element's loss ℓ(ŷ, y) and gradient ∂ℓ/∂ŷ, before the reduction; for a categorical loss, each
+        class's term. Not for softmax_cross_entropy, whose loss is a row's."""
+        if self._term is None:
+            raise TypeError(f"{self.fn.name} has a loss per row of logits, not per element")
+        pred = self._predictions(pred)
+        with np.errstate(all="ignore"):
+            return self._elements(pred, self.targets_like(pred, target))
+
+    def _elements(self, pred, target) -> list[np.ndarray]:
+        per, grad = self._term(pred, target)
+        if self._at_infinity is not None and not np.isfinite(np.sum(pred)):
+            per, grad = self._with_limits(pred, target, (per, grad))
+        total = np.sum(per, dtype=np.float64)
+        if not np.isfinite(total):  # rarely: an infinite loss, whose gradient may be NaN, or a NaN
+            per, grad = self._with_symbolic_limits(pred, target, (per, grad))
+            total = np.sum(per, dtype=np.float64)
+        if np.isinf(total) or not np.isfinite(np.sum(grad)):  # ±∞ at a pole or an end of the domain
+            per, grad = self._signed_infinities(pred, target, (per, grad))
+        if self._inside is not None:  # NaN outside the domain, where the convention gave values
+            outside = ~np.broadcast_to(self._inside(pred), pred.shape)
+            if outside.any():
+                per, grad = np.where(outside, np.nan, per), np.where(outside, np.nan, grad)
+        return nan_where_nan((pred, target), (per, grad))  # the hinge's kink, 0·log 0
 
     def _with_limits(self, pred, target, values) -> list[np.ndarray]:
         """``values`` with the entries at ŷ = ±∞ taken again by the convention for every target factor."""
@@ -242,6 +285,29 @@ class LossKernel:
         for v, limit in zip(values, self._at_infinity(pred[infinite], target[infinite])):
             v = np.array(np.broadcast_to(v, pred.shape))
             v[infinite] = limit
+            out.append(v)
+        return out
+
+    def _signed_infinities(self, pred, target, values) -> list[np.ndarray]:
+        """``values`` where they are ±∞ at a finite ŷ, with the sign of the limit from the side or sides where
+        the loss is real: the sign at the neighbouring floats there (NaN where two sides disagree, as 1/ŷ's at
+        0). A printed form can lose it to the sign of a zero: where CSE shares 1 − ŷ as −(ŷ − 1), the
+        gradient of (ŷ − 1)²·log ŷ − y·log(1 − ŷ) at ŷ = 1 is y/(−0) = −∞, and its limit +∞."""
+        out = []
+        for which, v in enumerate(values):
+            v = np.array(np.broadcast_to(v, pred.shape))
+            at = np.isinf(v) & np.isfinite(pred)
+            if at.any():
+                p, y = pred[at], np.broadcast_to(target, pred.shape)[at]
+                signs = []
+                for toward in (-np.inf, np.inf):
+                    q = np.nextafter(p, p.dtype.type(toward))
+                    near = np.broadcast_to(self._term(q, y)[which], q.shape)
+                    real = ~np.isnan(near) & (True if self._inside is None else self._inside(q))
+                    signs.append(np.where(real, np.sign(near), np.nan))
+                below, above = signs
+                sign = np.where(np.isnan(below), above, np.where(np.isnan(above) | (below == above), below, np.nan))
+                v[at] = sign * np.inf
             out.append(v)
         return out
 

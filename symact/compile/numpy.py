@@ -145,14 +145,17 @@ class NumpyKernel:
                     dys[part] = d
 
 
-def function_source(name: str, args: tuple[sp.Symbol, ...], outputs: tuple[sp.Expr, ...], doc: str) -> str:
+def function_source(
+    name: str, args: tuple[sp.Symbol, ...], outputs: tuple[sp.Expr, ...], doc: str, factor: bool = True
+) -> str:
     """A module defining ``fn(*args)``: every output as an array of the broadcast shape and the dtype of args[0].
 
-    Common subexpressions are shared across the outputs; the body runs under
-    ``errstate(all="ignore")`` because ``numpy.where`` evaluates both sides.
+    Common subexpressions are shared across the outputs (sums factored unless ``factor`` is False:
+    :func:`~symact.compile.forms.shared`); the body runs under ``errstate(all="ignore")`` because
+    ``numpy.where`` evaluates both sides.
     """
     p = _Printer({"fully_qualified_modules": True})
-    reps, reduced = shared(list(outputs))
+    reps, reduced = shared(list(outputs), factor)
     names = ", ".join(p.doprint(a) for a in args)
     body = "\n".join(f"        {p.doprint(s)} = {p.doprint(e)}" for s, e in reps)
     results = ",\n            ".join(f"_full({p.doprint(e)}, shape, dtype)" for e in reduced)
@@ -181,10 +184,12 @@ def fn({names}):
 '''
 
 
-def generated_function(name: str, args: tuple[sp.Symbol, ...], outputs: tuple[sp.Expr, ...], doc: str):
+def generated_function(
+    name: str, args: tuple[sp.Symbol, ...], outputs: tuple[sp.Expr, ...], doc: str, factor: bool = True
+):
     """``fn(*args) -> tuple of arrays`` from :func:`function_source`, imported from the kernel cache, and
     evaluated in blocks of rows (:func:`in_blocks`)."""
-    return in_blocks(import_generated("numpy_fn", name, function_source(name, args, outputs, doc)).fn)
+    return in_blocks(import_generated("numpy_fn", name, function_source(name, args, outputs, doc, factor)).fn)
 
 
 def in_blocks(fn):
