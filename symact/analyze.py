@@ -290,7 +290,10 @@ class Analysis:
         form in SymPy's syntax (None where it is numeric), and its text as printed."""
 
         def figure(v: sp.Expr, text: str) -> dict:
-            number = None if v is sp.nan else (("inf" if v > 0 else "-inf") if v.is_infinite else float(v))
+            if v is sp.nan or isinstance(v, sp.AccumBounds):  # unknown, or no limit (it oscillates)
+                number = None
+            else:
+                number = ("inf" if v > 0 else "-inf") if v.is_infinite else float(v)
             return {"value": number, "exact": None if v.has(sp.Float) else sp.sstr(v), "text": text}
 
         def extremum(e: Extremum) -> dict:
@@ -331,6 +334,8 @@ class Analysis:
     def _value(self, v: sp.Expr, digits: int) -> str:
         if v is sp.nan:
             return "unknown"
+        if isinstance(v, sp.AccumBounds):  # SymPy's limit of sin(2x) at ∞: none, it oscillates
+            return f"none (oscillates in [{self._value(v.min, digits)}, {self._value(v.max, digits)}])"
         return f"{decimal(v, digits)} (numeric)" if isinstance(v, sp.Float) else value_text(v, digits, self.params)
 
     def _shown(self, e: Extremum, digits: int, where: bool = True) -> str:

@@ -180,7 +180,10 @@ def output_form(df: sp.Expr, f: sp.Expr, x: sp.Symbol, y: sp.Symbol) -> sp.Expr 
     pairs = ((f, df), (f.rewrite(sp.exp), df.rewrite(sp.exp)))
     candidates = [(fe, de, a) for fe, de in pairs for a in _single_atoms(fe, x)]
     for fe, de, atom in candidates:
-        solutions = sp.solve(sp.Eq(y, fe.subs(atom, t)), t)
+        try:
+            solutions = sp.solve(sp.Eq(y, fe.subs(atom, t)), t)
+        except NotImplementedError:  # y = log1p(t): SymPy has no inverse for it
+            continue
         if len(solutions) != 1:
             continue
         candidate = sp.simplify(de.subs(atom, solutions[0]))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import keyword
 import math
 import numbers
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 
 from .functions import ATOMS
 
@@ -83,6 +85,17 @@ FUNCTIONS: dict[str, Callable] = {
     "tanh": sp.tanh,
     "sinh": sp.sinh,
     "cosh": sp.cosh,
+    "asinh": sp.asinh,
+    "atanh": sp.atanh,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "atan": sp.atan,
+    "log1p": log1p,
+    "expm1": expm1,
+    # NumPy's names for the inverse functions
+    "arctan": sp.atan,
+    "arcsinh": sp.asinh,
+    "arctanh": sp.atanh,
     "abs": sp.Abs,
     "sign": sp.sign,
     "max": sp.Max,
@@ -128,6 +141,15 @@ def _not_callable(name: str) -> str | None:
     if entry.kind == "loss" and entry.reduction != "mean":
         return f"{entry.name} has no per-sample value (its cost is the square root of a mean): it cannot be called"
     return None
+
+
+def _unknown_function(name: str) -> str:
+    """'unknown function 'arcsin'; did you mean arcsinh, asinh?', with close names among those text may call."""
+    from .catalog import REGISTRY
+
+    known = list(dict.fromkeys([*FUNCTIONS, "diff", *(e.name for e in REGISTRY if _not_callable(e.name) is None)]))
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f"unknown function {name!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
 
 
 class _Builder:
@@ -242,7 +264,7 @@ class _Builder:
         if name not in FUNCTIONS and name != "diff" and _catalog_function(name) is None:
             from .catalog import REGISTRY
 
-            self.fail(_not_callable(name) if name in REGISTRY else f"unknown function {name!r}", node)
+            self.fail(_not_callable(name) if name in REGISTRY else _unknown_function(name), node)
         if name == "where":
             old, self.allow_relations = self.allow_relations, True
             try:

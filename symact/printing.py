@@ -328,7 +328,7 @@ class UnicodePrinter(StrPrinter):
                 head, _, rest = printed.partition("(")
                 return "%s%s(%s" % (head, sup, rest)
             return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + sup
-        if e.is_Integer and e < -1:
+        if (e.is_Integer and e < -1) or e == -sp.S.Half:  # 1/√(x² + 1), as √(x² + 1) is printed
             return "1/" + self._print(sp.Pow(base, -e))
         if e.is_Rational and e.is_negative:
             return super()._print_Pow(expr, rational)

@@ -251,3 +251,13 @@ def test_a_function_that_jumps_has_no_finite_lipschitz_constant():
     assert a.lipschitz == sp.oo and rows["Lipschitz constant"] == "∞ (f jumps)"
     assert a.vanishing_bound(10) == 0 and rows["gradient bound over 10 layers"] == "0"
     assert analyze(symact.activation("relu")).lipschitz == 1
+
+
+def test_an_oscillating_derivative_has_no_limit(capsys):
+    """Snake's f′ = 1 + sin 2x has no limit at ±∞: SymPy says AccumBounds(0, 2), and analyze stopped with a
+    TypeError turning it into a float."""
+    rows = dict(analyze(symact.custom("x + sin(x)**2")).rows())
+    assert rows["f' at ∓∞ (saturation)"] == "none (oscillates in [0, 2]), none (oscillates in [0, 2])"
+    assert main(["analyze", "--expr", "x + sin(x)**2", "--json"]) == 0
+    limits = json.loads(capsys.readouterr().out)["derivative"]["limits"]
+    assert limits["inf"]["value"] is None and limits["inf"]["exact"] == "AccumBounds(0, 2)"

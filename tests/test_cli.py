@@ -323,6 +323,12 @@ def test_gelu_is_shown_and_derived_in_the_standard_normal(capsys):
     assert code == 0 and "φ(x)·(1 − x²)" in out
 
 
+def test_derive_of_log1p_has_no_output_form_and_no_traceback(capsys):
+    """y = log1p(t) has no inverse in SymPy's solve (NotImplementedError): derive ended in a traceback."""
+    code, out, _ = run(capsys, "derive", "--expr", "log1p(exp(x))")
+    assert code == 0 and out.startswith("custom′(x) = exp(x)/(1 + exp(x))")
+
+
 def test_derive_sparsemax_states_its_proved_closed_form(capsys):
     """The derived Jacobian of sparsemax is a Piecewise of nested maxima; its closed form in the support is proved
     on the theorem sheet, and derive says so, as it gives softmax's diag(s) − s sᵀ."""

@@ -2,6 +2,7 @@
 
 import pytest
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 
 from symact import ExpressionError, parse, sigmoid, softplus
 
@@ -16,10 +17,27 @@ x = sp.Symbol("x", real=True)
         ("max(0, x) + 0.25*min(0, x)", sp.Max(0, x) + sp.Min(0, x) / 4),
         ("where(x > 0, x, 0)", sp.Piecewise((x, x > 0), (0, True))),
         ("2**10", sp.Integer(1024)),
+        # Snake, arctan and asinh activations; the stable log1p and expm1 a user writes
+        ("x + sin(x)**2", x + sp.sin(x) ** 2),
+        ("atan(x) + arctan(x)", 2 * sp.atan(x)),
+        ("asinh(x) - arcsinh(x) + atanh(x/2) + cos(x)", sp.atanh(x / 2) + sp.cos(x)),
+        ("log1p(exp(x)) + expm1(x)", log1p(sp.exp(x)) + expm1(x)),
     ],
 )
 def test_benign_text(text, expected):
     assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        ("arcsin(x)", "did you mean arcsinh, asinh, sin?"),
+        ("sigmod(x)", "did you mean sigmoid, log_sigmoid, hard_sigmoid?"),
+    ],
+)
+def test_an_unknown_function_names_the_close_ones(text, hint):
+    with pytest.raises(ExpressionError, match=hint):
+        parse(text)
 
 
 def test_parameters_are_symbols():

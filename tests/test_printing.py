@@ -174,3 +174,10 @@ def _component(generic: sp.Expr, k: int, n: int) -> sp.Expr:
         return sp.Add(*(named(total.function, "j", m) for m in range(1, n + 1)))
 
     return named(generic.replace(lambda e: isinstance(e, sp.Sum), written_out), "i", k)
+
+
+def test_a_reciprocal_root_is_written_with_the_root_sign():
+    """atan′ and asinh′: 1/sqrt(x² + 1) was printed beside √(x² + 1)."""
+    x = sp.Symbol("x", real=True)
+    assert unicode(1 / sp.sqrt(x**2 + 1)) == "1/√(x² + 1)"
+    assert unicode(x / sp.sqrt(x**2 + 1)) == "x/√(x² + 1)"

@@ -40,6 +40,16 @@ def test_near_miss_is_disproved_with_counterexample(kind, lhs, rhs):
     assert abs(sp.N((lhs - rhs).subs(point), 60)) > 10**-40
 
 
+def test_a_difference_that_shrinks_with_the_digits_is_rounding_not_a_counterexample():
+    """log((1 + tanh x)/(1 − tanh x))/2 = x was disproved at x = 30, "lhs − rhs = −1.9e-57 (confirmed at 50 and
+    80 digits)": 1 − tanh 30 = 2e-26 costs 26 digits, so the sides differed by 1e-25 at 50 digits and 2e-57 at
+    80. A counterexample must differ by about the same amount at both; a true 1e-30 still does."""
+    claim = "log((1 + tanh(x))/(1 - tanh(x)))/2"
+    assert symact.prove(f"{claim} == x", suggest=False).status == "proved"
+    off = symact.prove(f"{claim} == x + 1e-30", suggest=False)
+    assert off.status == "disproved" and off.counterexample["difference"] == "-1.0e-30"
+
+
 def test_seed_tanh_formula_is_disproved_with_suggestion():
     verdict = symact.prove("tanh(x) == (1 - exp(-x))/(1 + exp(-x))")
     assert verdict.status == "disproved"
