@@ -17,6 +17,8 @@ import warnings
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import sympy as sp
+
 from .catalog import REGISTRY, Definition, Entry, Param
 from .catalog.registry import _NAME, USER_DEFINED, real
 from .fn import Fn, _exact
@@ -102,6 +104,10 @@ def undefine(name: str) -> bool:
     return was_saved
 
 
+#: What can make a kink or a jump in text: without them a definition is differentiable wherever it is defined.
+_KINKS = (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise)
+
+
 def _entry(name: str, text: str, params: dict, kind: str, description: str = "") -> Entry:
     if kind not in ("activation", "loss"):
         raise ValueError("kind must be 'activation' or 'loss'")
@@ -124,7 +130,9 @@ def _entry(name: str, text: str, params: dict, kind: str, description: str = "")
         latex_name=r"\operatorname{%s}" % name.replace("_", r"\_"),
         description=description or f"user-defined: {text}",
         reference=USER_DEFINED,
-        kink_convention="H(0) = 0 at max/min kinks, as for relu",
+        kink_convention=(
+            "H(0) = 0 at max/min kinks, as for relu" if expr.has(*_KINKS) else Entry.kink_convention  # (its default)
+        ),
         output_activation="identity" if kind == "loss" else None,
     )
 

@@ -42,6 +42,19 @@ def test_define_rejects_unknown_symbols_and_constant_functions():
         symact.custom("alpha", params={"alpha": 1})
 
 
+@pytest.mark.parametrize(
+    "text, convention",
+    [
+        ("x + sin(x)**2", "differentiable everywhere"),  # was "H(0) = 0 at max/min kinks", which it has none of
+        ("x*tanh(softplus(x))", "differentiable everywhere"),
+        ("max(0, x) + 0.1*min(0, x)", "H(0) = 0 at max/min kinks, as for relu"),
+        ("where(x > 0, x, exp(x) - 1)", "H(0) = 0 at max/min kinks, as for relu"),
+    ],
+)
+def test_a_kink_convention_only_where_the_text_can_kink(text, convention):
+    assert symact.custom(text).entry.kink_convention == convention
+
+
 def test_user_loss():
     fn = symact.custom("(yhat - y)**4", kind="loss")
     assert fn.gradient() == 4 * (fn.inputs[0] - fn.targets[0]) ** 3
