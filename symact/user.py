@@ -22,7 +22,7 @@ import sympy as sp
 from .catalog import REGISTRY, Definition, Entry, Param
 from .catalog.registry import _NAME, USER_DEFINED, real
 from .fn import Fn, _exact
-from .parse import ExpressionError, parse, valid_symbol_name
+from .parse import CONSTANTS, FUNCTIONS, ExpressionError, parse, valid_symbol_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,6 +74,9 @@ def define(
     old = REGISTRY[name] if name in REGISTRY else None
     if old is not None and old.reference != USER_DEFINED:
         raise ValueError(f"{name!r} is a catalog function: choose another name")
+    if name in FUNCTIONS or name in CONSTANTS or name == "diff":  # text would read the built-in, not this
+        what = "constant" if name in CONSTANTS else "function"
+        raise ExpressionError(f"{name!r} is a built-in {what} of the text syntax: choose another name")
     if old is not None and not replace:
         raise ValueError(f"{name!r} is already defined: replace it with replace=True (symact define --replace)")
     entry = _entry(name, text, params or {}, kind, description)  # checked before anything is replaced

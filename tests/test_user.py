@@ -55,6 +55,13 @@ def test_a_kink_convention_only_where_the_text_can_kink(text, convention):
     assert symact.custom(text).entry.kink_convention == convention
 
 
+@pytest.mark.parametrize("name", ["sin", "log", "sqrt", "where", "diff", "erf", "pi"])
+def test_a_name_text_reads_as_a_built_in_is_refused(name):
+    """`symact define log "x**2"` was accepted: `derive log` then meant it, while `prove "log(x) == …"` meant log."""
+    with pytest.raises(symact.ExpressionError, match="built-in"):
+        symact.define(name, "x**2")
+
+
 def test_user_loss():
     fn = symact.custom("(yhat - y)**4", kind="loss")
     assert fn.gradient() == 4 * (fn.inputs[0] - fn.targets[0]) ** 3
