@@ -855,7 +855,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="output activation (default: the loss's matching one)")
     p.add_argument("--loss", help="default: bce for 2 classes, cross_entropy for more, mse for real targets")
     p.add_argument("--metrics", help="catalog losses to report as well, e.g. mae,rmse (not trained on)")
-    p.add_argument("--optimizer", default="adam", choices=("sgd", "momentum", "adam"))
+    p.add_argument("--optimizer", default="adam", choices=("sgd", "momentum", "rmsprop", "adam", "adamw"))
     p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
     p.add_argument(
         "--epochs", type=int, default=200, help="epochs to train (default 200); with --resume, the epoch to train up to"

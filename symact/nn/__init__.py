@@ -7,6 +7,17 @@
 from . import datasets
 from .layers import Dense
 from .model import History, Sequential, TrainingError
-from .optimizers import SGD, Adam, Optimizer
+from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 
-__all__ = ["Adam", "Dense", "History", "Optimizer", "SGD", "Sequential", "TrainingError", "datasets"]
+__all__ = [
+    "Adam",
+    "AdamW",
+    "Dense",
+    "History",
+    "Optimizer",
+    "RMSprop",
+    "SGD",
+    "Sequential",
+    "TrainingError",
+    "datasets",
+]

@@ -111,7 +111,7 @@ class Sequential:
         clipvalue: float | None = None,
         metrics: list[str] | tuple[str, ...] = (),
     ) -> None:
-        """Choose the loss (a catalog name or Fn) and the optimizer (sgd, momentum, adam, or an object).
+        """Choose the loss (a catalog name or Fn) and the optimizer (sgd, momentum, rmsprop, adam, adamw, or an object).
 
         ``metrics`` as in Keras: "accuracy" (recorded for every classification loss anyway) or catalog losses
         such as "mae" or "rmse", reported per epoch (the mean over its batches; RMSE the root of the mean
