@@ -503,3 +503,14 @@ def test_rmsprop_and_adamw_train_by_name(optimizer):
     model.fit(X, y, epochs=150, batch_size=32, seed=0, verbose=0)
     assert model.evaluate(X, y)["accuracy"] > 0.98  # plain SGD: 0.89
     assert main(["train", "--data", "xor", "--optimizer", optimizer, "--epochs", "2"]) == 0
+
+
+def test_rmsprop_and_adamw_first_steps_in_closed_form():
+    """Without torch: RMSprop's first step is η·g/√((1 − ρ)g² + ε), about η·sign(g)/√(1 − ρ); AdamW's step at a
+    zero gradient is the decay alone, p·(1 − ηλ)."""
+    p, g = np.array([1.0, -2.0, 3.0]), np.array([0.5, -4.0, 1e-3])
+    nn.RMSprop(0.01, rho=0.9, epsilon=1e-7).step([("p", p, g.copy())])
+    np.testing.assert_allclose(p, np.array([1.0, -2.0, 3.0]) - 0.01 * g / np.sqrt(0.1 * g**2 + 1e-7), rtol=1e-15)
+    q = np.array([1.0, -2.0, 3.0])
+    nn.AdamW(0.01, weight_decay=0.1).step([("q", q, np.zeros(3))])
+    np.testing.assert_allclose(q, np.array([1.0, -2.0, 3.0]) * (1 - 0.01 * 0.1), rtol=1e-15)
