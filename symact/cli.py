@@ -277,13 +277,57 @@ def _count(least: int):
 LONG_JACOBIAN = 2000
 
 
+def _point(fn: Fn, items: list[str]) -> dict:
+    """--at items as {input symbol: exact value}: a bare number is the input; NAME=VALUE names an input or a
+    target (x, yhat, y). Every one of them must be given."""
+    from .parse import ExpressionError, as_expr
+
+    if fn.vector:
+        raise UsageError("--at takes an elementwise function (a Jacobian's value: symact.compile)")
+    variables = {s.name: s for s in (*fn.inputs, *fn.targets)}
+    point = {}
+    for item in items:
+        name, sep, text = item.rpartition("=") if "=" in item else ("", "", item)
+        name = name.strip() or fn.inputs[0].name
+        if name not in variables:
+            raise UsageError(f"--at {item!r}: {fn.name} is a function of {', '.join(variables)}")
+        try:
+            value = as_expr(text)
+        except ExpressionError as e:
+            raise UsageError(f"--at {item!r}: {_one_line(e)}") from None
+        if not (value.is_number and value.is_real):
+            limits = " (limits at ±∞: symact analyze)" if value.is_infinite else ""
+            raise UsageError(f"--at {item!r}: {text!r} is not a real number{limits}")
+        point[variables[name]] = value
+    missing = [n for n, s in variables.items() if s not in point]
+    if missing:
+        raise UsageError(f"--at: give {' and '.join(missing)} too, e.g. --at {missing[0]}=1")
+    return point
+
+
+def _value_at(d: sp.Expr, fn: Fn, point: dict) -> tuple[sp.Expr, str]:
+    """The derivative at the point, at the function's parameter values: (exact value, text with its decimal)."""
+    from .analyze import value_text
+
+    f = fn.expr.subs(fn.params).subs(point)
+    if f.has(sp.I) or (f.is_extended_real is False and not f.has(sp.zoo, sp.nan)):  # bce at ŷ = 3/2: log(−1/2)
+        return sp.nan, f"undefined: {fn.name} is not real there"
+    v = sp.simplify(d.subs(fn.params).subs(point))
+    if v.is_real is False or v.has(sp.I, sp.zoo, sp.nan):
+        return sp.nan, "undefined (not a real number)"
+    return v, value_text(v)
+
+
 def cmd_derive(args) -> int:
     fn = _function(args)
     if args.order < 1:
         raise UsageError("--order must be >= 1")
+    point = _point(fn, args.at) if args.at else None
     d, out, normal, error = _limited_derivatives(fn, args.order, args.wrt, args.timeout)
     if error is not None:
         raise UsageError(error)
+    at = None if point is None else _value_at(d, fn, point)
+    where = "" if point is None else ", ".join(f"{unicode(s)} = {unicode(v)}" for s, v in point.items())
     if args.wrt:
         var = unicode(sp.Symbol(args.wrt))  # ∂silu/∂β, not ∂silu/∂beta
     elif fn.vector:
@@ -311,6 +355,13 @@ def cmd_derive(args) -> int:
                 "derivative": {f: render(bound, f) for f in ("text", "unicode", "latex")},
             },
         }
+        if at is not None:
+            payload["at_point"] = {
+                "point": {s.name: render(v, "text") for s, v in point.items()},
+                "value": render(at[0], "text"),
+                "float": float(at[0]) if at[0].is_real and at[0].is_finite else None,
+                "text": at[1],
+            }
         if logit is not None:
             payload["logit_gradient"] = {
                 "activation": fn.entry.output_activation,
@@ -349,6 +400,8 @@ def cmd_derive(args) -> int:
     print(_vector_lines(label, d, fmt))
     if bound is not None:
         print(f"at {values}: {render(bound, fmt)}" if fmt != "latex" else render(bound, fmt))
+    if at is not None:
+        print(f"at {where}: {at[1]}" if fmt != "latex" else render(at[0], fmt))
     if out is not None:
         print(f"with y = {fn.name}({var}): {render(out, fmt)}" if fmt != "latex" else render(out, fmt))
     if normal is not None:
@@ -777,6 +830,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latex", dest="format", action="store_const", const="latex", help="same as --format latex")
     p.add_argument(
         "--expanded", action="store_true", help="print a Jacobian in x in full even where it is long (sparsemax)"
+    )
+    p.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="POINT",
+        help="also the derivative's value there, exact and in decimals: --at 0 (x = 0), or for a loss "
+        "--at yhat=0.3 --at y=1 (repeatable)",
     )
     p.set_defaults(run=cmd_derive)
 

@@ -323,6 +323,44 @@ def test_gelu_is_shown_and_derived_in_the_standard_normal(capsys):
     assert code == 0 and "φ(x)·(1 − x²)" in out
 
 
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (["sigmoid", "--at", "0"], "at x = 0: 1/4"),
+        (["sigmoid", "--at", "1"], "at x = 1: σ(1)·(1 − σ(1)) ≈ 0.1966119332"),
+        (["relu", "--at", "0"], "at x = 0: 0"),  # the catalog's convention at the kink
+        (["elu", "-p", "alpha=0.5", "--at", "-1"], "at x = −1: exp(−1)/2 ≈ 0.1839397206"),
+        (["bce", "--at", "yhat=3/10", "--at", "y=1"], "at ŷ = 3/10, y = 1: −10/3"),
+        (["bce", "--at", "yhat=1.5", "--at", "y=0.5"], "at ŷ = 3/2, y = 1/2: undefined: bce is not real there"),
+        (["--expr", "1/x", "--at", "0"], "at x = 0: undefined (not a real number)"),
+    ],
+)
+def test_derive_at_a_point(capsys, argv, line):
+    code, out, _ = run(capsys, "derive", *argv)
+    assert code == 0 and line in out.splitlines()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["bce", "--at", "0.3"], "--at: give y too"),
+        (["sigmoid", "--at", "z=1"], "sigmoid is a function of x"),
+        (["sigmoid", "--at", "inf"], "limits at ±∞: symact analyze"),
+        (["softmax", "--at", "1"], "--at takes an elementwise function"),
+    ],
+)
+def test_derive_at_a_bad_point_is_a_usage_error(capsys, argv, message):
+    code, _, err = run(capsys, "derive", *argv)
+    assert code == 2 and message in err
+
+
+def test_derive_at_a_point_in_json(capsys):
+    code, out, _ = run(capsys, "derive", "bce", "--at", "yhat=0.3", "--at", "y=1", "--format", "json")
+    at = json.loads(out)["at_point"]
+    assert code == 0 and at["point"] == {"yhat": "3/10", "y": "1"} and at["value"] == "-10/3"
+    assert at["float"] == -10 / 3
+
+
 def test_derive_of_log1p_has_no_output_form_and_no_traceback(capsys):
     """y = log1p(t) has no inverse in SymPy's solve (NotImplementedError): derive ended in a traceback."""
     code, out, _ = run(capsys, "derive", "--expr", "log1p(exp(x))")
