@@ -736,16 +736,35 @@ def cmd_codegen(args) -> int:
     return 0
 
 
-def cmd_plot(args) -> int:
-    from .plot import plot
+#: The names --expr functions are plotted under: f, g, h, … as on paper (their definitions make the title).
+EXPR_NAMES = ("f", "g", "h", "p", "q", "r", "u", "v", "w")
 
+
+def cmd_plot(args) -> int:
+    from .parse import ExpressionError
+    from .plot import plot
+    from .user import custom
+
+    if not args.names and not args.expr:
+        raise UsageError("give NAMEs to plot, or --expr TEXT")
+    if len(args.expr) > len(EXPR_NAMES):
+        raise UsageError(f"at most {len(EXPR_NAMES)} --expr functions in one figure")
+    params = _parse_params(args.param)
     try:
-        fns = [function(name, **_parse_params(args.param)) for name in args.names]
-    except (UnknownFunctionError, TypeError, ValueError) as e:
+        fns = [function(name, **params) for name in args.names]
+        texts = [custom(text, params=params, name=n) for text, n in zip(args.expr, EXPR_NAMES)]
+    except (UnknownFunctionError, ExpressionError, TypeError, ValueError) as e:
         raise UsageError(_one_line(e)) from None
     out = _output_path("-o", args.output, FIGURE_SUFFIXES)
+    title = ", ".join([*(f.name for f in fns), *(f"{f.name}(x) = {unicode(f.expr)}" for f in texts)])
     try:
-        plot(fns, derivative=args.derivative, xrange=tuple(args.range) if args.range else None, path=out)
+        plot(
+            fns + texts,
+            derivative=args.derivative,
+            xrange=tuple(args.range) if args.range else None,
+            path=out,
+            title=title,
+        )
     except ValueError as e:
         raise UsageError(_one_line(e)) from None
     print(f"wrote {out}")
@@ -891,7 +910,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_codegen)
 
     p = sub.add_parser("plot", help="plot functions and their derivatives")
-    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument(
+        "--expr",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help='a function of x given as text, e.g. "x + sin(x)**2" (repeatable; drawn as f, g, …)',
+    )
     p.add_argument("--derivative", "-d", action="store_true", help="also plot the derivative (dashed)")
     p.add_argument("--range", nargs=2, type=float, metavar=("A", "B"), help="x range (default: the catalog's)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")

@@ -93,6 +93,32 @@ def test_plot_cli_writes_each_format(capsys, tmp_path):
     assert "range" in capsys.readouterr().err
 
 
+def test_plot_cli_draws_functions_given_as_text(capsys, tmp_path, monkeypatch):
+    """`symact plot --expr TEXT` (plot took catalog names only): drawn as f, g, … with their definitions in the
+    title, beside catalog functions."""
+    import matplotlib.figure
+
+    saved = []
+    monkeypatch.setattr(
+        matplotlib.figure.Figure, "savefig", lambda fig, path, **kw: saved.append(fig) or open(path, "w")
+    )
+    out = tmp_path / "text.png"
+    assert main(["plot", "silu", "--expr", "x + sin(x)**2", "--expr", "atan(x)", "-d", "-o", str(out)]) == 0
+    ax = saved[0].axes[0]
+    assert ax.get_title() == "silu, f(x) = x + sin²(x), g(x) = atan(x)"
+    assert [line.get_label() for line in ax.lines if not line.get_label().startswith("_")] == [
+        "silu",
+        "silu′",
+        "f",
+        "f′",
+        "g",
+        "g′",
+    ]
+    assert main(["plot", "-o", str(out)]) == 2 and "give NAMEs to plot, or --expr TEXT" in capsys.readouterr().err
+    assert main(["plot", "--expr", "foo(x)", "-o", str(tmp_path / "bad.png")]) == 2
+    assert not (tmp_path / "bad.png").exists()
+
+
 def test_fn_plot_returns_a_figure(tmp_path):
     fig = symact.activation("gelu").plot(path=tmp_path / "g.png")
     assert len(fig.axes[0].lines) >= 2 and (tmp_path / "g.png").is_file()
