@@ -426,6 +426,8 @@ def test_each_seed_mistake_is_refuted_by_its_check(capsys):
             assert code == 0 and re.search(r"^  range: +\(0, 1\)$", out, flags=re.MULTILINE), (command, out)
         elif args == ["derive", "relu"]:  # not constantly 1: 0 for x ≤ 0
             assert code == 0 and out.startswith("relu′(x) = {1 if x > 0; 0 otherwise}"), (command, out)
+        elif args == ["derive", "relu", "--at", "-1"]:  # differentiable below 0, with derivative 0
+            assert code == 0 and "at x = −1: 0" in out.splitlines(), (command, out)
         else:
             pytest.fail(f"docs/seeds.md has a check this test does not know: {command}")
 
