@@ -6,6 +6,7 @@ catalog domain; parametrized over the registry.
 """
 
 import functools
+import re
 
 import mpmath
 import numpy as np
@@ -367,6 +368,29 @@ def test_an_infinite_value_at_a_finite_prediction_has_the_sign_of_its_limit(text
     fn = symact.define("signed_pole", text, kind="loss")
     per, g = symact.compile(fn, dtype="float64").elementwise(np.array([1.0]), np.array([0.5]))
     np.testing.assert_array_equal([per[0], g[0]], [value, grad])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        # was "Kernel.__call__() got an unexpected keyword argument 'alpha'"
+        (lambda: symact.compile("prelu")(np.array([-1.0]), alpha=0.1), "compile with learn=('alpha',)"),
+        # was "a parameter value must be a number, got ndarray"
+        (lambda: symact.compile("prelu", alpha=np.array([0.1, 0.2])), "compile with learn=('alpha',)"),
+        (
+            lambda: symact.compile("huber")(np.array([1.0]), np.array([0.0]), delta=2.0),
+            "symact.compile('huber', delta=…)",
+        ),
+        (lambda: symact.compile("huber", delta=np.array([1.0, 2.0])), "symact.compile('huber', delta=…))"),
+        (lambda: symact.compile("softmax")(np.array([1.0, 2.0]), beta=2.0), "fixed when it is compiled"),
+        (lambda: symact.compile("huber", learn=("delta",)), "learn= takes an elementwise activation's parameters"),
+    ],
+)
+def test_parameters_in_the_wrong_place_say_where_they_belong(call, message):
+    """learn= on a loss was ignored; parameters given to a call, or as arrays to compile, were Python's own
+    TypeErrors, which did not say where they go."""
+    with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+        call()
 
 
 def test_limits_at_infinite_predictions_leave_the_finite_entries_alone():

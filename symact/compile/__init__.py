@@ -30,6 +30,7 @@ import functools
 
 import numpy as np
 
+from ..catalog import REGISTRY
 from ..fn import Fn, function
 from . import fork  # noqa: F401  (watches for fork() from import on: see symact.compile.fork)
 from .forms import kernel_forms
@@ -86,7 +87,9 @@ class Kernel:
         self._impl = impl(fn.name, forms, dtype)
         self.source = self._impl.source
 
-    def __call__(self, x, out: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None):
+    def __call__(self, x, out: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None, **params):
+        if params:
+            raise TypeError(_per_call(self.fn, params))
         x = as_real(x, self.dtype, order="C")  # not ascontiguousarray, which makes a 0-d x 1-d
         if out is None:
             y = np.empty_like(x)
@@ -133,6 +136,16 @@ class Kernel:
         return f"<symact kernel {self.fn.name} [{self.backend}, {self.dtype}, grad={self.grad}]>"
 
 
+def _per_call(fn: Fn | str, params: dict, learnable: bool = True) -> str:
+    """Where parameters given per call, or as arrays, belong."""
+    name = fn if isinstance(fn, str) else fn.name
+    names = tuple(params)
+    fixed = f"{', '.join(names)}: a kernel's parameters are fixed when it is compiled (symact.compile({name!r}, {names[0]}=…))"
+    if not learnable:
+        return fixed
+    return f"{fixed}; to give them per call or per element, compile with learn={names!r} and call k(x, {names[0]}=…)"
+
+
 def compile(
     fn: Fn | str,
     *,
@@ -153,6 +166,10 @@ def compile(
         learn: parameter names to take as array inputs, with their derivatives returned.
     """
     if isinstance(fn, str):
+        arrays = {k: v for k, v in params.items() if np.ndim(v) > 0}
+        if arrays:
+            entry = REGISTRY[fn]
+            raise TypeError(_per_call(fn, arrays, learnable=entry.kind == "activation" and not entry.vector))
         fn = function(fn, **params)
     elif params:
         raise TypeError("pass parameters to symact.activation(), or a name and parameters here")
@@ -160,6 +177,8 @@ def compile(
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
     if isinstance(learn, str):
         learn = (learn,)
+    if learn and (fn.kind == "loss" or fn.vector):
+        raise ValueError(f"{fn.name}: learn= takes an elementwise activation's parameters")
     special = fn.kind == "loss" or fn.vector or bool(learn)
     if special and backend not in ("auto", "numpy"):
         raise ValueError(

@@ -40,7 +40,7 @@ from .. import calculus
 from ..fn import Fn
 from ..prove import TimeLimitExceeded, time_limit
 from ..stable import stabilize_atoms, stable_loss
-from . import as_real, nan_where_nan
+from . import _per_call, as_real, nan_where_nan
 from .forms import irrationals_to_floats, with_default
 from .numpy import generated_function
 from .vector import cross_entropy_rows, log_softmax, row_sum
@@ -232,7 +232,9 @@ class LossKernel:
             raise ValueError(f"{self.fn.name} takes predictions of shape (N, K), got {pred.shape}")
         return pred
 
-    def __call__(self, pred, target) -> tuple[float, np.ndarray]:
+    def __call__(self, pred, target, **params) -> tuple[float, np.ndarray]:
+        if params:
+            raise TypeError(_per_call(self.fn, params, learnable=False))
         pred = self._predictions(pred)
         target = self.targets_like(pred, target)
         samples = pred.shape[0] if self.categorical else pred.size

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fn import Fn
-from . import as_real
+from . import _per_call, as_real
 
 
 def _shifted(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -219,7 +219,9 @@ class VectorKernel:
             raise ValueError(f"{fn.name}: no vector kernel (available: {', '.join(FORWARD)})")
         self.fn, self.dtype, self.backend = fn, np.dtype(dtype), "numpy"
 
-    def __call__(self, x, axis: int = -1) -> np.ndarray:
+    def __call__(self, x, axis: int = -1, **params) -> np.ndarray:
+        if params:
+            raise TypeError(_per_call(self.fn, params, learnable=False))
         x = self._along(x, axis)
         if x.size == 0:  # nothing to normalize (and NumPy's max has no identity for an empty axis)
             return np.empty_like(x)
