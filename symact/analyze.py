@@ -335,7 +335,8 @@ class Analysis:
         if v is sp.nan:
             return "unknown"
         if isinstance(v, sp.AccumBounds):  # SymPy's limit of sin(2x) at ∞: none, it oscillates
-            return f"none (oscillates in [{self._value(v.min, digits)}, {self._value(v.max, digits)}])"
+            left, right = "(" if v.min.is_infinite else "[", ")" if v.max.is_infinite else "]"
+            return f"none (oscillates in {left}{self._value(v.min, digits)}, {self._value(v.max, digits)}{right})"
         return f"{decimal(v, digits)} (numeric)" if isinstance(v, sp.Float) else value_text(v, digits, self.params)
 
     def _shown(self, e: Extremum, digits: int, where: bool = True) -> str:
@@ -383,10 +384,23 @@ def _limit(expr, x, direction, side: str, seconds: float, form) -> sp.Expr:
         with time_limit(seconds):
             expr = form(expr)
             if direction in (sp.oo, -sp.oo):
-                return sp.limit(expr, x, direction)
-            return sp.limit(expr, x, direction, dir=side)
+                return _oscillation(sp.limit(expr, x, direction))
+            return _oscillation(sp.limit(expr, x, direction, dir=side))
     except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
         return sp.nan
+
+
+def _oscillation(limit: sp.Expr) -> sp.Expr:
+    """SymPy's answer for a function that has no limit but oscillates, as the bounds it keeps coming back to:
+    AccumBounds(0, 2) for 1 + sin 2x, and ∞·sign(AccumBounds(−1, 1)) for x·sin x read as AccumBounds(−∞, ∞);
+    nan where it says no more."""
+    if not limit.has(sp.AccumBounds) or isinstance(limit, sp.AccumBounds):
+        return limit
+    signed = limit.replace(
+        lambda e: isinstance(e, sp.sign) and isinstance(e.args[0], sp.AccumBounds),
+        lambda e: sp.AccumBounds(sp.sign(e.args[0].min), sp.sign(e.args[0].max)),
+    )
+    return signed if isinstance(signed, sp.AccumBounds) else sp.nan
 
 
 def _nearest_far_value(expr, x, direction, side: str, candidates: list[sp.Expr]) -> sp.Expr:
@@ -444,6 +458,17 @@ def _extrema(expr, x, limits: dict, kinks) -> tuple[Extremum, Extremum]:
     limits at −∞ and ∞, keyed "-oo" and "oo"."""
     at_infinity = [Extremum(v, sp.oo if d == "oo" else -sp.oo, "exact limit") for d, v in limits.items()]
     at_infinity = [e for e in at_infinity if e.value is not sp.nan]
+    swings = [e for e in at_infinity if isinstance(e.value, sp.AccumBounds)]  # no limit: it oscillates
+    if swings:  # unbounded swings reach ±∞ far out; bounded ones are taken at finite points, which the grid finds
+        at_infinity = [e for e in at_infinity if e not in swings]
+        both = {"side": "±"} if len(swings) == 2 else {}  # (each bound below is reached at both ends, or at one)
+        lo = [e for e in swings if e.value.min == -sp.oo]
+        hi = [e for e in swings if e.value.max == sp.oo]
+        lo = [dataclasses.replace(e, value=sp.S.NegativeInfinity, **(both if len(lo) == 2 else {})) for e in lo]
+        hi = [dataclasses.replace(e, value=sp.oo, **(both if len(hi) == 2 else {})) for e in hi]
+        if lo or hi:
+            found = _extrema(expr, x, {}, kinks) if not (lo and hi) else (None, None)
+            return (lo[0] if lo else found[0]), (hi[0] if hi else found[1])
     if not expr.has(x):  # a constant: taken at every x
         whole = Extremum(expr, None, "exact", on=sp.Interval(-sp.oo, sp.oo))
         return whole, whole
@@ -552,14 +577,29 @@ def _extremum(expr, x, at_infinity: list[Extremum], kinks, kind: str, critical, 
                 return _both_ends(lim, at_infinity)
         finite = [e for e in at_infinity if e.value.is_finite]
         if 0 < i < len(GRID) - 1:
-            try:  # polish the grid's best point, if the root found is beside it and no worse
-                polished = mpmath.findroot(lambda t: mpmath.diff(f, t), GRID[i])
-                value = f(polished)
-                beside = abs(polished - GRID[i]) <= GRID[1] - GRID[0]
-                if beside and (value >= best if kind == "max" else value <= best):
-                    at, best = polished, value
-            except (ValueError, ZeroDivisionError, TypeError):
-                pass
+            sign = 1 if kind == "max" else -1
+            # every grid peak within 0.1% of the best, polished: of those equal to 30 digits (a periodic f′ takes
+            # its max every period: 1 + sin 2x), the one nearest 0, not the grid's pick at x = 29.06
+            peaks = [
+                j
+                for j in range(1, len(GRID) - 1)
+                if sign * values[j] >= sign * values[j - 1]
+                and sign * values[j] >= sign * values[j + 1]
+                and abs(values[j] - best) <= 1e-3 * max(1, abs(best))
+            ]
+            found = [(best, at)]
+            for j in sorted(peaks, key=lambda j: abs(GRID[j]))[:40]:
+                try:  # polish a peak, if the root found is beside it and no worse
+                    polished = mpmath.findroot(lambda t: mpmath.diff(f, t), GRID[j])
+                    value = f(polished)
+                    if abs(polished - GRID[j]) <= GRID[1] - GRID[0] and sign * value >= sign * values[j]:
+                        found.append((value, polished))
+                except (ValueError, ZeroDivisionError, TypeError):
+                    pass
+            top = max(sign * v for v, _ in found)
+            best, at = min(
+                ((v, t) for v, t in found if sign * v >= top - mpmath.mpf(10) ** -30), key=lambda p: abs(p[1])
+            )
         elif finite:
             return _both_ends(pick(finite, key=lambda e: float(e.value)), at_infinity)
     closed = _exact_critical(expr, x, at, best, solved())

@@ -258,6 +258,19 @@ def test_an_oscillating_derivative_has_no_limit(capsys):
     TypeError turning it into a float."""
     rows = dict(analyze(symact.custom("x + sin(x)**2")).rows())
     assert rows["f' at ∓∞ (saturation)"] == "none (oscillates in [0, 2]), none (oscillates in [0, 2])"
+    # its max 2 is taken every π: the one nearest 0, in closed form (the grid's pick was x = 29.06)
+    assert rows["max f'"] == "2 at x = π/4 (exact; found by a numeric search)"
     assert main(["analyze", "--expr", "x + sin(x)**2", "--json"]) == 0
     limits = json.loads(capsys.readouterr().out)["derivative"]["limits"]
     assert limits["inf"]["value"] is None and limits["inf"]["exact"] == "AccumBounds(0, 2)"
+
+
+def test_an_unbounded_oscillation_has_no_limit_and_no_finite_extremum():
+    """x·cos x: its limits were printed ∞·sign(AccumBounds(−1, 1)), and max f′ = 29.9 at x = −29.9, the end of the
+    search, though f′ = cos x − x·sin x swings to ±∞."""
+    rows = dict(analyze(symact.custom("x*cos(x)")).rows())
+    assert rows["limits at ∓∞"] == "none (oscillates in (−∞, ∞)), none (oscillates in (−∞, ∞))"
+    assert rows["max f'"] == "∞ as x → ±∞" and rows["min f'"] == "−∞ as x → ±∞"
+    assert rows["Lipschitz constant"] == "∞ (f' is unbounded)" and rows["range"] == "(−∞, ∞)"
+    rows = dict(analyze(symact.custom("x*sin(x)**2")).rows())
+    assert rows["limits at ∓∞"] == "none (oscillates in (−∞, 0]), none (oscillates in [0, ∞))"
