@@ -631,6 +631,9 @@ def cmd_train(args) -> int:
         )
     except (ValueError, FileNotFoundError, TypeError) as e:
         raise UsageError(_one_line(e)) from None
+    names = nn.datasets.csv_classes(args.data) if args.data.endswith(".csv") else None
+    if names:
+        print("classes: " + ", ".join(f"{i} = {name}" for i, name in enumerate(names)))
     y = np.asarray(y)
     integer_labels = np.issubdtype(y.dtype, np.integer)
     classes = int(y.max()) + 1 if integer_labels and y.ndim == 1 and y.size else 0

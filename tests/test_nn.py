@@ -442,6 +442,28 @@ def test_csv_and_numpy_loaders(tmp_path):
         nn.datasets.load("mnist")
 
 
+def test_text_labels_in_a_csv_are_classes_in_sorted_order(tmp_path, capsys):
+    """A CSV whose labels are words ("row 2: could not convert string to float: 'cat'") trains: the labels are
+    the classes 0 … K−1 in sorted order, and symact train says which is which. Features must still be numbers."""
+    path = tmp_path / "pets.csv"
+    path.write_text("a,b,label\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,bird\n")
+    X, y = nn.datasets.load(str(path))
+    assert X.tolist() == [[1, 2], [3, 4], [5, 6], [7, 8]] and y.tolist() == [1, 2, 1, 0]
+    assert nn.datasets.csv_classes(path) == ["bird", "cat", "dog"]
+    (tmp_path / "numbers.csv").write_text("a,b,label\n1,2,0\n3,4,1\n")
+    assert nn.datasets.csv_classes(tmp_path / "numbers.csv") is None
+    assert main(["train", "--data", str(path), "--epochs", "2"]) == 0
+    assert "classes: 0 = bird, 1 = cat, 2 = dog" in capsys.readouterr().out
+    (tmp_path / "no_header.csv").write_text("1,2,cat\n3,4,dog\n")
+    assert nn.datasets.load(str(tmp_path / "no_header.csv"))[1].tolist() == [0, 1]
+    (tmp_path / "word_feature.csv").write_text("a,b,label\n1,x,cat\n")
+    with pytest.raises(ValueError, match="row 2: could not convert string to float: 'x'"):
+        nn.datasets.load(str(tmp_path / "word_feature.csv"))
+    (tmp_path / "no_target.csv").write_text("a,b,label\n1,2,\n3,4,dog\n")
+    with pytest.raises(ValueError, match="row 2: no target"):
+        nn.datasets.load(str(tmp_path / "no_target.csv"))
+
+
 def test_summary_prints_as_keras_does(capsys):
     """summary() returned its table, so model.summary() in a script printed nothing."""
     model = nn.Sequential([nn.Dense(16, "relu", input_dim=2), nn.Dense(1, "sigmoid")])

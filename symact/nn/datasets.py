@@ -139,7 +139,19 @@ def from_numpy(path: str | Path, x_key: str = "X", y_key: str = "y") -> Dataset:
 
 
 def from_csv(path: str | Path, target: str | int = -1) -> Dataset:
-    """Numeric CSV; a header row is detected. ``target`` is the y column (name or index, default the last)."""
+    """A CSV's features and target; a header row is detected. ``target`` is the y column (name or index, default
+    the last). Features are numbers; targets are numbers, or text labels, which become the class indices
+    0 … K−1 in sorted order (:func:`csv_classes` gives their names)."""
+    X, y, _ = _read_csv(path, target)
+    return X, y
+
+
+def csv_classes(path: str | Path, target: str | int = -1) -> list[str] | None:
+    """The text labels of a CSV's target column in the order of their class indices, or None for numbers."""
+    return _read_csv(path, target)[2]
+
+
+def _read_csv(path: str | Path, target: str | int) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
@@ -148,30 +160,45 @@ def from_csv(path: str | Path, target: str | int = -1) -> Dataset:
     if not rows:
         raise ValueError(f"{path}: empty file")
     header = None
-    try:
-        [float(v) for v in rows[0]]
-    except ValueError:
+    if not any(_number(v) for v in rows[0]):  # a header: no number in it (a first row of labels has features)
         header, rows = rows[0], rows[1:]
     width = len(rows[0]) if rows else 0
     if width < 2:
         raise ValueError(f"{path}: need at least two columns (features and a target)")
-    data = np.empty((len(rows), width))
     for i, r in enumerate(rows):
         if len(r) != width:
             raise ValueError(f"{path}: row {i + 1 + (header is not None)} has {len(r)} columns, expected {width}")
-        try:
-            data[i] = [float(v) for v in r]
-        except ValueError as e:
-            raise ValueError(f"{path}: row {i + 1 + (header is not None)}: {e}") from None
     if isinstance(target, str):
         if header is None or target not in header:
             raise ValueError(f"{path}: no column named {target!r}")
         target = header.index(target)
     col = target % width
-    y = data[:, col]
-    if np.all(np.mod(y, 1) == 0):
-        y = y.astype(np.int64)
-    return np.delete(data, col, axis=1), y
+    data = np.empty((len(rows), width))
+    for i, r in enumerate(rows):
+        try:
+            data[i] = [0.0 if j == col else float(v) for j, v in enumerate(r)]
+        except ValueError as e:
+            raise ValueError(f"{path}: row {i + 1 + (header is not None)}: {e}") from None
+    labels = [r[col].strip() for r in rows]
+    if all(_number(v) for v in labels):
+        y, classes = np.array([float(v) for v in labels]), None
+        if np.all(np.mod(y, 1) == 0):
+            y = y.astype(np.int64)
+    else:
+        if any(v == "" for v in labels):
+            row = labels.index("") + 1 + (header is not None)
+            raise ValueError(f"{path}: row {row}: no target")
+        classes = sorted(set(labels))
+        y = np.array([classes.index(v) for v in labels], dtype=np.int64)
+    return np.delete(data, col, axis=1), y, classes
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _shuffled(X, y, rng) -> Dataset:
