@@ -657,6 +657,13 @@ def cmd_train(args) -> int:
         n_val = int(round(args.val_split * len(X)))
         val, train = order[:n_val], order[n_val:]
         validation = (X[val], y[val]) if n_val else None
+        if args.early_stopping is not None and not n_val:
+            raise UsageError("--early-stopping watches val_loss: give a --val-split above 0")
+        stopping = (
+            [nn.EarlyStopping("val_loss", patience=args.early_stopping, restore_best_weights=True)]
+            if args.early_stopping is not None
+            else []
+        )
         hist = model.fit(
             X[train],
             y[train],
@@ -667,6 +674,7 @@ def cmd_train(args) -> int:
             verbose=0 if args.quiet else 1,
             checkpoint=args.checkpoint,
             resume=args.resume,
+            callbacks=stopping,
         )
     except UnknownFunctionError as e:
         raise UsageError(_one_line(e)) from None
@@ -676,13 +684,20 @@ def cmd_train(args) -> int:
     except (ValueError, TypeError, FileNotFoundError) as e:
         raise UsageError(_one_line(e)) from None
     shown = ("loss", "accuracy", *model.metrics)
-    final = {k: v[-1] for k, v in hist.history.items() if k.removeprefix("val_") in shown}
+    last, stopped = len(hist.epoch) - 1, stopping and stopping[0].stopped_epoch
+    if stopped:  # the figures of the best epoch, whose weights the model has
+        last = hist.epoch.index(stopping[0].best_epoch)
+    final = {k: v[last] for k, v in hist.history.items() if k.removeprefix("val_") in shown}
+    done = hist.epoch[last] if hist.epoch else 0
     if args.json:
-        print(json.dumps({"epochs": hist.epoch[-1] if hist.epoch else 0, **final}))
+        print(json.dumps({"epochs": done, **final, **({"stopped_after": stopped} if stopped else {})}))
     else:
+        if stopped:
+            print(
+                f"stopped early after epoch {stopped}: val_loss last improved at epoch {done}, whose weights are kept"
+            )
         model.summary()
         shown = "  ".join(f"{k} {v:.4f}" for k, v in final.items())
-        done = hist.epoch[-1] if hist.epoch else 0
         print(f"after {done} epoch{'' if done == 1 else 's'}: {shown}")
     if args.plot:
         from .nn import plots
@@ -952,6 +967,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--val-split", type=_fraction, default=0.2, help="fraction held out for validation (default 0.2)")
+    p.add_argument(
+        "--early-stopping",
+        type=_count(0),
+        metavar="PATIENCE",
+        help="stop when val_loss has not improved for PATIENCE epochs, and keep the best epoch's weights",
+    )
     p.add_argument("--clipnorm", type=float, help="clip the global gradient norm")
     p.add_argument("--seed", type=_count(0), default=0)
     p.add_argument("--plot", metavar="FILE", help="write a figure (.png, .pdf, .svg)")

@@ -6,6 +6,7 @@ differences of the loss; the same seed must give bitwise-identical runs.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -536,3 +537,55 @@ def test_rmsprop_and_adamw_first_steps_in_closed_form():
     q = np.array([1.0, -2.0, 3.0])
     nn.AdamW(0.01, weight_decay=0.1).step([("q", q, np.zeros(3))])
     np.testing.assert_allclose(q, np.array([1.0, -2.0, 3.0]) * (1 - 0.01 * 0.1), rtol=1e-15)
+
+
+def test_early_stopping_stops_after_patience_epochs_and_restores_the_best():
+    """Keras's count: training stops after `patience` epochs without an improvement of val_loss, and the model
+    ends with the best epoch's weights (its val_loss again, evaluated on the held-out samples)."""
+    X, y = nn.datasets.load("moons")
+    model = nn.Sequential([nn.Dense(16, "relu"), nn.Dense(1, "sigmoid")])
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.05)
+    stop = nn.EarlyStopping(patience=5, restore_best_weights=True)
+    history = model.fit(X, y, epochs=300, validation_split=0.2, seed=0, verbose=0, callbacks=[stop])
+    val = history["val_loss"]
+    assert stop.stopped_epoch == len(val) < 300 and stop.stopped_epoch - stop.best_epoch == 5
+    assert min(val) == val[stop.best_epoch - 1] and all(v > min(val) for v in val[stop.best_epoch :])
+    assert model.evaluate(X[-80:], y[-80:])["loss"] == pytest.approx(val[stop.best_epoch - 1], rel=1e-6)
+
+
+def test_early_stopping_needs_what_it_monitors_before_any_weights_are_made():
+    model = nn.Sequential([nn.Dense(4, "relu"), nn.Dense(1, "sigmoid")])
+    model.compile(loss="bce")
+    with pytest.raises(ValueError, match="give validation_data or validation_split"):
+        model.fit(*nn.datasets.load("xor"), epochs=2, verbose=0, callbacks=[nn.EarlyStopping()])
+    assert not model.layers[0].built
+    accuracy = nn.EarlyStopping(monitor="accuracy", patience=2)
+    assert accuracy.mode == "max"
+    with pytest.raises(ValueError, match="patience"):
+        nn.EarlyStopping(patience=-1)
+
+
+def test_get_and_set_weights_round_trip_and_check_shapes():
+    X, y = nn.datasets.load("xor")
+    model = nn.Sequential([nn.Dense(4, "prelu", train_activation=True), nn.Dense(1, "sigmoid")])
+    model.compile(loss="bce", optimizer="adam", learning_rate=0.1)
+    model.fit(X, y, epochs=2, verbose=0)
+    weights = model.get_weights()
+    before = model.predict(X)
+    model.fit(X, y, epochs=5, verbose=0)
+    model.set_weights(weights)
+    assert np.array_equal(model.predict(X), before)
+    with pytest.raises(ValueError, match="expected"):
+        model.set_weights(weights[:-1])
+    with pytest.raises(ValueError, match="shape"):
+        model.set_weights([w.T if w.ndim == 2 else w for w in weights])
+
+
+def test_train_cli_stops_early(capsys):
+    args = ["train", "--data", "moons", "--epochs", "300", "--lr", "0.05", "--early-stopping", "5", "-q"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    stopped = re.search(r"stopped early after epoch (\d+): val_loss last improved at epoch (\d+)", out)
+    assert stopped and int(stopped[1]) - int(stopped[2]) == 5 and f"after {stopped[2]} epochs:" in out
+    assert main([*args, "--val-split", "0"]) == 2
+    assert "--early-stopping watches val_loss" in capsys.readouterr().err

@@ -5,6 +5,7 @@
 """
 
 from . import datasets
+from .callbacks import Callback, EarlyStopping
 from .layers import Dense
 from .model import History, Sequential, TrainingError
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
@@ -12,7 +13,9 @@ from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 __all__ = [
     "Adam",
     "AdamW",
+    "Callback",
     "Dense",
+    "EarlyStopping",
     "History",
     "Optimizer",
     "RMSprop",

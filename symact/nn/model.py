@@ -33,6 +33,7 @@ from ..fn import Fn
 from ..fn import loss as catalog_loss
 from ..progress import Progress
 from . import optimizers
+from .callbacks import Callback
 from .layers import Dense
 
 #: Output activation + loss → the same loss evaluated on the logits.
@@ -252,6 +253,7 @@ class Sequential:
         checkpoint: str | Path | None = None,
         checkpoint_every: int = 1,
         resume: str | Path | None = None,
+        callbacks: list[Callback] | tuple[Callback, ...] = (),
     ) -> History:
         """Train by minibatch gradient descent on the derived gradients.
 
@@ -268,6 +270,8 @@ class Sequential:
             diagnostics: record per-layer gradient norms and dead / saturated unit fractions.
             checkpoint: write an atomic checkpoint here every ``checkpoint_every`` epochs (and at the end).
             resume: continue from a checkpoint, bitwise-identically to an uninterrupted run.
+            callbacks: told after every epoch, as in Keras; :class:`~symact.nn.EarlyStopping` ends training
+                when the monitored figure stops improving.
         """
         if self.loss_fn is None:
             raise RuntimeError("call compile() before fit()")
@@ -287,6 +291,10 @@ class Sequential:
             if held_out == X.shape[0]:
                 raise ValueError(f"validation_split={validation_split} leaves no training samples of {X.shape[0]}")
             X, y, validation_data = X[:-held_out], y[:-held_out], (X[-held_out:], y[-held_out:])
+        logged = {"loss", *(["accuracy"] if self.classification else []), *self.metrics}
+        logged |= {f"val_{k}" for k in logged} if validation_data is not None else set()
+        for callback in callbacks:  # (before the weights are made: a callback may refuse this fit)
+            callback.on_train_begin(self, logged)
         if validation_data is not None:
             if len(validation_data) != 2:
                 raise ValueError("validation_data must be (X_val, y_val)")
@@ -308,9 +316,31 @@ class Sequential:
                 if validation_data is not None:
                     record.update({f"val_{k}": v for k, v in self.evaluate(*val).items()})
                 self.history.record(epoch + 1, **record)
-                if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == end):
+                stop = any([c.on_epoch_end(self, epoch + 1, record) for c in callbacks])  # (each one told)
+                if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == end or stop):
                     self.save(checkpoint)
+                if stop:
+                    break
+        for callback in callbacks:
+            callback.on_train_end(self)
         return self.history
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every layer's parameters in order (W, b, then any trained activation parameters), as Keras."""
+        return [p.copy() for layer in self.layers for p in layer.params.values()]
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        """Set the parameters from a list like :meth:`get_weights`'s, checked for count and shapes first."""
+        slots = [(layer, k) for layer in self.layers for k in layer.params]
+        if not self.layers or not self.layers[0].built:
+            raise RuntimeError("the model is not built yet: fit() it or load() one")
+        if len(weights) != len(slots):
+            raise ValueError(f"expected {len(slots)} arrays, got {len(weights)}")
+        for (layer, k), w in zip(slots, weights):
+            if np.shape(w) != layer.params[k].shape:
+                raise ValueError(f"{k} of {layer!r} has shape {layer.params[k].shape}, got {np.shape(w)}")
+        for (layer, k), w in zip(slots, weights):
+            layer.params[k] = np.array(w, dtype=layer.params[k].dtype)
 
     def _epoch(self, X, y, epoch, batch_size, shuffle, diagnostics, bar) -> dict:
         n = X.shape[0]
