@@ -284,6 +284,8 @@ def _point(fn: Fn, items: list[str]) -> dict:
 
     if fn.vector:
         raise UsageError("--at takes an elementwise function (a Jacobian's value: symact.compile)")
+    if fn.rooted:
+        raise UsageError(f"--at: {fn.name}'s gradient depends on the whole batch (N and the cost), not on one sample")
     variables = {s.name: s for s in (*fn.inputs, *fn.targets)}
     point = {}
     for item in items:
@@ -313,6 +315,8 @@ def _value_at(d: sp.Expr, fn: Fn, point: dict) -> tuple[sp.Expr, str]:
     if f.has(sp.I) or (f.is_extended_real is False and not f.has(sp.zoo, sp.nan)):  # bce at ŷ = 3/2: log(−1/2)
         return sp.nan, f"undefined: {fn.name} is not real there"
     v = sp.simplify(d.subs(fn.params).subs(point))
+    if v.free_symbols:  # (every input, target and parameter has a value)
+        raise UsageError(f"--at: the derivative still depends on {', '.join(sorted(map(str, v.free_symbols)))}")
     if v.is_real is False or v.has(sp.I, sp.zoo, sp.nan):
         return sp.nan, "undefined (not a real number)"
     return v, value_text(v)

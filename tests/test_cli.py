@@ -347,6 +347,7 @@ def test_derive_at_a_point(capsys, argv, line):
         (["sigmoid", "--at", "z=1"], "sigmoid is a function of x"),
         (["sigmoid", "--at", "inf"], "limits at ±∞: symact analyze"),
         (["softmax", "--at", "1"], "--at takes an elementwise function"),
+        (["rmse", "--at", "yhat=1", "--at", "y=0"], "depends on the whole batch"),  # printed ŷ[i] − y[i] unchanged
     ],
 )
 def test_derive_at_a_bad_point_is_a_usage_error(capsys, argv, message):
