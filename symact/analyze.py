@@ -255,6 +255,13 @@ class Analysis:
         it: (max |f'|)^L. For step it is 0: no gradient passes, which is why a step cannot train."""
         return self.slope_bound**layers
 
+    def table(self, digits: int = 10) -> str:
+        """The rows as ``symact analyze`` prints them, one per line."""
+        return "\n".join(f"  {key + ':':<32} {value}" for key, value in self.rows(digits))
+
+    def __str__(self) -> str:
+        return f"{self.name}: derived properties\n{self.table()}"
+
     def rows(self, digits: int = 10) -> list[tuple[str, str]]:
         """(label, text) pairs, as ``symact analyze`` prints them: exact values in symact's notation, with a
         decimal where irrational; numeric ones to ``digits`` figures, marked; the range as an interval whose

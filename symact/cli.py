@@ -554,8 +554,7 @@ def cmd_analyze(args) -> int:
     values = ", ".join(f"{render(s, 'unicode')} {t if t.startswith('≈') else '= ' + t}" for s, t in texts.items())
     shown = f" at {values}" + (f" (the default{'s' if len(fn.params) > 1 else ''})" if defaults else "")
     print(f"{fn.name}: derived properties" + (shown if values else ""))
-    for key, value in result.rows():
-        print(f"  {key + ':':<32} {value}")
+    print(result.table())
     return 0
 
 

@@ -340,6 +340,13 @@ class Fn:
             forms = forms[1:]  # σ(x) = 1/(1 + e^(−x)), not σ(x) = σ(x) = …: the name is already its LaTeX
         return r"%s\left(%s\right) = %s" % (self.entry.latex_name, args, " = ".join(printing.latex(f) for f in forms))
 
+    def analyze(self):
+        """Derived properties: limits, range, extrema of f', Lipschitz constant (:func:`symact.analyze.analyze`);
+        print it for the table ``symact analyze`` shows."""
+        from .analyze import analyze
+
+        return analyze(self)
+
     def plot(self, *, derivative: bool = True, xrange: tuple[float, float] | None = None, path=None, ax=None):
         """A matplotlib figure of f (and f'); see :func:`symact.plot.plot`."""
         from .plot import plot

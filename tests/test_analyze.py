@@ -274,3 +274,12 @@ def test_an_unbounded_oscillation_has_no_limit_and_no_finite_extremum():
     assert rows["Lipschitz constant"] == "∞ (f' is unbounded)" and rows["range"] == "(−∞, ∞)"
     rows = dict(analyze(symact.custom("x*sin(x)**2")).rows())
     assert rows["limits at ∓∞"] == "none (oscillates in (−∞, 0]), none (oscillates in [0, ∞))"
+
+
+def test_fn_analyze_prints_the_table_analyze_prints(capsys):
+    """symact.analyze is a module ("'module' object is not callable"); Fn.analyze() gives the analysis, and
+    printing it gives the rows of `symact analyze`, not the dataclass's repr."""
+    result = symact.activation("softsign").analyze()
+    assert result is analyze(symact.activation("softsign"))
+    assert main(["analyze", "softsign"]) == 0
+    assert str(result) == capsys.readouterr().out.rstrip("\n")
