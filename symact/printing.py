@@ -426,7 +426,11 @@ class UnicodePrinter(StrPrinter):
 
 
 class SymactLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer with hand-written term and factor order."""
+    """SymPy's LaTeX printer with hand-written term and factor order, and inverse functions as typeset:
+    \\arctan and \\operatorname{arsinh}, not \\operatorname{atan}."""
+
+    def __init__(self, settings=None):
+        super().__init__({"inv_trig_style": "full", **(settings or {})})
 
     def _as_ordered_terms(self, expr, order=None):
         return ordered_terms(super()._as_ordered_terms(expr, order))

@@ -5,7 +5,7 @@ import sympy as sp
 
 import symact
 from symact.functions import sigmoid
-from symact.printing import oriented, unicode
+from symact.printing import latex, oriented, unicode
 
 from .conftest import LOSSES, SCALAR_ACTIVATIONS, ids
 
@@ -181,3 +181,9 @@ def test_a_reciprocal_root_is_written_with_the_root_sign():
     x = sp.Symbol("x", real=True)
     assert unicode(1 / sp.sqrt(x**2 + 1)) == "1/√(x² + 1)"
     assert unicode(x / sp.sqrt(x**2 + 1)) == "x/√(x² + 1)"
+
+
+def test_inverse_functions_are_typeset_in_latex():
+    x = sp.Symbol("x", real=True)
+    assert latex(sp.atan(x)) == r"\arctan{\left(x \right)}"
+    assert latex(sp.asinh(x)) == r"\operatorname{arsinh}{\left(x \right)}"
