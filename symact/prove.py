@@ -56,13 +56,20 @@ class Verdict:
     suggestion: str | None = None
     reason: str = ""
     seconds: float = 0.0
+    text: str | None = None  # the claim as typed, where it was text: shown where its expansion is long
+
+    #: Characters past which the claim is shown as typed rather than expanded (SELU's λ and α as erfc forms)
+    LONG_CLAIM = 200
 
     @property
     def ok(self) -> bool:
         return self.status in ("proved", "verified")
 
     def claim(self, fmt: Callable = unicode) -> str:
-        return f"{fmt(self.lhs)} = {fmt(self.rhs)}"
+        expanded = f"{fmt(self.lhs)} = {fmt(self.rhs)}"
+        if self.text and fmt is unicode and len(expanded) > self.LONG_CLAIM:
+            return self.text.replace("==", "=", 1)
+        return expanded
 
     def __str__(self) -> str:
         lines = [f"{self.status}: {self.claim()}"]
@@ -106,6 +113,7 @@ class Verdict:
         return {
             "status": self.status,
             "claim": self.claim(sp.sstr),
+            "text": self.text,
             "method": self.method,
             "steps": [{"step": t, "expr": sp.sstr(e)} for t, e in self.steps],
             "counterexample": self.counterexample,
@@ -691,8 +699,9 @@ def prove(
     if isolate:
         return _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb)
     deadline = start + timeout
+    text = " ".join(lhs.split()) if isinstance(lhs, str) and rhs is None else None
     lhs, rhs, assumed, domains = _prepared(lhs, rhs, assumptions)
-    verdict = Verdict("unknown", lhs, rhs)
+    verdict = Verdict("unknown", lhs, rhs, text=text)
     if (
         isinstance(lhs, sp.MatrixBase)
         or isinstance(rhs, sp.MatrixBase)
@@ -770,9 +779,10 @@ def _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb) -> Verdi
     from .sandbox import LimitExceeded, run_limited
 
     _prepared(lhs, rhs, assumptions)  # here, so bad text or assumptions are an ExpressionError in the caller
+    text = " ".join(lhs.split()) if isinstance(lhs, str) and rhs is None else None
     lhs, rhs = _as_claim(lhs, rhs)
     try:
-        return run_limited(
+        verdict = run_limited(
             prove,
             lhs,
             rhs,
@@ -784,7 +794,9 @@ def _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb) -> Verdi
             limit_mb=memory_mb,
         )
     except LimitExceeded as e:
-        return Verdict("unknown", lhs, rhs, reason=str(e))
+        verdict = Verdict("unknown", lhs, rhs, reason=str(e))
+    verdict.text = text
+    return verdict
 
 
 def _prove_matrix(verdict: Verdict, deadline) -> Verdict:

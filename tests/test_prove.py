@@ -50,6 +50,16 @@ def test_a_difference_that_shrinks_with_the_digits_is_rounding_not_a_counterexam
     assert off.status == "disproved" and off.counterexample["difference"] == "-1.0e-30"
 
 
+def test_a_claim_whose_expansion_is_long_is_shown_as_typed():
+    """elu(x) == selu(x) was shown with SELU's λ and α as 280 characters of erfc; a short expansion still shows."""
+    verdict = symact.prove("elu(x)  ==  selu(x)", suggest=False)
+    assert verdict.status == "disproved" and str(verdict).splitlines()[0] == "disproved: elu(x) = selu(x)"
+    assert verdict.to_dict()["text"] == "elu(x) == selu(x)" and "erfc" in verdict.to_dict()["claim"]
+    isolated = symact.prove("elu(x) == selu(x)", suggest=False, isolate=True)
+    assert isolated.claim() == "elu(x) = selu(x)"
+    assert symact.prove("tanh(x) == 2*sigmoid(x) - 1", suggest=False).claim() == "tanh(x) = 2·σ(x) − 1"
+
+
 def test_seed_tanh_formula_is_disproved_with_suggestion():
     verdict = symact.prove("tanh(x) == (1 - exp(-x))/(1 + exp(-x))")
     assert verdict.status == "disproved"
