@@ -1086,12 +1086,16 @@ def _absorb_exp(expr: sp.Expr) -> sp.Expr:
 
 def recognize_atoms(expr: sp.Expr) -> sp.Expr:
     """The logistic function and softplus where ``expr`` writes them with exp, as a user's definition may:
-    1/(1 + e^a)^k → σ(−a)^k, log(1 + e^a) → softplus(a), log cosh a → :func:`_log_cosh_of`, then
+    1/(1 + e^a)^k → σ(−a)^k, log(1 + e^a) and log1p(e^a) → softplus(a), log cosh a → :func:`_log_cosh_of`, then
     e^a·σ(−a)^k → σ(a)·σ(−a)^(k−1), and the complements of :func:`_complement` (1 − σ(a) → σ(−a), ...). Each is
     an identity; with :func:`stabilize_atoms` after it, log(1 + exp(x)) at x = 800 is 800 with derivative 1,
     not inf and inf/inf = NaN. First tanh written with exp (:func:`_hyperbolic`) and 1 ± erf(u) as erfc(∓u)
     (:func:`_erf_complement`)."""
     expr = _hyperbolic(expr)
+    # log1p(e^a), as written to be careful, is softplus(a) too: it overflowed from a = 710 like log(1 + e^a)
+    expr = expr.replace(
+        lambda e: isinstance(e, log1p) and isinstance(e.args[0], sp.exp), lambda e: softplus(e.args[0].args[0])
+    )
     expr = expr.replace(lambda e: _erf_complement(e) is not None, _erf_complement)
     expr = expr.replace(
         lambda e: isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp < 0 and _logistic(e.base) is not None,
