@@ -629,12 +629,14 @@ def cmd_train(args) -> int:
         kwargs = {"seed": args.data_seed}
         if args.samples is not None:
             kwargs["n"] = args.samples
-        X, y = (
-            nn.datasets.load(args.data, **kwargs) if args.data in nn.datasets.BUILTIN else nn.datasets.load(args.data)
-        )
+        if args.data in nn.datasets.BUILTIN:
+            (X, y), names = nn.datasets.load(args.data, **kwargs), None
+        elif args.data.endswith(".csv"):  # with the names of text labels, to say which class is which
+            X, y, names = nn.datasets.read_csv(args.data)
+        else:
+            (X, y), names = nn.datasets.load(args.data), None
     except (ValueError, FileNotFoundError, TypeError) as e:
         raise UsageError(_one_line(e)) from None
-    names = nn.datasets.csv_classes(args.data) if args.data.endswith(".csv") else None
     if names:
         print("classes: " + ", ".join(f"{i} = {name}" for i, name in enumerate(names)))
     y = np.asarray(y)

@@ -197,6 +197,11 @@ def _as_claim(lhs, rhs) -> tuple[sp.Basic, sp.Basic]:
     return lhs, rhs
 
 
+def _typed(lhs, rhs) -> str | None:
+    """The claim as typed, its spaces collapsed, where it was given as one text; else None."""
+    return " ".join(lhs.split()) if isinstance(lhs, str) and rhs is None else None
+
+
 def _realify(expr: sp.Basic) -> tuple[sp.Basic, dict]:
     """Free symbols are real unless stated otherwise."""
     reps = {
@@ -699,7 +704,7 @@ def prove(
     if isolate:
         return _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb)
     deadline = start + timeout
-    text = " ".join(lhs.split()) if isinstance(lhs, str) and rhs is None else None
+    text = _typed(lhs, rhs)
     lhs, rhs, assumed, domains = _prepared(lhs, rhs, assumptions)
     verdict = Verdict("unknown", lhs, rhs, text=text)
     if (
@@ -779,7 +784,7 @@ def _isolated(lhs, rhs, assumptions, timeout, seed, suggest, memory_mb) -> Verdi
     from .sandbox import LimitExceeded, run_limited
 
     _prepared(lhs, rhs, assumptions)  # here, so bad text or assumptions are an ExpressionError in the caller
-    text = " ".join(lhs.split()) if isinstance(lhs, str) and rhs is None else None
+    text = _typed(lhs, rhs)
     lhs, rhs = _as_claim(lhs, rhs)
     try:
         verdict = run_limited(

@@ -450,9 +450,9 @@ def test_text_labels_in_a_csv_are_classes_in_sorted_order(tmp_path, capsys):
     path.write_text("a,b,label\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,bird\n")
     X, y = nn.datasets.load(str(path))
     assert X.tolist() == [[1, 2], [3, 4], [5, 6], [7, 8]] and y.tolist() == [1, 2, 1, 0]
-    assert nn.datasets.csv_classes(path) == ["bird", "cat", "dog"]
+    assert nn.datasets.read_csv(path)[2] == ["bird", "cat", "dog"]
     (tmp_path / "numbers.csv").write_text("a,b,label\n1,2,0\n3,4,1\n")
-    assert nn.datasets.csv_classes(tmp_path / "numbers.csv") is None
+    assert nn.datasets.read_csv(tmp_path / "numbers.csv")[2] is None
     assert main(["train", "--data", str(path), "--epochs", "2"]) == 0
     assert "classes: 0 = bird, 1 = cat, 2 = dog" in capsys.readouterr().out
     (tmp_path / "no_header.csv").write_text("1,2,cat\n3,4,dog\n")

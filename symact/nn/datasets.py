@@ -139,19 +139,15 @@ def from_numpy(path: str | Path, x_key: str = "X", y_key: str = "y") -> Dataset:
 
 
 def from_csv(path: str | Path, target: str | int = -1) -> Dataset:
-    """A CSV's features and target; a header row is detected. ``target`` is the y column (name or index, default
-    the last). Features are numbers; targets are numbers, or text labels, which become the class indices
-    0 … K−1 in sorted order (:func:`csv_classes` gives their names)."""
-    X, y, _ = _read_csv(path, target)
+    """A CSV's features and target (:func:`read_csv`, without the class names)."""
+    X, y, _ = read_csv(path, target)
     return X, y
 
 
-def csv_classes(path: str | Path, target: str | int = -1) -> list[str] | None:
-    """The text labels of a CSV's target column in the order of their class indices, or None for numbers."""
-    return _read_csv(path, target)[2]
-
-
-def _read_csv(path: str | Path, target: str | int) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+def read_csv(path: str | Path, target: str | int = -1) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    """(X, y, class names) from a CSV; a header row is detected. ``target`` is the y column (name or index,
+    default the last). Features are numbers; targets are numbers (class names None), or text labels, which
+    become the class indices 0 … K−1 in sorted order, the names in that order."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
