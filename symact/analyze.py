@@ -138,13 +138,13 @@ def _equal(a: sp.Expr, b: sp.Expr) -> bool:
 def shown(ext: Extremum, digits: int = 10, params: dict | None = None, where: bool = True) -> str:
     """An extremum as analyze prints it: '1/4 at x = 0', '0 for x ≤ 0', '−α·λ ≈ −1.758099341 as x → −∞',
     '1.088498161 at x = 1.490571179 (numeric)'. ``where=False`` leaves out a limit's 'as x → ±∞' (a range's
-    open bracket says it)."""
+    open bracket says it) and a constant piece's 'for x ≤ 0' (a range reads [0, 6], not [0 for x ≤ 0, 6 for x ≥ 6])."""
 
     def show(v):
         return decimal(v, digits) if isinstance(v, sp.Float) else unicode(v)
 
     text = value_text(ext.value, digits, params or {}) if ext.method != "numeric" else decimal(ext.value, digits)
-    if where or not (ext.at is not None and ext.at.is_infinite):
+    if where or not (ext.on is not None or (ext.at is not None and ext.at.is_infinite)):
         text += ext.where(show)
     return text + {"numeric": " (numeric)", "searched": " (exact; found by a numeric search)"}.get(ext.method, "")
 

@@ -283,3 +283,15 @@ def test_fn_analyze_prints_the_table_analyze_prints(capsys):
     assert result is analyze(symact.activation("softsign"))
     assert main(["analyze", "softsign"]) == 0
     assert str(result) == capsys.readouterr().out.rstrip("\n")
+
+
+@pytest.mark.parametrize(("name", "shown"), [("relu", "[0, ∞)"), ("relu6", "[0, 6]"), ("hard_tanh", "[−1, 1]")])
+def test_a_range_says_its_values_not_where_a_constant_piece_takes_them(name, shown):
+    """relu's range printed as [0 for x ≤ 0, ∞): an interval's end is a value; 'for x ≤ 0' belongs to max f'."""
+    rows = dict(analyze(symact.activation(name)).rows())
+    assert rows["range"] == shown
+
+
+def test_max_and_min_of_f_prime_still_say_where_a_constant_piece_takes_them():
+    rows = dict(analyze(symact.activation("relu")).rows())
+    assert (rows["max f'"], rows["min f'"]) == ("1 for x > 0", "0 for x ≤ 0")
