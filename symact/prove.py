@@ -492,20 +492,24 @@ def _exp_to_rational(d):
     """Rewrite in exp and substitute u = e^(a/q), where every exponent is a rational multiple of one a.
 
     Identities in σ, tanh and softplus become identities between rational
-    functions of u, which cancel() decides. The common exponent a may be a
-    polynomial, as in GELU's tanh approximation.
+    functions of u, which cancel() decides; so do sin and cos, with u = e^(ix). The common exponent a may be
+    a polynomial, as in GELU's tanh approximation. Returns the result and the step as it was taken.
     """
     d = sp.powsimp(sp.expand(_rewrite_exp(d), power_exp=True))
     exps = sorted(d.atoms(sp.exp), key=sp.default_sort_key)
     if not exps:
-        return sp.cancel(sp.together(d))
+        return sp.cancel(sp.together(d)), "rewrite in exp, cancel"
     base = sp.expand(exps[0].args[0])
     coeffs = [sp.cancel(sp.expand(e.args[0]) / base) for e in exps]
-    if all(c.is_Rational for c in coeffs):
-        q = sp.ilcm(1, *[c.q for c in coeffs])  # (ilcm needs two arguments)
-        u = sp.Dummy("u", positive=True)
-        d = d.subs({e: u ** (c * q) for e, c in zip(exps, coeffs)})
-    return sp.cancel(sp.together(d))
+    if not all(c.is_Rational for c in coeffs):
+        return sp.cancel(sp.together(d)), "rewrite in exp, cancel"
+    q = sp.ilcm(1, *[c.q for c in coeffs])  # (ilcm needs two arguments)
+    u = sp.Dummy("u", positive=True)
+    d = d.subs({e: u ** (c * q) for e, c in zip(exps, coeffs)})
+    shown = unicode(sp.exp(base / q, evaluate=False))
+    if len(shown) > 24:  # GELU-tanh's exponent: name it rather than print it
+        shown = "e^a, a common exponent"
+    return sp.cancel(sp.together(d)), f"rewrite in exp, substitute u = {shown}, cancel"
 
 
 def _case_split(d, domains=None):
@@ -572,7 +576,7 @@ def _case_split_once(d, domains=None):
             if region.contains(0) is sp.true and not _vanishes_at(branch, symbols[0], 0):
                 return pw
             branch = _signed(branch, symbols[0], region - sp.FiniteSet(0))
-        if cond is not sp.false and _exp_to_rational(branch) != 0 and sp.simplify(_rewrite_exp(branch)) != 0:
+        if cond is not sp.false and _exp_to_rational(branch)[0] != 0 and sp.simplify(_rewrite_exp(branch)) != 0:
             return pw
     return sp.S.Zero
 
@@ -619,7 +623,7 @@ def _matrix_expand(d):
 # Each takes lhs − rhs and the assumed domains of its symbols (only the case split uses them).
 STRATEGIES: list[tuple[str, str, Callable]] = [
     ("expand", "expand both sides", lambda d, _: sp.expand(d)),
-    ("exp-rational", "rewrite in exp, substitute u = eˣ, cancel", lambda d, _: _exp_to_rational(d)),
+    ("exp-rational", "rewrite in exp, substitute u = e^a, cancel", lambda d, _: _exp_to_rational(d)),
     ("cases", "split at kinks into cases, simplify each", _case_split),
     ("simplify", "simplify(lhs − rhs)", lambda d, _: sp.simplify(d)),
     ("rewrite-exp", "rewrite in exp and simplify", lambda d, _: sp.simplify(_rewrite_exp(d))),
@@ -640,6 +644,8 @@ def _symbolic(diff, deadline, domains=None) -> tuple[str, list] | None:
                 result = strategy(diff, domains)
         except (TimeLimitExceeded, NotImplementedError, TypeError, ValueError, AttributeError, RecursionError):
             continue
+        if isinstance(result, tuple):  # the result, and the step as this claim took it
+            result, text = result
         if _is_zero(result):
             return name, [("lhs − rhs", diff), (text, sp.S.Zero)]
     return None

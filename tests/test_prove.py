@@ -354,3 +354,19 @@ def test_a_condition_set_is_sympys_as_set():
     for cond in conditions:
         assert _condition_set(cond) == cond.as_set(), cond
     assert _condition_set(sp.Not(sp.And(x >= 0, x < 6))) == sp.Union(sp.Interval.open(-sp.oo, 0), sp.Interval(6, sp.oo))
+
+
+@pytest.mark.parametrize(
+    ("claim", "step"),
+    [
+        ("tanh(x) == 2*sigmoid(2*x) - 1", "rewrite in exp, substitute u = exp(−x), cancel"),
+        ("sigmoid(x/3)*sigmoid(-x/3) == sigmoid(x/3) - sigmoid(x/3)**2", "substitute u = exp(−x/3)"),
+        ("sin(x)**2 + cos(x)**2 == 1", "rewrite in exp, cancel"),
+    ],
+)
+def test_the_exp_rational_step_names_the_substitution_it_made(claim, step):
+    """Every such proof said 'substitute u = eˣ', also for sin² + cos² = 1, which needs no substitution, and
+    for tanh, where u is e^(−x)."""
+    verdict = symact.prove(claim)
+    assert verdict.status == "proved" and verdict.method == "exp-rational", verdict
+    assert step in verdict.steps[-1][0]

@@ -87,7 +87,15 @@ def shared(exprs: list[sp.Expr], factor: bool = True) -> tuple[list, list]:
         symbols=sp.numbered_symbols("t"),
         optimizations="basic" if factor and not compensated else None,
     )
+    if not factor:  # CSE shares 1 − ŷ with ŷ − 1 as −(ŷ − 1): −0 at ŷ = 1, where 1 − ŷ is +0. Print both.
+        defs = dict(reps)
+        reps = [(s, -defs[e.args[1]] if _negated_sum(e, defs) else e) for s, e in reps]
     return [(s, e.xreplace(back)) for s, e in reps], [e.xreplace(back) for e in reduced]
+
+
+def _negated_sum(e: sp.Expr, defs: dict) -> bool:
+    """Whether ``e`` is −t for a temporary t that is a sum."""
+    return e.is_Mul and e.args[0] == -1 and len(e.args) == 2 and e.args[1] in defs and defs[e.args[1]].is_Add
 
 
 def _forms(fn: Fn, limits: tuple[float, float, float, float], single: bool, fused: bool) -> KernelForms:
