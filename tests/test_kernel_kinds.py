@@ -258,6 +258,9 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
         ("softmax_cross_entropy", [[np.inf, 1.0, 0.0]], [[0.0, 1.0, 0.0]], np.inf, [[1.0, -1.0, 0.0]]),
         ("poisson_nll", [np.inf, np.inf], [0.5, 0.0], np.inf, [0.5, 0.5]),  # ŷ − y log ŷ was inf − inf = NaN
         ("focal", [0.0, 1.0], [0.5, 0.5], np.inf, [-np.inf, np.inf]),  # the gradient's 0·log 0 and ∞ − ∞ were NaN
+        # max(0, 1 − yŷ) → −∞·sign(y) for every y, NaN at y = 0, where the limit is 1: taken at that y alone
+        ("hinge", [np.inf, -np.inf], [0.0, 0.0], 1.0, [0.0, 0.0]),
+        ("squared_hinge", [np.inf, -np.inf, np.inf], [0.0, 0.0, 1.0], 2 / 3, [0.0, 0.0, 0.0]),
     ],
 )
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

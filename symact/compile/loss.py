@@ -37,8 +37,9 @@ from sympy.calculus.util import continuous_domain
 from sympy.codegen.cfunctions import log1p
 
 from .. import calculus
+from ..analyze import limit_at
 from ..fn import Fn
-from ..prove import TimeLimitExceeded, time_limit
+from ..prove import time_limit
 from ..stable import stabilize_atoms, stable_loss
 from . import _per_call, as_real, nan_where_nan
 from .forms import irrationals_to_floats, with_default
@@ -201,6 +202,8 @@ class LossKernel:
         domain = prediction_domain(fn)
         #: ŷ ↦ whether ŷ lies in the loss's domain; None where that is every real
         self._inside = None if domain == sp.S.Reals else sp.lambdify(yhat, domain.as_relational(yhat), "numpy")
+        #: the domain's hull with its infinite ends, where a limit may be wanted: [0, ∞] for Poisson
+        self._hull = (float(domain.inf), float(domain.sup)) if isinstance(domain, sp.Interval) else (-np.inf, np.inf)
         #: a term of degree 2 in (ŷ, y) together, as RMSE's (ŷ − y)² is: its root can be taken at scaled inputs
         self._quadratic = fn.entry.reduction == "sqrt_mean" and of_degree_two(exprs[0], (yhat, y))
 
@@ -318,53 +321,58 @@ class LossKernel:
         gradient there, taken by SymPy (:meth:`_limit`): Poisson's ŷ − y·log ŷ is inf − inf at ŷ = +∞, its
         limit +∞, and focal loss's gradient 0·log 0 at ŷ = 0, its limit −∞. Only from a side where the loss is
         real for these targets (at ŷ = ±10⁶ for ±∞, ŷ ± 10⁻⁹ otherwise), and where the limits from the sides that
-        are agree: BCE and focal at ŷ = +∞, outside their domain, stay NaN."""
+        are agree: BCE and focal at ŷ = +∞, outside their domain, stay NaN. Where the limit for every y gives NaN at
+        some y (hinge's max(0, 1 − yŷ) → −∞·sign(y) at ŷ = +∞), it is taken again at each of the few targets
+        there (1 at y = 0)."""
         out = []
         for which, v in enumerate(values):
             v = np.array(np.broadcast_to(v, pred.shape))
-            lost = np.isnan(v) & ~np.isnan(pred) & ~np.isnan(target)
+            lost = np.isnan(v) & ~np.isnan(pred) & ~np.isnan(target) & (pred >= self._hull[0]) & (pred <= self._hull[1])
             # the few points where it happens (domain ends, ±∞), as Python floats: a float32 1 + 10⁻⁹ is 1
             for point in map(float, np.unique(pred[lost])[:8]):
                 here = lost & (pred == point)
-                y = target[here]
-                found = [self._limit(which, point, side) for side in (1, -1)]
-                found = [(limit, loss, side) for (limit, loss), side in zip(found, (1, -1)) if limit is not None]
-                near = [
-                    loss(
-                        np.complex128(np.sign(point) * 1e6 if np.isinf(point) else point + side * 1e-9),
-                        y.astype(complex),
-                    )
-                    for _, loss, side in found
-                ]
-                limits = [
-                    np.where(np.isfinite(n) & (n.imag == 0), np.broadcast_to(limit(y), y.shape), np.nan)
-                    for (limit, _, _), n in zip(found, near)
-                ]
-                if len(limits) == 2:  # the side in the domain; where both are, only where they agree
-                    a, b = limits
-                    limits = [np.where(np.isnan(a), b, np.where(np.isnan(b) | (a == b), a, np.nan))]
-                if limits:
-                    v[here] = limits[0]
+                v[here] = self._limit_from_inside(which, point, target[here], None)
+                still = here & np.isnan(v)
+                for t in map(float, np.unique(target[still])[:8]):
+                    v[still & (target == t)] = self._limit_from_inside(which, point, target[still & (target == t)], t)
             out.append(v)
         return out
 
-    def _limit(self, which: int, point: float, side: int):
+    def _limit_from_inside(self, which: int, point: float, y: np.ndarray, target: float | None) -> np.ndarray:
+        """The limit at ``point`` for the targets ``y`` (all equal to ``target``, where one is given) from the
+        side where the loss is real; NaN where no side's limit is, or two sides' differ."""
+        found = [self._limit(which, point, side, target) for side in (1, -1)]
+        found = [(limit, loss, side) for (limit, loss), side in zip(found, (1, -1)) if limit is not None]
+        near = [
+            loss(np.complex128(np.sign(point) * 1e6 if np.isinf(point) else point + side * 1e-9), y.astype(complex))
+            for _, loss, side in found
+        ]
+        limits = [
+            np.where(np.isfinite(n) & (n.imag == 0), np.broadcast_to(limit(y), y.shape), np.nan)
+            for (limit, _, _), n in zip(found, near)
+        ]
+        if len(limits) == 2:  # the side in the domain; where both are, only where they agree
+            a, b = limits
+            limits = [np.where(np.isnan(a), b, np.where(np.isnan(b) | (a == b), a, np.nan))]
+        return limits[0] if limits else np.full(y.shape, np.nan)
+
+    def _limit(self, which: int, point: float, side: int, target: float | None = None):
         """(lim of the per-element loss (which = 0) or its derivative (1) as ŷ → ``point`` from the ``side`` (+1:
         above) as a NumPy function of y, and the loss as one of (ŷ, y)), or (None, None) where the limit is not
-        real or SymPy does not find it; ±∞ has one side. Taken when a call first needs it."""
+        real or SymPy does not find it; ±∞ has one side. With a ``target``, the limit at that y alone. Taken
+        when a call first needs it."""
         if np.isinf(point) and side != -np.sign(point):
             return None, None
-        key = (which, point, side)
+        key = (which, point, side, target)
         if key not in self._limits:
             yhat, y = self._per.inputs[0], self._per.targets[0]
             loss = self._per.bind(stable_loss(self._per))
             expr = calculus.derivative(loss, yhat) if which else loss
+            if target is not None:
+                expr = expr.subs(y, sp.nsimplify(target, rational=True))
             to = np.sign(point) * sp.oo if np.isinf(point) else sp.nsimplify(point, rational=True)
-            try:
-                with time_limit(10):  # once; a user's loss may be beyond SymPy
-                    limit = sp.limit(expr, yhat, to, "+" if side > 0 else "-")
-            except (NotImplementedError, ValueError, TypeError, TimeLimitExceeded):
-                limit = sp.nan
+            # once; a user's loss may be beyond SymPy. limit_at folds max and |·| into the case that holds there.
+            limit = limit_at(expr, yhat, to, seconds=10, side="+" if side > 0 else "-")
             real = not limit.has(sp.I, sp.nan, sp.zoo, sp.AccumBounds, sp.Limit) and limit.free_symbols <= {y}
             self._limits[key] = (
                 (sp.lambdify(y, limit, "numpy"), sp.lambdify((yhat, y), loss, "numpy")) if real else (None, None)
