@@ -1109,8 +1109,23 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
         lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh), lambda e: _log_cosh_of(e.args[0].args[0])
     )
     expr = expr.replace(lambda e: isinstance(e, sp.Mul), _absorb_exp)
+    # 2·tanh − 2·tanh³ (tanh²'s derivative, as tidy writes it) → 2·tanh·(1 − tanh)·(1 + tanh): each factor
+    # one of the complements below, where the sum was 0 from |x| = 19 on
+    expr = expr.replace(lambda e: _tanh_factored(e) is not None, _tanh_factored)
     # 1 − σ(a) → σ(−a): σ's derived derivative σ(1 − σ) is 0 at x = 40, where σ(−x) is not
-    return expr.replace(lambda e: _complement(e) is not None, _complement)
+    expr = expr.replace(lambda e: _complement(e) is not None, _complement)
+    return expr.replace(lambda e: _sigmoid_difference(e) is not None, _sigmoid_difference)
+
+
+def _sigmoid_difference(e: sp.Expr) -> sp.Expr | None:
+    """c·σ(a) − c·σ(−a) → c·tanh(a/2), else None. The derivative of σ(a)σ(−a) has σ(−a) − σ(a) as a factor,
+    which cancels near a = 0 (sech²'s derivative was 3·10⁷ ULP off at x = 10⁻⁸); tanh does not."""
+    if not (isinstance(e, sp.Add) and len(e.args) == 2):
+        return None
+    (c, s), (d, t) = (term.as_coeff_Mul() for term in e.args)
+    if isinstance(s, sigmoid) and isinstance(t, sigmoid) and d == -c and sp.expand(s.args[0] + t.args[0]) == 0:
+        return c * sp.tanh(s.args[0] / 2)
+    return None
 
 
 def _hyperbolic(expr: sp.Expr) -> sp.Expr:
@@ -1144,10 +1159,26 @@ def _erf_complement(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
+def _tanh_factored(e: sp.Expr) -> sp.Expr | None:
+    """A sum that is a polynomial in one tanh(a), of degree 2 or more, with a root at tanh = ±1, factored: its
+    factors 1 ± tanh(a) are then :func:`_complement`'s, which do not cancel as tanh(a) → ∓1. Else None."""
+    if not isinstance(e, sp.Add) or len(atoms := e.atoms(sp.tanh)) != 1:
+        return None
+    (th,) = atoms
+    t = sp.Dummy("t")
+    p = e.xreplace({th: t})
+    if th.args[0].free_symbols & p.free_symbols or not p.is_polynomial(t) or sp.degree(p, t) < 2:
+        return None  # x·(1 − tanh²(x)) and the like are left to the complements
+    if all(sp.expand(p.subs(t, r)) != 0 for r in (1, -1)):
+        return None
+    return sp.factor(p, t).xreplace({t: th})
+
+
 def _complement(e: sp.Expr) -> sp.Expr | None:
-    """c − c·σ(a) → c·σ(−a), c − 2c·σ(a) → −c·tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so), and
+    """c − c·σ(a) → c·σ(−a), c − 2c·σ(a) → −c·tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so),
     c − c·tanh²(a) → 4c·σ(2a)σ(−2a), for a number c ≠ 0 (SymPy writes 2(1 − tanh²(2x)), the derivative of
-    tanh(2x), as 2 − 2tanh²(2x)); else None."""
+    tanh(2x), as 2 − 2tanh²(2x)), and c ∓ c·tanh(a) → 2c·σ(∓2a) (1 + tanh(a) is 0 from a = −19 on, where it is
+    2σ(2a) = 10⁻¹⁶ and below); else None."""
     if not (isinstance(e, sp.Add) and len(e.args) == 2):
         return None
     for one, other in (e.args, e.args[::-1]):
@@ -1157,6 +1188,8 @@ def _complement(e: sp.Expr) -> sp.Expr | None:
         base, k = rest.as_base_exp()
         if c == -one and isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
             return one * 4 * sigmoid(2 * base.args[0]) * sigmoid(-2 * base.args[0])
+        if abs(c) == abs(one) and isinstance(base, sp.tanh) and k == 1:
+            return one * 2 * sigmoid(2 * base.args[0] if c == one else -2 * base.args[0])
         if not isinstance(rest, sigmoid):
             continue
         if c == -one:
@@ -1227,11 +1260,48 @@ def carry_arguments(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.exp), _exp_carried)
 
 
+def _rationalized(e: sp.Expr) -> sp.Expr | None:
+    """c·√A − c·b, b > 0 a number, among the terms of a sum → c·(A − b²)/(√A + b) where A < 4b², the only place
+    where the difference cancels (the bent identity's (√(x² + 1) − 1)/2 was x/4 relatively off at small x:
+    2·10⁷ ULP at x = 10⁻⁸); as written elsewhere, where A − b² and √A may overflow. Else None."""
+    if not isinstance(e, sp.Add):
+        return None
+    for term in e.args:
+        c, rest = term.as_coeff_Mul()
+        if not (isinstance(rest, sp.Pow) and rest.exp == sp.S.Half and rest.base.free_symbols):
+            continue
+        for d in e.args:
+            if d.is_number and d.is_real and (b := -d / c).is_positive:
+                a = rest.base
+                near = c * sp.expand(a - b**2) / (rest + b)
+                others = [t for t in e.args if t is not term and t is not d]
+                return sp.Add(_where(a < 4 * b**2, near, term + d), *others)
+    return None
+
+
+def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
+    """σ(u)·σ(−u) in a product → e/(1 + e)², e = exp(−|u|), as sigmoid's own derivative: one division where two
+    σ's take two (tanh²'s derivative 8σ(2x)σ(−2x)·tanh x: 5.0 → 3.2 ULP); else None."""
+    if not isinstance(e, sp.Mul):
+        return None
+    powers = [f.as_base_exp() for f in e.args]
+    for i, (a, k) in enumerate(powers):
+        for j, (b, m) in enumerate(powers):
+            if i < j and isinstance(a, sigmoid) and isinstance(b, sigmoid) and sp.expand(a.args[0] + b.args[0]) == 0:
+                if k.is_Integer and m.is_Integer and k > 0 and m > 0:
+                    t = sp.exp(-sp.Abs(a.args[0]))
+                    rest = [f for n, f in enumerate(e.args) if n not in (i, j)]
+                    return sp.Mul(ratio(t, fma(t, t + 2, 1)), a ** (k - 1), b ** (m - 1), *rest)
+    return None
+
+
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus), after
-    :func:`recognize_atoms` has found them where they are written with exp; erfc(κx) with κx's rounding carried
-    (:func:`_erfc_carried`)."""
+    :func:`recognize_atoms` has found them where they are written with exp; a square root less a number where
+    they cancel (:func:`_rationalized`); erfc(κx) with κx's rounding carried (:func:`_erfc_carried`)."""
     expr = recognize_atoms(expr)
+    expr = expr.replace(lambda e: _rationalized(e) is not None, _rationalized)
+    expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
     expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)
     return expr.replace(
         lambda e: isinstance(e, (sigmoid, softplus)),

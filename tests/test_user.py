@@ -197,6 +197,28 @@ def test_functions_written_with_erf_keep_their_tail_and_exp_arguments_keep_their
         assert ulp_error(y, truth_y, np.float64) <= 2 and ulp_error(dy, truth_dy, np.float64) <= 2, text
 
 
+#: Sums that cancel as written: a polynomial in tanh with a root at tanh = ±1 (tanh²'s derivative 2tanh − 2tanh³
+#: was 0 from |x| = 19 on, 9·10¹⁵ ULP off), 1 − tanh (the same), sech²'s derivative, which had σ(−2x) − σ(2x)
+#: as a factor (3·10⁷ ULP at x = 10⁻⁸), and a square root less a number (the bent identity (√(x² + 1) − 1)/2 + x
+#: was x/4 relatively off near 0: 6·10⁷ ULP). Each kernel is now within 4 ULP in float64.
+CANCELLING = ["tanh(x)**2", "1 - tanh(x)", "1 - tanh(x)**2", "(sqrt(x**2 + 1) - 1)/2 + x", "sqrt(x**2 + 1) - 1"]
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("text", CANCELLING)
+def test_sums_that_cancel_as_written_compile_to_accurate_kernels(text, backend):
+    fn = symact.custom(text)
+    form = stable_form(fn)
+    assert symact.prove(exact(form.f), fn.expr, timeout=60, suggest=False).status == "proved"
+    assert symact.prove(exact(form.df), fn.derivative(), timeout=60, suggest=False).status == "proved"
+    xs = np.r_[-1e4, -800.0, -40.0, -19.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 19.0, 40.0, 800.0, 1e4, points(1000)]
+    xs = np.r_[xs, np.linspace(-12, 12, 1001)]
+    truth_y, truth_dy = reference(fn, xs)
+    y, dy = symact.compile(fn, backend=backend, dtype="float64")(xs)
+    assert ulp_error(y, truth_y, np.float64) <= 4
+    assert ulp_error(dy, truth_dy, np.float64) <= 4
+
+
 #: Catalog functions as users write them out, and the catalog function and parameter values they are: the
 #: parameter read from the text's structure (x·σ(1.702x)) or fitted at sample points (0.5·(eˣ − 1), which SymPy
 #: writes 0.5·eˣ − 0.5), and the first in catalog order where several fit (max(x, 0) is ReLU and SELU with α = 0).
