@@ -1109,12 +1109,34 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
         lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh), lambda e: _log_cosh_of(e.args[0].args[0])
     )
     expr = expr.replace(lambda e: isinstance(e, sp.Mul), _absorb_exp)
+    # the libm's functions for the sums that cancel near 0: c·eᵃ − c, log(1 + u), c·cosh a − c
+    expr = expr.replace(lambda e: _less_one(e) is not None, _less_one)
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Add) and sp.S.One in e.args[0].args,
+        lambda e: log1p(e.args[0] - 1),
+    )
     # 2·tanh − 2·tanh³ (tanh²'s derivative, as tidy writes it) → 2·tanh·(1 − tanh)·(1 + tanh): each factor
     # one of the complements below, where the sum was 0 from |x| = 19 on
     expr = expr.replace(lambda e: _tanh_factored(e) is not None, _tanh_factored)
     # 1 − σ(a) → σ(−a): σ's derived derivative σ(1 − σ) is 0 at x = 40, where σ(−x) is not
     expr = expr.replace(lambda e: _complement(e) is not None, _complement)
     return expr.replace(lambda e: _sigmoid_difference(e) is not None, _sigmoid_difference)
+
+
+def _less_one(e: sp.Expr) -> sp.Expr | None:
+    """c·eᵃ − c → c·expm1(a) and c·cosh a − c → 2c·sinh²(a/2) among the terms of a sum, for a number c; else None.
+    As written they cancel where a is near 0: eˣ − 1 was 7·10⁷ ULP off at x = 10⁻⁸, 1 − e^(−x²) 10¹⁵."""
+    if not isinstance(e, sp.Add):
+        return None
+    for term in e.args:
+        c, rest = term.as_coeff_Mul()
+        if isinstance(rest, (sp.exp, sp.cosh)) and -c in e.args:
+            others = list(e.args)
+            others.remove(term)
+            others.remove(-c)
+            a = rest.args[0]
+            return sp.Add(c * expm1(a) if isinstance(rest, sp.exp) else 2 * c * sp.sinh(a / 2) ** 2, *others)
+    return None
 
 
 def _sigmoid_difference(e: sp.Expr) -> sp.Expr | None:
@@ -1129,14 +1151,17 @@ def _sigmoid_difference(e: sp.Expr) -> sp.Expr | None:
 
 
 def _hyperbolic(expr: sp.Expr) -> sp.Expr:
-    """tanh where ``expr`` writes it with exp, (e^a − e^(−a))/(e^a + e^(−a)) or (1 − e^(−2a))/(1 + e^(−2a)): SymPy's
-    exptrigsimp, kept where it leaves no exp, sinh or cosh. As written it is inf/inf = NaN once e^a overflows
-    (|x| > 710 in float64, 89 in float32), where tanh is ±1. Else ``expr`` as it is: exptrigsimp writes σ's
+    """tanh where ``expr`` writes it with exp, (e^a − e^(−a))/(e^a + e^(−a)) or (1 − e^(−2a))/(1 + e^(−2a)), and
+    sinh, (e^a − e^(−a))/2: SymPy's exptrigsimp, kept where it leaves no exp or cosh. As written tanh is
+    inf/inf = NaN once e^a overflows (|x| > 710 in float64, 89 in float32), where it is ±1, and sinh cancels
+    near 0 (4·10⁷ ULP at x = 10⁻⁸). Else ``expr`` as it is: exptrigsimp writes σ's
     e^x/(1 + e^x)² as 1/(4cosh²(x/2)), which the σ rewrites below take better."""
     if not expr.has(sp.exp) or expr.has(sp.tanh):
         return expr
     hyperbolic = sp.exptrigsimp(expr)
-    return hyperbolic if hyperbolic.has(sp.tanh) and not hyperbolic.has(sp.exp, sp.sinh, sp.cosh) else expr
+    if hyperbolic.has(sp.tanh, sp.sinh) and not hyperbolic.has(sp.exp, sp.cosh):
+        return hyperbolic
+    return expr
 
 
 def _erf_complement(e: sp.Expr) -> sp.Expr | None:
