@@ -1304,6 +1304,20 @@ def _rationalized(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
+def _softplus_less_log2(e: sp.Expr) -> sp.Expr | None:
+    """c·softplus(a) − c·log 2 among the terms of a sum → c·(max(a, 0) + log1p(expm1(−|a|)/2)): the shifted
+    softplus, 0 at a = 0, where the difference cancelled (1.5·10⁸ ULP at x = 10⁻⁸); else None."""
+    if not isinstance(e, sp.Add):
+        return None
+    for term in e.args:
+        c, rest = term.as_coeff_Mul()
+        if isinstance(rest, softplus) and -c * sp.log(2) in e.args:
+            a = rest.args[0]
+            others = [t for t in e.args if t != term and t != -c * sp.log(2)]
+            return sp.Add(c * (sp.Max(a, 0) + log1p(expm1(-sp.Abs(a)) / 2)), *others)
+    return None
+
+
 def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
     """σ(u)·σ(−u) in a product → e/(1 + e)², e = exp(−|u|), as sigmoid's own derivative: one division where two
     σ's take two (tanh²'s derivative 8σ(2x)σ(−2x)·tanh x: 5.0 → 3.2 ULP); else None."""
@@ -1327,6 +1341,7 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = recognize_atoms(expr)
     expr = expr.replace(lambda e: _rationalized(e) is not None, _rationalized)
     expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
+    expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)
     expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)
     return expr.replace(
         lambda e: isinstance(e, (sigmoid, softplus)),
