@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import symact  # noqa: E402
 from symact.catalog import REGISTRY  # noqa: E402
 from symact.compile import available_backends  # noqa: E402
-from symact.compile.accuracy import points, reference, ulp_error  # noqa: E402
+from symact.compile.accuracy import measure, points  # noqa: E402
 
 
 def main() -> None:
@@ -58,18 +58,8 @@ def main() -> None:
     ]
     print("\n".join(lines))
     for name in names:
-        fn = symact.activation(name)
-        ys, dys = reference(fn, xs)
-        cells = []
-        for backend in args.backends.split(","):
-            for dtype in ("float64", "float32"):
-                k = symact.compile(fn, backend=backend, dtype=dtype)
-                xin = xs.astype(dtype)
-                if dtype == "float32":  # compare against the truth at the rounded inputs
-                    ys32, dys32 = reference(fn, xin.astype(np.float64))
-                y, dy = k(xin)
-                truth_y, truth_dy = (ys, dys) if dtype == "float64" else (ys32, dys32)
-                cells.append(f"{ulp_error(y, truth_y, dtype):.3g} / {ulp_error(dy, truth_dy, dtype):.3g}")
+        rows = measure(symact.activation(name), xs, args.backends.split(","))
+        cells = [f"{r.f:.3g} / {r.df:.3g}" for r in rows]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
     if args.out:

@@ -558,6 +558,67 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+def cmd_accuracy(args) -> int:
+    import numpy as np
+
+    from .compile import available_backends
+    from .compile.accuracy import measure, points
+    from .progress import Progress
+
+    fn = _function(args)
+    if fn.kind != "activation" or fn.vector:
+        raise UsageError(f"accuracy measures elementwise activations' kernels; {fn.name} is not one")
+    backends = args.backend.split(",") if args.backend else available_backends()
+    unknown = [b for b in backends if b not in available_backends()]
+    if unknown:
+        raise UsageError(f"backend {unknown[0]!r} is not available here; choose from {', '.join(available_backends())}")
+    dtypes = [args.dtype] if args.dtype else ["float64", "float32"]
+    lo, hi = args.range
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise UsageError(f"--range needs finite A < B, got {lo:g} {hi:g}")
+    xs = np.concatenate([points(args.points, seed=args.seed), np.linspace(lo, hi, args.dense)])
+    with Progress(len(backends) * len(dtypes), "kernels", enabled=not args.json) as bar:
+        rows = measure(fn, xs, backends, dtypes, done=bar.update)
+    if args.json:
+        out = [
+            {
+                "backend": r.backend,
+                "dtype": r.dtype,
+                "f": {"ulp": _finite_or_text(r.f), "at": r.f_at},
+                "df": {"ulp": _finite_or_text(r.df), "at": r.df_at},
+            }
+            for r in rows
+        ]
+        print(json.dumps({"name": fn.name, "points": len(xs), "kernels": out}, indent=2, allow_nan=False))
+        return 0
+
+    def cell(ulp, at):
+        return f"{ulp:.3g}{' *' if ulp > ACCURACY_TARGET else ''}" + ("" if at is None else f" at x = {at:.6g}")
+
+    label = f"f(x) = {unicode(fn.expr)}" if args.expr is not None else fn.name
+    print(f"{label}: the largest error of each compiled kernel in ULP, against mpmath at 50 digits,")
+    print(f"  at {args.points} points log-uniform over ±[1e-8, 1e3], {args.dense} evenly spaced on [{lo:g}, {hi:g}],")
+    print("  ±0 and ±1e4; where the truth is subnormal, the absolute error in units of the smallest normal")
+    table = [("backend", "dtype", "f", "f'")] + [
+        (r.backend, r.dtype, cell(r.f, r.f_at), cell(r.df, r.df_at)) for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    if any(max(r.f, r.df) > ACCURACY_TARGET for r in rows):
+        print(f"* above {ACCURACY_TARGET} ULP, the catalog kernels' target (near a root of f or f', a sum cancels)")
+    return 0
+
+
+def _finite_or_text(v: float) -> float | str:
+    """A float for JSON, or "inf" (a kernel's NaN or ∞ where the truth is finite), which JSON has no number for."""
+    return v if math.isfinite(v) else str(v)
+
+
+#: The catalog kernels' accuracy target in ULP (the kernels issue): ``symact accuracy`` marks what exceeds it.
+ACCURACY_TARGET = 4
+
+
 def cmd_define(args) -> int:
     from .stable import catalog_equivalent
     from .user import define, saved_names, user_file
@@ -901,6 +962,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_function_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_analyze)
+
+    p = sub.add_parser("accuracy", help="the largest error of the compiled kernels of f and f' in ULP, against mpmath")
+    add_function_args(p)
+    p.add_argument("--backend", "-b", help="comma-separated, e.g. c,numpy (default: every one available here)")
+    p.add_argument("--dtype", choices=("float64", "float32"), help="default: both")
+    p.add_argument("--points", type=_count(0), default=2000, help="log-uniform points over ±[1e-8, 1e3] (default 2000)")
+    p.add_argument("--dense", type=_count(0), default=2001, help="evenly spaced points on --range (default 2001)")
+    p.add_argument("--range", nargs=2, type=float, default=(-12.0, 12.0), metavar=("A", "B"), help="default: -12 12")
+    p.add_argument("--seed", type=_count(0), default=0, help="seed of the log-uniform points (default 0)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_accuracy)
 
     p = sub.add_parser("define", help="define a function from text (and --save it for later runs)")
     p.add_argument("name", help="snake_case name for the new function")

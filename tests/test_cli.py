@@ -161,6 +161,7 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, message):
         (["train", "--data-seed", "x"], "--data-seed: 'x' is not an integer"),
         (["train", "--val-split", "1.5"], "--val-split: must lie in [0, 1)"),
         (["train", "--val-split", "nan"], "--val-split: must lie in [0, 1)"),
+        (["accuracy", "relu", "--points", "-1"], "--points: must be an integer >= 0"),
     ],
 )
 def test_bad_numbers_are_refused_by_the_parser_with_exit_2(capsys, argv, message):
@@ -489,3 +490,42 @@ def test_show_gives_a_numeric_range_end_as_approximate(capsys):
     ]:
         code, out, _ = run(capsys, "show", name)
         assert code == 0 and f"  range:        {shown}\n" in out, (name, out)
+
+
+def test_accuracy_measures_each_kernel_against_mpmath(capsys):
+    code, out, _ = run(capsys, "accuracy", "sigmoid", "-b", "numpy", "--points", "100", "--dense", "101")
+    assert code == 0
+    rows = {tuple(line.split()[:2]): line for line in out.splitlines() if line.startswith("  numpy")}
+    assert set(rows) == {("numpy", "float64"), ("numpy", "float32")}
+    for line in rows.values():  # the catalog's kernels: within 4 ULP, so nothing marked
+        assert "*" not in line
+        assert 0 < float(line.split()[2]) <= 4
+
+
+def test_accuracy_marks_a_user_function_above_four_ulp_and_says_where(capsys):
+    """x·(1 + tanh x) has f′ = 0 at x ≈ −0.64, where the terms of its derivative cancel: 49 ULP there."""
+    argv = ["accuracy", "--expr", "x*(1 + tanh(x))", "-b", "numpy", "--dtype", "float64", "--points", "0"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if line.startswith("  numpy")]
+    df = line.split("  ")[-1]
+    assert df.split()[1] == "*" and float(df.split()[0]) > 4
+    assert -0.7 < float(df.split("x = ")[1]) < -0.6
+    code, out, _ = run(capsys, *argv, "--json")
+    (kernel,) = json.loads(out)["kernels"]
+    assert kernel["df"]["ulp"] > 4 and -0.7 < kernel["df"]["at"] < -0.6
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["softmax"], "softmax is not one"),
+        (["mse"], "mse is not one"),
+        (["relu", "-b", "fortran"], "backend 'fortran' is not available here"),
+        (["relu", "--range", "3", "1"], "--range needs finite A < B"),
+        (["relu", "--range", "0", "inf"], "--range needs finite A < B"),
+    ],
+)
+def test_accuracy_refuses_bad_input_in_one_line(capsys, argv, message):
+    code, out, err = run(capsys, "accuracy", *argv)
+    assert code == 2 and out == "" and message in err and "Traceback" not in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -60,32 +62,70 @@ def reference(fn: Fn, xs: np.ndarray) -> tuple[list, list]:
 
 def ulp_error(got: np.ndarray, truth: list, dtype) -> float:
     """The largest error of ``got`` in ULP of the truth (absolute, in smallest normals, where that is subnormal)."""
+    errors = ulp_errors(got, truth, dtype)
+    return float(np.nanmax(errors)) if not np.all(np.isnan(errors)) else 0.0
+
+
+def ulp_errors(got: np.ndarray, truth: list, dtype) -> np.ndarray:
+    """Each point's error of ``got`` in ULP of its truth, as :func:`ulp_error` counts it; NaN where there is no
+    finite truth (±inf and NaN inputs)."""
     with mpmath.workdps(50):  # at the default 15 digits the truth itself would be rounded to a double
-        return _ulp_error(got, truth, dtype)
+        return np.array([_ulp(g, t, np.finfo(dtype)) for g, t in zip(got, truth)], dtype=np.float64)
 
 
-def _ulp_error(got: np.ndarray, truth: list, dtype) -> float:
-    info = np.finfo(dtype)
+def _ulp(g: float, t, info: np.finfo) -> float:
+    if t is None or not mpmath.isfinite(t := mpmath.mpf(t)):
+        return float("nan")
     # the least magnitude that rounds to ±inf: the largest finite number plus half its ULP (a tie rounds to
     # even, the infinity); a truth between the largest number and this rounds to the largest number
     overflow = mpmath.mpf(2) ** info.maxexp - mpmath.mpf(2) ** (info.maxexp - info.nmant - 2)
-    worst = 0.0
-    for g, t in zip(got, truth):
-        if t is None:
-            continue
-        t = mpmath.mpf(t)
-        if not mpmath.isfinite(t):
-            continue
-        if abs(t) >= overflow:  # overflows in this dtype: the kernel must say ±inf
-            worst = max(worst, 0.0 if np.isinf(g) and (g > 0) == (t > 0) else float("inf"))
-            continue
-        if abs(t) < info.tiny:  # subnormal or zero truth: absolute error against the smallest normal
-            err = float(abs(mpmath.mpf(float(g)) - t) / mpmath.mpf(float(info.tiny)))
-            worst = max(worst, 0.0 if err <= 1 else err)
-            continue
-        if not np.isfinite(g):
-            return float("inf")
-        exponent = mpmath.floor(mpmath.log(abs(t), 2))
-        ulp = mpmath.mpf(2) ** (exponent - (info.nmant))
-        worst = max(worst, float(abs(mpmath.mpf(float(g)) - t) / ulp))
-    return worst
+    if abs(t) >= overflow:  # overflows in this dtype: the kernel must say ±inf
+        return 0.0 if np.isinf(g) and (g > 0) == (t > 0) else float("inf")
+    if abs(t) < info.tiny:  # subnormal or zero truth: absolute error against the smallest normal
+        err = float(abs(mpmath.mpf(float(g)) - t) / mpmath.mpf(float(info.tiny)))
+        return 0.0 if err <= 1 else err
+    if not np.isfinite(g):
+        return float("inf")
+    exponent = mpmath.floor(mpmath.log(abs(t), 2))
+    return float(abs(mpmath.mpf(float(g)) - t) / mpmath.mpf(2) ** (exponent - info.nmant))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One kernel's largest errors in ULP over the points, for f and f', and where each is."""
+
+    backend: str
+    dtype: str
+    f: float
+    f_at: float | None
+    df: float
+    df_at: float | None
+
+
+def measure(fn: Fn, xs: np.ndarray, backends, dtypes=("float64", "float32"), done=None) -> list[Measured]:
+    """The largest error of each backend's and dtype's kernel of ``fn`` at ``xs``, against mpmath: float32 kernels
+    against the truth at their rounded inputs. ``done()`` is called after each kernel (a progress bar)."""
+    from . import compile as compile_kernel
+
+    truth = {"float64": reference(fn, xs)}
+    rows = []
+    for backend in backends:
+        for dtype in dtypes:
+            xin = xs.astype(dtype)
+            if dtype not in truth:
+                truth[dtype] = reference(fn, xin.astype(np.float64))
+            y, dy = compile_kernel(fn, backend=backend, dtype=dtype)(xin)
+            errors = [ulp_errors(v, t, dtype) for v, t in zip((y, dy), truth[dtype])]
+            worst = [_worst(e, xin) for e in errors]
+            rows.append(Measured(backend, dtype, *worst[0], *worst[1]))
+            if done is not None:
+                done()
+    return rows
+
+
+def _worst(errors: np.ndarray, xs: np.ndarray) -> tuple[float, float | None]:
+    """The largest error and the first x where it is (None where no point has a finite truth, or none errs)."""
+    if np.all(np.isnan(errors)) or np.nanmax(errors) == 0:
+        return 0.0, None
+    i = int(np.nanargmax(errors))
+    return float(errors[i]), float(xs[i])
