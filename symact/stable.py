@@ -1105,10 +1105,10 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
         lambda e: isinstance(e, sp.log) and _logistic(e.args[0]) is not None,
         lambda e: softplus(_logistic(e.args[0])),
     )
-    expr = expr.replace(
-        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh), lambda e: _log_cosh_of(e.args[0].args[0])
-    )
+    expr = expr.replace(lambda e: _scaled_log_cosh(e) is not None, _scaled_log_cosh)
     expr = expr.replace(lambda e: isinstance(e, sp.Mul), _absorb_exp)
+    # softplus(a) − a = softplus(−a): the difference was 0 from a = 37 on, where softplus(−a) is e^(−a)
+    expr = expr.replace(lambda e: _softplus_less_argument(e) is not None, _softplus_less_argument)
     # the libm's functions for the sums that cancel near 0: c·eᵃ − c, log(1 + u), c·cosh a − c
     expr = expr.replace(lambda e: _less_one(e) is not None, _less_one)
     expr = expr.replace(
@@ -1121,6 +1121,29 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
     # 1 − σ(a) → σ(−a): σ's derived derivative σ(1 − σ) is 0 at x = 40, where σ(−x) is not
     expr = expr.replace(lambda e: _complement(e) is not None, _complement)
     return expr.replace(lambda e: _sigmoid_difference(e) is not None, _sigmoid_difference)
+
+
+def _scaled_log_cosh(e: sp.Expr) -> sp.Expr | None:
+    """log(c·cosh a) → log c + :func:`_log_cosh_of` (a), for a number c > 0 (log(2cosh x) was inf from |x| = 710
+    on, where cosh overflows); else None."""
+    if not isinstance(e, sp.log):
+        return None
+    c, rest = e.args[0].as_coeff_Mul()
+    return sp.log(c) + _log_cosh_of(rest.args[0]) if isinstance(rest, sp.cosh) and c.is_positive else None
+
+
+def _softplus_less_argument(e: sp.Expr) -> sp.Expr | None:
+    """c·softplus(a) − c·a among the terms of a sum → c·softplus(−a), else None."""
+    if not isinstance(e, sp.Add):
+        return None
+    for term in e.args:
+        c, rest = term.as_coeff_Mul()
+        if isinstance(rest, softplus) and (a := sp.expand(-c * rest.args[0])) in e.args:
+            others = list(e.args)
+            others.remove(term)
+            others.remove(a)
+            return sp.Add(c * softplus(-rest.args[0]), *others)
+    return None
 
 
 def _less_one(e: sp.Expr) -> sp.Expr | None:
