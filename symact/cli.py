@@ -661,6 +661,11 @@ def cmd_undefine(args) -> int:
 # -- train -------------------------------------------------------------------
 
 
+#: The fraction of the samples ``symact train`` holds out for validation, where it has at least MIN_VALIDATED.
+DEFAULT_VAL_SPLIT = 0.2
+MIN_VALIDATED = 20
+
+
 def _layers(text: str) -> list[int]:
     try:
         sizes = [int(v) for v in text.split(",") if v.strip()]
@@ -698,7 +703,7 @@ def cmd_train(args) -> int:
             (X, y), names = nn.datasets.load(args.data), None
     except (ValueError, FileNotFoundError, TypeError) as e:
         raise UsageError(_one_line(e)) from None
-    if names:
+    if names and not args.json:  # (with --json, they are in its output)
         print("classes: " + ", ".join(f"{i} = {name}" for i, name in enumerate(names)))
     y = np.asarray(y)
     integer_labels = np.issubdtype(y.dtype, np.integer)
@@ -720,7 +725,12 @@ def cmd_train(args) -> int:
         )
         rng = np.random.default_rng(args.seed)
         order = rng.permutation(len(X))
-        n_val = int(round(args.val_split * len(X)))
+        split = args.val_split
+        if split is None:  # xor's 4 points: one held out is a row of the truth table the others cannot give
+            split = DEFAULT_VAL_SPLIT if len(X) >= MIN_VALIDATED else 0.0
+            if not split and not args.json:
+                print(f"{len(X)} samples: all train, none held out for validation (--val-split holds some out)")
+        n_val = int(round(split * len(X)))
         val, train = order[:n_val], order[n_val:]
         validation = (X[val], y[val]) if n_val else None
         if args.early_stopping is not None and not n_val:
@@ -756,7 +766,8 @@ def cmd_train(args) -> int:
     final = {k: v[last] for k, v in hist.history.items() if k.removeprefix("val_") in shown}
     done = hist.epoch[last] if hist.epoch else 0
     if args.json:
-        print(json.dumps({"epochs": done, **final, **({"stopped_after": stopped} if stopped else {})}))
+        extra = {"stopped_after": stopped} if stopped else {}
+        print(json.dumps({"epochs": done, **final, **extra, **({"classes": list(names)} if names else {})}))
     else:
         if stopped:
             print(
@@ -1043,7 +1054,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs", type=int, default=200, help="epochs to train (default 200); with --resume, the epoch to train up to"
     )
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--val-split", type=_fraction, default=0.2, help="fraction held out for validation (default 0.2)")
+    p.add_argument(
+        "--val-split",
+        type=_fraction,
+        help=f"fraction held out for validation (default {DEFAULT_VAL_SPLIT}; none for fewer than {MIN_VALIDATED} "
+        "samples, as xor's 4)",
+    )
     p.add_argument(
         "--early-stopping",
         type=_count(0),

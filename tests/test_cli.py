@@ -529,3 +529,23 @@ def test_accuracy_marks_a_user_function_above_four_ulp_and_says_where(capsys):
 def test_accuracy_refuses_bad_input_in_one_line(capsys, argv, message):
     code, out, err = run(capsys, "accuracy", *argv)
     assert code == 2 and out == "" and message in err and "Traceback" not in err
+
+
+def test_train_holds_out_nothing_from_xors_four_points_unless_asked(capsys):
+    """Of XOR's four points, 0.2 held out one, a row of the truth table the other three cannot give: every run
+    ended at val_accuracy 0 and val_loss 10.8. Fewer than 20 samples now all train, and the run says so."""
+    code, out, _ = run(capsys, "train", "--data", "xor", "--epochs", "50", "-q")
+    assert code == 0 and "4 samples: all train, none held out" in out and "val_loss" not in out
+    code, out, _ = run(capsys, "train", "--data", "xor", "--epochs", "5", "-q", "--val-split", "0.25")
+    assert code == 0 and "val_loss" in out and "none held out" not in out
+    code, out, _ = run(capsys, "train", "--data", "moons", "--epochs", "1", "-q")
+    assert code == 0 and "val_loss" in out  # 400 samples: 0.2 held out, as before
+
+
+def test_train_json_is_the_only_output_and_names_text_classes(capsys, tmp_path):
+    """With --json a CSV's text labels printed "classes: 0 = no, 1 = yes" before the JSON, which then did not
+    parse; the names are in the JSON now."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label\n0,0,no\n0,1,yes\n1,0,yes\n1,1,no\n0.1,0.1,no\n0.9,0.1,yes\n")
+    code, out, _ = run(capsys, "train", "--data", str(path), "--epochs", "2", "--json")
+    assert code == 0 and json.loads(out)["classes"] == ["no", "yes"]
