@@ -577,7 +577,7 @@ def cmd_accuracy(args) -> int:
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise UsageError(f"--range needs finite A < B, got {lo:g} {hi:g}")
     xs = np.concatenate([points(args.points, seed=args.seed), np.linspace(lo, hi, args.dense)])
-    with Progress(len(backends) * len(dtypes), "kernels", enabled=not args.json) as bar:
+    with Progress(len(dtypes) * (1 + len(backends)), "accuracy", enabled=not args.json) as bar:
         rows = measure(fn, xs, backends, dtypes, done=bar.update)
     if args.json:
         out = [

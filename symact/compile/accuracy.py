@@ -104,16 +104,19 @@ class Measured:
 
 def measure(fn: Fn, xs: np.ndarray, backends, dtypes=("float64", "float32"), done=None) -> list[Measured]:
     """The largest error of each backend's and dtype's kernel of ``fn`` at ``xs``, against mpmath: float32 kernels
-    against the truth at their rounded inputs. ``done()`` is called after each kernel (a progress bar)."""
+    against the truth at their rounded inputs. ``done()`` is called after each dtype's truth and each kernel (a
+    progress bar: len(dtypes) · (1 + len(backends)) calls)."""
     from . import compile as compile_kernel
 
-    truth = {"float64": reference(fn, xs)}
+    truth = {}
+    for dtype in dtypes:
+        truth[dtype] = reference(fn, xs.astype(dtype).astype(np.float64))
+        if done is not None:
+            done()
     rows = []
     for backend in backends:
         for dtype in dtypes:
             xin = xs.astype(dtype)
-            if dtype not in truth:
-                truth[dtype] = reference(fn, xin.astype(np.float64))
             y, dy = compile_kernel(fn, backend=backend, dtype=dtype)(xin)
             errors = [ulp_errors(v, t, dtype) for v, t in zip((y, dy), truth[dtype])]
             worst = [_worst(e, xin) for e in errors]
