@@ -306,3 +306,14 @@ def _near(root: float, dtype: str) -> np.ndarray:
 def _catalog_truth(name: str, root: float, dtype: str):
     """The catalog function's truth at the test's points, once for every backend."""
     return reference(symact.activation(name), _near(root, dtype).astype(np.float64))
+
+
+def test_a_loss_written_by_hand_gets_log1p_where_log_would_round_to_zero():
+    """BCE typed out, −(y·log ŷ + (1 − y)·log(1 − ŷ)), was 0 at ŷ = 10⁻²⁰, y = 0: log(1 − 10⁻²⁰) rounds to log 1.
+    log(1 + u) is log1p(u) now, and the loss is 10⁻²⁰, as the catalog's BCE gives."""
+    fn = symact.custom("-(y*log(yhat) + (1 - y)*log(1 - yhat))", kind="loss")
+    pred, target = np.array([1e-20, 0.5]), np.array([0.0, 0.0])
+    loss, _ = symact.compile(fn, dtype="float64").elementwise(pred, target)
+    want, _ = symact.compile("bce", dtype="float64").elementwise(pred, target)
+    np.testing.assert_allclose(loss, want, rtol=1e-15)
+    assert loss[0] == pytest.approx(1e-20, rel=1e-15)
