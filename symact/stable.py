@@ -1109,18 +1109,38 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: isinstance(e, sp.Mul), _absorb_exp)
     # softplus(a) − a = softplus(−a): the difference was 0 from a = 37 on, where softplus(−a) is e^(−a)
     expr = expr.replace(lambda e: _softplus_less_argument(e) is not None, _softplus_less_argument)
-    # the libm's functions for the sums that cancel near 0: c·eᵃ − c, log(1 + u), c·cosh a − c
+    # the libm's functions for the sums that cancel near 0: c·eᵃ − c, c·cosh a − c (and log(1 + u), last)
     expr = expr.replace(lambda e: _less_one(e) is not None, _less_one)
-    expr = expr.replace(
-        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Add) and sp.S.One in e.args[0].args,
-        lambda e: log1p(e.args[0] - 1),
-    )
     # 2·tanh − 2·tanh³ (tanh²'s derivative, as tidy writes it) → 2·tanh·(1 − tanh)·(1 + tanh): each factor
     # one of the complements below, where the sum was 0 from |x| = 19 on
     expr = expr.replace(lambda e: _tanh_factored(e) is not None, _tanh_factored)
     # 1 − σ(a) → σ(−a): σ's derived derivative σ(1 − σ) is 0 at x = 40, where σ(−x) is not
     expr = expr.replace(lambda e: _complement(e) is not None, _complement)
-    return expr.replace(lambda e: _sigmoid_difference(e) is not None, _sigmoid_difference)
+    expr = expr.replace(lambda e: _sigmoid_difference(e) is not None, _sigmoid_difference)
+    # log σ(a) = −softplus(−a): as σ's form, log of 0 = −inf from a = −745 on, where it is a
+    expr = expr.replace(lambda e: _log_of_sigmoids(e) is not None, _log_of_sigmoids)
+    # after the complements, which take log(1 − σ(a)) and log(1 + tanh a) better
+    return expr.replace(
+        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Add) and sp.S.One in e.args[0].args,
+        lambda e: log1p(e.args[0] - 1),
+    )
+
+
+def _log_of_sigmoids(e: sp.Expr) -> sp.Expr | None:
+    """log(c·σ(a)ᵏ···) → log c − k·softplus(−a) − ···, for a number c > 0 and integers k (log(1 − σ(x)), that is
+    log σ(−x), and log(1 + tanh x) = log 2σ(2x) were −inf far out, where they are −x and 2x + log 2); else None."""
+    if not isinstance(e, sp.log):
+        return None
+    c, terms = sp.S.One, []
+    for factor in sp.Mul.make_args(e.args[0]):
+        base, k = factor.as_base_exp()
+        if factor.is_number and factor.is_positive:
+            c *= factor
+        elif isinstance(base, sigmoid) and k.is_Integer:
+            terms.append(-k * softplus(-base.args[0]))
+        else:
+            return None
+    return sp.log(c) + sp.Add(*terms) if terms else None
 
 
 def _scaled_log_cosh(e: sp.Expr) -> sp.Expr | None:

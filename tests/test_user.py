@@ -218,6 +218,9 @@ CANCELLING = [
     "log(1 + exp(x)) - log(2)",  # the shifted softplus, 0 at x = 0: 1.5·10⁸ ULP off there
     "log(1 + exp(x)) - x",  # softplus(−x): the difference was 0 from x = 37 on (9·10¹⁵ ULP)
     "log(2*cosh(x))",  # inf from |x| = 710 on, where cosh overflows
+    "2*log(sigmoid(x))",  # log σ(x) = −softplus(−x): −inf from x = −745 on, where it is x
+    "log(1 - sigmoid(x))",
+    "log(1 + tanh(x))",  # log 2σ(2x): −inf from x = −19 on
 ]
 
 
