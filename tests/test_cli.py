@@ -549,3 +549,14 @@ def test_train_json_is_the_only_output_and_names_text_classes(capsys, tmp_path):
     path.write_text("a,b,label\n0,0,no\n0,1,yes\n1,0,yes\n1,1,no\n0.1,0.1,no\n0.9,0.1,yes\n")
     code, out, _ = run(capsys, "train", "--data", str(path), "--epochs", "2", "--json")
     assert code == 0 and json.loads(out)["classes"] == ["no", "yes"]
+
+
+def test_accuracy_and_codegen_take_functions_that_are_not_real_or_defined_everywhere(capsys):
+    """sin(x)/x is 0/0 at 0 and log x complex for x < 0: the truth's evaluation raised ZeroDivisionError, and
+    codegen of √x a TypeError, both as tracebacks. Those points are left out, and the output says how many."""
+    code, out, _ = run(capsys, "accuracy", "--expr", "log(x)", "-b", "numpy", "--points", "50", "--dense", "51")
+    assert code == 0 and "(compared at 53 of those 105: elsewhere f or f' has no finite real value)" in out
+    code, out, _ = run(capsys, "accuracy", "--expr", "sin(x)/x", "-b", "numpy", "--points", "50", "--dense", "51")
+    assert code == 0 and "compared at 102 of those 105" in out  # x = ±0, and 0 on the grid
+    code, out, _ = run(capsys, "codegen", "--expr", "sqrt(x)", "--lang", "numpy", "--grad")
+    assert code == 0 and "def custom_grad(x):" in out

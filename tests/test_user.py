@@ -320,3 +320,17 @@ def test_a_loss_written_by_hand_gets_log1p_where_log_would_round_to_zero():
     want, _ = symact.compile("bce", dtype="float64").elementwise(pred, target)
     np.testing.assert_allclose(loss, want, rtol=1e-15)
     assert loss[0] == pytest.approx(1e-20, rel=1e-15)
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_a_function_not_real_everywhere_compiles_with_nan_where_it_is_not(backend):
+    """√x and log x compiled, and codegen, stopped with "TypeError: Cannot convert complex to float": the limit
+    of √x at −∞ is ∞·i. At −inf f and f′ are NaN now, as for every x < 0 (SymPy's limit of 1/(2√x) there, 0,
+    is taken through imaginary values, and log x's, +∞, likewise)."""
+    xs = np.array([-1.0, 4.0, np.inf, -np.inf])
+    y, dy = symact.compile(symact.custom("sqrt(x)"), backend=backend, dtype="float64")(xs)
+    np.testing.assert_array_equal(y, [np.nan, 2.0, np.inf, np.nan])
+    np.testing.assert_array_equal(dy, [np.nan, 0.25, 0.0, np.nan])
+    y, dy = symact.compile(symact.custom("log(x)"), backend=backend, dtype="float64")(xs)
+    np.testing.assert_array_equal(y, [np.nan, np.log(4.0), np.inf, np.nan])
+    np.testing.assert_array_equal(dy, [-1.0, 0.25, 0.0, 0.0])  # 1/x is real for x < 0: its limit 0 stands

@@ -55,9 +55,20 @@ def reference(fn: Fn, xs: np.ndarray) -> tuple[list, list]:
         # 50 digits plus the digits that exp(|x|) can cancel.
         with mpmath.workdps(50 + int(0.44 * min(abs(v), 1e4) * 2)):
             m = mpmath.mpf(float(v))
-            ys.append(+f(m))
-            dys.append(+df(m))
+            ys.append(_real(f, m))
+            dys.append(_real(df, m))
     return ys, dys
+
+
+def _real(g, m):
+    """g(m), or None where it has no real value: sin(x)/x at 0 (0/0), log x for x < 0 (complex)."""
+    try:
+        value = +g(m)
+    except (ZeroDivisionError, ValueError):
+        return None
+    if isinstance(value, mpmath.mpc):
+        return value.real if value.imag == 0 else None
+    return value
 
 
 def ulp_error(got: np.ndarray, truth: list, dtype) -> float:
@@ -96,6 +107,7 @@ class Measured:
 
     backend: str
     dtype: str
+    compared: int  # points where f and f' have a finite real truth, of those measured
     f: float
     f_at: float | None
     df: float
@@ -120,7 +132,8 @@ def measure(fn: Fn, xs: np.ndarray, backends, dtypes=("float64", "float32"), don
             y, dy = compile_kernel(fn, backend=backend, dtype=dtype)(xin)
             errors = [ulp_errors(v, t, dtype) for v, t in zip((y, dy), truth[dtype])]
             worst = [_worst(e, xin) for e in errors]
-            rows.append(Measured(backend, dtype, *worst[0], *worst[1]))
+            compared = int(np.count_nonzero(~np.isnan(errors[0]) & ~np.isnan(errors[1])))
+            rows.append(Measured(backend, dtype, compared, *worst[0], *worst[1]))
             if done is not None:
                 done()
     return rows

@@ -41,7 +41,20 @@ LIMIT_SECONDS = 120.0
 
 def _float_limit(expr, x, direction) -> float:
     value = limit_at(expr, x, direction, seconds=LIMIT_SECONDS)
-    return float("nan") if value is sp.nan or not value.is_number else float(value)
+    # no real limit: NaN, as √x at −∞ (∞·i) gives, which float() refused with a TypeError; and NaN where the
+    # function is not real far out, though SymPy's limit is: 1/(2√x) → 0 as x → −∞, through imaginary values
+    if not (value.is_number and value.is_extended_real) or not _real_far_out(expr, x, direction):
+        return float("nan")
+    return float(value)
+
+
+def _real_far_out(expr, x, direction) -> bool:
+    """Whether ``expr`` is real at x = ±10⁶ (the side of ``direction``), or cannot be told there."""
+    try:
+        far = sp.N(expr.subs(x, 10**6 if direction is sp.oo else -(10**6)), 30)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return True
+    return not (far.is_number and far.as_real_imag()[1] != 0)
 
 
 def irrationals_to_floats(expr: sp.Expr) -> sp.Expr:
@@ -140,8 +153,9 @@ def _limits(fn: Fn) -> tuple[float, float, float, float]:
 
 _CACHE: dict[tuple, KernelForms] = {}
 #: Part of the cached limits' key: 2 since limit_at checks SymPy's limit against a second form (SiLU'(+∞)
-#: was cached as 0); 3 since the limits have LIMIT_SECONDS (a slow machine had cached nan).
-LIMITS = "3"
+#: was cached as 0); 3 since the limits have LIMIT_SECONDS (a slow machine had cached nan); 4 since a limit
+#: is NaN where the function is not real far out (log x at −∞ was cached as +∞).
+LIMITS = "4"
 
 
 def kernel_forms(fn: Fn, dtype: str = "float64", fused: bool = False) -> KernelForms:
