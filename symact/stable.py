@@ -1117,6 +1117,10 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
     # 1 − σ(a) → σ(−a): σ's derived derivative σ(1 − σ) is 0 at x = 40, where σ(−x) is not
     expr = expr.replace(lambda e: _complement(e) is not None, _complement)
     expr = expr.replace(lambda e: _sigmoid_difference(e) is not None, _sigmoid_difference)
+    # c − c·u² → c·(1 − u)(1 + u), each factor exact where the difference cancels (atanh′ = 1/(1 − x²) at |x| ≈ 1),
+    # and a polynomial with rational roots as the product of its factors (x⁴ − 2x² + 1 as (x − 1)²(x + 1)²)
+    expr = expr.replace(lambda e: _difference_of_squares(e) is not None, _difference_of_squares)
+    expr = expr.replace(lambda e: _factored_polynomial(e) is not None, _factored_polynomial)
     # log σ(a) = −softplus(−a): as σ's form, log of 0 = −inf from a = −745 on, where it is a
     expr = expr.replace(lambda e: _log_of_sigmoids(e) is not None, _log_of_sigmoids)
     # after the complements, which take log(1 − σ(a)) and log(1 + tanh a) better
@@ -1124,6 +1128,32 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
         lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Add) and sp.S.One in e.args[0].args,
         lambda e: log1p(e.args[0] - 1),
     )
+
+
+def _difference_of_squares(e: sp.Expr) -> sp.Expr | None:
+    """c − c·u² → c·(1 − u)·(1 + u) for a number c ≠ 0 and u free of tanh (1 − tanh² is the complements'),
+    else None. Near |u| = 1 the difference cancels, 1 − u and 1 + u do not (4.5 → 1 ULP in 1/(1 − x²))."""
+    if not (isinstance(e, sp.Add) and len(e.args) == 2):
+        return None
+    for one, other in (e.args, e.args[::-1]):
+        c, rest = other.as_coeff_Mul()
+        base, k = rest.as_base_exp()
+        if one.is_number and one != 0 and c == -one and k == 2 and base.free_symbols and not base.has(sp.tanh):
+            return one * (1 - base) * (1 + base)
+    return None
+
+
+def _factored_polynomial(e: sp.Expr) -> sp.Expr | None:
+    """A sum that is a polynomial of degree 2 or more in one variable, with rational coefficients, as the product of
+    its factors over the rationals where it has any; else None. Expanded, it cancels near its real roots (the
+    derived derivative of x/(1 − x²) has x⁴ − 2x² + 1 below: 3.6·10³ ULP at x = −1.008); factors do not."""
+    if not isinstance(e, sp.Add) or len(e.free_symbols) != 1:
+        return None
+    (x,) = e.free_symbols
+    if not e.is_polynomial(x) or sp.degree(e, x) < 2 or not all(c.is_Rational for c in sp.Poly(e, x).coeffs()):
+        return None
+    factored = sp.factor(e)
+    return factored if isinstance(factored, (sp.Mul, sp.Pow)) and factored != e else None
 
 
 def _log_of_sigmoids(e: sp.Expr) -> sp.Expr | None:
