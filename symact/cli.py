@@ -578,12 +578,16 @@ def cmd_accuracy(args) -> int:
         raise UsageError(f"--range needs finite A < B, got {lo:g} {hi:g}")
     xs = np.concatenate([points(args.points, seed=args.seed), np.linspace(lo, hi, args.dense)])
     with Progress(len(dtypes) * (1 + len(backends)), "accuracy", enabled=not args.json) as bar:
-        rows = measure(fn, xs, backends, dtypes, done=bar.update)
+        try:
+            rows = measure(fn, xs, backends, dtypes, done=bar.update)
+        except (ValueError, TypeError) as e:  # a kernel this function cannot have: say why, in one line
+            raise UsageError(_one_line(e)) from None
     if args.json:
         out = [
             {
                 "backend": r.backend,
                 "dtype": r.dtype,
+                "compared": r.compared,
                 "f": {"ulp": _finite_or_text(r.f), "at": r.f_at},
                 "df": {"ulp": _finite_or_text(r.df), "at": r.df_at},
             }

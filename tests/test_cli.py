@@ -514,6 +514,7 @@ def test_accuracy_marks_a_user_function_above_four_ulp_and_says_where(capsys):
     code, out, _ = run(capsys, *argv, "--json")
     (kernel,) = json.loads(out)["kernels"]
     assert kernel["df"]["ulp"] > 4 and -0.7 < kernel["df"]["at"] < -0.6
+    assert kernel["compared"] == json.loads(out)["points"] - 3  # all but ±inf and NaN
 
 
 @pytest.mark.parametrize(
