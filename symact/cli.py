@@ -568,10 +568,11 @@ def cmd_accuracy(args) -> int:
     fn = _function(args)
     if fn.kind != "activation" or fn.vector:
         raise UsageError(f"accuracy measures elementwise activations' kernels; {fn.name} is not one")
-    backends = args.backend.split(",") if args.backend else available_backends()
-    unknown = [b for b in backends if b not in available_backends()]
+    available = available_backends()
+    backends = args.backend.split(",") if args.backend else available
+    unknown = [b for b in backends if b not in available]
     if unknown:
-        raise UsageError(f"backend {unknown[0]!r} is not available here; choose from {', '.join(available_backends())}")
+        raise UsageError(f"backend {unknown[0]!r} is not available here; choose from {', '.join(available)}")
     dtypes = [args.dtype] if args.dtype else ["float64", "float32"]
     lo, hi = args.range
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):

@@ -1182,34 +1182,43 @@ def _scaled_log_cosh(e: sp.Expr) -> sp.Expr | None:
     return sp.log(c) + _log_cosh_of(rest.args[0]) if isinstance(rest, sp.cosh) and c.is_positive else None
 
 
-def _softplus_less_argument(e: sp.Expr) -> sp.Expr | None:
-    """c·softplus(a) − c·a among the terms of a sum → c·softplus(−a), else None."""
+def _paired(e: sp.Expr, pair: Callable[[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr] | None]) -> sp.Expr | None:
+    """A sum with one of its terms c·X and the partner term that ``pair(c, X)`` names, both replaced by what it
+    gives: ``pair(c, X)`` is (partner, replacement), or None where X has no partner. None where no term has."""
     if not isinstance(e, sp.Add):
         return None
     for term in e.args:
-        c, rest = term.as_coeff_Mul()
-        if isinstance(rest, softplus) and (a := sp.expand(-c * rest.args[0])) in e.args:
+        found = pair(*term.as_coeff_Mul())
+        if found is not None and found[0] in e.args:
+            partner, replacement = found
             others = list(e.args)
             others.remove(term)
-            others.remove(a)
-            return sp.Add(c * softplus(-rest.args[0]), *others)
+            others.remove(partner)
+            return sp.Add(replacement, *others)
     return None
+
+
+def _softplus_less_argument(e: sp.Expr) -> sp.Expr | None:
+    """c·softplus(a) − c·a among the terms of a sum → c·softplus(−a), else None."""
+
+    def pair(c, rest):
+        return (sp.expand(-c * rest.args[0]), c * softplus(-rest.args[0])) if isinstance(rest, softplus) else None
+
+    return _paired(e, pair)
 
 
 def _less_one(e: sp.Expr) -> sp.Expr | None:
     """c·eᵃ − c → c·expm1(a) and c·cosh a − c → 2c·sinh²(a/2) among the terms of a sum, for a number c; else None.
     As written they cancel where a is near 0: eˣ − 1 was 7·10⁷ ULP off at x = 10⁻⁸, 1 − e^(−x²) 10¹⁵."""
-    if not isinstance(e, sp.Add):
+
+    def pair(c, rest):
+        if isinstance(rest, sp.exp):
+            return -c, c * expm1(rest.args[0])
+        if isinstance(rest, sp.cosh):
+            return -c, 2 * c * sp.sinh(rest.args[0] / 2) ** 2
         return None
-    for term in e.args:
-        c, rest = term.as_coeff_Mul()
-        if isinstance(rest, (sp.exp, sp.cosh)) and -c in e.args:
-            others = list(e.args)
-            others.remove(term)
-            others.remove(-c)
-            a = rest.args[0]
-            return sp.Add(c * expm1(a) if isinstance(rest, sp.exp) else 2 * c * sp.sinh(a / 2) ** 2, *others)
-    return None
+
+    return _paired(e, pair)
 
 
 def _sigmoid_difference(e: sp.Expr) -> sp.Expr | None:
@@ -1380,15 +1389,14 @@ def _rationalized(e: sp.Expr) -> sp.Expr | None:
 def _softplus_less_log2(e: sp.Expr) -> sp.Expr | None:
     """c·softplus(a) − c·log 2 among the terms of a sum → c·(max(a, 0) + log1p(expm1(−|a|)/2)): the shifted
     softplus, 0 at a = 0, where the difference cancelled (1.5·10⁸ ULP at x = 10⁻⁸); else None."""
-    if not isinstance(e, sp.Add):
-        return None
-    for term in e.args:
-        c, rest = term.as_coeff_Mul()
-        if isinstance(rest, softplus) and -c * sp.log(2) in e.args:
-            a = rest.args[0]
-            others = [t for t in e.args if t != term and t != -c * sp.log(2)]
-            return sp.Add(c * (sp.Max(a, 0) + log1p(expm1(-sp.Abs(a)) / 2)), *others)
-    return None
+
+    def pair(c, rest):
+        if not isinstance(rest, softplus):
+            return None
+        a = rest.args[0]
+        return -c * sp.log(2), c * (sp.Max(a, 0) + log1p(expm1(-sp.Abs(a)) / 2))
+
+    return _paired(e, pair)
 
 
 def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:

@@ -80,16 +80,17 @@ def ulp_error(got: np.ndarray, truth: list, dtype) -> float:
 def ulp_errors(got: np.ndarray, truth: list, dtype) -> np.ndarray:
     """Each point's error of ``got`` in ULP of its truth, as :func:`ulp_error` counts it; NaN where there is no
     finite truth (±inf and NaN inputs)."""
+    info = np.finfo(dtype)
     with mpmath.workdps(50):  # at the default 15 digits the truth itself would be rounded to a double
-        return np.array([_ulp(g, t, np.finfo(dtype)) for g, t in zip(got, truth)], dtype=np.float64)
+        # the least magnitude that rounds to ±inf: the largest finite number plus half its ULP (a tie rounds to
+        # even, the infinity); a truth between the largest number and this rounds to the largest number
+        overflow = mpmath.mpf(2) ** info.maxexp - mpmath.mpf(2) ** (info.maxexp - info.nmant - 2)
+        return np.array([_ulp(g, t, info, overflow) for g, t in zip(got, truth)], dtype=np.float64)
 
 
-def _ulp(g: float, t, info: np.finfo) -> float:
+def _ulp(g: float, t, info: np.finfo, overflow) -> float:
     if t is None or not mpmath.isfinite(t := mpmath.mpf(t)):
         return float("nan")
-    # the least magnitude that rounds to ±inf: the largest finite number plus half its ULP (a tie rounds to
-    # even, the infinity); a truth between the largest number and this rounds to the largest number
-    overflow = mpmath.mpf(2) ** info.maxexp - mpmath.mpf(2) ** (info.maxexp - info.nmant - 2)
     if abs(t) >= overflow:  # overflows in this dtype: the kernel must say ±inf
         return 0.0 if np.isinf(g) and (g > 0) == (t > 0) else float("inf")
     if abs(t) < info.tiny:  # subnormal or zero truth: absolute error against the smallest normal

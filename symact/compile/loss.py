@@ -334,7 +334,8 @@ class LossKernel:
                 v[here] = self._limit_from_inside(which, point, target[here], None)
                 still = here & np.isnan(v)
                 for t in map(float, np.unique(target[still])[:8]):
-                    v[still & (target == t)] = self._limit_from_inside(which, point, target[still & (target == t)], t)
+                    at = still & (target == t)
+                    v[at] = self._limit_from_inside(which, point, target[at], t)
             out.append(v)
         return out
 
