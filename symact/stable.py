@@ -55,7 +55,7 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from . import calculus
+from . import calculus, taylor
 from .catalog import REGISTRY
 from .catalog.registry import USER_DEFINED
 from .fn import Fn
@@ -65,6 +65,7 @@ from .prove import prove
 from .rounding import (
     _Atom,
     _power_of_two,
+    exact,
     exp_f32_short,
     exp_float,
     exp_float_frac,
@@ -1208,14 +1209,17 @@ def _softplus_less_argument(e: sp.Expr) -> sp.Expr | None:
 
 
 def _less_one(e: sp.Expr) -> sp.Expr | None:
-    """c·eᵃ − c → c·expm1(a) and c·cosh a − c → 2c·sinh²(a/2) among the terms of a sum, for a number c; else None.
-    As written they cancel where a is near 0: eˣ − 1 was 7·10⁷ ULP off at x = 10⁻⁸, 1 − e^(−x²) 10¹⁵."""
+    """c·eᵃ − c → c·expm1(a), c·cosh a − c → 2c·sinh²(a/2) and c − c·cos a → 2c·sin²(a/2) among the terms of a
+    sum, for a number c; else None. As written they cancel where a is near 0 (cos: near every multiple of 2π):
+    eˣ − 1 was 7·10⁷ ULP off at x = 10⁻⁸, 1 − e^(−x²) 10¹⁵, 1 − cos x 4·10⁹ at x = −2π."""
 
     def pair(c, rest):
         if isinstance(rest, sp.exp):
             return -c, c * expm1(rest.args[0])
         if isinstance(rest, sp.cosh):
             return -c, 2 * c * sp.sinh(rest.args[0] / 2) ** 2
+        if isinstance(rest, sp.cos):
+            return -c, -2 * c * sp.sin(rest.args[0] / 2) ** 2
         return None
 
     return _paired(e, pair)
@@ -1494,7 +1498,34 @@ def stable_form(fn: Fn) -> StableForm:
     # σ or softplus written with exp: the derivative derived from the atoms, whose own derivatives stay atoms
     # (d/dx of x/(1 + e^(−x)) came out as (x + eˣ + 1)·eˣ/(eˣ + 1)², inf/inf at x = 800)
     df = fn.derivative() if f == fn.expr else calculus.derivative(f, fn.inputs[0])
-    return StableForm(*(carry_arguments(stabilize_atoms(e)) for e in (f, df)))
+    f, df = (carry_arguments(stabilize_atoms(e)) for e in (f, df))
+    if fn.params:  # the roots move with the parameters, which a kernel reads at run time: no near-root windows
+        return StableForm(f, df)
+    approximations, single = _near_roots(fn.expr, fn.derivative(), fn.inputs[0], f, df)
+    return StableForm(f, df, approximations, single=single)
+
+
+@functools.lru_cache(maxsize=64)
+def _near_roots(
+    f: sp.Expr, df: sp.Expr, x: sp.Symbol, computed_f: sp.Expr, computed_df: sp.Expr
+) -> tuple[tuple[Approximation, ...], tuple[sp.Expr, sp.Expr] | None]:
+    """Taylor polynomials of f and f' about the roots where their stable forms still have a sum that cancels
+    (:func:`symact.taylor.near_roots`: x − tanh x about 0, 3x² − 1 about ±1/√3), as approximations for float64
+    data, and the forms for float32 data (computed in double) with the far narrower windows of lower degree that
+    they need (taylor.SINGLE), or None where nothing cancels."""
+    approximations: list[Approximation] = []
+    single = []
+    for g, computed, is_f in ((f, computed_f, True), (df, computed_df, False)):
+        for near in taylor.near_roots(g, x, exact(computed), taylor.DOUBLE):
+            p = near.polynomial()
+            approximations.append(
+                Approximation(*near.window, p if is_f else None, None if is_f else p, near.bound, near.prove)
+            )
+        narrow = computed
+        for near in taylor.near_roots(g, x, exact(computed), taylor.SINGLE):
+            narrow = _where((x > near.window[0]) & (x < near.window[1]), near.polynomial(), narrow)
+        single.append(narrow)
+    return tuple(approximations), (tuple(single) if approximations else None)
 
 
 #: Seconds for each proof of :func:`catalog_equivalent`. These identities take 0.01–2 s here (Mish's f' the

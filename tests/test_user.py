@@ -223,6 +223,8 @@ CANCELLING = [
     "log(1 + tanh(x))",  # log 2σ(2x): −inf from x = −19 on
     "atanh(x)",  # f′ = 1/(1 − x²) near |x| = 1: 4.5 ULP, as (1 − x)(1 + x) 2
     "x/(1 - x**2)",  # f′'s x⁴ − 2x² + 1 near x = ±1: 3.6·10³ ULP, as (x − 1)²(x + 1)² 2.9
+    "1 - cos(x)",  # 2 sin²(x/2): 4·10⁹ ULP at x = −2π as written
+    "3*cos(2*x) - 3",
 ]
 
 

@@ -1,0 +1,739 @@
+"""Taylor coefficients by recurrence, as numbers or as intervals: series where a user's function cancels.
+
+A function written as a sum that vanishes at a root, x − tanh x at 0 or
+3x² − 1 at 1/√3, cannot be computed near that root from its terms: each
+term rounds, and the difference of nearly equal rounded terms has no
+correct digits left. The catalog's functions have hand-made forms there
+(SiLU's and GELU's re-expansions about the root of f'); for a user's
+function, :func:`near_roots` finds such roots and replaces the function
+on a window about each by its Taylor polynomial, whose relative error is
+proved, not sampled.
+
+The coefficients come from the classical recurrences of Taylor arithmetic
+(Griewank and Walther, *Evaluating Derivatives*, ch. 13): the series of a
+sum, product, quotient, power, exp, log, sin, cos, tanh, erf, … follow
+from those of the operands, so g(a + t) = Σ c_k·t^k to any order in
+O(n²) operations per node, with no symbolic differentiation. Run on
+mpmath numbers at a point, they give the coefficients the kernel uses. Run
+on mpmath intervals over a piece X of the window, coefficient k encloses
+g^(k)(ξ)/k! for every ξ in X, which is what the remainder bound needs:
+
+    g(x) = P_n(x) + g^(n+1)(ξ)/(n+1)!·(x − r)^(n+1),
+    |g(x)| ≥ min|g^(m)|/m!·|x − r*|^m   (r* a root of multiplicity m),
+
+so |g − P_n|/|g| ≤ 2^m·M/μ·δ^(n+1−m) on the window, δ its largest
+|x − r| (the factor 2^m only where the double r is not r* itself).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+
+from .functions import sigmoid, softplus
+from .rounding import held, horner, lit
+
+#: Digits of the coefficients (they become doubles) and of the interval enclosures.
+DPS = 50
+#: The highest degree tried: beyond it the window shrinks instead (x − tanh x about 0 needs 63 on |x| < 0.8).
+MAX_DEGREE = 100
+#: Roots are sought where the function changes sign on this span, and at 0.
+SPAN = 8.0
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a near-root polynomial must achieve: a relative error proved within ``target``, on a window that
+    reaches out to where the sums that vanish at the root are no worse conditioned than ``condition``."""
+
+    target: float
+    condition: float
+
+
+#: For float64 data: 2^-56, an eighth of a double's ULP, out to where the condition Σ|terms|/|sum| is 2.5; there
+#: the direct form, whose terms each round once or twice, is within ~3 ULP (x − tanh x: 2.2 ULP at 0.73,
+#: where its condition is 11, 4.8 at 0.95 in numba, whose tanh is less accurate).
+DOUBLE = Goal(2.0**-56, 2.5)
+#: For float32 data, which kernels compute in double: 2^-30, and only where the condition exceeds 2^20, as the
+#: direct form's error is then below 2^-33, an 2^-9 of a float's ULP. x − tanh x: |x| < 5·10⁻³, degree 7.
+SINGLE = Goal(2.0**-30, 2.0**20)
+#: A window is at most this fraction of the series' radius of convergence, where it converges like 0.55^n.
+REACH = 0.6
+
+
+#: Where a function has these, it has a kink or a jump, and no Taylor series about it.
+KINKS = (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise)
+
+
+class Unsupported(Exception):
+    """An operation the recurrences do not cover: a kink (abs, max, piecewise) or an unknown function."""
+
+
+# -- number contexts: exact values at a point, or enclosures over an interval ----------------------------------
+
+
+class _Points:
+    """mpmath numbers at DPS digits."""
+
+    zero, one = mpmath.mpf(0), mpmath.mpf(1)
+
+    def const(self, c: sp.Expr):
+        v = sp.N(c, DPS + 10)
+        if not v.is_real:
+            raise Unsupported("a complex constant")
+        return mpmath.mpf(v)
+
+    def positive(self, v) -> bool:
+        return v > 0
+
+    def __getattr__(self, name):  # exp, log, sin, cos, tanh, erf, atan, atanh, asinh: real values only
+        fun = getattr(mpmath, name)
+
+        def real(v):
+            out = fun(v)
+            if isinstance(out, mpmath.mpc):
+                raise Unsupported(f"{name} is not real at {v}")  # atanh(2)
+            return out
+
+        return real
+
+
+class _Intervals:
+    """mpmath intervals at DPS digits; the increasing functions iv lacks from their values at the two ends,
+    widened outward by far more than their rounding."""
+
+    iv = mpmath.iv
+    zero, one = iv.mpf(0), iv.mpf(1)
+
+    def const(self, c: sp.Expr):
+        if c.is_Rational:
+            return self.iv.mpf(c.p) / c.q
+        v = sp.N(c, DPS + 10)
+        if not v.is_real:
+            raise Unsupported("a complex constant")
+        m, eps = mpmath.mpf(v), mpmath.mpf(10) ** -(DPS + 5)
+        return self.iv.mpf([m - abs(m) * eps, m + abs(m) * eps])
+
+    def positive(self, v) -> bool:
+        return v.a > 0
+
+    def exp(self, v):
+        return self.iv.exp(v)
+
+    def log(self, v):
+        return self.iv.log(v)
+
+    def sin(self, v):
+        return self.iv.sin(v)
+
+    def cos(self, v):
+        return self.iv.cos(v)
+
+    def erf(self, v):
+        return self._increasing(mpmath.erf, v)
+
+    def tanh(self, v):
+        return self._increasing(mpmath.tanh, v)
+
+    def atan(self, v):
+        return self._increasing(mpmath.atan, v)
+
+    def atanh(self, v):
+        return self._increasing(mpmath.atanh, v)
+
+    def asinh(self, v):
+        return self._increasing(mpmath.asinh, v)
+
+    def _increasing(self, fun, v):
+        with mpmath.workdps(DPS + 10):
+            lo, hi = fun(mpmath.mpf(v.a)), fun(mpmath.mpf(v.b))
+            eps = mpmath.mpf(10) ** -(DPS + 5)
+            return self.iv.mpf([lo - abs(lo) * eps - eps, hi + abs(hi) * eps + eps])
+
+
+POINTS, INTERVALS = _Points(), _Intervals()
+
+
+# -- the recurrences: lists c[0..n] of the coefficients of t^k -------------------------------------------------
+
+
+def _support(a, ctx) -> list[int]:
+    """The k ≥ 1 where a_k is not the context's zero itself: the series of x, x² or 1 + x stop early, and the
+    recurrences skip their zeros (x − tanh x to degree 100: O(n) per step instead of O(n²))."""
+    return [k for k in range(1, len(a)) if a[k] is not ctx.zero]
+
+
+def _sum(terms, ctx):
+    out = ctx.zero
+    for t in terms:
+        out = t if out is ctx.zero else out + t
+    return out
+
+
+def _mul(a, b, ctx):
+    na, nb = [0, *_support(a, ctx)], [0, *_support(b, ctx)]
+    out = [ctx.zero] * len(a)
+    for i in na:
+        for j in nb:
+            if i + j < len(a) and a[i] is not ctx.zero and b[j] is not ctx.zero:
+                out[i + j] = a[i] * b[j] if out[i + j] is ctx.zero else out[i + j] + a[i] * b[j]
+    return out
+
+
+def _div(a, b, ctx):
+    if not _nonzero(b[0], ctx):
+        raise Unsupported("a division by a series that vanishes at its point")
+    nb, q = _support(b, ctx), []
+    for k in range(len(a)):
+        q.append((a[k] - _sum((b[j] * q[k - j] for j in nb if j <= k), ctx)) / b[0])
+    return q
+
+
+def _scaled(a, c, ctx):
+    """c·a, its zeros kept as the context's zero."""
+    return [v if v is ctx.zero else v * c for v in a]
+
+
+def _plus(a, c):
+    """a + c for a number c: only a_0 changes."""
+    return [a[0] + c, *a[1:]]
+
+
+def _nonzero(v, ctx) -> bool:
+    return ctx.positive(v) or ctx.positive(-v)
+
+
+def _integral(a, g, f0, ctx):
+    """F with F' = G(a)·a' and F(a_0) = f0, from G's series ``g``: F_k = Σ_{j=1..k} j·a_j·G_(k−j)/k."""
+    na = _support(a, ctx)
+    return [f0] + [_sum((j * a[j] * g[k - j] for j in na if j <= k), ctx) / k for k in range(1, len(a))]
+
+
+def _exp(a, ctx):
+    na, e = _support(a, ctx), [ctx.exp(a[0])]
+    for k in range(1, len(a)):
+        e.append(_sum((j * a[j] * e[k - j] for j in na if j <= k), ctx) / k)
+    return e
+
+
+def _log(a, ctx):
+    """l_k = (a_k − Σ_{j=1..k−1} j·l_j·a_(k−j)/k)/a_0, the sum over the a_i (i = k − j) that are not 0."""
+    if not ctx.positive(a[0]):
+        raise Unsupported("a logarithm of a series not positive at its point")
+    na, out = _support(a, ctx), [ctx.log(a[0])]
+    for k in range(1, len(a)):
+        out.append((a[k] - _sum(((k - i) * out[k - i] * a[i] for i in na if i < k), ctx) / k) / a[0])
+    return out
+
+
+def _sin_cos(a, ctx):
+    na, s, c = _support(a, ctx), [ctx.sin(a[0])], [ctx.cos(a[0])]
+    for k in range(1, len(a)):
+        s.append(_sum((j * a[j] * c[k - j] for j in na if j <= k), ctx) / k)
+        c.append(-_sum((j * a[j] * s[k - j] for j in na if j <= k), ctx) / k)
+    return s, c
+
+
+def _tanh(a, ctx):
+    """t' = (1 − t²)·a': each t_k needs 1 − t² only to order k − 1."""
+    na, t, w = _support(a, ctx), [ctx.tanh(a[0])], []
+    for k in range(1, len(a)):
+        m = k - 1
+        w.append((ctx.one if m == 0 else ctx.zero) - _sum((t[i] * t[m - i] for i in range(m + 1)), ctx))
+        t.append(_sum((j * a[j] * w[k - j] for j in na if j <= k), ctx) / k)
+    return t
+
+
+def _power(a, p, ctx):
+    """a^p for a number p, a_0 > 0: p_k = Σ_{j=1..k} (p·j − (k − j))·a_j·p_(k−j)/(k·a_0)."""
+    if not ctx.positive(a[0]):
+        raise Unsupported("a fractional power of a series not positive at its point")
+    na, out = _support(a, ctx), [ctx.exp(p * ctx.log(a[0]))]
+    for k in range(1, len(a)):
+        out.append(_sum(((p * j - (k - j)) * a[j] * out[k - j] for j in na if j <= k), ctx) / (k * a[0]))
+    return out
+
+
+def coefficients(expr: sp.Expr, x: sp.Symbol, at, n: int, ctx=POINTS) -> list:
+    """c_0..c_n with expr(at + t) = Σ c_k·t^k + O(t^(n+1)), as mpmath numbers (``ctx`` POINTS, ``at`` a number)
+    or intervals (INTERVALS, ``at`` an interval: c_k then holds expr^(k)(ξ)/k! for every ξ in it).
+
+    Raises:
+        Unsupported: a kink, an unknown function, or a singularity at ``at``.
+    """
+    with mpmath.workdps(DPS):
+        mpmath.iv.dps = DPS
+        zeros = [ctx.zero] * n
+        memo: dict[sp.Expr, list] = {}
+
+        def constant(v):
+            return [v, *zeros]
+
+        def walk(e: sp.Expr) -> list:
+            if e in memo:
+                return memo[e]
+            if e == x:
+                out = [at, ctx.one, *zeros[1:]] if n else [at]
+            elif not e.has(x):
+                out = constant(ctx.const(e))
+            elif e.is_Add:
+                parts = [walk(a) for a in e.args]
+                out = [_sum((c[k] for c in parts if c[k] is not ctx.zero), ctx) for k in range(n + 1)]
+            elif e.is_Mul:
+                out = walk(e.args[0])
+                for a in e.args[1:]:
+                    out = _mul(out, walk(a), ctx) if a.has(x) else _scaled(out, ctx.const(a), ctx)
+            elif e.is_Pow:
+                out = _pow(e)
+            else:
+                out = _function(e)
+            memo[e] = out
+            return out
+
+        def _pow(e):
+            base, p = e.args
+            if p.has(x):
+                return _exp(walk(p * sp.log(base)), ctx)
+            if p.is_Integer:
+                out, a = constant(ctx.one), walk(base)
+                for _ in range(abs(int(p))):
+                    out = _mul(out, a, ctx)
+                return out if p > 0 else _div(constant(ctx.one), out, ctx)
+            return _power(walk(base), ctx.const(p), ctx)
+
+        def _function(e):
+            if len(e.args) != 1:
+                raise Unsupported(type(e).__name__)
+            a = walk(e.args[0])
+            kind = type(e)
+            if kind is sp.exp:
+                return _exp(a, ctx)
+            if kind is sp.log:
+                return _log(a, ctx)
+            if kind in (sp.sin, sp.cos):
+                return _sin_cos(a, ctx)[0 if kind is sp.sin else 1]
+            if kind is sp.tanh:
+                return _tanh(a, ctx)
+            if kind in (sp.sinh, sp.cosh):
+                e_plus, e_minus = _exp(a, ctx), _exp(_scaled(a, -ctx.one, ctx), ctx)
+                sign = -1 if kind is sp.sinh else 1
+                return [p if p is q is ctx.zero else (p + sign * q) / 2 for p, q in zip(e_plus, e_minus)]
+            if kind is sigmoid:
+                return _div(constant(ctx.one), _plus(_exp(_scaled(a, -ctx.one, ctx), ctx), 1), ctx)
+            if kind is softplus:
+                return _log(_plus(_exp(a, ctx), 1), ctx)
+            if kind is expm1:
+                return _plus(_exp(a, ctx), -1)
+            if kind is log1p:
+                return _log(_plus(a, 1), ctx)
+            if kind in (sp.erf, sp.erfc):
+                g = _scaled(_exp(_scaled(_mul(a, a, ctx), -ctx.one, ctx), ctx), ctx.const(2 / sp.sqrt(sp.pi)), ctx)
+                f = _integral(a, g, ctx.erf(a[0]), ctx)
+                return f if kind is sp.erf else _plus(_scaled(f, -ctx.one, ctx), 1)
+            if kind in (sp.atan, sp.atanh, sp.asinh):
+                square = _mul(a, a, ctx)
+                if kind is sp.asinh:
+                    g = _power(_plus(square, 1), ctx.const(sp.Rational(-1, 2)), ctx)
+                else:
+                    sign = 1 if kind is sp.atan else -1
+                    g = _div(constant(ctx.one), _plus(_scaled(square, sign * ctx.one, ctx), 1), ctx)
+                return _integral(a, g, getattr(ctx, kind.__name__)(a[0]), ctx)
+            raise Unsupported(kind.__name__)
+
+        return walk(expr)
+
+
+# -- near-root polynomials --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NearRoot:
+    """g on lo < x < hi as its Taylor polynomial about r: the root itself where it is exactly a double (``exact``:
+    then c_0..c_(m−1) are 0), else the double next to a simple root, with c_0 = g(r) tiny."""
+
+    g: sp.Expr
+    x: sp.Symbol
+    root: sp.Rational
+    exact: bool
+    order: int  # m, the multiplicity of the root
+    window: tuple[float, float]
+    coefficients: tuple[sp.Float, ...]  # c_0..c_n of g(r + d), at DPS digits
+    bound: float  # proved: |P − g| ≤ bound·|g| on the window
+    goal: Goal
+
+    @property
+    def degree(self) -> int:
+        return len(self.coefficients) - 1
+
+    def prove(self) -> float:
+        """The bound, proved again (:func:`remainder_bound`)."""
+        return remainder_bound(self.g, self.x, self.root, self.exact, self.order, self.window, self.degree, self.goal)
+
+    def polynomial(self) -> sp.Expr:
+        """P(x) in Horner form, with double coefficients. About an exact root, dᵐ·Q(d) with d = x − r (exact for
+        r = 0), and Q in d² where g is odd or even there; else c_0 + d·(c_1 + …), c_0 = g(r)."""
+        x, r, m, cs = self.x, self.root, self.order, self.coefficients
+        d = x if r == 0 else held(x - lit(r))
+        if not self.exact:
+            return horner([lit(c) for c in cs], d)
+        rest = list(cs[m:])
+        if m == 0:  # a window next to a root's, where g does not vanish
+            return horner([lit(c) for c in rest], d)
+        if all(c == 0 for c in rest[1::2]):  # odd or even about r: a polynomial in d²
+            z = held(d * d)
+            power = z ** (m // 2) * (d if m % 2 else 1)
+            return held(power) * horner([lit(c) for c in rest[0::2]], z)
+        return held(d**m) * horner([lit(c) for c in rest], d)
+
+
+def near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE) -> tuple[NearRoot, ...]:
+    """Polynomials for g about each root where ``computed`` (the form the kernel evaluates, exactly read) has a
+    sum that vanishes: there that sum cancels in floating point. Roots are sought at 0 and where g changes sign
+    on [−SPAN, SPAN]. None where g has a kink or a function the recurrences lack, or where no window and degree
+    up to MAX_DEGREE meet the goal's target."""
+    if g.has(*KINKS):
+        return ()
+    try:
+        roots = _roots(g, x)
+    except Unsupported:
+        return ()
+    out = []
+    for root, exact, order in roots:
+        sums = _vanishing_sums(computed, x, root)
+        near = _fit(g, x, root, exact, order, sums, goal) if sums else None
+        if near is None:
+            continue
+        out.append(near)
+        for side, edge in zip((-1, 1), near.window):  # where the root's window stops short of the goal's condition
+            goal_edge = root + side * mpmath.mpf(_reach(sums, root, side, goal.condition))
+            out.extend(_outward(g, x, edge, side, goal_edge, root, goal))
+    return tuple(out)
+
+
+def _value(g: sp.Expr, x: sp.Symbol, v) -> mpmath.mpf | None:
+    try:
+        return coefficients(g, x, mpmath.mpf(v), 0)[0]
+    except (Unsupported, ZeroDivisionError, ValueError):
+        return None
+
+
+def _roots(g: sp.Expr, x: sp.Symbol) -> list[tuple[mpmath.mpf, bool, int]]:
+    """(root, exactly a double, multiplicity) for 0 where g vanishes there, and each sign change on the span
+    (simple roots)."""
+    found = []
+    at_zero = _zero_order(g, x)
+    if at_zero:
+        found.append((mpmath.mpf(0), True, at_zero))
+    grid = [mpmath.mpf(SPAN) * (2 * i - 800) / 800 + mpmath.mpf("1e-7") for i in range(801)]  # not 0 itself
+    values = [_value(g, x, v) for v in grid]
+    for a, b, ga, gb in zip(grid, grid[1:], values, values[1:]):
+        if ga is None or gb is None or not ga * gb < 0:
+            continue
+        root = _bisect(g, x, a, b, ga)
+        if root is None:
+            continue
+        if abs(root) < mpmath.mpf(10) ** -30:
+            continue  # 0 itself: taken above
+        if not _nonzero(coefficients(g, x, root, 1)[1], POINTS):
+            continue  # not simple
+        found.append((root, False, 1))
+    return found
+
+
+def _bisect(g, x, a, b, ga) -> mpmath.mpf | None:
+    """The root in [a, b], where g changes sign, to DPS digits by bisection: slow, but sure even where the root
+    is multiple (Newton's and Anderson's methods crawl at x − tanh x's triple root)."""
+    with mpmath.workdps(DPS + 10):
+        a, b = mpmath.mpf(a), mpmath.mpf(b)
+        while b - a > mpmath.mpf(10) ** -(DPS + 5) * max(1, abs(a)):
+            m = (a + b) / 2
+            gm = _value(g, x, m)
+            if gm is None:
+                return None
+            if gm == 0:
+                return m
+            a, b, ga = (m, b, gm) if gm * ga > 0 else (a, m, ga)
+        return (a + b) / 2
+
+
+def _zero_order(g: sp.Expr, x: sp.Symbol, most: int = 6) -> int:
+    """m where g and its first m − 1 derivatives are proved 0 at x = 0 and the m-th is not; 0 where g(0) ≠ 0."""
+    try:
+        cs = coefficients(g, x, mpmath.mpf(0), most)
+    except (Unsupported, ZeroDivisionError, ValueError):
+        return 0
+    order = next((k for k, c in enumerate(cs) if c != 0), None)
+    if not order or order > most - 1:
+        return 0
+    derivative = g
+    for _ in range(order):  # each vanishing coefficient proved 0 symbolically, not only as a rounded number
+        if sp.simplify(derivative.subs(x, 0)) != 0:
+            return 0
+        derivative = sp.diff(derivative, x)
+    return order
+
+
+def _vanishing_sums(computed: sp.Expr, x: sp.Symbol, root) -> list:
+    """The sums in ``computed`` that cancel at ``root``, as lists of mpmath functions of their terms: those whose
+    condition Σ|terms|/|sum| exceeds 10^3 on both sides at 10^-6 from it (at the root itself their terms may all
+    be 0); c·x + b is left out where that is exact near its root (:func:`_shift`)."""
+    h = mpmath.mpf(10) ** -6 * max(1, abs(root))
+    out = []
+    for e in sp.preorder_traversal(computed):
+        if not (isinstance(e, sp.Add) and e.has(x)) or _shift(e, x):
+            continue
+        terms = [sp.lambdify(x, t, "mpmath") for t in e.args]
+        if min(_condition([terms], root - h), _condition([terms], root + h)) > 1e3:
+            out.append(terms)
+    return out
+
+
+def _shift(e: sp.Add, x: sp.Symbol) -> bool:
+    """Whether e is c·x + b with c a power of two and b a double: exact next to its root (Sterbenz)."""
+    if len(e.args) != 2:
+        return False
+    b, v = sorted(e.args, key=lambda a: a.has(x))
+    c = v.coeff(x)
+    return (
+        v == c * x
+        and c.is_Rational
+        and c != 0
+        and sp.log(abs(c), 2).is_integer
+        and b.is_Rational
+        and sp.Rational(float(b)) == b
+    )
+
+
+def _terms_at(terms: list, v) -> list | None:
+    try:
+        values = [mpmath.mpf(t(mpmath.mpf(v))) for t in terms]
+    except (ZeroDivisionError, ValueError, TypeError):
+        return None
+    return values
+
+
+def _condition(sums: list, v) -> float:
+    """The largest Σ|terms|/|sum| of the vanishing sums at v: how much their terms' rounding is amplified."""
+    worst = 0.0
+    with mpmath.workdps(DPS):
+        for terms in sums:
+            values = _terms_at(terms, v)
+            if values is None or sum(values) == 0:
+                return float("inf")
+            worst = max(worst, float(sum(abs(t) for t in values) / abs(sum(values))))
+    return worst
+
+
+def _reach(sums: list, root, side: int, condition: float) -> float:
+    """How far from the root, on one side, the vanishing sums are still worse conditioned than ``condition``."""
+    w = 1e-3
+    while w < 4 and _condition(sums, root + side * mpmath.mpf(w)) > condition:
+        w *= 1.1
+    return w
+
+
+def _radius(cs: list) -> float:
+    """The radius of convergence as the root test reads it off the second half of the coefficients."""
+    half = len(cs) // 2
+    estimates = [float(abs(c) ** (-mpmath.mpf(1) / k)) for k, c in enumerate(cs) if k >= half and c != 0]
+    return min(estimates) if estimates else float("inf")
+
+
+def _fit(g, x, root, exact: bool, order: int, sums: list, goal: Goal) -> NearRoot | None:
+    """The window and the least degree whose proved bound meets the goal's target: each side of the root as wide
+    as the vanishing sums need (its condition) and the series' convergence allows (REACH), narrowed by a fifth while no
+    degree up to MAX_DEGREE is proved to suffice on it."""
+    r = sp.Rational(0) if exact else sp.Rational(float(root))
+    at = mpmath.mpf(r.p) / r.q
+    with mpmath.workdps(DPS):
+        cs = coefficients(g, x, at, MAX_DEGREE + EXTRA[-1])
+    reach = REACH * _radius(cs)
+    widths = {side: min(_reach(sums, root, side, goal.condition), reach) for side in (-1, 1)}
+    degrees = {}
+    for side in (-1, 1):  # each side as wide as it can be: the degree is then the larger of the two
+        for _ in range(8):
+            degrees[side] = _side_degree(g, x, r, exact, order, side, widths[side], cs, goal)
+            if degrees[side] is not None:
+                break
+            widths[side] *= 0.8
+        else:
+            return None
+    window = (float(r - sp.Rational(widths[-1])), float(r + sp.Rational(widths[1])))
+    n = max(degrees.values())
+    bound = remainder_bound(g, x, r, exact, order, window, n, goal)
+    if bound > goal.target:  # a higher degree than one side was proved for: never larger, but checked
+        return None
+    return NearRoot(g, x, r, exact, order, window, tuple(sp.Float(c, DPS) for c in cs[: n + 1]), bound, goal)
+
+
+#: Windows next to a root's at most, on each side.
+OUTWARD = 3
+
+
+def _outward(g, x, edge: float, side: int, goal_edge, start, goal: Goal) -> list[NearRoot]:
+    """Windows from ``edge`` towards ``goal_edge`` where the series about the root converges too slowly to reach: each
+    a Taylor polynomial about a double c with no root on it (order 0: |g| ≥ μ there), as wide as REACH of the
+    series' radius at its near end allows, narrowed by a fifth while no degree is proved to suffice.
+    atan(x) − x about 0 reaches 0.6, where its condition is still 19. No window is a sliver: the last reaches
+    ``goal_edge`` only where that is more than a tenth further from the root (``start``) than its edge."""
+    out: list[NearRoot] = []
+    while len(out) < OUTWARD and side * (goal_edge - edge) > 0.1 * abs(edge - start) + 1e-3:  # not a sliver
+        with mpmath.workdps(DPS):
+            half = min(REACH * _radius(coefficients(g, x, mpmath.mpf(edge), 64)) / 2, float(abs(goal_edge - edge)) / 2)
+        near = None
+        for _ in range(6):
+            c = sp.Rational(edge + side * half)
+            with mpmath.workdps(DPS):
+                cs = coefficients(g, x, mpmath.mpf(c.p) / c.q, MAX_DEGREE + EXTRA[-1])
+            ends = sorted((sp.Rational(edge), sp.Rational(float(c + side * sp.Rational(half)))))
+            degrees = [
+                _side_degree(g, x, c, True, 0, -1, float(c - ends[0]), cs, goal),
+                _side_degree(g, x, c, True, 0, 1, float(ends[1] - c), cs, goal),
+            ]
+            if None not in degrees:
+                n = max(degrees)
+                window = (float(ends[0]), float(ends[1]))
+                bound = remainder_bound(g, x, c, True, 0, window, n, goal)
+                if bound <= goal.target:
+                    coefficients_ = tuple(sp.Float(v, DPS) for v in cs[: n + 1])
+                    near = NearRoot(g, x, c, True, 0, window, coefficients_, bound, goal)
+                    break
+            half *= 0.8
+        if near is None:
+            break
+        out.append(near)
+        edge = near.window[1] if side > 0 else near.window[0]
+    return out
+
+
+def _side_degree(
+    g, x, r: sp.Rational, exact: bool, order: int, side: int, width: float, cs: list, goal: Goal
+) -> int | None:
+    """The least degree up to MAX_DEGREE proved to meet the goal's target on one side of the root, out to ``width``: the
+    estimate (:func:`_degree`), else 4 more; None where neither is."""
+    n = _degree(cs, order, width, goal.target)
+    end = sp.Rational(float(r + side * sp.Rational(width)))
+    window = (end, r) if side < 0 else (r, end)
+    for candidate in (n, None if n is None else n + 4):
+        if candidate is not None and candidate <= MAX_DEGREE:
+            if side_bound(g, x, r, exact, order, window, candidate, goal) <= goal.target:
+                return candidate
+    return None
+
+
+def _degree(cs: list, order: int, delta: float, target: float) -> int | None:
+    """The least degree n whose next terms, |c_k|·δ^k for k in n + 1..n + 8, are below target/8 of |c_m|·δ^m:
+    an estimate, which the proved bound then confirms."""
+    scale = abs(cs[order]) * mpmath.mpf(delta) ** order
+    for n in range(order, min(MAX_DEGREE, len(cs) - 9) + 1):
+        tail = sum(abs(cs[k]) * mpmath.mpf(delta) ** k for k in range(n + 1, n + 9))
+        if tail <= scale * target / 8:
+            return n
+    return None
+
+
+#: Pieces of the window for the enclosures of the high-order coefficient (loose is fine: its term is far below
+#: the target) and of the low-order one |g| is bounded below by (which must be tight).
+PIECES, LOW_PIECES = 6, 64
+#: The remainder is Σ c_k·d^k over k = n + 1..n + e, with c_k enclosed at the point r itself, plus Lagrange's
+#: remainder of order n + e + 1, e the first of EXTRA that proves the bound: an enclosure over a piece of width w
+#: overestimates the coefficient of
+#: order k by a factor growing like (1 + w/ρ)^k, which at order n + 1 would need hundreds of pieces.
+EXTRA = (24, 48)  # 48 where a real singularity is near: log(1 + x) − x towards −1
+
+
+def remainder_bound(
+    g, x, root: sp.Rational, exact: bool, order: int, window: tuple[float, float], n: int, goal: Goal = DOUBLE
+) -> float:
+    """A proved bound on |g − P_n|/|g| on the window, P_n the Taylor polynomial of degree n about r = ``root``:
+    the larger of :func:`side_bound` left and right of r."""
+    return max(side_bound(g, x, root, exact, order, side, n, goal) for side in _halves(root, window))
+
+
+def _halves(root: sp.Rational, window: tuple[float, float]) -> tuple[tuple, tuple]:
+    return (sp.Rational(window[0]), root), (root, sp.Rational(window[1]))
+
+
+@functools.lru_cache(maxsize=256)
+def side_bound(g, x, root: sp.Rational, exact: bool, order: int, window: tuple, n: int, goal: Goal) -> float:
+    """:func:`_side_bound` with the fewest EXTRA terms that meet the goal's target (the last tried where none
+    does)."""
+    for extra in EXTRA:
+        bound = _side_bound(g, x, root, exact, order, window, n, extra)
+        if bound <= goal.target:
+            break
+    return bound
+
+
+def _side_bound(g, x, root: sp.Rational, exact: bool, order: int, window: tuple, n: int, extra: int) -> float:
+    """A proved bound on |g − P_n|/|g| on ``window`` (exact numbers, one end at r = ``root``). Taken on each side of
+    r apart, since the Lagrange term below is largest at the end nearest a singularity of g: log(1 + x) − x
+    about 0 converges on the right far beyond what its pole at −1 allows on the left.
+
+    With N = n + ``extra`` and d = x − r, g(r + d) − P_n(d) = Σ_{k=n+1..N} c_k·dᵏ + g^(N+1)(ξ)/(N+1)!·d^(N+1)
+    (Lagrange), the c_k enclosed by the interval recurrences at r and g^(N+1)/(N+1)! on each of PIECES pieces of
+    the window (M the largest), so |g − P_n| ≤ (Σ |c_k|·|d|^(k−m) + M·|d|^(N+1−m))·|d|^m. And |g| ≥ μ·|d|^m:
+
+    - about an exact root (r = r*), g = dᵐ·h(d) with h(d) = Σ_{k=m..N} c_k·d^(k−m) + [−M, M]·|d|^(N+1−m), and μ
+      the least |h| on LOW_PIECES pieces, enclosed by Horner in intervals;
+    - about the double r next to a simple root r*, |g(x)| ≥ μ'·|x − r*| with μ' the least |g'| on those pieces,
+      and |x − r*| ≥ |d|/2 for every double x ≠ r, so μ = μ'/2.
+
+    μ must exclude 0. Hence, δ = max|d| on the window, |g − P_n|/|g| ≤ (Σ |c_k|·δ^(k−m) + M·δ^(N+1−m))/μ.
+    """
+    iv = mpmath.iv
+    top = n + extra
+    with mpmath.workdps(DPS):
+        iv.dps = DPS
+        lo, hi = (iv.mpf(w.p) / w.q for w in window)
+        r = iv.mpf(root.p) / root.q
+        try:
+            at_root = coefficients(g, x, r, top, INTERVALS)
+            biggest = max(
+                _magnitude(coefficients(g, x, p, top + 1, INTERVALS)[top + 1]) for p in _pieces(lo, hi, PIECES)
+            )
+            if exact:
+                bracket = iv.mpf([-biggest, biggest])
+                lows = [
+                    _horner_iv(at_root[order:], p - r) + bracket * abs(p - r) ** (top + 1 - order)
+                    for p in _pieces(lo, hi, LOW_PIECES)
+                ]
+            else:
+                lows = [coefficients(g, x, p, 1, INTERVALS)[1] / 2 for p in _pieces(lo, hi, LOW_PIECES)]
+        except (Unsupported, ZeroDivisionError, ValueError):
+            return float("inf")
+        least = min(_mignitude(v) for v in lows)
+        if least <= 0:
+            return float("inf")
+        delta = max(_magnitude(lo - r), _magnitude(hi - r))
+        tail = sum(_magnitude(at_root[k]) * delta ** (k - order) for k in range(n + 1, top + 1))
+        tail += biggest * delta ** (top + 1 - order)
+        return float(tail / least * (1 + mpmath.mpf(10) ** -20))  # rounded up
+
+
+def _horner_iv(cs: list, t):
+    """Σ cs[k]·t^k on the interval t, by Horner."""
+    out = cs[-1]
+    for c in reversed(cs[:-1]):
+        out = out * t + c
+    return out
+
+
+def _pieces(lo, hi, count: int) -> list:
+    iv = mpmath.iv
+    return [iv.mpf([(lo + (hi - lo) * j / count).a, (lo + (hi - lo) * (j + 1) / count).b]) for j in range(count)]
+
+
+def _magnitude(v) -> mpmath.mpf:
+    """The largest |t| for t in the interval v."""
+    return max(abs(mpmath.mpf(v.a)), abs(mpmath.mpf(v.b)))
+
+
+def _mignitude(v) -> mpmath.mpf:
+    """The least |t| for t in the interval v: 0 where it holds 0."""
+    a, b = mpmath.mpf(v.a), mpmath.mpf(v.b)
+    return a if a > 0 else -b if b < 0 else mpmath.mpf(0)

@@ -1,0 +1,135 @@
+"""Taylor recurrences, their interval enclosures, and the near-root polynomials of user functions' kernels."""
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import symact
+from symact import taylor
+from symact.compile import available_backends
+from symact.compile.accuracy import points, reference, ulp_error
+from symact.functions import sigmoid, softplus
+from symact.rounding import exact, machine
+from symact.stable import stable_form
+from symact.taylor import INTERVALS, coefficients, near_roots
+
+x = sp.Symbol("x", real=True)
+
+#: One expression per operation the recurrences know, each at a point where it is analytic.
+OPERATIONS = [
+    sp.exp(2 * x) * x**3,
+    sp.log(2 + x) / (1 + x**2),
+    sp.sin(x) * sp.cos(3 * x),
+    sp.tanh(x) ** 2,
+    sp.sinh(x) - sp.cosh(2 * x),
+    sp.sqrt(1 + x**2),
+    (1 + x) ** sp.Rational(-5, 3),
+    x**x,
+    sp.erf(x) + sp.erfc(2 * x),
+    sp.atan(x) * sp.atanh(x / 3) + sp.asinh(x),
+    sigmoid(3 * x) + softplus(-x),
+    sp.pi * x + sp.E,
+]
+
+
+@pytest.mark.parametrize("expr", OPERATIONS, ids=str)
+def test_recurrences_give_the_taylor_coefficients(expr):
+    at = sp.Rational(3, 10)
+    got = coefficients(expr, x, mpmath.mpf(at.p) / at.q, 7)
+    for k, c in enumerate(got):
+        want = sp.N(sp.diff(expr, x, k).subs(x, at) / sp.factorial(k), 40)
+        assert abs(c - mpmath.mpf(want)) <= mpmath.mpf(10) ** -35 * max(1, abs(mpmath.mpf(want)))
+
+
+@pytest.mark.parametrize("expr", OPERATIONS, ids=str)
+def test_interval_coefficients_enclose_those_at_every_point_inside(expr):
+    piece = mpmath.iv.mpf(["0.25", "0.35"])
+    enclosures = coefficients(expr, x, piece, 12, INTERVALS)
+    for v in ("0.25", "0.2871", "0.3333", "0.35"):
+        for c, box in zip(coefficients(expr, x, mpmath.mpf(v), 12), enclosures):
+            assert box.a <= c <= box.b
+
+
+def test_unsupported_operations_say_so():
+    with pytest.raises(taylor.Unsupported):
+        coefficients(sp.gamma(x), x, mpmath.mpf(1), 3)
+    with pytest.raises(taylor.Unsupported):  # a pole where the series is taken
+        coefficients(1 / x, x, mpmath.mpf(0), 3)
+
+
+#: (text, the roots of f or f' that get a window: (is f, root)). Roots at 0 are exact, with their multiplicity.
+CANCELLING_AT_ROOTS = [
+    ("x - tanh(x)", [(True, 0)]),  # tanhshrink: a triple root, 10¹⁶ ULP off near 0 as written
+    ("exp(x) - x - 1", [(True, 0)]),
+    ("x**3 - x", [(False, -(3**-0.5)), (False, 3**-0.5)]),  # f′ = 3x² − 1; f = x(x − 1)(x + 1) needs none
+    ("x - sin(x)", [(True, 0)]),  # f′ = 1 − cos x is 2 sin²(x/2), which needs none
+    ("log(1 + x) - x", [(True, 0), (False, 0)]),
+    ("x*(1 + tanh(x))", [(False, -0.6392)]),
+    ("atan(x) - x", [(True, 0), (False, 0)]),
+    ("x - asinh(x)", [(True, 0), (False, 0)]),
+]
+
+
+@pytest.mark.parametrize("text, roots", CANCELLING_AT_ROOTS, ids=[t for t, _ in CANCELLING_AT_ROOTS])
+def test_near_root_polynomials_are_proved_and_match_the_function(text, roots):
+    fn = symact.custom(text)
+    form = stable_form(fn)
+    for is_f, root in roots:  # a window about each root, each with its proved bound
+        windows = [a for a in form.approximations if (a.f is not None) == is_f and a.lo < root < a.hi]
+        assert len(windows) == 1, (is_f, root)
+    for a in form.approximations:
+        assert a.bound <= taylor.DOUBLE.target
+        assert a.proof() == pytest.approx(a.bound, rel=1e-9)
+        g = fn.expr if a.f is not None else fn.derivative()
+        poly = sp.lambdify(x, exact(machine(a.f if a.f is not None else a.df)), "mpmath")
+        truth = sp.lambdify(x, g, "mpmath")
+        with mpmath.workdps(40):
+            for t in np.linspace(a.lo, a.hi, 9)[1:-1]:
+                if abs(truth(mpmath.mpf(t))) > 0:
+                    # the double coefficients' roundings, 2^-53 each, are all that separates them
+                    assert abs(poly(mpmath.mpf(t)) / truth(mpmath.mpf(t)) - 1) < 1e-14
+
+
+@pytest.mark.parametrize("text", ["(x - 1)*(x + 2)", "x*tanh(x)", "max(x, 0)*tanh(x)", "exp(x)"])
+def test_no_window_where_nothing_cancels(text):  # (2x + 1 is exact next to its root, as x − 1 is)
+    assert stable_form(symact.custom(text)).approximations == ()
+
+
+def test_parameters_keep_the_direct_form():  # a root moves with a learnable parameter, read at run time
+    assert stable_form(symact.custom("x - tanh(a*x)", params={"a": 1.0})).approximations == ()
+
+
+def test_a_polynomials_remainder_bound_is_not_met_by_too_low_a_degree():
+    near = near_roots(x - sp.tanh(x), x, x - sp.tanh(x))[0]
+    assert near.bound <= taylor.DOUBLE.target
+    low = taylor.remainder_bound(near.g, x, near.root, near.exact, near.order, near.window, near.degree - 20)
+    assert low > taylor.DOUBLE.target
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("text", [t for t, _ in CANCELLING_AT_ROOTS])
+def test_functions_that_cancel_at_a_root_compile_to_accurate_kernels(text, backend, dtype):
+    """Before the near-root windows, measured with c float64: x − tanh x 10¹⁶ ULP, eˣ − x − 1 10⁸, 3x² − 1
+    6.7·10⁷, x − sin x 9·10¹⁵, log(1 + x) − x 8·10⁷, (x(1 + tanh x))′ 1.2·10³; float32 (computed in double),
+    x − tanh x 1.4·10⁷ at x = 10⁻⁸."""
+    fn = symact.custom(text)
+    xs = np.r_[points(1500), np.linspace(-6, 6, 2001), np.geomspace(1e-3, 3, 400), -np.geomspace(1e-3, 3, 400)]
+    xs = np.r_[xs, -0.6392 + np.linspace(-1e-3, 1e-3, 41), 3**-0.5 + np.linspace(-1e-3, 1e-3, 41)]
+    # not the far left of x(1 + tanh x), whose f′ = 2σ(2x)·(1 + 2x·σ(−2x)) is normal down to x ≈ −357 while σ(2x)
+    # is subnormal from −354 on (660 ULP there): a gap of the generic forms, not of the windows
+    xs = xs[xs > -300].astype(dtype)
+    with np.errstate(invalid="ignore"):  # log(1 + x) is NaN left of −1
+        truth_y, truth_dy = reference(fn, xs.astype(np.float64))
+        y, dy = symact.compile(fn, backend=backend, dtype=dtype)(xs)
+    assert ulp_error(y, truth_y, dtype) <= 4
+    assert ulp_error(dy, truth_dy, dtype) <= 4
+
+
+def test_float32_data_get_the_narrow_windows_of_low_degree():
+    """Computed in double, a float32 kernel needs a polynomial only where the condition exceeds 2^20."""
+    fn = symact.custom("x - tanh(x)")
+    (wide,) = [a for a in stable_form(fn).approximations if a.lo < 0 < a.hi]  # the root's own window
+    (narrow,) = near_roots(fn.expr, x, fn.expr, taylor.SINGLE)
+    assert narrow.window[1] < 0.01 < 0.9 < wide.hi and narrow.degree <= 7 and narrow.bound <= taylor.SINGLE.target
