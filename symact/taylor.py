@@ -28,12 +28,14 @@ so |g − P_n|/|g| ≤ 2^m·M/μ·δ^(n+1−m) on the window, δ its largest
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
+from . import __version__
 from .functions import sigmoid, softplus
 from .rounding import held, horner, lit
 
@@ -391,6 +393,43 @@ class NearRoot:
 
 
 def near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE) -> tuple[NearRoot, ...]:
+    """:func:`find_near_roots`, kept in the kernel cache: finding the windows and proving their bounds takes 0.3
+    to 7 s a function, which every process that compiles it would otherwise spend again."""
+    from .compile.cache import cache_dir, digest, write_atomic  # (the compile package imports this module)
+
+    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD))
+    key = digest(sp.srepr(g), sp.srepr(computed), settings, __version__, sp.__version__)
+    path = cache_dir() / f"near_roots_{key}.json"
+    try:
+        return tuple(_restored(item, g, x, goal) for item in json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or damaged: found again
+        pass
+    found = find_near_roots(g, x, computed, goal)
+    write_atomic(path, json.dumps([_stored(n) for n in found]))
+    return found
+
+
+def _stored(near: NearRoot) -> dict:
+    return {
+        "root": str(near.root),
+        "exact": near.exact,
+        "order": near.order,
+        "window": [repr(w) for w in near.window],
+        "coefficients": [str(c) for c in near.coefficients],  # DPS digits: the doubles they round to are the same
+        "bound": repr(near.bound),
+    }
+
+
+def _restored(item: dict, g: sp.Expr, x: sp.Symbol, goal: Goal) -> NearRoot:
+    window = tuple(float(w) for w in item["window"])
+    coefficients = tuple(sp.Float(c, DPS) for c in item["coefficients"])
+    root = sp.Rational(item["root"])
+    return NearRoot(
+        g, x, root, bool(item["exact"]), int(item["order"]), window, coefficients, float(item["bound"]), goal
+    )
+
+
+def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE) -> tuple[NearRoot, ...]:
     """Polynomials for g about each root where ``computed`` (the form the kernel evaluates, exactly read) has a
     sum that vanishes: there that sum cancels in floating point. Roots are sought at 0 and where g changes sign
     on [−SPAN, SPAN]. None where g has a kink or a function the recurrences lack, or where no window and degree

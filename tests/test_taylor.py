@@ -1,5 +1,7 @@
 """Taylor recurrences, their interval enclosures, and the near-root polynomials of user functions' kernels."""
 
+import json
+
 import mpmath
 import numpy as np
 import pytest
@@ -133,3 +135,19 @@ def test_float32_data_get_the_narrow_windows_of_low_degree():
     (wide,) = [a for a in stable_form(fn).approximations if a.lo < 0 < a.hi]  # the root's own window
     (narrow,) = near_roots(fn.expr, x, fn.expr, taylor.SINGLE)
     assert narrow.window[1] < 0.01 < 0.9 < wide.hi and narrow.degree <= 7 and narrow.bound <= taylor.SINGLE.target
+
+
+def test_near_roots_are_kept_in_the_kernel_cache(tmp_path, monkeypatch):
+    """Found once (0.3 to 7 s a function), then read back: the same windows, bounds and double coefficients."""
+    monkeypatch.setenv("SYMACT_CACHE_DIR", str(tmp_path))
+    g = sp.exp(x) - x - 1
+
+    def summary(nears):
+        return [(n.root, n.exact, n.order, n.window, n.bound, [float(c) for c in n.coefficients]) for n in nears]
+
+    first = near_roots(g, x, g)
+    (path,) = tmp_path.glob("near_roots_*.json")
+    assert summary(near_roots(g, x, g)) == summary(first) != []
+    path.write_text("[{")  # damaged: found again, and written again
+    assert summary(near_roots(g, x, g)) == summary(first)
+    assert json.loads(path.read_text())
