@@ -390,12 +390,28 @@ class NearRoot:
         return held(d**m) * horner([lit(c) for c in rest], d)
 
 
+#: Proofs a search may try for one function before it stops looking for windows: each takes 0.05 to 1.5 s, and
+#: a function whose series converge slowly (the slope of x·tanh(softplus(x)) + x/10, about its two roots) tried
+#: 90 of them in 97 s, for windows beyond the roots' own. The roots' own windows are sought first.
+BUDGET = 40
+
+
+@dataclass
+class _Budget:
+    left: int
+
+    def spend(self) -> bool:
+        """One proof more, where any are left."""
+        self.left -= 1
+        return self.left >= 0
+
+
 def near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE) -> tuple[NearRoot, ...]:
     """:func:`find_near_roots`, kept in the kernel cache: finding the windows and proving their bounds takes 0.3
     to 7 s a function, which every process that compiles it would otherwise spend again."""
     from .compile.cache import cache_dir, digest, write_atomic  # (the compile package imports this module)
 
-    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD))
+    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET))
     key = digest(sp.srepr(g), sp.srepr(computed), settings, __version__, sp.__version__)
     path = cache_dir() / f"near_roots_{key}.json"
     try:
@@ -438,16 +454,25 @@ def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DO
         roots = _roots(g, x)
     except Unsupported:
         return ()
-    out = []
-    for root, exact, order in roots:
+    out, budget, reaches = [], _Budget(BUDGET), []
+    for root, exact, order in roots:  # the roots' own windows first, then, with what budget is left, more
         sums = _vanishing_sums(computed, x, root)
-        near = _fit(g, x, root, exact, order, sums, goal) if sums else None
-        if near is None:
+        if not sums:
             continue
-        out.append(near)
+        # no window reaches past halfway to the next root, where |g| could not be bounded below
+        others = [r for r, _, _ in roots if r != root]
+        room = {
+            side: min([float(abs(r - root)) / 2 for r in others if (r - root) * side > 0], default=4.0)
+            for side in (-1, 1)
+        }
+        near = _fit(g, x, root, exact, order, sums, goal, room, budget)
+        if near is not None:
+            out.append(near)
+            reaches.append((near, root, sums, room))
+    for near, root, sums, room in reaches:
         for side, edge in zip((-1, 1), near.window):  # where the root's window stops short of the goal's condition
-            goal_edge = root + side * mpmath.mpf(_reach(sums, root, side, goal.condition))
-            out.extend(_outward(g, x, edge, side, goal_edge, root, goal))
+            wanted = min(_reach(sums, root, side, goal.condition), room[side])
+            out.extend(_outward(g, x, edge, side, root + side * mpmath.mpf(wanted), root, goal, budget))
     return tuple(out)
 
 
@@ -515,18 +540,36 @@ def _zero_order(g: sp.Expr, x: sp.Symbol, most: int = 6) -> int:
 
 
 def _vanishing_sums(computed: sp.Expr, x: sp.Symbol, root) -> list:
-    """The sums in ``computed`` that cancel at ``root``, as lists of mpmath functions of their terms: those whose
-    condition Σ|terms|/|sum| exceeds 10^3 on both sides at 10^-6 from it (at the root itself their terms may all
-    be 0); c·x + b is left out where that is exact near its root (:func:`_shift`)."""
+    """The sums that ``computed`` evaluates next to ``root`` and that cancel there, as lists of mpmath functions of
+    their terms: those whose condition Σ|terms|/|sum| exceeds 10^3 at 10^-6 from it, on either side (at the root
+    itself their terms may all be 0). Only the branches of a choice taken there count: the bent identity's
+    √(x² + 1)/2 − 1/2 is its form for x² ≥ 3 only. c·x + b is left out where that is exact near its root
+    (:func:`_shift`)."""
     h = mpmath.mpf(10) ** -6 * max(1, abs(root))
-    out = []
-    for e in sp.preorder_traversal(computed):
-        if not (isinstance(e, sp.Add) and e.has(x)) or _shift(e, x):
-            continue
-        terms = [sp.lambdify(x, t, "mpmath") for t in e.args]
-        if min(_condition([terms], root - h), _condition([terms], root + h)) > 1e3:
-            out.append(terms)
-    return out
+    out: dict[sp.Expr, list] = {}
+    for v in (root - h, root + h):
+        for e in sp.preorder_traversal(_branches(computed, x, v)):
+            if not (isinstance(e, sp.Add) and e.has(x)) or _shift(e, x) or e in out:
+                continue
+            terms = [sp.lambdify(x, t, "mpmath") for t in e.args]
+            if _condition([terms], v) > 1e3:
+                out[e] = terms
+    return list(out.values())
+
+
+def _branches(expr: sp.Expr, x: sp.Symbol, v) -> sp.Expr:
+    """``expr`` with each choice replaced by its branch taken at x = v (left whole where SymPy cannot tell)."""
+
+    def taken(e: sp.Piecewise) -> sp.Expr:
+        for branch, condition in e.args:
+            holds = condition.subs(x, sp.Float(v, DPS))
+            if holds is sp.true:
+                return branch
+            if holds is not sp.false:
+                return e
+        return e
+
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), taken)
 
 
 def _shift(e: sp.Add, x: sp.Symbol) -> bool:
@@ -580,23 +623,25 @@ def _radius(cs: list) -> float:
     return min(estimates) if estimates else float("inf")
 
 
-def _fit(g, x, root, exact: bool, order: int, sums: list, goal: Goal) -> NearRoot | None:
+def _fit(
+    g, x, root, exact: bool, order: int, sums: list, goal: Goal, room: dict[int, float], budget: _Budget
+) -> NearRoot | None:
     """The window and the least degree whose proved bound meets the goal's target: each side of the root as wide
-    as the vanishing sums need (its condition) and the series' convergence allows (REACH), narrowed by a fifth while no
-    degree up to MAX_DEGREE is proved to suffice on it."""
+    as the vanishing sums need (its condition), the series' convergence allows (REACH) and the next root leaves
+    ``room`` for, narrowed by 30 % (up to 4 times) while no degree up to MAX_DEGREE is proved to suffice on it."""
     r = sp.Rational(0) if exact else sp.Rational(float(root))
     at = mpmath.mpf(r.p) / r.q
     with mpmath.workdps(DPS):
         cs = coefficients(g, x, at, MAX_DEGREE + EXTRA[-1])
     reach = REACH * _radius(cs)
-    widths = {side: min(_reach(sums, root, side, goal.condition), reach) for side in (-1, 1)}
+    widths = {side: min(_reach(sums, root, side, goal.condition), reach, room[side]) for side in (-1, 1)}
     degrees = {}
     for side in (-1, 1):  # each side as wide as it can be: the degree is then the larger of the two
-        for _ in range(8):
-            degrees[side] = _side_degree(g, x, r, exact, order, side, widths[side], cs, goal)
+        for _ in range(5):
+            degrees[side] = _side_degree(g, x, r, exact, order, side, widths[side], cs, goal, budget)
             if degrees[side] is not None:
                 break
-            widths[side] *= 0.8
+            widths[side] *= 0.7
         else:
             return None
     window = (float(r - sp.Rational(widths[-1])), float(r + sp.Rational(widths[1])))
@@ -611,35 +656,30 @@ def _fit(g, x, root, exact: bool, order: int, sums: list, goal: Goal) -> NearRoo
 OUTWARD = 3
 
 
-def _outward(g, x, edge: float, side: int, goal_edge, start, goal: Goal) -> list[NearRoot]:
-    """Windows from ``edge`` towards ``goal_edge`` where the series about the root converges too slowly to reach: each
-    a Taylor polynomial about a double c with no root on it (order 0: |g| ≥ μ there), as wide as REACH of the
-    series' radius at its near end allows, narrowed by a fifth while no degree is proved to suffice.
-    atan(x) − x about 0 reaches 0.6, where its condition is still 19. No window is a sliver: the last reaches
-    ``goal_edge`` only where that is more than a tenth further from the root (``start``) than its edge."""
+def _outward(g, x, edge: float, side: int, goal_edge, start, goal: Goal, budget: _Budget) -> list[NearRoot]:
+    """Windows from ``edge`` towards ``goal_edge`` where the series about the root converges too slowly to reach:
+    each a Taylor polynomial about its near end c, where the function does not vanish (order 0: |g| ≥ μ there),
+    as wide as half of REACH of the series' radius at c allows, narrowed by 30 % (up to 4 times) while no degree is proved
+    to suffice. About its near end, not its middle: there |g| is least, and about the middle the polynomial's
+    terms cancelled there (x − asinh x: 4.4 ULP at x = 0.45). atan(x) − x about 0 reaches 0.6, where its
+    condition is still 19. No window is a sliver: the last reaches ``goal_edge`` only where that is more than a
+    tenth further from the root (``start``) than its edge."""
     out: list[NearRoot] = []
     while len(out) < OUTWARD and side * (goal_edge - edge) > 0.1 * abs(edge - start) + 1e-3:  # not a sliver
+        c = sp.Rational(edge)
         with mpmath.workdps(DPS):
-            half = min(REACH * _radius(coefficients(g, x, mpmath.mpf(edge), 64)) / 2, float(abs(goal_edge - edge)) / 2)
+            cs = coefficients(g, x, mpmath.mpf(c.p) / c.q, MAX_DEGREE + EXTRA[-1])
+        width = min(REACH * _radius(cs) / 2, float(abs(goal_edge - edge)))  # half: low degrees, as about a middle
         near = None
-        for _ in range(6):
-            c = sp.Rational(edge + side * half)
-            with mpmath.workdps(DPS):
-                cs = coefficients(g, x, mpmath.mpf(c.p) / c.q, MAX_DEGREE + EXTRA[-1])
-            ends = sorted((sp.Rational(edge), sp.Rational(float(c + side * sp.Rational(half)))))
-            degrees = [
-                _side_degree(g, x, c, True, 0, -1, float(c - ends[0]), cs, goal),
-                _side_degree(g, x, c, True, 0, 1, float(ends[1] - c), cs, goal),
-            ]
-            if None not in degrees:
-                n = max(degrees)
-                window = (float(ends[0]), float(ends[1]))
+        for _ in range(5):
+            n = _side_degree(g, x, c, True, 0, side, width, cs, goal, budget)
+            if n is not None:
+                window = tuple(sorted((float(c), float(c + side * sp.Rational(width)))))
                 bound = remainder_bound(g, x, c, True, 0, window, n, goal)
                 if bound <= goal.target:
-                    coefficients_ = tuple(sp.Float(v, DPS) for v in cs[: n + 1])
-                    near = NearRoot(g, x, c, True, 0, window, coefficients_, bound, goal)
+                    near = NearRoot(g, x, c, True, 0, window, tuple(sp.Float(v, DPS) for v in cs[: n + 1]), bound, goal)
                     break
-            half *= 0.8
+            width *= 0.7
         if near is None:
             break
         out.append(near)
@@ -648,17 +688,20 @@ def _outward(g, x, edge: float, side: int, goal_edge, start, goal: Goal) -> list
 
 
 def _side_degree(
-    g, x, r: sp.Rational, exact: bool, order: int, side: int, width: float, cs: list, goal: Goal
+    g, x, r: sp.Rational, exact: bool, order: int, side: int, width: float, cs: list, goal: Goal, budget: _Budget
 ) -> int | None:
     """The least degree up to MAX_DEGREE proved to meet the goal's target on one side of the root, out to ``width``: the
-    estimate (:func:`_degree`), else 4 more; None where neither is."""
+    estimate (:func:`_degree`), else 4 more; None where neither is, or the search's budget is spent."""
     n = _degree(cs, order, width, goal.target)
     end = sp.Rational(float(r + side * sp.Rational(width)))
     window = (end, r) if side < 0 else (r, end)
     for candidate in (n, None if n is None else n + 4):
-        if candidate is not None and candidate <= MAX_DEGREE:
-            if side_bound(g, x, r, exact, order, window, candidate, goal) <= goal.target:
+        if candidate is not None and candidate <= MAX_DEGREE and budget.spend():
+            bound = side_bound(g, x, r, exact, order, window, candidate, goal)
+            if bound <= goal.target:
                 return candidate
+            if bound == float("inf"):  # |g| not bounded below there: no degree mends that, a narrower window may
+                return None
     return None
 
 
@@ -701,7 +744,7 @@ def side_bound(g, x, root: sp.Rational, exact: bool, order: int, window: tuple, 
     does)."""
     for extra in EXTRA:
         bound = _side_bound(g, x, root, exact, order, window, n, extra)
-        if bound <= goal.target:
+        if bound <= goal.target or bound == float("inf"):  # inf: |g| not bounded below, which terms cannot mend
             break
     return bound
 
