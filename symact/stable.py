@@ -1516,13 +1516,14 @@ def _near_roots(
     approximations: list[Approximation] = []
     single = []
     for g, computed, is_f in ((f, computed_f, True), (df, computed_df, False)):
-        for near in taylor.near_roots(g, x, exact(computed), taylor.DOUBLE):
+        read = exact(computed)
+        for near in taylor.near_roots(g, x, read, taylor.DOUBLE):
             p = near.polynomial()
             approximations.append(
                 Approximation(*near.window, p if is_f else None, None if is_f else p, near.bound, near.prove)
             )
         narrow = computed
-        for near in taylor.near_roots(g, x, exact(computed), taylor.SINGLE):
+        for near in taylor.near_roots(g, x, read, taylor.SINGLE):
             narrow = _where((x > near.window[0]) & (x < near.window[1]), near.polynomial(), narrow)
         single.append(narrow)
     return tuple(approximations), (tuple(single) if approximations else None)

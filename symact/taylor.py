@@ -407,8 +407,8 @@ class _Budget:
 
 
 def near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE) -> tuple[NearRoot, ...]:
-    """:func:`find_near_roots`, kept in the kernel cache: finding the windows and proving their bounds takes 0.3
-    to 7 s a function, which every process that compiles it would otherwise spend again."""
+    """:func:`find_near_roots`, kept in the kernel cache: finding the windows and proving their bounds takes 0.3 s
+    to about a minute a function, which every process that compiles it would otherwise spend again."""
     from .compile.cache import cache_dir, digest, write_atomic  # (the compile package imports this module)
 
     settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET))
@@ -626,17 +626,27 @@ def _radius(cs: list) -> float:
 def _fit(
     g, x, root, exact: bool, order: int, sums: list, goal: Goal, room: dict[int, float], budget: _Budget
 ) -> NearRoot | None:
-    """The window and the least degree whose proved bound meets the goal's target: each side of the root as wide
-    as the vanishing sums need (its condition), the series' convergence allows (REACH) and the next root leaves
-    ``room`` for, narrowed by 30 % (up to 4 times) while no degree up to MAX_DEGREE is proved to suffice on it."""
+    """The root's own window: each side as wide as the vanishing sums need (its condition), the series'
+    convergence allows (REACH) and the next root leaves ``room`` for (:func:`_window`)."""
     r = sp.Rational(0) if exact else sp.Rational(float(root))
-    at = mpmath.mpf(r.p) / r.q
     with mpmath.workdps(DPS):
-        cs = coefficients(g, x, at, MAX_DEGREE + EXTRA[-1])
+        cs = coefficients(g, x, mpmath.mpf(r.p) / r.q, MAX_DEGREE + EXTRA[-1])
     reach = REACH * _radius(cs)
     widths = {side: min(_reach(sums, root, side, goal.condition), reach, room[side]) for side in (-1, 1)}
-    degrees = {}
-    for side in (-1, 1):  # each side as wide as it can be: the degree is then the larger of the two
+    return _window(g, x, r, exact, order, cs, widths, goal, budget)
+
+
+def _window(
+    g, x, r: sp.Rational, exact: bool, order: int, cs: list, widths: dict[int, float], goal: Goal, budget: _Budget
+) -> NearRoot | None:
+    """The Taylor polynomial about r (coefficients ``cs``) on r − widths[−1] < x < r + widths[1], of the least
+    degree proved to meet the goal's target; each side narrowed by 30 % (up to 4 times) while no degree up to
+    MAX_DEGREE is proved to suffice on it, the degree then the larger of the two. A side of width 0 needs none."""
+    widths, degrees = dict(widths), {}
+    for side in (-1, 1):
+        if widths[side] == 0:
+            degrees[side] = 0
+            continue
         for _ in range(5):
             degrees[side] = _side_degree(g, x, r, exact, order, side, widths[side], cs, goal, budget)
             if degrees[side] is not None:
@@ -659,27 +669,18 @@ OUTWARD = 3
 def _outward(g, x, edge: float, side: int, goal_edge, start, goal: Goal, budget: _Budget) -> list[NearRoot]:
     """Windows from ``edge`` towards ``goal_edge`` where the series about the root converges too slowly to reach:
     each a Taylor polynomial about its near end c, where the function does not vanish (order 0: |g| ≥ μ there),
-    as wide as half of REACH of the series' radius at c allows, narrowed by 30 % (up to 4 times) while no degree is proved
-    to suffice. About its near end, not its middle: there |g| is least, and about the middle the polynomial's
-    terms cancelled there (x − asinh x: 4.4 ULP at x = 0.45). atan(x) − x about 0 reaches 0.6, where its
-    condition is still 19. No window is a sliver: the last reaches ``goal_edge`` only where that is more than a
-    tenth further from the root (``start``) than its edge."""
+    as wide as half of REACH of the series' radius at c allows (:func:`_window`). About its near end, not its
+    middle: there |g| is least, and about the middle the polynomial's terms cancelled there (x − asinh x: 4.4 ULP
+    at x = 0.45). atan(x) − x's root window ends at ±0.43, where its condition is still 35. No window is a sliver:
+    the last reaches ``goal_edge`` only where that is more than a tenth further from the root (``start``) than its
+    edge."""
     out: list[NearRoot] = []
     while len(out) < OUTWARD and side * (goal_edge - edge) > 0.1 * abs(edge - start) + 1e-3:  # not a sliver
         c = sp.Rational(edge)
         with mpmath.workdps(DPS):
             cs = coefficients(g, x, mpmath.mpf(c.p) / c.q, MAX_DEGREE + EXTRA[-1])
         width = min(REACH * _radius(cs) / 2, float(abs(goal_edge - edge)))  # half: low degrees, as about a middle
-        near = None
-        for _ in range(5):
-            n = _side_degree(g, x, c, True, 0, side, width, cs, goal, budget)
-            if n is not None:
-                window = tuple(sorted((float(c), float(c + side * sp.Rational(width)))))
-                bound = remainder_bound(g, x, c, True, 0, window, n, goal)
-                if bound <= goal.target:
-                    near = NearRoot(g, x, c, True, 0, window, tuple(sp.Float(v, DPS) for v in cs[: n + 1]), bound, goal)
-                    break
-            width *= 0.7
+        near = _window(g, x, c, True, 0, cs, {side: width, -side: 0.0}, goal, budget)
         if near is None:
             break
         out.append(near)
@@ -690,7 +691,7 @@ def _outward(g, x, edge: float, side: int, goal_edge, start, goal: Goal, budget:
 def _side_degree(
     g, x, r: sp.Rational, exact: bool, order: int, side: int, width: float, cs: list, goal: Goal, budget: _Budget
 ) -> int | None:
-    """The least degree up to MAX_DEGREE proved to meet the goal's target on one side of the root, out to ``width``: the
+    """The least degree up to MAX_DEGREE proved to meet the goal's target on one side of r, out to ``width``: the
     estimate (:func:`_degree`), else 4 more; None where neither is, or the search's budget is spent."""
     n = _degree(cs, order, width, goal.target)
     end = sp.Rational(float(r + side * sp.Rational(width)))
@@ -721,8 +722,8 @@ def _degree(cs: list, order: int, delta: float, target: float) -> int | None:
 PIECES, LOW_PIECES = 6, 64
 #: The remainder is Σ c_k·d^k over k = n + 1..n + e, with c_k enclosed at the point r itself, plus Lagrange's
 #: remainder of order n + e + 1, e the first of EXTRA that proves the bound: an enclosure over a piece of width w
-#: overestimates the coefficient of
-#: order k by a factor growing like (1 + w/ρ)^k, which at order n + 1 would need hundreds of pieces.
+#: overestimates the coefficient of order k by a factor growing like (1 + w/ρ)^k, which at order n + 1 would need
+#: hundreds of pieces.
 EXTRA = (24, 48)  # 48 where a real singularity is near: log(1 + x) − x towards −1
 
 
