@@ -25,6 +25,7 @@ multiplicity).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass
@@ -364,6 +365,10 @@ class NearRoot:
     coefficients: tuple[sp.Float, ...]  # c_0..c_n of g(r + d), at DPS digits
     bound: float  # proved: |P − g| ≤ bound·|g| on the window
     goal: Goal
+    #: s where g is N/xˢ with a removable singularity at 0 (:func:`removable`): then ``g``, ``order`` and the
+    #: coefficients are N's, whose polynomial divided by xˢ (its first s coefficients 0) is g's, with the same
+    #: relative error
+    shift: int = 0
 
     @property
     def degree(self) -> int:
@@ -375,19 +380,21 @@ class NearRoot:
 
     def polynomial(self) -> sp.Expr:
         """P(x) in Horner form, with double coefficients. About an exact root, dᵐ·Q(d) with d = x − r (exact for
-        r = 0), and Q in d² where g is odd or even there; else c_0 + d·(c_1 + …), c_0 = g(r)."""
-        x, r, m, cs = self.x, self.root, self.order, self.coefficients
+        r = 0), and Q in d² where g is odd or even there; else c_0 + d·(c_1 + …), c_0 = g(r). With a shift s,
+        m = order − s: N's polynomial over xˢ."""
+        x, r, cs = self.x, self.root, self.coefficients
         d = x if r == 0 else held(x - lit(r))
         if not self.exact:
             return horner([lit(c) for c in cs], d)
-        rest = list(cs[m:])
-        if m == 0:  # a window next to a root's, where g does not vanish
+        rest, m = list(cs[self.order :]), self.order - self.shift
+        if m == 0 and not self.shift:  # a window next to a root's, where g does not vanish
             return horner([lit(c) for c in rest], d)
-        if all(c == 0 for c in rest[1::2]):  # odd or even about r: a polynomial in d²
+        if all(c.is_zero for c in rest[1::2]):  # odd or even about r: a polynomial in d² (Float(0) == 0 is False)
             z = held(d * d)
-            power = z ** (m // 2) * (d if m % 2 else 1)
-            return held(power) * horner([lit(c) for c in rest[0::2]], z)
-        return held(d**m) * horner([lit(c) for c in rest], d)
+            q = horner([lit(c) for c in rest[0::2]], z)
+            return q if m == 0 else held(z ** (m // 2) * (d if m % 2 else 1)) * q
+        q = horner([lit(c) for c in rest], d)
+        return q if m == 0 else held(d**m) * q
 
 
 #: Proofs a search may try for one function before it stops looking for windows: each takes 0.05 to 1.5 s, and
@@ -411,7 +418,7 @@ def near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE)
     to about a minute a function, which every process that compiles it would otherwise spend again."""
     from .compile.cache import cache_dir, digest, write_atomic  # (the compile package imports this module)
 
-    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET))
+    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET, "removable"))
     key = digest(sp.srepr(g), sp.srepr(computed), settings, __version__, sp.__version__)
     path = cache_dir() / f"near_roots_{key}.json"
     try:
@@ -431,33 +438,39 @@ def _stored(near: NearRoot) -> dict:
         "window": [repr(w) for w in near.window],
         "coefficients": [str(c) for c in near.coefficients],  # DPS digits: the doubles they round to are the same
         "bound": repr(near.bound),
+        "shift": near.shift,
     }
 
 
 def _restored(item: dict, g: sp.Expr, x: sp.Symbol, goal: Goal) -> NearRoot:
     window = tuple(float(w) for w in item["window"])
     coefficients = tuple(sp.Float(c, DPS) for c in item["coefficients"])
-    root = sp.Rational(item["root"])
+    root, shift = sp.Rational(item["root"]), int(item["shift"])
+    if shift:  # the window about a removable singularity holds N's polynomial, and its proof is N's
+        g = removable(g, x)[0]
     return NearRoot(
-        g, x, root, bool(item["exact"]), int(item["order"]), window, coefficients, float(item["bound"]), goal
+        g, x, root, bool(item["exact"]), int(item["order"]), window, coefficients, float(item["bound"]), goal, shift
     )
 
 
 def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE) -> tuple[NearRoot, ...]:
     """Polynomials for g about each root where ``computed`` (the form the kernel evaluates, exactly read) has a
     sum that vanishes: there that sum cancels in floating point. Roots are sought at 0 and where g changes sign
-    on [−SPAN, SPAN]. None where g has a kink or a function the recurrences lack, or where no window and degree
-    up to MAX_DEGREE meet the goal's target."""
+    on [−SPAN, SPAN]. A removable singularity at 0 (:func:`removable`, sin(x)/x) gets a window whether or not a
+    sum cancels there, as its form is 0/0 at 0 itself. None where g has a kink or a function the recurrences lack,
+    or where no window and degree up to MAX_DEGREE meet the goal's target."""
     if g.has(*KINKS):
         return ()
+    hole = removable(g, x)
     try:
-        roots = _roots(g, x)
+        roots = _roots(g, x) if hole is None else _roots(hole[0], x, hole[2])
     except Unsupported:
         return ()
     out, budget, reaches = [], _Budget(BUDGET), []
     for root, exact, order in roots:  # the roots' own windows first, then, with what budget is left, more
         sums = _vanishing_sums(computed, x, root)
-        if not sums:
+        at_hole = hole is not None and root == 0
+        if not sums and not at_hole:
             continue
         # no window reaches past halfway to the next root, where |g| could not be bounded below
         others = [r for r, _, _ in roots if r != root]
@@ -465,15 +478,35 @@ def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DO
             side: min([float(abs(r - root)) / 2 for r in others if (r - root) * side > 0], default=4.0)
             for side in (-1, 1)
         }
-        near = _fit(g, x, root, exact, order, sums, goal, room, budget)
+        near = _fit(hole[0] if at_hole else g, x, root, exact, order, sums, goal, room, budget)
         if near is not None:
-            out.append(near)
+            out.append(dataclasses.replace(near, shift=hole[1]) if at_hole else near)
             reaches.append((near, root, sums, room))
     for near, root, sums, room in reaches:
         for side, edge in zip((-1, 1), near.window):  # where the root's window stops short of the goal's condition
             wanted = min(_reach(sums, root, side, goal.condition), room[side])
             out.extend(_outward(g, x, edge, side, root + side * mpmath.mpf(wanted), root, goal, budget))
     return tuple(out)
+
+
+def removable(g: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, int, int] | None:
+    """(N, s, m) where g = N/xˢ with N analytic at 0 and vanishing there to order m ≥ s: a removable singularity
+    at 0, as sin(x)/x (N = sin x, s = m = 1) and its slope (x·cos x − sin x)/x² (m = 3) have. There g's form is
+    0/0, and N's Taylor polynomial over xˢ is g's, with N's relative error. None where g has no such factor, or
+    has a pole at 0 (m < s)."""
+    if not any(p.base == x and p.exp.is_negative for p in g.atoms(sp.Pow)):
+        return None
+
+    def is_power(f: sp.Expr) -> bool:
+        return f.is_Pow and f.base == x and f.exp.is_Integer and f.exp < 0
+
+    factors = sp.Mul.make_args(sp.together(g))
+    s = sum(-int(f.exp) for f in factors if is_power(f))
+    if s == 0:
+        return None
+    numerator = sp.Mul(*[f for f in factors if not is_power(f)])
+    order = _zero_order(numerator, x, most=s + 8)
+    return (numerator, s, order) if order >= s else None
 
 
 def _value(g: sp.Expr, x: sp.Symbol, v) -> mpmath.mpf | None:
@@ -483,11 +516,11 @@ def _value(g: sp.Expr, x: sp.Symbol, v) -> mpmath.mpf | None:
         return None
 
 
-def _roots(g: sp.Expr, x: sp.Symbol) -> list[tuple[mpmath.mpf, bool, int]]:
-    """(root, exactly a double, multiplicity) for 0 where g vanishes there, and each sign change on the span
-    (simple roots)."""
+def _roots(g: sp.Expr, x: sp.Symbol, at_zero: int | None = None) -> list[tuple[mpmath.mpf, bool, int]]:
+    """(root, exactly a double, multiplicity) for 0 where g vanishes there (``at_zero``, the multiplicity, where it
+    is known), and each sign change on the span (simple roots)."""
     found = []
-    at_zero = _zero_order(g, x)
+    at_zero = _zero_order(g, x) if at_zero is None else at_zero
     if at_zero:
         found.append((mpmath.mpf(0), True, at_zero))
     grid = [mpmath.mpf(SPAN) * (2 * i - 800) / 800 + mpmath.mpf("1e-7") for i in range(801)]  # not 0 itself
