@@ -850,8 +850,45 @@ class PythonAtoms:
     _print_exp_f32 = _print_expm1_f32 = _print_exp_f32_short = _print_expm1_f32_short = _print_exp_fma = _print_reduced
     _print_exp_float = _print_expm1_float = _print_log1p_float = _print_exp_tail = _print_reduced
 
-    def _print_signed(self, expr):  # sign(x)·v: the value, sign of zero aside, with no copysign to rely on
-        return self._print(exact(expr))
+    def _print_signed(self, expr):
+        """copysign(v, x): math's for scalar code (numba), the array module's (NumPy, torch, JAX) for arrays."""
+        copysign = self._module_format("numpy.copysign" if self._arrays() else "math.copysign")
+        return f"{copysign}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_sign(self, expr):
+        """sign(x) with sign(±0) = ±0, as copysign makes it: an odd function written sign(x)·v is then ±0 at ±0
+        on every backend (Python's and NumPy's sign give +0 at −0)."""
+        x = self._print(expr.args[0])
+        if not self._arrays():
+            return f"({x} if {x} == 0 else math.copysign(1.0, {x}))"
+        return f"{self._module_format('numpy.where')}({x} == 0, {x}, {self._module_format('numpy.sign')}({x}))"
+
+    def _print_Max(self, expr):
+        """max with a tie giving the number, min with a tie giving the other argument, so that max(0, −0) = +0 and
+        min(0, −0) = −0 on every backend, as IEEE 754's maximum and minimum have them (and C's kernels): Python's
+        max and min give their first argument on a tie, NumPy's maximum and minimum either (its SIMD loops the
+        second). In arrays, as c ≥ e ? c : e and c < e ? c : e, which also keep a NaN e (a loss's NaN, which its
+        kernel then replaces by the limit)."""
+        return self._extremum(expr.args, ">=")
+
+    def _print_Min(self, expr):
+        return self._extremum(expr.args, "<")
+
+    def _extremum(self, args, op: str) -> str:
+        numbers = [a for a in args if a.is_number]
+        others = [self._print(a) for a in args if not a.is_number]
+        if self._arrays():
+            where = self._module_format("numpy.where")
+            out = self._print(numbers[0]) if numbers else others.pop(0)
+            for e in others:
+                out = f"{where}(({out}) {op} ({e}), {out}, {e})"
+            return out
+        ordered = [*map(self._print, numbers), *others] if op == ">=" else [*others, *map(self._print, numbers)]
+        return f"{'max' if op == '>=' else 'min'}({', '.join(ordered)})" if len(ordered) > 1 else ordered[0]
+
+    def _arrays(self) -> bool:
+        """Whether this prints array code: NumPy's printers name their module (numpy, or xp for torch and JAX)."""
+        return getattr(self, "_module", None) is not None
 
 
 def python_helpers(split_test: str, keep: bool = False) -> str:

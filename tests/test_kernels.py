@@ -144,6 +144,25 @@ def test_edge_semantics(entry, dtype, backend):
     assert np.isfinite(y[:6]).all() or entry.name == "exponential"
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("entry", KERNEL_ENTRIES, ids=ids(KERNEL_ENTRIES))
+def test_signed_zeros_are_the_same_on_every_backend(entry, dtype):
+    """Where f or f' is 0 at ±0, every backend gives a zero with the sign the function takes just beside 0 on
+    that side, +0 where it is 0 there: tanh(−0) = −0, ReLU(−0) = +0, ELU(−0) = −0. Before, NumPy gave +0 for
+    every zero (it added zeros to broadcast), numba's tanh −0 at +0, and C's and numba's ELU and float64 GELU
+    +0 at −0."""
+    fn = symact.activation(entry.name)
+    x = fn.inputs[0]
+    for which, g in enumerate((fn.bind(), fn.bind(fn.derivative()))):
+        for i, side in enumerate((1, -1)):
+            if sp.N(g.subs(x, 0)) != 0:
+                continue
+            negative = bool(sp.N(g.subs(x, side * sp.Rational(1, 10**30)), 30) < 0)
+            for backend in BACKENDS:
+                value = symact.compile(fn, backend=backend, dtype=dtype)(np.array([0.0, -0.0], dtype=dtype))[which][i]
+                assert value == 0 and bool(np.signbit(value)) == negative, (backend, which, side, value)
+
+
 #: finite inputs so large that x³ or 2x overflow: f' is 0 or 1 there, and an overflowed term times an exp that is
 #: exactly 0 would make it NaN (GELU-tanh from |x| ≈ 10^103, Mish below −8.9·10^307, before they read x as 0)
 HUGE = {

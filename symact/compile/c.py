@@ -122,6 +122,10 @@ def vector_math_declarations(compute: str) -> str:
     )
 
 
+def _numbers_first(args) -> list:
+    return sorted(args, key=lambda a: not a.is_number)
+
+
 class _Printer(C99CodePrinter):
     """Printing that keeps the loop vectorizable: max/min as comparisons (libm's fmax is a
     call; NaN inputs are handled separately in every kernel), small powers as products."""
@@ -137,7 +141,8 @@ class _Printer(C99CodePrinter):
         return super()._print_Pow(expr)
 
     def _print_Max(self, expr):
-        return self._fold(expr.args, ">")
+        """Numbers first, and a tie gives the number: max(0, −0) = +0 (ReLU), as IEEE 754's maximum has it."""
+        return self._fold(_numbers_first(expr.args), ">=")
 
     def _print_Piecewise(self, expr):
         """(c if cond else 0) as c·cond: arithmetic, not a choice, so gcc cannot split a call on it in two."""
@@ -147,7 +152,9 @@ class _Printer(C99CodePrinter):
         return super()._print_Piecewise(expr)
 
     def _print_Min(self, expr):
-        return self._fold(expr.args, "<")
+        """Numbers first, and a tie gives the other argument: min(0, −0) = −0 (ELU's expm1(min(x, 0))), as IEEE
+        754's minimum has it."""
+        return self._fold(_numbers_first(expr.args), "<")
 
     def _print_And(self, expr):  # & and |, not && and ||: short-circuiting is control flow, which stops gcc
         return " & ".join(f"(({self._print(a)}) != 0)" for a in expr.args)  # from vectorizing the loop

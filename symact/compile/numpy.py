@@ -107,8 +107,8 @@ import numpy
 def fdf(x):
     with numpy.errstate(all="ignore"):
 {body}
-        y = numpy.asarray({p.doprint(forms.f)}, dtype=x.dtype) + numpy.zeros_like(x)
-        dy = numpy.asarray({p.doprint(forms.df)}, dtype=x.dtype) + numpy.zeros_like(x)
+        y = numpy.array(numpy.broadcast_to({p.doprint(forms.f)}, x.shape), dtype=x.dtype)  # not + 0: −0 stays
+        dy = numpy.array(numpy.broadcast_to({p.doprint(forms.df)}, x.shape), dtype=x.dtype)
         inf = numpy.isinf(x)
         y[inf] = numpy.where(x[inf] > 0, {hi}, {lo})
         dy[inf] = numpy.where(x[inf] > 0, {dhi}, {dlo})
