@@ -860,7 +860,7 @@ class PythonAtoms:
         on every backend (Python's and NumPy's sign give +0 at −0)."""
         x = self._print(expr.args[0])
         if not self._arrays():
-            return f"({x} if {x} == 0 else math.copysign(1.0, {x}))"
+            return f"({x} if {x} == 0 else {self._module_format('math.copysign')}(1.0, {x}))"
         return f"{self._module_format('numpy.where')}({x} == 0, {x}, {self._module_format('numpy.sign')}({x}))"
 
     def _print_Max(self, expr):

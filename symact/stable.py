@@ -1292,40 +1292,40 @@ def _tanh_factored(e: sp.Expr) -> sp.Expr | None:
 
 def _complement(e: sp.Expr) -> sp.Expr | None:
     """c − c·σ(a) → c·σ(−a), c − 2c·σ(a) → −c·tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so),
-    c − c·tanh²(a) → 4c·σ(2a)σ(−2a), for a number c ≠ 0 (SymPy writes 2(1 − tanh²(2x)), the derivative of
-    tanh(2x), as 2 − 2tanh²(2x)), and c ∓ c·tanh(a) → 2c·σ(∓2a) (1 + tanh(a) is 0 from a = −19 on, where it is
-    2σ(2a) = 10⁻¹⁶ and below); the pair taken out of a longer sum too, where it is summed before the rest
-    would be (the slope of tanh(x)/x, 1 − tanh² x − tanh(x)/x, over x: 580 ULP at x = 751 when summed from the
-    left). Else None."""
+    c − c·tanh²(a) → 4c·σ(2a)σ(−2a) (SymPy writes 2(1 − tanh²(2x)), the derivative of tanh(2x), as
+    2 − 2tanh²(2x)), and c ∓ c·tanh(a) → 2c·σ(∓2a) (1 + tanh(a) is 0 from a = −19 on, where it is 2σ(2a) =
+    10⁻¹⁶ and below), for any c ≠ 0 that two terms of a sum share: a number, or x in the slope of x·tanh x,
+    x + tanh x − x·tanh² x (16 ULP off at x = −9.4 as written, x − x·tanh² x cancelling); the pair is summed
+    before the rest would be (the slope of tanh(x)/x, 1 − tanh² x − tanh(x)/x, over x: 580 ULP at x = 751 when
+    summed from the left). Else None."""
     if not isinstance(e, sp.Add):
         return None
     for one in e.args:
-        if not (one.is_number and one != 0):
-            continue
         for other in e.args:
-            done = None if other is one else _complement_of(one, other)
+            done = None if other is one else _complement_of(other / one)
             if done is not None:
                 rest = list(e.args)
                 rest.remove(one)
                 rest.remove(other)
-                return sp.Add(done, *rest)
+                return sp.Add(one * done, *rest)
     return None
 
 
-def _complement_of(one: sp.Expr, other: sp.Expr) -> sp.Expr | None:
-    """one + other as :func:`_complement` rewrites it, for the number ``one``; else None."""
-    c, rest = other.as_coeff_Mul()
+def _complement_of(ratio: sp.Expr) -> sp.Expr | None:
+    """1 + ``ratio`` as :func:`_complement` rewrites it, where ``ratio`` is −tanh²(a), ±tanh(a), −σ(a) or −2σ(a);
+    else None."""
+    c, rest = ratio.as_coeff_Mul()
     base, k = rest.as_base_exp()
-    if c == -one and isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
-        return one * 4 * sigmoid(2 * base.args[0]) * sigmoid(-2 * base.args[0])
-    if abs(c) == abs(one) and isinstance(base, sp.tanh) and k == 1:
-        return one * 2 * sigmoid(2 * base.args[0] if c == one else -2 * base.args[0])
+    if c == -1 and isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
+        return 4 * sigmoid(2 * base.args[0]) * sigmoid(-2 * base.args[0])
+    if abs(c) == 1 and isinstance(base, sp.tanh) and k == 1:
+        return 2 * sigmoid(2 * base.args[0] if c == 1 else -2 * base.args[0])
     if not isinstance(rest, sigmoid):
         return None
-    if c == -one:
-        return one * sigmoid(-rest.args[0])
-    if c == -2 * one:
-        return -one * sp.tanh(rest.args[0] / 2)
+    if c == -1:
+        return sigmoid(-rest.args[0])
+    if c == -2:
+        return -sp.tanh(rest.args[0] / 2)
     return None
 
 

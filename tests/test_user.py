@@ -225,7 +225,19 @@ CANCELLING = [
     "x/(1 - x**2)",  # f′'s x⁴ − 2x² + 1 near x = ±1: 3.6·10³ ULP, as (x − 1)²(x + 1)² 2.9
     "1 - cos(x)",  # 2 sin²(x/2): 4·10⁹ ULP at x = −2π as written
     "3*cos(2*x) - 3",
+    "x*tanh(x)",  # f′ = x + tanh x − x·tanh² x, x·4σ(2x)σ(−2x) + tanh x: 16 ULP (C), 40 (numba) at x ≈ −9.4
 ]
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_a_complement_inside_a_longer_sum_is_summed_first(backend):
+    """The slope of tanh(x)/x is (1 − tanh² x − tanh(x)/x)/x: summed from the left, 1 − tanh(x)/x rounds and
+    tanh² x then cancels it (580 ULP at x = 751); 4σ(2x)σ(−2x) − tanh(x)/x does not."""
+    fn = symact.custom("tanh(x)/x")
+    xs = np.array([30.0, 300.0, 751.0, 1e4, -30.0, -751.0])
+    _, truth_dy = reference(fn, xs)
+    _, dy = symact.compile(fn, backend=backend, dtype="float64")(xs)
+    assert ulp_error(dy, truth_dy, np.float64) <= 4
 
 
 @pytest.mark.parametrize("backend", available_backends())
