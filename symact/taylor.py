@@ -36,7 +36,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from . import __version__
 from .functions import sigmoid, softplus
-from .rounding import held, horner, lit
+from .rounding import held, horner, lit, ratio
 
 #: Digits of the coefficients (they become doubles) and of the interval enclosures.
 DPS = 50
@@ -387,6 +387,8 @@ class NearRoot:
         if not self.exact:
             return horner([lit(c) for c in cs], d)
         rest, m = list(cs[self.order :]), self.order - self.shift
+        if r != 0 and self.shift:  # next to a removable singularity's window: N's polynomial, divided by xˢ
+            return ratio(horner([lit(c) for c in rest], d), x**self.shift)
         if m == 0 and not self.shift:  # a window next to a root's, where g does not vanish
             return horner([lit(c) for c in rest], d)
         if all(c.is_zero for c in rest[1::2]):  # odd or even about r: a polynomial in d² (Float(0) == 0 is False)
@@ -418,7 +420,7 @@ def near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE)
     to about a minute a function, which every process that compiles it would otherwise spend again."""
     from .compile.cache import cache_dir, digest, write_atomic  # (the compile package imports this module)
 
-    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET, "removable"))
+    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET, "removable 2"))
     key = digest(sp.srepr(g), sp.srepr(computed), settings, __version__, sp.__version__)
     path = cache_dir() / f"near_roots_{key}.json"
     try:
@@ -478,14 +480,18 @@ def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DO
             side: min([float(abs(r - root)) / 2 for r in others if (r - root) * side > 0], default=4.0)
             for side in (-1, 1)
         }
-        near = _fit(hole[0] if at_hole else g, x, root, exact, order, sums, goal, room, budget)
+        # about a removable singularity, N's windows: g's interval enclosures would hold N/xˢ's cancelling terms
+        # whole (atan(x)/x's slope got windows 0.1 wide, and ended at 0.74 where its condition is still 6.6)
+        h, shift = (hole[0], hole[1]) if at_hole else (g, 0)
+        near = _fit(h, x, root, exact, order, sums, goal, room, budget)
         if near is not None:
-            out.append(dataclasses.replace(near, shift=hole[1]) if at_hole else near)
-            reaches.append((near, root, sums, room))
-    for near, root, sums, room in reaches:
+            out.append(dataclasses.replace(near, shift=shift))
+            reaches.append((near, h, shift, root, sums, room))
+    for near, h, shift, root, sums, room in reaches:
         for side, edge in zip((-1, 1), near.window):  # where the root's window stops short of the goal's condition
             wanted = min(_reach(sums, root, side, goal.condition), room[side])
-            out.extend(_outward(g, x, edge, side, root + side * mpmath.mpf(wanted), root, goal, budget))
+            beyond = _outward(h, x, edge, side, root + side * mpmath.mpf(wanted), root, goal, budget)
+            out.extend(dataclasses.replace(n, shift=shift) for n in beyond)
     return tuple(out)
 
 
