@@ -1188,19 +1188,19 @@ def _scaled_log_cosh(e: sp.Expr) -> sp.Expr | None:
     return sp.log(c) + _log_cosh_of(rest.args[0]) if isinstance(rest, sp.cosh) and c.is_positive else None
 
 
-def _paired(e: sp.Expr, pair: Callable[[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr] | None]) -> sp.Expr | None:
-    """A sum with one of its terms c·X and the partner term that ``pair(c, X)`` names, both replaced by what it
-    gives: ``pair(c, X)`` is (partner, replacement), or None where X has no partner. None where no term has."""
+def _paired(e: sp.Expr, pair: Callable[[sp.Expr, sp.Expr], list[tuple[sp.Expr, sp.Expr]]]) -> sp.Expr | None:
+    """A sum with one of its terms c·X and a partner term that ``pair(c, X)`` names, both replaced by what it
+    gives: ``pair(c, X)`` lists the (partner, replacement) X can have, the first partner in the sum taken. None
+    where no term has one."""
     if not isinstance(e, sp.Add):
         return None
     for term in e.args:
-        found = pair(*term.as_coeff_Mul())
-        if found is not None and found[0] in e.args:
-            partner, replacement = found
-            others = list(e.args)
-            others.remove(term)
-            others.remove(partner)
-            return sp.Add(replacement, *others)
+        for partner, replacement in pair(*term.as_coeff_Mul()):
+            if partner in e.args and partner is not term:
+                others = list(e.args)
+                others.remove(term)
+                others.remove(partner)
+                return sp.Add(replacement, *others)
     return None
 
 
@@ -1208,7 +1208,7 @@ def _softplus_less_argument(e: sp.Expr) -> sp.Expr | None:
     """c·softplus(a) − c·a among the terms of a sum → c·softplus(−a), else None."""
 
     def pair(c, rest):
-        return (sp.expand(-c * rest.args[0]), c * softplus(-rest.args[0])) if isinstance(rest, softplus) else None
+        return [(sp.expand(-c * rest.args[0]), c * softplus(-rest.args[0]))] if isinstance(rest, softplus) else []
 
     return _paired(e, pair)
 
@@ -1220,12 +1220,12 @@ def _less_one(e: sp.Expr) -> sp.Expr | None:
 
     def pair(c, rest):
         if isinstance(rest, sp.exp):
-            return -c, c * expm1(rest.args[0])
+            return [(-c, c * expm1(rest.args[0]))]
         if isinstance(rest, sp.cosh):
-            return -c, 2 * c * sp.sinh(rest.args[0] / 2) ** 2
+            return [(-c, 2 * c * sp.sinh(rest.args[0] / 2) ** 2)]
         if isinstance(rest, sp.cos):
-            return -c, -2 * c * sp.sin(rest.args[0] / 2) ** 2
-        return None
+            return [(-c, -2 * c * sp.sin(rest.args[0] / 2) ** 2)]
+        return []
 
     return _paired(e, pair)
 
@@ -1291,42 +1291,30 @@ def _tanh_factored(e: sp.Expr) -> sp.Expr | None:
 
 
 def _complement(e: sp.Expr) -> sp.Expr | None:
-    """c − c·σ(a) → c·σ(−a), c − 2c·σ(a) → −c·tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so),
-    c − c·tanh²(a) → 4c·σ(2a)σ(−2a) (SymPy writes 2(1 − tanh²(2x)), the derivative of tanh(2x), as
-    2 − 2tanh²(2x)), and c ∓ c·tanh(a) → 2c·σ(∓2a) (1 + tanh(a) is 0 from a = −19 on, where it is 2σ(2a) =
-    10⁻¹⁶ and below), for any c ≠ 0 that two terms of a sum share: a number, or x in the slope of x·tanh x,
-    x + tanh x − x·tanh² x (16 ULP off at x = −9.4 as written, x − x·tanh² x cancelling); the pair is summed
-    before the rest would be (the slope of tanh(x)/x, 1 − tanh² x − tanh(x)/x, over x: 580 ULP at x = 751 when
-    summed from the left). Else None."""
-    if not isinstance(e, sp.Add):
-        return None
-    for one in e.args:
-        for other in e.args:
-            done = None if other is one else _complement_of(other / one)
-            if done is not None:
-                rest = list(e.args)
-                rest.remove(one)
-                rest.remove(other)
-                return sp.Add(one * done, *rest)
-    return None
+    """w − w·σ(a) → w·σ(−a), w − 2w·σ(a) → −w·tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so),
+    w − w·tanh²(a) → 4w·σ(2a)σ(−2a) (SymPy writes 2(1 − tanh²(2x)), the derivative of tanh(2x), as
+    2 − 2tanh²(2x)), and w ∓ w·tanh(a) → 2w·σ(∓2a) (1 + tanh(a) is 0 from a = −19 on, where it is 2σ(2a) =
+    10⁻¹⁶ and below), among the terms of a sum (:func:`_paired`), w a number or any other factor the two share:
+    x in the slope of x·tanh x, x + tanh x − x·tanh² x (16 ULP off at x = −9.4 as written, x − x·tanh² x
+    cancelling). The pair is summed before the rest would be (the slope of tanh(x)/x, 1 − tanh² x − tanh(x)/x,
+    over x: 580 ULP at x = 751 when summed from the left). Else None."""
 
+    def pair(c, rest):
+        options = []
+        for factor in sp.Mul.make_args(rest):  # the term is w·factor
+            w, (base, k) = c * rest / factor, factor.as_base_exp()
+            if isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
+                a = base.args[0]
+                options.append((-w, -w * 4 * sigmoid(2 * a) * sigmoid(-2 * a)))
+            elif isinstance(base, sp.tanh) and k == 1:
+                a = base.args[0]
+                options += [(w, w * 2 * sigmoid(2 * a)), (-w, -w * 2 * sigmoid(-2 * a))]
+            elif isinstance(factor, sigmoid):
+                a = factor.args[0]
+                options += [(-w, -w * sigmoid(-a)), (-w / 2, w / 2 * sp.tanh(a / 2))]
+        return options
 
-def _complement_of(ratio: sp.Expr) -> sp.Expr | None:
-    """1 + ``ratio`` as :func:`_complement` rewrites it, where ``ratio`` is −tanh²(a), ±tanh(a), −σ(a) or −2σ(a);
-    else None."""
-    c, rest = ratio.as_coeff_Mul()
-    base, k = rest.as_base_exp()
-    if c == -1 and isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
-        return 4 * sigmoid(2 * base.args[0]) * sigmoid(-2 * base.args[0])
-    if abs(c) == 1 and isinstance(base, sp.tanh) and k == 1:
-        return 2 * sigmoid(2 * base.args[0] if c == 1 else -2 * base.args[0])
-    if not isinstance(rest, sigmoid):
-        return None
-    if c == -1:
-        return sigmoid(-rest.args[0])
-    if c == -2:
-        return -sp.tanh(rest.args[0] / 2)
-    return None
+    return _paired(e, pair)
 
 
 def _log_cosh_of(r: sp.Expr) -> sp.Expr:
@@ -1415,9 +1403,9 @@ def _softplus_less_log2(e: sp.Expr) -> sp.Expr | None:
 
     def pair(c, rest):
         if not isinstance(rest, softplus):
-            return None
+            return []
         a = rest.args[0]
-        return -c * sp.log(2), c * (sp.Max(a, 0) + log1p(expm1(-sp.Abs(a)) / 2))
+        return [(-c * sp.log(2), c * (sp.Max(a, 0) + log1p(expm1(-sp.Abs(a)) / 2)))]
 
     return _paired(e, pair)
 

@@ -78,9 +78,11 @@ def _settled(g, v: float, digits: int, at_hole):
         digits *= 2
         with mpmath.workdps(digits):
             more = _real(g, mpmath.mpf(float(v)), at_hole)
-            if value is None or more is None or 0 < abs(more - value) <= abs(more) * mpmath.mpf(10) ** -AGREE:
-                return more
-            if more == value != 0:
+            if (
+                value is None
+                or more is None
+                or (more != 0 and abs(more - value) <= abs(more) * mpmath.mpf(10) ** -AGREE)
+            ):
                 return more
         value = more
     return value
