@@ -722,10 +722,7 @@ def _gelu_near_root(degree: int | None = None) -> tuple[sp.Rational, tuple[sp.Fl
 
 def _horner_iv(coefficients: list[sp.Rational], t):
     """The polynomial with these exact coefficients (highest first) on the mpmath interval t, by Horner."""
-    out = mpmath.iv.mpf(0)
-    for c in coefficients:
-        out = out * t + mpmath.iv.mpf(c.p) / c.q
-    return out
+    return taylor._horner_iv([mpmath.iv.mpf(c.p) / c.q for c in reversed(coefficients)], t)
 
 
 def _taylor_remainder_bound(
