@@ -1290,7 +1290,8 @@ def _tanh_factored(e: sp.Expr) -> sp.Expr | None:
 def _complement(e: sp.Expr) -> sp.Expr | None:
     """w − w·σ(a) → w·σ(−a), w − 2w·σ(a) → −w·tanh(a/2) (tanh = 2σ(2x) − 1, 0 at x = 10⁻¹⁰ when written so),
     w − w·tanh²(a) → 4w·σ(2a)σ(−2a) (SymPy writes 2(1 − tanh²(2x)), the derivative of tanh(2x), as
-    2 − 2tanh²(2x)), and w ∓ w·tanh(a) → 2w·σ(∓2a) (1 + tanh(a) is 0 from a = −19 on, where it is 2σ(2a) =
+    2 − 2tanh²(2x)), w/tanh²(a) − w → w/sinh²(a) (the slope of x/tanh x, x − x/tanh² x + 1/tanh x, was 41 ULP
+    off at x = 16), and w ∓ w·tanh(a) → 2w·σ(∓2a) (1 + tanh(a) is 0 from a = −19 on, where it is 2σ(2a) =
     10⁻¹⁶ and below), among the terms of a sum (:func:`_paired`), w a number or any other factor the two share:
     x in the slope of x·tanh x, x + tanh x − x·tanh² x (16 ULP off at x = −9.4 as written, x − x·tanh² x
     cancelling). The pair is summed before the rest would be (the slope of tanh(x)/x, 1 − tanh² x − tanh(x)/x,
@@ -1303,6 +1304,8 @@ def _complement(e: sp.Expr) -> sp.Expr | None:
             if isinstance(base, sp.tanh) and k == 2:  # tanh' = 1 − tanh², 0 at x = 40
                 a = base.args[0]
                 options.append((-w, -w * 4 * sigmoid(2 * a) * sigmoid(-2 * a)))
+            elif isinstance(base, sp.tanh) and k == -2:  # 1/tanh² − 1 = 1/sinh², tiny far out
+                options.append((-w, w / sp.sinh(base.args[0]) ** 2))
             elif isinstance(base, sp.tanh) and k == 1:
                 a = base.args[0]
                 options += [(w, w * 2 * sigmoid(2 * a)), (-w, -w * 2 * sigmoid(-2 * a))]
@@ -1521,16 +1524,24 @@ def _near_roots(
     single = []
     for g, computed, is_f in ((f, computed_f, True), (df, computed_df, False)):
         read = exact(computed)
-        for near in taylor.near_roots(g, x, read, taylor.DOUBLE):
+        for near in _stable_over(taylor.near_roots(g, x, read, taylor.DOUBLE)):
             p = near.polynomial()
             approximations.append(
                 Approximation(*near.window, p if is_f else None, None if is_f else p, near.bound, near.prove)
             )
         narrow = computed
-        for near in taylor.near_roots(g, x, read, taylor.SINGLE):
+        for near in _stable_over(taylor.near_roots(g, x, read, taylor.SINGLE)):
             narrow = _where((x > near.window[0]) & (x < near.window[1]), near.polynomial(), narrow)
         single.append(narrow)
     return tuple(approximations), (tuple(single) if approximations else None)
+
+
+def _stable_over(nears: tuple[taylor.NearRoot, ...]) -> list[taylor.NearRoot]:
+    """Windows beside a removable singularity divide by its denominator D as written: here in a stable form, as
+    D = eˣ − 1 (x/(eˣ − 1)) would cancel towards the window about 0 (expm1 x)."""
+    return [
+        n if n.over is None else dataclasses.replace(n, over=carry_arguments(stabilize_atoms(n.over))) for n in nears
+    ]
 
 
 #: Seconds for each proof of :func:`catalog_equivalent`. These identities take 0.01–2 s here (Mish's f' the

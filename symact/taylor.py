@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import mpmath
 import sympy as sp
@@ -365,30 +366,37 @@ class NearRoot:
     coefficients: tuple[sp.Float, ...]  # c_0..c_n of g(r + d), at DPS digits
     bound: float  # proved: |P − g| ≤ bound·|g| on the window
     goal: Goal
-    #: s where g is N/xˢ with a removable singularity at 0 (:func:`removable`): then ``g``, ``order`` and the
-    #: coefficients are N's, whose polynomial divided by xˢ (its first s coefficients 0) is g's, with the same
-    #: relative error
+    #: s where g is N/D with a removable singularity at 0 (:func:`removable`), D vanishing there to order s:
+    #: then ``g``, ``order`` and the coefficients are N's. About 0, N's polynomial over xˢ (its first s
+    #: coefficients 0) is divided by D's over xˢ (``denominator``, on the same window), or is g's where D is xˢ;
+    #: beside that window, N's polynomial is divided by D itself (``over``)
     shift: int = 0
+    denominator: NearRoot | None = None
+    over: sp.Expr | None = None
 
     @property
     def degree(self) -> int:
         return len(self.coefficients) - 1
 
     def prove(self) -> float:
-        """The bound, proved again (:func:`remainder_bound`)."""
-        return remainder_bound(self.g, self.x, self.root, self.exact, self.order, self.window, self.degree, self.goal)
+        """The bound, proved again (:func:`remainder_bound`); about a removable singularity with a denominator
+        other than xˢ, that of N's polynomial over D's (:func:`_quotient_bound`)."""
+        bound = remainder_bound(self.g, self.x, self.root, self.exact, self.order, self.window, self.degree, self.goal)
+        return bound if self.denominator is None else _quotient_bound(bound, self.denominator.prove())
 
     def polynomial(self) -> sp.Expr:
         """P(x) in Horner form, with double coefficients. About an exact root, dᵐ·Q(d) with d = x − r (exact for
         r = 0), and Q in d² where g is odd or even there; else c_0 + d·(c_1 + …), c_0 = g(r). With a shift s,
-        m = order − s: N's polynomial over xˢ."""
+        m = order − s: N's polynomial over xˢ, over D's where D is not xˢ."""
+        if self.denominator is not None:
+            return ratio(dataclasses.replace(self, denominator=None).polynomial(), self.denominator.polynomial())
         x, r, cs = self.x, self.root, self.coefficients
         d = x if r == 0 else held(x - lit(r))
         if not self.exact:
             return horner([lit(c) for c in cs], d)
         rest, m = list(cs[self.order :]), self.order - self.shift
-        if r != 0 and self.shift:  # next to a removable singularity's window: N's polynomial, divided by xˢ
-            return ratio(horner([lit(c) for c in rest], d), x**self.shift)
+        if r != 0 and self.shift:  # next to a removable singularity's window: N's polynomial, divided by D
+            return ratio(horner([lit(c) for c in rest], d), x**self.shift if self.over is None else self.over)
         if m == 0 and not self.shift:  # a window next to a root's, where g does not vanish
             return horner([lit(c) for c in rest], d)
         if all(c.is_zero for c in rest[1::2]):  # odd or even about r: a polynomial in d² (Float(0) == 0 is False)
@@ -420,7 +428,7 @@ def near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE)
     to about a minute a function, which every process that compiles it would otherwise spend again."""
     from .compile.cache import cache_dir, digest, write_atomic  # (the compile package imports this module)
 
-    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET, "removable 2"))
+    settings = repr((goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET, "removable 3"))
     key = digest(sp.srepr(g), sp.srepr(computed), settings, __version__, sp.__version__)
     path = cache_dir() / f"near_roots_{key}.json"
     try:
@@ -441,17 +449,32 @@ def _stored(near: NearRoot) -> dict:
         "coefficients": [str(c) for c in near.coefficients],  # DPS digits: the doubles they round to are the same
         "bound": repr(near.bound),
         "shift": near.shift,
+        "denominator": None if near.denominator is None else _stored(near.denominator),
     }
 
 
-def _restored(item: dict, g: sp.Expr, x: sp.Symbol, goal: Goal) -> NearRoot:
-    window = tuple(float(w) for w in item["window"])
-    coefficients = tuple(sp.Float(c, DPS) for c in item["coefficients"])
-    root, shift = sp.Rational(item["root"]), int(item["shift"])
-    if shift:  # the window about a removable singularity holds N's polynomial, and its proof is N's
-        g = removable(g, x)[0]
+def _restored(item: dict, g: sp.Expr, x: sp.Symbol, goal: Goal, hole: bool = True) -> NearRoot:
+    root, shift, over, denominator = sp.Rational(item["root"]), int(item["shift"]), None, None
+    if shift and hole:  # the windows about a removable singularity and beside it hold N's polynomials, proved as N's
+        found = removable(g, x)
+        g, over = found.numerator, found.denominator
+        if item.get("denominator") is not None:  # over D's polynomial, each with its part of the goal (_over)
+            goal = _halved(goal)
+            d_goal = Goal(goal.target * 2 / 3, goal.condition)
+            denominator = _restored(item["denominator"], over, x, d_goal, hole=False)
     return NearRoot(
-        g, x, root, bool(item["exact"]), int(item["order"]), window, coefficients, float(item["bound"]), goal, shift
+        g,
+        x,
+        root,
+        bool(item["exact"]),
+        int(item["order"]),
+        tuple(float(w) for w in item["window"]),
+        tuple(sp.Float(c, DPS) for c in item["coefficients"]),
+        float(item["bound"]),
+        goal,
+        shift,
+        denominator,
+        over if root != 0 else None,
     )
 
 
@@ -465,7 +488,7 @@ def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DO
         return ()
     hole = removable(g, x)
     try:
-        roots = _roots(g, x) if hole is None else _roots(hole[0], x, hole[2])
+        roots = _roots(g, x) if hole is None else _roots(hole.numerator, x, hole.order)
     except Unsupported:
         return ()
     out, budget, reaches = [], _Budget(BUDGET), []
@@ -482,37 +505,82 @@ def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DO
         }
         # about a removable singularity, N's windows: g's interval enclosures would hold N/xˢ's cancelling terms
         # whole (atan(x)/x's slope got windows 0.1 wide, and ended at 0.74 where its condition is still 6.6)
-        h, shift = (hole[0], hole[1]) if at_hole else (g, 0)
-        near = _fit(h, x, root, exact, order, sums, goal, room, budget)
+        h, shift, over = (hole.numerator, hole.shift, hole.denominator) if at_hole else (g, 0, None)
+        if at_hole and over != x**shift:  # N's polynomial over D's: each with half the goal's error
+            near = _fit(h, x, root, exact, order, sums, _halved(goal), room, budget)
+            near = near and _over(near, over, shift, budget)
+        else:
+            near = _fit(h, x, root, exact, order, sums, goal, room, budget)
         if near is not None:
             out.append(dataclasses.replace(near, shift=shift))
-            reaches.append((near, h, shift, root, sums, room))
-    for near, h, shift, root, sums, room in reaches:
+            reaches.append((near, h, shift, over, root, sums, room))
+    for near, h, shift, over, root, sums, room in reaches:
         for side, edge in zip((-1, 1), near.window):  # where the root's window stops short of the goal's condition
             wanted = min(_reach(sums, root, side, goal.condition), room[side])
             beyond = _outward(h, x, edge, side, root + side * mpmath.mpf(wanted), root, goal, budget)
-            out.extend(dataclasses.replace(n, shift=shift) for n in beyond)
+            out.extend(dataclasses.replace(n, shift=shift, over=over) for n in beyond)
     return tuple(out)
 
 
-def removable(g: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, int, int] | None:
-    """(N, s, m) where g = N/xˢ with N analytic at 0 and vanishing there to order m ≥ s: a removable singularity
-    at 0, as sin(x)/x (N = sin x, s = m = 1) and its slope (x·cos x − sin x)/x² (m = 3) have. There g's form is
-    0/0, and N's Taylor polynomial over xˢ is g's, with N's relative error. None where g has no such factor, or
-    has a pole at 0 (m < s)."""
-    if not any(p.base == x and p.exp.is_negative for p in g.atoms(sp.Pow)):
+def _halved(goal: Goal) -> Goal:
+    """The goal of N's polynomial where it is divided by D's, which gets a third of it (:func:`_over`)."""
+    return Goal(goal.target / 2, goal.condition)
+
+
+def _over(near: NearRoot, denominator: sp.Expr, s: int, budget: _Budget) -> NearRoot | None:
+    """``near``, N's window about 0, with D's Taylor polynomial on the same window (of the least degree proved
+    within a third of the goal's target): N's over D's then errs by at most (1 + t/2)/(1 − t/3) − 1 < t. None
+    where no degree up to MAX_DEGREE is proved to suffice."""
+    x, window = near.x, near.window
+    goal = Goal(near.goal.target * 2 / 3, near.goal.condition)  # near's goal is half the kernel's
+
+    with mpmath.workdps(DPS):
+        cs = coefficients(denominator, x, mpmath.mpf(0), MAX_DEGREE + EXTRA[-1])
+    delta = max(abs(w) for w in window)
+    first = _degree(cs, s, delta, goal.target)
+    for n in () if first is None else (first, first + 4):
+        if n > MAX_DEGREE or not budget.spend():
+            break
+        below = remainder_bound(denominator, x, sp.Rational(0), True, s, window, n, goal)
+        if below <= goal.target:
+            coefficients_ = tuple(sp.Float(c, DPS) for c in cs[: n + 1])
+            d = NearRoot(denominator, x, sp.Rational(0), True, s, window, coefficients_, below, goal, shift=s)
+            return dataclasses.replace(near, denominator=d, bound=_quotient_bound(near.bound, below))
+    return None
+
+
+class Hole(NamedTuple):
+    """g = N/D where D vanishes at 0 to order s and N to order m ≥ s: a removable singularity (:func:`removable`)."""
+
+    numerator: sp.Expr  # N
+    shift: int  # s
+    order: int  # m
+    denominator: sp.Expr  # D: xˢ, or a function analytic at 0 with a zero of order s there, as tanh x
+
+
+def removable(g: sp.Expr, x: sp.Symbol) -> Hole | None:
+    """g as N/D with N and D analytic at 0, D vanishing there to order s and N to order m ≥ s: a removable
+    singularity at 0, as sin(x)/x (N = sin x, D = x, s = m = 1), its slope (x·cos x − sin x)/x² (m = 3) and
+    x/tanh x (D = tanh x) have. There g's form is 0/0, and N's Taylor polynomial over D's is g's, with the sum of
+    their relative errors; where D is c·xˢ, N is taken over c and D is xˢ, which needs no polynomial. None where
+    g has no such denominator, or has a pole at 0 (m < s)."""
+    if not any(p.exp.is_negative and p.base.has(x) for p in g.atoms(sp.Pow)):
         return None
-
-    def is_power(f: sp.Expr) -> bool:
-        return f.is_Pow and f.base == x and f.exp.is_Integer and f.exp < 0
-
-    factors = sp.Mul.make_args(sp.together(g))
-    s = sum(-int(f.exp) for f in factors if is_power(f))
+    numerator, denominator = sp.fraction(sp.together(g))
+    s = _zero_order(denominator, x, most=12)
     if s == 0:
         return None
-    numerator = sp.Mul(*[f for f in factors if not is_power(f)])
+    rest = sp.cancel(denominator / x**s)
+    if not rest.has(x):  # c·xˢ: N/c over xˢ
+        numerator, denominator = numerator / rest, x**s
     order = _zero_order(numerator, x, most=s + 8)
-    return (numerator, s, order) if order >= s else None
+    return Hole(numerator, s, order, denominator) if order >= s else None
+
+
+def _quotient_bound(numerator: float, denominator: float) -> float:
+    """A bound on |P/Q − N/D|/|N/D| where |P − N| ≤ a·|N| and |Q − D| ≤ b·|D|: (1 + a)/(1 − b) − 1, rounded up."""
+    with mpmath.workdps(DPS):
+        return float((1 + mpmath.mpf(numerator)) / (1 - mpmath.mpf(denominator)) - 1) * (1 + 1e-15)
 
 
 def _value(g: sp.Expr, x: sp.Symbol, v) -> mpmath.mpf | None:
@@ -537,8 +605,10 @@ def _roots(g: sp.Expr, x: sp.Symbol, at_zero: int | None = None) -> list[tuple[m
         root = _bisect(g, x, a, b, ga)
         if root is None:
             continue
-        if abs(root) < mpmath.mpf(10) ** -30:
-            continue  # 0 itself: taken above
+        if abs(root) < mpmath.mpf(10) ** (-12 if at_zero else -30):
+            # 0 itself, taken above; next to a root at 0 of order m, g's terms cancel like x^(m−1) and round to 0
+            # at DPS digits (x·(tanh² x − 1) + tanh x, the slope of x/tanh x over tanh² x, from |x| = 10⁻²⁶)
+            continue
         if not _nonzero(coefficients(g, x, root, 1)[1], POINTS):
             continue  # not simple
         found.append((root, False, 1))

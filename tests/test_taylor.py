@@ -130,37 +130,49 @@ def test_functions_that_cancel_at_a_root_compile_to_accurate_kernels(text, dtype
 
 
 #: Removable singularities at 0: each form is 0/0 there, and its slope cancels next to it, (x·cos x − sin x)/x² for
-#: sin(x)/x (1.6·10¹⁶ ULP off at x = 10⁻⁸ before). (text, f(0), f′(0)).
+#: sin(x)/x (1.6·10¹⁶ ULP off at x = 10⁻⁸ before). Over xˢ, and over a function that vanishes at 0 (x/tanh x: inf
+#: at 0 before, its slope 2.7·10¹⁶ ULP off at 10⁻⁸). (text, f(0), f′(0), span).
 REMOVABLE = [
     ("sin(x)/x", 1, 0, 6),
     ("tanh(x)/x", 1, 0, 0.4),
     ("(1 - cos(x))/x**2", sp.Rational(1, 2), 0, 6),
     ("(exp(x) - 1)/x", 1, sp.Rational(1, 2), 0.4),
     ("atan(x)/x", 1, 0, 6),
+    ("x/tanh(x)", 1, 0, 6),
+    ("x/sinh(x)", 1, 0, 2.4),
+    ("x/(exp(x) - 1)", 1, sp.Rational(-1, 2), 1.3),
+    ("x/sin(x)", 1, 0, 6),  # poles at ±π
 ]
 
 
-def test_removable_singularities_are_found_as_a_numerator_over_a_power_of_x():
-    assert taylor.removable(sp.sin(x) / x, x) == (sp.sin(x), 1, 1)
-    numerator, s, m = taylor.removable(sp.diff(sp.sin(x) / x, x), x)
-    assert sp.simplify(numerator - (x * sp.cos(x) - sp.sin(x))) == 0 and (s, m) == (2, 3)
+def test_removable_singularities_are_found_as_a_numerator_over_a_denominator():
+    assert taylor.removable(sp.sin(x) / x, x) == (sp.sin(x), 1, 1, x)
+    numerator, s, m, denominator = taylor.removable(sp.diff(sp.sin(x) / x, x), x)
+    assert sp.simplify(numerator - (x * sp.cos(x) - sp.sin(x))) == 0 and (s, m, denominator) == (2, 3, x**2)
+    assert taylor.removable(2 * sp.sin(x) / (3 * x), x) == (2 * sp.sin(x) / 3, 1, 1, x)  # c·xˢ: N over c
+    assert taylor.removable(x / sp.tanh(x), x) == (x, 1, 1, sp.tanh(x))
+    numerator, s, m, denominator = taylor.removable(sp.diff(x / sp.tanh(x), x), x)  # over tanh² x
+    assert sp.simplify(numerator / denominator - sp.diff(x / sp.tanh(x), x)) == 0 and (s, m) == (2, 3)
     assert taylor.removable(sp.cos(x) / x, x) is None  # a pole
     assert taylor.removable(sp.sin(x) / x**2, x) is None  # a pole of order 1
+    assert taylor.removable(x / sp.sin(x) ** 2, x) is None
     assert taylor.removable(x * sp.sin(x), x) is None
+    assert taylor.removable(x / (1 + sp.exp(-x)), x) is None  # a denominator that does not vanish at 0
 
 
 @pytest.mark.parametrize("text, at_zero, slope_at_zero, span", REMOVABLE, ids=[t for t, *_ in REMOVABLE])
 def test_removable_singularities_get_a_window_and_their_limit_at_0(text, at_zero, slope_at_zero, span):
-    """The window about 0 holds N's polynomial over xˢ, proved as N's; every backend gives the limit at ±0 (NaN
-    before) and is within 4 ULP on |x| ≤ span. Beyond the windows about 0 two are not everywhere (float64,
-    12001 points on [−6, 6]): f' of tanh(x)/x is 4.08 ULP off at −1.73, of (eˣ − 1)/x 4.38 at −1.58, where
-    the direct form's condition is below 2.5 but its terms round twice. (atan(x)/x's slope was 6.08 ULP off at
+    """The window about 0 holds N's polynomial over xˢ, proved as N's, or over D's polynomial, with both proved;
+    every backend gives the limit at ±0 (NaN or inf before) and is within 4 ULP on |x| ≤ span. Beyond the windows about 0 three are not everywhere (float64,
+    12001 points on [−6, 6]): f' of tanh(x)/x is 4.08 ULP off at −1.73, of (eˣ − 1)/x 4.38 at −1.58, of
+    x/sinh x 6.75 at −4.92, of x/(eˣ − 1) 5.05 at 2.89, where the direct form's condition is below 2.5 but its
+    terms round twice. (atan(x)/x's slope was 6.08 ULP off at
     −0.77 while its outward windows were g's, not N's: they ended at ±0.74.)"""
     fn = symact.custom(text)
     form = stable_form(fn)
     for is_f in (True, False):
         assert len([a for a in form.approximations if (a.f is not None) == is_f and a.lo < 0 < a.hi]) == 1
-    for a in form.approximations:  # about 0 and beyond, each N's polynomial over xˢ, proved as N's
+    for a in form.approximations:  # about 0 and beyond, each N's polynomial over xˢ or D, proved as N's (and D's)
         assert a.bound <= taylor.DOUBLE.target and a.proof() == pytest.approx(a.bound, rel=1e-9)
         poly = sp.lambdify(x, exact(machine(a.f if a.f is not None else a.df)), "mpmath")
         truth = sp.lambdify(x, fn.expr if a.f is not None else fn.derivative(), "mpmath")

@@ -226,6 +226,7 @@ CANCELLING = [
     "1 - cos(x)",  # 2 sin²(x/2): 4·10⁹ ULP at x = −2π as written
     "3*cos(2*x) - 3",
     "x*tanh(x)",  # f′ = x + tanh x − x·tanh² x, x·4σ(2x)σ(−2x) + tanh x: 16 ULP (C), 40 (numba) at x ≈ −9.4
+    "x/tanh(x)",  # f′ = x − x/tanh² x + 1/tanh x, 1/tanh x − x/sinh² x: 41 ULP at x = 16 (and inf at 0)
 ]
 
 
