@@ -241,12 +241,13 @@ def _where(cond, a, b, like):
     return xp.where(cond, a, b)
 
 
+# Ties as IEEE 754's maximum and minimum where a is a number (max(0, -0) = +0, min(0, -0) = -0), and NaN kept
 def _max(a, b, like):
-    return xp.maximum(a, b)
+    return xp.where(a >= b, a, xp.where(a == a, b, a))
 
 
 def _min(a, b, like):
-    return xp.minimum(a, b)
+    return xp.where(a < b, a, xp.where(a == a, b, a))
 """
 
 _FLOAT_ARRAY = """
@@ -280,12 +281,13 @@ def _where(cond, a, b, like):
     return xp.where(cond, xp.as_tensor(a, dtype=like.dtype), xp.as_tensor(b, dtype=like.dtype))
 
 
+# Ties as IEEE 754's maximum and minimum where a is a number (max(0, -0) = +0, min(0, -0) = -0), and NaN kept
 def _max(a, b, like):
-    return _where(xp.as_tensor(a >= b), a, b, like)
+    return _where(xp.as_tensor(a >= b), a, _where(xp.as_tensor(a == a), b, a, like), like)
 
 
 def _min(a, b, like):
-    return _where(xp.as_tensor(a <= b), a, b, like)
+    return _where(xp.as_tensor(a < b), a, _where(xp.as_tensor(a == a), b, a, like), like)
 """
     + python_helpers("p.dtype == xp.float64"),
     "jax": """\
@@ -336,11 +338,11 @@ class _ArrayPrinter(_NumPyPrinter):
             out = f"_where({self._print(c)}, {self._print(value)}, {out}, {self.like})"
         return out
 
-    def _print_Max(self, expr):
-        return self._fold(expr.args, "_max", self.like)
+    def _print_Max(self, expr):  # a number first: the helpers break ties towards it
+        return self._fold(sorted(expr.args, key=lambda a: not a.is_number), "_max", self.like)
 
     def _print_Min(self, expr):
-        return self._fold(expr.args, "_min", self.like)
+        return self._fold(sorted(expr.args, key=lambda a: not a.is_number), "_min", self.like)
 
     def _fold(self, args, helper, *extra):
         out = self._print(args[0])
@@ -392,7 +394,10 @@ def _array_function(parts: _Parts, p, fname: str, expr: sp.Expr, which: int) -> 
     """``def fname(args)``: ``expr`` elementwise, with the limits at ±inf, and NaN passed through."""
     args = [s.name for s in parts.args]
     lines = [f"{p.doprint(s)} = {p.doprint(e)}" for s, e in parts.assignments if s in _needed(parts, expr)]
-    zeros = " + ".join(f"xp.zeros_like({a})" for a in args)
+    # −0, the additive identity of IEEE 754, gives the inputs' shape and dtype and keeps every value, a −0 too
+    # (tanh(−0) = −0; with +0 added it was +0). A constant takes +0, as XLA folds 0 + y to y (step' = −0)
+    sign = "" if expr.is_number else "-"
+    zeros = " + ".join(f"{sign}xp.zeros_like({a})" for a in args)
     lines.append(f"out = {p.doprint(expr)} + {zeros}  # the inputs' shape and dtype")
     if parts.limits is not None:
         lo, hi = parts.limits[2 * which], parts.limits[2 * which + 1]

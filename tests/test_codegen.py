@@ -259,6 +259,45 @@ def test_generated_code_agrees_with_symact(entry, lang, tmp_path):
         assert _ulps(got_df, want_df) <= bound, f"{name} derivative, {lang}"
 
 
+@pytest.mark.parametrize("lang", ["numpy", "torch", "jax", "numba", "c"])
+def test_generated_code_keeps_the_sign_of_zero(lang, tmp_path):
+    """f and f' at ±0 with the signs of symact's kernels (tests/test_kernels.py checks those against the function
+    beside 0): tanh(−0) = −0, ReLU(−0) = +0. The generated NumPy and PyTorch code broadcast by adding
+    zeros_like(x), +0, which made every −0 +0 (14 functions' f(−0) each; XLA folds x + 0 to x), and with −0
+    added instead, NumPy's maximum(0, −0) is −0 (ReLU)."""
+    wrong = []
+    zeros = np.array([0.0, -0.0])
+    for entry in SCALAR_ACTIVATIONS:
+        src, fnames = _generated(entry.name, lang), (entry.name, f"{entry.name}_grad")
+        want = symact.compile(entry.name, backend="numpy", dtype="float64")(zeros)
+        if lang == "c":
+            so = _shared_library(src, entry.name, tmp_path, header=codegen(entry.name, lang="c", header=True))
+            fnames = (c_name(entry.name), f"{c_name(entry.name)}_grad")
+        else:
+            path = tmp_path / f"gen_{entry.name}_{lang}.py"
+            path.write_text(src)
+            module = _import(path, path.stem)
+        for which, fname in enumerate(fnames):
+            if lang == "c":
+                got = np.empty_like(zeros)
+                pointers = [a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)) for a in (zeros, got)]
+                getattr(so, fname)(*pointers, ctypes.c_size_t(2))
+            elif lang == "torch":
+                import torch
+
+                got = getattr(module, fname)(torch.from_numpy(zeros)).detach().numpy()
+            elif lang == "jax":  # jitted, as it is used; jax folds NumPy inputs with NumPy (inf/inf masked later)
+                with np.errstate(all="ignore"):
+                    got = np.asarray(jax.jit(getattr(module, fname))(zeros))
+            else:
+                with np.errstate(all="ignore"):  # numba's ufuncs flag what a discarded branch does, as NumPy's
+                    got = getattr(module, fname)(zeros)
+            zero = want[which] == 0  # elsewhere the values are compared by test_generated_code_agrees_with_symact
+            if np.any(got[zero] != 0) or np.any(np.signbit(got[zero]) != np.signbit(want[which][zero])):
+                wrong.append((fname, got, want[which]))
+    assert not wrong
+
+
 @pytest.mark.skipif(not HAVE["torch"], reason="torch is not installed here (pip install -e '.[bench]')")
 @pytest.mark.parametrize("entry", ELEMENTWISE, ids=ids(ELEMENTWISE))
 def test_torch_autograd_through_the_generated_function(entry, tmp_path):
