@@ -557,10 +557,35 @@ def _exact_number(value: sp.Expr) -> sp.Expr:
 
 
 def _on_grid(expr, x) -> tuple[Callable, list]:
-    """``expr`` as an mpmath function, and its values on GRID at 40 digits."""
-    f = sp.lambdify(x, expr, "mpmath")
+    """``expr`` as an mpmath function, and its values on GRID at 40 digits. Where its form is 0/0, the value is
+    its limit there, a removable singularity's (sin(x)/x at 0: a ZeroDivisionError before), or NaN."""
+    raw = sp.lambdify(x, expr, "mpmath")
+
+    def f(t):
+        try:
+            return raw(t)
+        except ZeroDivisionError:
+            value = removable_value(expr, x, sp.Rational(str(t)))
+            return mpmath.nan if value is None else value
+
     with mpmath.workdps(40):
         return f, [f(t) for t in GRID]
+
+
+def removable_limit(expr: sp.Expr, x: sp.Symbol, point: sp.Expr) -> sp.Expr | None:
+    """The limit of ``expr`` at ``point`` where both sides agree and it is finite and real (a removable
+    singularity: sin(x)/x → 1 at 0, the value the compiled kernels take there); else None."""
+    sides = {sp.simplify(limit_at(expr, x, point, seconds=10, side=side)) for side in "+-"}
+    if len(sides) != 1:
+        return None
+    (value,) = sides
+    return value if value.is_real and value.is_finite else None
+
+
+def removable_value(expr: sp.Expr, x: sp.Symbol, point: sp.Expr) -> mpmath.mpf | None:
+    """:func:`removable_limit` at the working precision."""
+    value = removable_limit(expr, x, point)
+    return None if value is None else mpmath.mpf(sp.N(value, mpmath.mp.dps))
 
 
 def _extremum(expr, x, at_infinity: list[Extremum], kinks, kind: str, critical, grid, solved) -> Extremum:
@@ -577,7 +602,7 @@ def _extremum(expr, x, at_infinity: list[Extremum], kinks, kind: str, critical, 
             pass
     f, values = grid()
     with mpmath.workdps(40):
-        i = pick(range(len(values)), key=values.__getitem__)
+        i = pick((j for j, v in enumerate(values) if not mpmath.isnan(v)), key=values.__getitem__)
         best, at = values[i], GRID[i]
         for lim in at_infinity:
             if lim.value is (sp.oo if kind == "max" else -sp.oo):
@@ -640,14 +665,23 @@ def _exact_critical(expr, x, at, best, solutions: list[sp.Expr]) -> tuple[sp.Exp
             continue
         try:
             with time_limit(3.0):
-                if sp.simplify(_lambert(slope.subs(x, c))) != 0:
+                if sp.simplify(_lambert(_value_or_limit(slope, x, c))) != 0:
                     continue
-                value = sp.simplify(_lambert(f.subs(x, c)))
+                value = sp.simplify(_lambert(_value_or_limit(f, x, c)))
         except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
             continue
         if abs(float(value) - float(best)) <= 1e-9 * (1 + abs(float(best))):
             return value, c
     return None
+
+
+def _value_or_limit(e: sp.Expr, x: sp.Symbol, c: sp.Expr) -> sp.Expr:
+    """e at x = c, or where its form is 0/0 there its limit where both sides agree (sin(x)/x: 1 at 0)."""
+    value = e.subs(x, c)
+    if not value.has(sp.nan, sp.zoo):
+        return value
+    limit = removable_limit(e, x, c)
+    return sp.nan if limit is None else limit
 
 
 def _lambert(expr: sp.Expr) -> sp.Expr:

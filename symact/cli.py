@@ -318,8 +318,22 @@ def _value_at(d: sp.Expr, fn: Fn, point: dict) -> tuple[sp.Expr, str]:
     if v.free_symbols:  # (every input, target and parameter has a value)
         raise UsageError(f"--at: the derivative still depends on {', '.join(sorted(map(str, v.free_symbols)))}")
     if v.is_real is False or v.has(sp.I, sp.zoo, sp.nan):
-        return sp.nan, "undefined (not a real number)"
+        limit = _removable_limit(d.subs(fn.params), point)
+        if limit is None:
+            return sp.nan, "undefined (not a real number)"
+        return limit, f"{value_text(limit)}, the limit there (the form is 0/0: a removable singularity)"
     return v, value_text(v)
+
+
+def _removable_limit(d: sp.Expr, point: dict) -> sp.Expr | None:
+    """d's limit at a point of one input where both sides agree and it is finite (the slope of sin(x)/x at 0: 0),
+    the value the compiled kernels take there; else None."""
+    from .analyze import removable_limit
+
+    if len(point) != 1:
+        return None
+    ((x, at),) = point.items()
+    return removable_limit(d, x, at)
 
 
 def cmd_derive(args) -> int:

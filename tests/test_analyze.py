@@ -120,6 +120,17 @@ def test_singular_functions_have_unbounded_extrema_and_non_real_ones_are_refused
     assert "not a real number" in err and "ValueError" not in err
 
 
+def test_removable_singularities_are_analyzed_at_their_limit():
+    """sin(x)/x, x/tanh x: the grid search met 0/0 at x = 0 and analyze stopped with a ZeroDivisionError; their
+    values there are the limits, as the kernels', so sin(x)/x's max is 1 at 0 and x/tanh x's min is 1 at 0."""
+    a = analyze(symact.custom("sin(x)/x"))
+    assert float(a.maximum.value) == 1 and a.maximum.at == 0
+    assert float(a.minimum.value) == pytest.approx(-0.2172336282, rel=1e-9)  # cos x at tan x = x, x = ±4.4934
+    b = analyze(symact.custom("x/tanh(x)"))
+    assert float(b.minimum.value) == 1 and b.minimum.at == 0 and b.maximum.value == sp.oo
+    assert (b.derivative_min.value, b.derivative_max.value, b.lipschitz) == (-1, 1, 1)
+
+
 @pytest.mark.parametrize("entry", SCALAR_ACTIVATIONS, ids=ids(SCALAR_ACTIVATIONS))
 def test_limits_at_infinity_agree_with_far_values(entry):
     """f and f' at ±∞ (what the kernels return at ±inf) agree with their 50-digit values at ±10^4."""

@@ -335,6 +335,20 @@ def test_gelu_is_shown_and_derived_in_the_standard_normal(capsys):
         (["bce", "--at", "yhat=3/10", "--at", "y=1"], "at ŷ = 3/10, y = 1: −10/3"),
         (["bce", "--at", "yhat=1.5", "--at", "y=0.5"], "at ŷ = 3/2, y = 1/2: undefined: bce is not real there"),
         (["--expr", "1/x", "--at", "0"], "at x = 0: undefined (not a real number)"),
+        # a removable singularity: the limit, which the kernels take there (was "undefined")
+        (
+            ["--expr", "x/tanh(x)", "--at", "0"],
+            "at x = 0: 0, the limit there (the form is 0/0: a removable singularity)",
+        ),
+        (
+            ["--expr", "sin(x)/x", "-k", "2", "--at", "0"],
+            "at x = 0: −1/3, the limit there (the form is 0/0: a removable singularity)",
+        ),
+        (
+            ["--expr", "x/(exp(x) - 1)", "--at", "0"],
+            "at x = 0: −1/2, the limit there (the form is 0/0: a removable singularity)",
+        ),
+        (["--expr", "sqrt(x)", "--at", "0"], "at x = 0: undefined (not a real number)"),  # +∞ from the right
     ],
 )
 def test_derive_at_a_point(capsys, argv, line):

@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ..analyze import limit_at
+from ..analyze import removable_value
 from ..fn import Fn
 from ..rounding import exact
 from ..stable import stable_form
@@ -104,12 +104,7 @@ def _real(g, m, at_hole=lambda: None):
 
 def _limit(expr: sp.Expr, x: sp.Symbol, v: float):
     """expr's limit at x = v from both sides where they agree and are finite (sin(x)/x → 1 at 0), else None."""
-    point = sp.Rational(float(v))
-    sides = {limit_at(expr, x, point, seconds=10, side=side) for side in "+-"}
-    if len(sides) != 1:
-        return None
-    (value,) = sides
-    return mpmath.mpf(sp.N(value, mpmath.mp.dps)) if value.is_real and value.is_finite else None
+    return removable_value(expr, x, sp.Rational(float(v)))
 
 
 def ulp_error(got: np.ndarray, truth: list, dtype) -> float:
