@@ -1394,6 +1394,37 @@ def _rationalized(e: sp.Expr) -> sp.Expr | None:
                 near = c * sp.expand(a - b**2) / (rest + b)
                 others = [t for t in e.args if t is not term and t is not d]
                 return sp.Add(_where(a < 4 * b**2, near, term + d), *others)
+    return _conjugated(e)
+
+
+def _conjugated(e: sp.Expr) -> sp.Expr | None:
+    """s·√A + d among the terms of a sum, d not a number, where s²A − d² loses terms that cancel symbolically
+    → (s²A − d²)/(s·√A − d) where the sum cancels (s·d < 0 and |s²A − d²| < (s²A + d²)/2): x + √(x² + 1) at
+    x = −10⁴ was 10⁸ ULP off, and is 1/(√(x² + 1) − x) there. Likewise p/√A + d → (p² − d²A)/((p − d·√A)·√A),
+    which its slope 1 + x/√(x² + 1) is. As written elsewhere; None where there is no such pair."""
+    for term in e.args:
+        roots = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.Pow) and abs(f.exp) == sp.S.Half]
+        for root in roots:
+            a, k = root.base, term / root  # the term is k·√A or k/√A
+            if not a.free_symbols:
+                continue
+            for d in e.args:
+                # c√A − cb is taken above; c/√A + b, both numbers, cancels about a root only (1 − 1/√(x² + 1),
+                # x − asinh x's slope, at 0), where a near-root polynomial does better (1.6 ULP, not 3.8)
+                if d is term or (d.is_number and (root.exp > 0 or k.is_number)):
+                    continue
+                if root.exp > 0:  # k√A + d
+                    first, second, below = sp.expand(k**2 * a), sp.expand(d**2), k * root - d
+                else:  # k/√A + d
+                    first, second, below = sp.expand(k**2), sp.expand(d**2 * a), (k - d * sp.sqrt(a)) / root
+                top = sp.expand(first - second)
+                count = [len(sp.Add.make_args(t)) for t in (top, first, second)]
+                if top == 0 or count[0] > count[1] + count[2] - 2:
+                    continue  # no term of one square cancels one of the other: the quotient would cancel too
+                others = [t for t in e.args if t is not term and t is not d]
+                # where the sum loses more than a bit: its terms of opposite signs, and |s²A − d²| < (s²A + d²)/2
+                cancels = (k * d < 0) & (2 * sp.Abs(top) < first + second)
+                return sp.Add(_where(cancels, top / below, term + d), *others)
     return None
 
 

@@ -227,6 +227,11 @@ CANCELLING = [
     "3*cos(2*x) - 3",
     "x*tanh(x)",  # f′ = x + tanh x − x·tanh² x, x·4σ(2x)σ(−2x) + tanh x: 16 ULP (C), 40 (numba) at x ≈ −9.4
     "x/tanh(x)",  # f′ = x − x/tanh² x + 1/tanh x, 1/tanh x − x/sinh² x: 41 ULP at x = 16 (and inf at 0)
+    # x + √(x² + 1) and its slope 1 + x/√(x² + 1) cancel as x → −∞: 10⁸ ULP (f′ 1.4·10⁸) at x = −10⁴ as written;
+    # conjugated where they cancel, 1/(√(x² + 1) − x)
+    "(x + sqrt(x**2 + 1))/2",
+    "x - sqrt(x**2 + 1)",
+    "x + sqrt(x**2 + 2*x + 3)",  # 3.6·10³ ULP (f′ 2·10⁷) at x = −10⁴
 ]
 
 
