@@ -1453,7 +1453,17 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
                 if k.is_Integer and m.is_Integer and k > 0 and m > 0:
                     t = sp.exp(-sp.Abs(a.args[0]))
                     rest = [f for n, f in enumerate(e.args) if n not in (i, j)]
-                    return sp.Mul(ratio(t, fma(t, t + 2, 1)), a ** (k - 1), b ** (m - 1), *rest)
+                    # an exp among the other factors joins t's where t underflows to 0 (|u| > 746): e^v·t is
+                    # e^(v − |u|) there, not 0, nor inf·0 = NaN (TanhExp's slope x·eˣ·4σ(2eˣ)σ(−2eˣ) + tanh eˣ
+                    # from x = 709); not elsewhere, where v − |u| rounds and e^v does not (14 ULP at x = −29.75)
+                    product = sp.Mul(ratio(t, fma(t, t + 2, 1)), a ** (k - 1), b ** (m - 1), *rest)
+                    grows = next((f for f in rest if isinstance(f, sp.exp)), None)
+                    if grows is None:
+                        return product
+                    joined = ratio(sp.exp(grows.args[0] - sp.Abs(a.args[0])), fma(t, t + 2, 1))
+                    others = [f for f in rest if f is not grows]
+                    underflows = sp.Abs(a.args[0]) > 746
+                    return _where(underflows, sp.Mul(joined, a ** (k - 1), b ** (m - 1), *others), product)
     return None
 
 

@@ -236,6 +236,24 @@ CANCELLING = [
 
 
 @pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("text", ["x*tanh(exp(x))", "tanh(exp(x))"])
+def test_an_exp_beside_a_vanishing_sigmoid_product_does_not_make_it_nan(text, backend):
+    """TanhExp's slope, tanh eˣ + x·eˣ·4σ(2eˣ)σ(−2eˣ): where σ(−2eˣ) underflows to 0, eˣ overflows (x ≥ 709.8)
+    and x·eˣ before it (709), so f' was NaN from x = 709 on, where it is 1. There eˣ joins the exp of the
+    product, e^(x − 2eˣ), which is 0; the form is proved."""
+    fn = symact.custom(text)
+    form = stable_form(fn)
+    assert symact.prove(exact(form.df), fn.derivative(), timeout=60, suggest=False).status == "proved"
+    xs = np.array([-30.0, -2.0, 0.0, 1.0, 5.9, 6.0, 100.0, 709.0, 710.0, 800.0, 1e4])  # (e^(1e300): no truth)
+    for dtype in ("float64", "float32"):
+        data = xs.astype(dtype)
+        truth_y, truth_dy = reference(fn, data.astype(np.float64))
+        y, dy = symact.compile(fn, backend=backend, dtype=dtype)(data)
+        assert ulp_error(y, truth_y, dtype) <= 4 and ulp_error(dy, truth_dy, dtype) <= 4, dtype
+        assert np.all(dy[-4:] == (1 if text.startswith("x") else 0)), dtype  # the limit beyond x = 709
+
+
+@pytest.mark.parametrize("backend", available_backends())
 def test_a_complement_inside_a_longer_sum_is_summed_first(backend):
     """The slope of tanh(x)/x is (1 − tanh² x − tanh(x)/x)/x: summed from the left, 1 − tanh(x)/x rounds and
     tanh² x then cancels it (580 ULP at x = 751); 4σ(2x)σ(−2x) − tanh(x)/x does not."""
