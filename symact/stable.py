@@ -1401,7 +1401,8 @@ def _conjugated(e: sp.Expr) -> sp.Expr | None:
     """s·√A + d among the terms of a sum, d not a number, where s²A − d² loses terms that cancel symbolically
     → (s²A − d²)/(s·√A − d) where the sum cancels (s·d < 0 and |s²A − d²| < (s²A + d²)/2): x + √(x² + 1) at
     x = −10⁴ was 10⁸ ULP off, and is 1/(√(x² + 1) − x) there. Likewise p/√A + d → (p² − d²A)/((p − d·√A)·√A),
-    which its slope 1 + x/√(x² + 1) is. As written elsewhere; None where there is no such pair."""
+    p and d not both numbers, which its slope 1 + x/√(x² + 1) is. As written elsewhere; None where there is no
+    such pair."""
     for term in e.args:
         roots = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.Pow) and abs(f.exp) == sp.S.Half]
         for root in roots:
