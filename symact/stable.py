@@ -1133,6 +1133,52 @@ def recognize_atoms(expr: sp.Expr) -> sp.Expr:
     )
 
 
+def _log_near_one(e: sp.Expr) -> sp.Expr | None:
+    """log A for a sum A of one variable that is 1 at 0 (other than 1 + u, which recognize_atoms takes) →
+    log1p(A − 1) on the interval about 0 where |A − 1| < 1/2 (:func:`_near_one`), A − 1 with its numbers summed
+    and its c·eᵃ − c as expm1: log A cancels to nothing near 0 (asinh written as log(x + √(x² + 1)) was 10⁸ ULP
+    off at x = 10⁻⁸, log(2 − e^(−x²)) 9·10¹⁵). Elsewhere log A, which is accurate where A is far from 1, and
+    where A is tiny A − 1 would lose it. Else None."""
+    if not (isinstance(e, sp.log) and isinstance(e.args[0], sp.Add) and len(e.free_symbols) == 1):
+        return None
+    a = e.args[0]
+    (x,) = e.free_symbols
+    if sp.S.One in a.args or a.subs(x, 0) != 1:
+        return None
+    near = _near_one(a, x)
+    if near is None:
+        return None
+    less = (a - 1).replace(lambda t: _less_one(t) is not None, _less_one)
+    return _where(near, log1p(less), e)
+
+
+def _near_one(a: sp.Expr, x: sp.Symbol) -> sp.Boolean | None:
+    """lo < x < hi, both rational, on which |a − 1| < 1/2 at every point of a scan out from 0 (steps of 1/8 of
+    the distance), a side unbounded where that holds out to 10⁴; None where a is not a real number there."""
+    f = sp.lambdify(x, a, "mpmath")
+    ends = []
+    for side in (-1, 1):
+        s, end = 1e-3, None
+        while s <= 1e4:
+            try:
+                value = f(mpmath.mpf(side * s))
+            except (ZeroDivisionError, ValueError, OverflowError):
+                return None
+            if not isinstance(value, mpmath.mpf):
+                return None
+            if abs(value - 1) >= 0.5:
+                end = side * s / 1.125  # the last point of the scan inside
+                break
+            s *= 1.125
+        ends.append(end)
+    lo, hi = (None if v is None else sp.Rational(v).limit_denominator(10**6) for v in ends)
+    if lo is None and hi is None:
+        return sp.true
+    if lo is None:
+        return x < hi
+    return x > lo if hi is None else (x > lo) & (x < hi)
+
+
 def _difference_of_squares(e: sp.Expr) -> sp.Expr | None:
     """c − c·u² → c·(1 − u)·(1 + u) for a number c ≠ 0 and u free of tanh (1 − tanh² is the complements'),
     else None. Near |u| = 1 the difference cancels, 1 − u and 1 + u do not (1/(1 − x²): 4.5 → 2.0 ULP)."""
@@ -1473,6 +1519,8 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     :func:`recognize_atoms` has found them where they are written with exp; a square root less a number where
     they cancel (:func:`_rationalized`); erfc(κx) with κx's rounding carried (:func:`_erfc_carried`)."""
     expr = recognize_atoms(expr)
+    # (once, where recognize_atoms runs again on what it gives: before the square roots, which then take A − 1)
+    expr = expr.replace(lambda e: _log_near_one(e) is not None, _log_near_one)
     expr = expr.replace(lambda e: _rationalized(e) is not None, _rationalized)
     expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
     expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)

@@ -232,6 +232,9 @@ CANCELLING = [
     "(x + sqrt(x**2 + 1))/2",
     "x - sqrt(x**2 + 1)",
     "x + sqrt(x**2 + 2*x + 3)",  # 3.6·10³ ULP (f′ 2·10⁷) at x = −10⁴
+    # log A with A = 1 at 0: log1p(A − 1) about 0 (10⁸ ULP off at x = 10⁻⁸, and 9·10¹⁵, as written)
+    "log(x + sqrt(x**2 + 1))",
+    "log(2 - exp(-x**2))",
 ]
 
 
