@@ -1500,7 +1500,7 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
                 if k.is_Integer and m.is_Integer and k > 0 and m > 0:
                     t = sp.exp(-sp.Abs(a.args[0]))
                     rest = [f for n, f in enumerate(e.args) if n not in (i, j)]
-                    # an exp among the other factors joins t's where t underflows to 0 (|u| > 746): e^v·t is
+                    # an exp among the other factors joins t's where t is subnormal or 0 (|u| > 708): e^v·t is
                     # e^(v − |u|) there, not 0, nor inf·0 = NaN (TanhExp's slope x·eˣ·4σ(2eˣ)σ(−2eˣ) + tanh eˣ
                     # from x = 709); not elsewhere, where v − |u| rounds and e^v does not (14 ULP at x = −29.75)
                     product = sp.Mul(ratio(t, fma(t, t + 2, 1)), a ** (k - 1), b ** (m - 1), *rest)
@@ -1509,9 +1509,28 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
                         return product
                     joined = ratio(sp.exp(grows.args[0] - sp.Abs(a.args[0])), fma(t, t + 2, 1))
                     others = [f for f in rest if f is not grows]
-                    underflows = sp.Abs(a.args[0]) > 746
+                    underflows = sp.Abs(a.args[0]) > 708
                     return _where(underflows, sp.Mul(joined, a ** (k - 1), b ** (m - 1), *others), product)
     return None
+
+
+def _exp_sigmoid(e: sp.Expr) -> sp.Expr | None:
+    """e^v·σ(u) in a product, as σ's stable pair with e^v beside it, but e^(v − |u|)/(1 + t), t = e^(−|u|), for
+    u < 0 where t is subnormal or 0 (|u| > 708) or e^v overflows (v > 709): there e^v·t lost its digits, was 0,
+    or inf·0 = NaN (the slope of atan(eˣ), eˣ·σ(−2x), was 3.5·10⁹ ULP off at x = 365, 0 from x = 373, where it
+    is e^(−x), and NaN from 710). Elsewhere as the pair, where v − |u| would round and e^v does not. Else
+    None."""
+    if not isinstance(e, sp.Mul):
+        return None
+    grows = next((f for f in e.args if isinstance(f, sp.exp)), None)
+    logistic = next((f for f in e.args if isinstance(f, sigmoid)), None)
+    if grows is None or logistic is None:
+        return None
+    (v,), (u,) = grows.args, logistic.args
+    t = sp.exp(-sp.Abs(u))
+    rest = sp.Mul(*[f for f in e.args if f is not grows and f is not logistic])
+    below = _where((sp.Abs(u) > 708) | (v > 709), ratio(sp.exp(v - sp.Abs(u)), 1 + t), grows * t / (1 + t))
+    return rest * _where(u >= 0, grows / (1 + t), below)
 
 
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
@@ -1523,6 +1542,7 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: _log_near_one(e) is not None, _log_near_one)
     expr = expr.replace(lambda e: _rationalized(e) is not None, _rationalized)
     expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
+    expr = expr.replace(lambda e: _exp_sigmoid(e) is not None, _exp_sigmoid)
     expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)
     expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)
     return expr.replace(

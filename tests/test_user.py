@@ -257,6 +257,22 @@ def test_an_exp_beside_a_vanishing_sigmoid_product_does_not_make_it_nan(text, ba
 
 
 @pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("text", ["atan(exp(x))", "exp(x)/(1 + exp(2*x))"])
+def test_an_exp_beside_a_sigmoid_joins_its_exp_where_that_is_subnormal(text, backend):
+    """eˣ·σ(−2x), the slope of atan(eˣ) (and sech(x)/2 itself): e^(−2x) is subnormal from x = 354 and 0 from 373,
+    and eˣ overflows from 710, so it was 3.3·10⁹ ULP off at x = 365, 0 instead of e^(−x) from 373 and NaN from
+    710. There it is e^(x − 2|x|)/(1 + e^(−2|x|)); the forms are proved."""
+    fn = symact.custom(text)
+    form = stable_form(fn)
+    assert symact.prove(exact(form.f), fn.expr, timeout=60, suggest=False).status == "proved"
+    assert symact.prove(exact(form.df), fn.derivative(), timeout=60, suggest=False).status == "proved"
+    xs = np.r_[-800.0, -1.0, 0.0, 1.0, 40.0, 355.0, 365.0, 373.0, 500.0, 709.0, 710.0, 800.0, 1e4, points(200)]
+    truth_y, truth_dy = reference(fn, xs)
+    y, dy = symact.compile(fn, backend=backend, dtype="float64")(xs)
+    assert ulp_error(y, truth_y, np.float64) <= 4 and ulp_error(dy, truth_dy, np.float64) <= 4
+
+
+@pytest.mark.parametrize("backend", available_backends())
 def test_a_complement_inside_a_longer_sum_is_summed_first(backend):
     """The slope of tanh(x)/x is (1 − tanh² x − tanh(x)/x)/x: summed from the left, 1 − tanh(x)/x rounds and
     tanh² x then cancels it (580 ULP at x = 751); 4σ(2x)σ(−2x) − tanh(x)/x does not."""
