@@ -1517,7 +1517,7 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
 def _exp_sigmoid(e: sp.Expr) -> sp.Expr | None:
     """e^v·σ(u) in a product, as σ's stable pair with e^v beside it, but e^(v − |u|)/(1 + t), t = e^(−|u|), for
     u < 0 where t is subnormal or 0 (|u| > 708) or e^v overflows (v > 709): there e^v·t lost its digits, was 0,
-    or inf·0 = NaN (the slope of atan(eˣ), eˣ·σ(−2x), was 3.5·10⁹ ULP off at x = 365, 0 from x = 373, where it
+    or inf·0 = NaN (the slope of atan(eˣ), eˣ·σ(−2x), was 3.3·10⁹ ULP off at x = 365, 0 from x = 373, where it
     is e^(−x), and NaN from 710). Elsewhere as the pair, where v − |u| would round and e^v does not. Else
     None."""
     if not isinstance(e, sp.Mul):
