@@ -1488,9 +1488,20 @@ def _softplus_less_log2(e: sp.Expr) -> sp.Expr | None:
     return _paired(e, pair)
 
 
+def _exp_joined(grows: sp.exp, u: sp.Expr, denominator: sp.Expr) -> sp.Expr:
+    """e^v·t/denominator, t = e^(−|u|), as written where e^v·t keeps its digits, and e^(v − |u|)/denominator
+    where t is subnormal or 0 (|u| > 708) or e^v overflows (v > 709): there e^v·t lost its digits, was 0, or
+    inf·0 = NaN, or inf where it is finite (e^(2x)·σ(x)σ(−x) at x = 400). Not elsewhere, where v − |u| would
+    round and e^v does not (14 ULP at x = −29.75)."""
+    (v,), a = grows.args, sp.Abs(u)
+    joined = ratio(sp.exp(v - a), denominator)
+    return _where((a > 708) | (v > 709), joined, grows * ratio(sp.exp(-a), denominator))
+
+
 def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
     """σ(u)·σ(−u) in a product → e/(1 + e)², e = exp(−|u|), as sigmoid's own derivative: one division where two
-    σ's take two (tanh²'s derivative 8σ(2x)σ(−2x)·tanh x: 5.0 → 3.2 ULP); else None."""
+    σ's take two (tanh²'s derivative 8σ(2x)σ(−2x)·tanh x: 5.0 → 3.2 ULP); an exp among the other factors joins
+    e's (:func:`_exp_joined`; TanhExp's slope x·eˣ·4σ(2eˣ)σ(−2eˣ) + tanh eˣ was NaN from x = 709). Else None."""
     if not isinstance(e, sp.Mul):
         return None
     powers = [f.as_base_exp() for f in e.args]
@@ -1500,37 +1511,28 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
                 if k.is_Integer and m.is_Integer and k > 0 and m > 0:
                     t = sp.exp(-sp.Abs(a.args[0]))
                     rest = [f for n, f in enumerate(e.args) if n not in (i, j)]
-                    # an exp among the other factors joins t's where t is subnormal or 0 (|u| > 708): e^v·t is
-                    # e^(v − |u|) there, not 0, nor inf·0 = NaN (TanhExp's slope x·eˣ·4σ(2eˣ)σ(−2eˣ) + tanh eˣ
-                    # from x = 709); not elsewhere, where v − |u| rounds and e^v does not (14 ULP at x = −29.75)
-                    product = sp.Mul(ratio(t, fma(t, t + 2, 1)), a ** (k - 1), b ** (m - 1), *rest)
                     grows = next((f for f in rest if isinstance(f, sp.exp)), None)
                     if grows is None:
-                        return product
-                    joined = ratio(sp.exp(grows.args[0] - sp.Abs(a.args[0])), fma(t, t + 2, 1))
+                        return sp.Mul(ratio(t, fma(t, t + 2, 1)), a ** (k - 1), b ** (m - 1), *rest)
                     others = [f for f in rest if f is not grows]
-                    underflows = sp.Abs(a.args[0]) > 708
-                    return _where(underflows, sp.Mul(joined, a ** (k - 1), b ** (m - 1), *others), product)
+                    pair = _exp_joined(grows, a.args[0], fma(t, t + 2, 1))
+                    return sp.Mul(pair, a ** (k - 1), b ** (m - 1), *others)
     return None
 
 
 def _exp_sigmoid(e: sp.Expr) -> sp.Expr | None:
-    """e^v·σ(u) in a product, as σ's stable pair with e^v beside it, but e^(v − |u|)/(1 + t), t = e^(−|u|), for
-    u < 0 where t is subnormal or 0 (|u| > 708) or e^v overflows (v > 709): there e^v·t lost its digits, was 0,
-    or inf·0 = NaN (the slope of atan(eˣ), eˣ·σ(−2x), was 3.3·10⁹ ULP off at x = 365, 0 from x = 373, where it
-    is e^(−x), and NaN from 710). Elsewhere as the pair, where v − |u| would round and e^v does not. Else
-    None."""
+    """e^v·σ(u) in a product, as σ's stable pair with e^v beside it where u ≥ 0, and where u < 0 e^v·t/(1 + t),
+    t = e^(−|u|), with e^v joined to t's exp (:func:`_exp_joined`): the slope of atan(eˣ), eˣ·σ(−2x), was
+    3.3·10⁹ ULP off at x = 365, 0 from x = 373, where it is e^(−x), and NaN from 710. Else None."""
     if not isinstance(e, sp.Mul):
         return None
     grows = next((f for f in e.args if isinstance(f, sp.exp)), None)
     logistic = next((f for f in e.args if isinstance(f, sigmoid)), None)
     if grows is None or logistic is None:
         return None
-    (v,), (u,) = grows.args, logistic.args
-    t = sp.exp(-sp.Abs(u))
+    (u,) = logistic.args
     rest = sp.Mul(*[f for f in e.args if f is not grows and f is not logistic])
-    below = _where((sp.Abs(u) > 708) | (v > 709), ratio(sp.exp(v - sp.Abs(u)), 1 + t), grows * t / (1 + t))
-    return rest * _where(u >= 0, grows / (1 + t), below)
+    return rest * _where(u >= 0, grows / (1 + sp.exp(-sp.Abs(u))), _exp_joined(grows, u, 1 + sp.exp(-sp.Abs(u))))
 
 
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:

@@ -273,6 +273,22 @@ def test_an_exp_beside_a_sigmoid_joins_its_exp_where_that_is_subnormal(text, bac
 
 
 @pytest.mark.parametrize("backend", available_backends())
+def test_an_exp_that_overflows_beside_a_sigmoid_product_joins_its_exp(backend):
+    """e^(2x)·σ(x)σ(−x) is e^(2x)·t/(1 + t)², t = e^(−|x|): e^(2x) overflows from x = 355, while the product is
+    finite up to 709.8, so f and f' were inf from 355. Where e^v overflows (v > 709), e^v·t is e^(v − |u|), as
+    where t is subnormal (|u| > 708); the forms are proved."""
+    fn = symact.custom("exp(2*x)*sigmoid(x)*sigmoid(-x)")
+    form = stable_form(fn)
+    assert symact.prove(exact(form.f), fn.expr, timeout=60, suggest=False).status == "proved"
+    assert symact.prove(exact(form.df), fn.derivative(), timeout=60, suggest=False).status == "proved"
+    xs = np.array([-800.0, -400.0, -1.0, 0.0, 1.0, 40.0, 300.0, 355.0, 400.0, 700.0, 708.0, 709.5])
+    truth_y, truth_dy = reference(fn, xs)
+    y, dy = symact.compile(fn, backend=backend, dtype="float64")(xs)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(dy))
+    assert ulp_error(y, truth_y, np.float64) <= 4 and ulp_error(dy, truth_dy, np.float64) <= 4
+
+
+@pytest.mark.parametrize("backend", available_backends())
 def test_a_complement_inside_a_longer_sum_is_summed_first(backend):
     """The slope of tanh(x)/x is (1 − tanh² x − tanh(x)/x)/x: summed from the left, 1 − tanh(x)/x rounds and
     tanh² x then cancels it (580 ULP at x = 751); 4σ(2x)σ(−2x) − tanh(x)/x does not."""
