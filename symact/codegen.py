@@ -11,7 +11,9 @@ every target against symact's own kernels.
 
 What each target defines:
 
-- numpy, numba: ``NAME(x)`` and, with grad, ``NAME_grad(x)`` (losses: ``NAME(yhat, y)``).
+- numpy, numba: ``NAME(x)`` and, with grad, ``NAME_grad(x)`` (losses: ``NAME(yhat, y)``). numba's are
+  ``numba.vectorize`` ufuncs, ``_NAME`` and ``_NAME_grad``, which njit code can call; NAME calls them with
+  NumPy's floating-point flags quiet.
 - torch: ``NAME`` is a ``torch.autograd.Function`` (use ``NAME(x)``) whose backward is the symbolic derivative.
 - jax: ``NAME`` is a ``jax.custom_jvp`` function whose jvp is the symbolic derivative.
 - c: ``void NAME(const double *x, double *y, size_t n)`` and ``void NAME_grad(const double *x, double *dy, size_t n)``
@@ -669,21 +671,23 @@ def _numba(parts: _Parts, grad: bool) -> str:
         lines.append(f"return {p.doprint(expr)}")
         return textwrap.indent("\n".join(lines), "    ")
 
-    value_name = f"_{name}_term" if parts.per_class or parts.fn.rooted else name
-    grad_name = f"_{name}_term_grad" if parts.fn.rooted else f"{name}_grad"
+    # The ufuncs are private: numba computes both sides of every choice, and NumPy checks the floating-point flags
+    # after a ufunc's loop, so the discarded side warned (GELU at 0: 1/x; at 1e300: x²). The public functions
+    # call them with the flags quiet, as the NumPy code does.
+    value_name = f"_{name}_term" if parts.per_class or parts.fn.rooted else f"_{name}"
+    grad_name = f"_{name}_term_grad" if parts.fn.rooted else f"_{name}_grad"
     out = [
         head,
         "",
         "import math",
         "",
         "import numba",
+        "import numpy",
         NUMBA_ERRORS if _compensated(parts) else "",
         "",
         f'@numba.vectorize(["float64({sig})", "float32({sig32})"], cache=True)\ndef {value_name}({args}):\n'
         f"{body(parts.value, 0)}\n",
     ]
-    if parts.per_class:
-        out += ["", f"def {name}({args}):\n    return {value_name}({args}).sum(axis=-1)\n"]
     if grad or parts.fn.rooted:
         out += [
             "",
@@ -691,10 +695,21 @@ def _numba(parts: _Parts, grad: bool) -> str:
             f"{body(parts.grad, 1)}\n",
         ]
     if parts.fn.rooted:  # the cost and its gradient reduce over every element, in NumPy
-        out.insert(out.index("import numba") + 1, "import numpy\nimport numpy as xp")
+        out.insert(out.index("import numpy") + 1, "import numpy as xp")
         rooted = _rooted(parts, "numba", value=value_name, grad=grad_name)
         out += [_FLOAT_ARRAY + _ELEMENTWISE_XP, *(rooted if grad else rooted[:2])]  # the NumPy prelude's helpers
+        return "\n".join(out).rstrip() + "\n"
+    reduce = ".sum(axis=-1)" if parts.per_class else ""
+    public = [(name, value_name, reduce)] + ([(f"{name}_grad", grad_name, "")] if grad else [])
+    out += [_NUMBA_API.format(name=n, args=args, inner=inner, reduce=r) for n, inner, r in public]
     return "\n".join(out).rstrip() + "\n"
+
+
+_NUMBA_API = """
+def {name}({args}):
+    with numpy.errstate(all="ignore"):  # numba computes both sides of a choice: the discarded one must not warn
+        return {inner}({args}){reduce}
+"""
 
 
 # -- C and CUDA ----------------------------------------------------------------

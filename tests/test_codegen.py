@@ -12,6 +12,7 @@ import ctypes
 import importlib.util
 import shutil
 import subprocess
+import warnings
 
 import mpmath
 import numpy as np
@@ -63,8 +64,8 @@ def _ulps(got, want):
     same = (got == want) | (np.isnan(got) & np.isnan(want))
     with np.errstate(invalid="ignore"):
         same |= (np.abs(want) < tiny) & (np.abs(got - want) <= tiny)
-    spacing = np.spacing(np.maximum(np.abs(want), np.finfo(np.float64).tiny))
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # the spacing above the largest float is inf
+        spacing = np.spacing(np.maximum(np.abs(want), np.finfo(np.float64).tiny))
         err = np.where(same, 0.0, np.abs(got - want) / spacing)
     return float(np.nanmax(np.where(np.isnan(err), np.inf, err)))
 
@@ -74,6 +75,8 @@ def _inputs(entry, lang):
     targets (the same printing of constants: x·(1/6) is not x/6 to the last bit), else the NumPy kernel."""
     if entry.kind == "activation":
         xs = points(1500, seed=3)
+        if lang in ("numpy", "numba"):  # where NumPy's flags warn: overflow of x², 1/x at 0, subnormals
+            xs = np.concatenate([xs, EXTREMES])
         backend = "c" if lang in ("c", "numba") and HAVE["c"] else "numpy"
         y, dy = symact.compile(entry.name, backend=backend, dtype="float64")(xs)
         return (xs,), y, dy
@@ -91,6 +94,10 @@ def _inputs(entry, lang):
     target = np.concatenate([target, np.tile([tlo, (tlo + thi) / 2, thi], len(special))])
     per, grad = kernel.elementwise(pred, target)
     return (pred, target), per, grad
+
+
+#: Beside points(): the smallest subnormal, numbers whose square underflows or overflows, the largest finite.
+EXTREMES = np.array([5e-324, -5e-324, 1e-300, -1e-300, 1e300, -1e300, 1.7976931348623157e308, -1.7976931348623157e308])
 
 
 def _domain_ends(entry) -> list[float]:
@@ -240,8 +247,9 @@ def test_generated_code_agrees_with_symact(entry, lang, tmp_path):
         elif lang == "jax":  # jitted, as it is used: XLA's simplifier then sees the whole computation
             with np.errstate(all="ignore"):  # jax folds NumPy inputs with NumPy: inf/inf before where() masks it
                 got_f, got_df = np.asarray(jax.jit(f)(*args)), np.asarray(jax.jit(df)(*args))
-        else:
-            with np.errstate(all="ignore"):  # numba's ufuncs, like NumPy's own, flag overflow as exp(1e3) does
+        else:  # no RuntimeWarning, though both sides of every choice are computed (GELU's 1/x at 0 in numba)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
                 got_f, got_df = f(*args), df(*args)
     bound = max(F64_SHORTFALL.get(name, (4,))[0], TARGET_SHORTFALL.get((lang, name), (4,))[0])
     assert _ulps(got_f, want_f) <= bound, f"{name} value, {lang}"
