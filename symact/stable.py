@@ -1371,13 +1371,14 @@ def _log_cosh_of(r: sp.Expr) -> sp.Expr:
 
 
 def _monomial(arg: sp.Expr) -> tuple[sp.Expr, sp.Symbol, int] | None:
-    """(c, x, k) where ``arg`` is c·x^k, c a plain number (no atom such as lit) and k 1 or 2; else None."""
+    """(c, x, k) where ``arg`` is c·x^k, c a plain number (no atom such as lit) and k 1 or 2; (c, |x|, 1) where it
+    is c·|x|; else None."""
     if len(arg.free_symbols) != 1:
         return None
     (x,) = arg.free_symbols
     c, rest = arg.as_independent(x, as_Add=False)
-    k = 1 if rest == x else 2 if rest == x**2 else 0
-    return (c, x, k) if k and c.is_number and not c.atoms(sp.Function) else None
+    base, k = (rest, 1) if rest in (x, sp.Abs(x)) else (x, 2) if rest == x**2 else (x, 0)
+    return (c, base, k) if k and c.is_number and not c.atoms(sp.Function) else None
 
 
 def _erfc_carried(e: sp.Expr) -> sp.Expr:
@@ -1399,24 +1400,28 @@ def _erfc_carried(e: sp.Expr) -> sp.Expr:
 CARRY_BOUND = {1: sp.Float(2.0**100), 2: sp.Float(2.0**60)}
 
 
-def _exp_carried(e: sp.Expr) -> sp.Expr:
-    """exp(c·x) and exp(c·x²), c a constant, with the rounding of the argument carried to first order: e^v·(1 + v_lo),
-    v = fl(c·x) or fl(c·fl(x·x)), v_lo what their roundings lost (for c a power of two, only x·x's). As written,
-    e^v is off by |v_lo| relatively, up to |v|/2 ULP: a user's GELU' was 140 ULP off at x = −24 from exp(−x²/2).
-    Exact reading: exp(c·x^k). Else ``e`` itself."""
-    monomial = _monomial(e.args[0])
+def _carried(arg: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """(v, v_lo) with arg = v + v_lo to first order, where arg is c·x, c·|x| or c·x², c a constant: v = fl(c·x) or
+    fl(c·fl(x·x)), v_lo what their roundings lost (for c a power of two, only x·x's); (arg, 0) for any other arg."""
+    monomial = _monomial(arg)
     if monomial is None or (monomial[2] == 1 and _power_of_two(monomial[0])):
-        return e
+        return arg, sp.S.Zero
     c, x, k = monomial
     xc = _clamp(x, CARRY_BOUND[k])
     if k == 1:
-        v, v_lo = lit(c) * x, prod_err(lit(c), xc) + lo(c) * xc
-    elif _power_of_two(c):
-        v, v_lo = c * held(x * x), c * prod_err(xc, xc)
-    else:
-        hc = held(xc * xc)
-        v, v_lo = lit(c) * held(x * x), prod_err(lit(c), hc) + lo(c) * hc + lit(c) * prod_err(xc, xc)
-    return sp.exp(v) * (1 + v_lo)
+        return lit(c) * x, prod_err(lit(c), xc) + lo(c) * xc
+    if _power_of_two(c):
+        return c * held(x * x), c * prod_err(xc, xc)
+    hc = held(xc * xc)
+    return lit(c) * held(x * x), prod_err(lit(c), hc) + lo(c) * hc + lit(c) * prod_err(xc, xc)
+
+
+def _exp_carried(e: sp.Expr) -> sp.Expr:
+    """exp(c·x), exp(c·|x|) and exp(c·x²), c a constant, with the rounding of the argument carried to first order
+    (:func:`_carried`): e^v·(1 + v_lo). As written, e^v is off by |v_lo| relatively, up to |v|/2 ULP: a user's
+    GELU' was 140 ULP off at x = −24 from exp(−x²/2). Exact reading: exp(c·x^k). Else ``e`` itself."""
+    v, v_lo = _carried(e.args[0])
+    return e if v_lo == 0 else sp.exp(v) * (1 + v_lo)
 
 
 def carry_arguments(expr: sp.Expr) -> sp.Expr:
@@ -1535,6 +1540,67 @@ def _exp_sigmoid(e: sp.Expr) -> sp.Expr | None:
     return rest * _where(u >= 0, grows / (1 + sp.exp(-sp.Abs(u))), _exp_joined(grows, u, 1 + sp.exp(-sp.Abs(u))))
 
 
+def _hyperbolic_spread(e: sp.Expr) -> sp.Expr | None:
+    """A sum of cosh and sinh times a division by one → each of its terms over it, for
+    :func:`_hyperbolic_scaled`: the slope of x/cosh x, (cosh x − x·sinh x)/cosh² x, is 1/cosh x − x·sinh x/cosh² x.
+    Else None."""
+    if not isinstance(e, sp.Mul) or not any(_hyperbolic_power(f) < 0 for f in e.args):
+        return None
+    sums = [f for f in e.args if isinstance(f, sp.Add) and f.has(sp.cosh, sp.sinh)]
+    if len(sums) != 1:
+        return None
+    rest = e / sums[0]
+    return sp.Add(*[term * rest for term in sums[0].args])
+
+
+def _hyperbolic_power(f: sp.Expr) -> int:
+    """k where f is cosh(u)^k or sinh(u)^k for an integer k, else 0."""
+    base, k = f.as_base_exp()
+    return int(k) if isinstance(base, (sp.cosh, sp.sinh)) and k.is_Integer else 0
+
+
+def _hyperbolic_scaled(e: sp.Expr) -> sp.Expr | None:
+    """e^v·Π cosh(u)^a·Π sinh(w)^b in a product with a division by a cosh or a sinh, as written where no factor
+    overflows or underflows (|v| + Σ|a·u| + Σ|b·w| ≤ 708), and beyond as e^(v + Σa|u| + Σb|w|)·Π C(u)^a·Π S(w)^b,
+    C(u) = (1 + e^(−2|u|))/2 and S(w) = ±(1 − e^(−2|w|))/2 (w's sign), which are cosh u/e^|u| and sinh w/e^|w|:
+    the slope of sech x = 1/cosh x, −sinh x/cosh² x, was inf/inf = NaN from |x| = 710, and e^(2x)/cosh² x was
+    inf/inf from x = 355 where it is 4. Not within, where the sum in the exponent would round. Else None."""
+    if not isinstance(e, (sp.Mul, sp.Pow)) or not any(_hyperbolic_power(f) < 0 for f in sp.Mul.make_args(e)):
+        return None
+    grows, scaled, size, rest = sp.S.Zero, [], sp.S.Zero, []
+    for f in sp.Mul.make_args(e):
+        base, k = f.as_base_exp()
+        if isinstance(f, sp.exp):
+            (v,) = f.args
+            grows, size = grows + v, size + sp.Abs(v)
+        elif _hyperbolic_power(f):
+            a = sp.Abs(base.args[0])
+            half = (1 + sp.exp(-2 * a)) / 2 if isinstance(base, sp.cosh) else -expm1(-2 * a) / 2
+            if isinstance(base, sp.sinh):
+                half = _where(base.args[0] >= 0, half, -half)
+            grows, size = grows + k * a, size + abs(k) * a
+            scaled.append(half**k)
+        else:
+            rest.append(f)
+    # the exponent's rounding carried (−3|x|), and e^64 more where its exp would be subnormal while the product
+    # is not (x/cosh² x at x = 357 was 666 ULP off): for v in [−772, −708], v and v + 64 share a binade, so the
+    # sum is exact
+    v, v_lo = _carried(grows)
+    tail = v < -708
+    scale = sp.Piecewise((SCALE, tail), (1, True))
+    joined = scale * held(sp.Mul(sp.exp(v + _shift(tail)), 1 + v_lo, *scaled, *rest))
+    return _where(size > 708, joined, e)
+
+
+def _scale_hyperbolic(e: sp.Expr) -> sp.Expr:
+    """:func:`_hyperbolic_scaled` for every product in ``e`` and every power alone (1/cosh² x, a term of a slope,
+    is subnormal where the sum is not), from the top: a power inside a product is the product's."""
+    scaled = _hyperbolic_scaled(e)
+    if scaled is not None:
+        return scaled
+    return e.func(*[_scale_hyperbolic(a) for a in e.args]) if e.args else e
+
+
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus), after
     :func:`recognize_atoms` has found them where they are written with exp; a square root less a number where
@@ -1545,6 +1611,8 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: _rationalized(e) is not None, _rationalized)
     expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
     expr = expr.replace(lambda e: _exp_sigmoid(e) is not None, _exp_sigmoid)
+    expr = expr.replace(lambda e: _hyperbolic_spread(e) is not None, _hyperbolic_spread)
+    expr = _scale_hyperbolic(expr)
     expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)
     expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)
     return expr.replace(

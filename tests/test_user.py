@@ -289,6 +289,26 @@ def test_an_exp_that_overflows_beside_a_sigmoid_product_joins_its_exp(backend):
 
 
 @pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("text", ["1/cosh(x)", "x/cosh(x)**2", "exp(2*x)/cosh(x)**2", "x*sinh(x)/cosh(x)**2"])
+def test_a_division_by_cosh_does_not_overflow(text, backend):
+    """sech x = 1/cosh x has the slope −sinh x/cosh² x, which was inf/inf = NaN from |x| = 710; e^(2x)/cosh² x was
+    NaN from x = 355 where it is 4, and the slope of x/cosh² x lost its term 1/cosh² x where that is subnormal
+    (10^13 ULP at x = −356.5). Beyond where a factor overflows, the exps are joined into one, e^(v + Σk|u|), its
+    argument's rounding carried; the forms are proved."""
+    fn = symact.custom(text)
+    form = stable_form(fn)
+    assert symact.prove(exact(form.f), fn.expr, timeout=60, suggest=False).status == "proved"
+    assert symact.prove(exact(form.df), fn.derivative(), timeout=60, suggest=False).status == "proved"
+    m = np.array([1.0, 100.0, 240.0, 300.0, 356.483, 357.0, 400.0, 600.0, 712.9, 720.0, 800.0, 1e4])
+    for dtype in ("float64", "float32"):
+        xs = np.concatenate([-m, [0.0], m]).astype(dtype)
+        truth_y, truth_dy = reference(fn, xs.astype(np.float64))
+        y, dy = symact.compile(fn, backend=backend, dtype=dtype)(xs)
+        assert np.all(np.isfinite(y)) and np.all(np.isfinite(dy)), dtype
+        assert ulp_error(y, truth_y, dtype) <= 4 and ulp_error(dy, truth_dy, dtype) <= 4, dtype
+
+
+@pytest.mark.parametrize("backend", available_backends())
 def test_a_complement_inside_a_longer_sum_is_summed_first(backend):
     """The slope of tanh(x)/x is (1 − tanh² x − tanh(x)/x)/x: summed from the left, 1 − tanh(x)/x rounds and
     tanh² x then cancels it (580 ULP at x = 751); 4σ(2x)σ(−2x) − tanh(x)/x does not."""
