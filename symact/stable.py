@@ -1540,35 +1540,42 @@ def _exp_sigmoid(e: sp.Expr) -> sp.Expr | None:
     return rest * _where(u >= 0, grows / (1 + sp.exp(-sp.Abs(u))), _exp_joined(grows, u, 1 + sp.exp(-sp.Abs(u))))
 
 
-def _hyperbolic_spread(e: sp.Expr) -> sp.Expr | None:
-    """A sum of cosh and sinh times a division by one → each of its terms over it, for
-    :func:`_hyperbolic_scaled`: the slope of x/cosh x, (cosh x − x·sinh x)/cosh² x, is 1/cosh x − x·sinh x/cosh² x.
-    Else None."""
-    if not isinstance(e, sp.Mul) or not any(_hyperbolic_power(f) < 0 for f in e.args):
-        return None
-    sums = [f for f in e.args if isinstance(f, sp.Add) and f.has(sp.cosh, sp.sinh)]
-    if len(sums) != 1:
-        return None
-    rest = e / sums[0]
-    return sp.Add(*[term * rest for term in sums[0].args])
-
-
 def _hyperbolic_power(f: sp.Expr) -> int:
     """k where f is cosh(u)^k or sinh(u)^k for an integer k, else 0."""
     base, k = f.as_base_exp()
     return int(k) if isinstance(base, (sp.cosh, sp.sinh)) and k.is_Integer else 0
 
 
-def _hyperbolic_scaled(e: sp.Expr) -> sp.Expr | None:
-    """e^v·Π cosh(u)^a·Π sinh(w)^b in a product with a division by a cosh or a sinh, as written where no factor
-    overflows or underflows (|v| + Σ|a·u| + Σ|b·w| ≤ 708), and beyond as e^(v + Σa|u| + Σb|w|)·Π C(u)^a·Π S(w)^b,
-    C(u) = (1 + e^(−2|u|))/2 and S(w) = ±(1 − e^(−2|w|))/2 (w's sign), which are cosh u/e^|u| and sinh w/e^|w|:
-    the slope of sech x = 1/cosh x, −sinh x/cosh² x, was inf/inf = NaN from |x| = 710, and e^(2x)/cosh² x was
-    inf/inf from x = 355 where it is 4. Not within, where the sum in the exponent would round. Else None."""
-    if not isinstance(e, (sp.Mul, sp.Pow)) or not any(_hyperbolic_power(f) < 0 for f in sp.Mul.make_args(e)):
+def _hyperbolic_factored(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    """A^(−n), A a sum with terms of cosh(u)^m or sinh(u)^m for one u, m ≥ 1 → (cosh(u)^(−Mn)·(A/cosh(u)^M)^(−n),
+    M·|u|), M the largest m: the sum's terms are then bounded, and the power of cosh joins its product's
+    (cosh x/(1 + cosh x) was inf/inf = NaN from |x| = 710, where it is 1); M·|u| is the size beyond which cosh^M
+    overflows. Else None."""
+    if not (isinstance(e, sp.Pow) and isinstance(e.base, sp.Add) and e.exp.is_Integer and e.exp < 0):
+        return None
+    powers: dict[sp.Expr, int] = {}
+    for term in e.base.args:
+        for f in sp.Mul.make_args(term):
+            if (k := _hyperbolic_power(f)) > 0:
+                u = f.as_base_exp()[0].args[0]
+                powers[u] = max(powers.get(u, 0), k)
+    if len(powers) != 1:
+        return None
+    ((u, m),) = powers.items()
+    inner = sp.Add(*[term / sp.cosh(u) ** m for term in e.base.args])
+    return sp.cosh(u) ** (m * e.exp) * inner**e.exp, m * sp.Abs(u)
+
+
+def _hyperbolic_joined(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    """(e's product joined, its size) for e^v·Π cosh(u)^a·Π sinh(w)^b·rest with a division by a cosh or a sinh:
+    e^(v + Σa|u| + Σb|w|)·Π C(u)^a·Π S(w)^b·rest, C(u) = (1 + e^(−2|u|))/2 and S(w) = ±(1 − e^(−2|w|))/2 (w's
+    sign), which are cosh u/e^|u| and sinh w/e^|w|; the size |v| + Σ|a·u| + Σ|b·w|, beyond 708 of which a factor
+    as written overflows or underflows. Else None."""
+    factors = sp.Mul.make_args(e)
+    if not any(_hyperbolic_power(f) < 0 for f in factors):
         return None
     grows, scaled, size, rest = sp.S.Zero, [], sp.S.Zero, []
-    for f in sp.Mul.make_args(e):
+    for f in factors:
         base, k = f.as_base_exp()
         if isinstance(f, sp.exp):
             (v,) = f.args
@@ -1588,16 +1595,36 @@ def _hyperbolic_scaled(e: sp.Expr) -> sp.Expr | None:
     v, v_lo = _carried(grows)
     tail = v < -708
     scale = sp.Piecewise((SCALE, tail), (1, True))
-    joined = scale * held(sp.Mul(sp.exp(v + _shift(tail)), 1 + v_lo, *scaled, *rest))
-    return _where(size > 708, joined, e)
+    return scale * held(sp.Mul(sp.exp(v + _shift(tail)), 1 + v_lo, *scaled, *rest)), size
+
+
+def _hyperbolic_far(e: sp.Expr) -> sp.Expr | None:
+    """A product or power with a division by cosh, sinh or a sum of them, as written where no factor overflows or
+    underflows, and beyond (its size over 708, :func:`_hyperbolic_joined`) with the sums in its denominator factored
+    (:func:`_hyperbolic_factored`), a sum of cosh and sinh in its numerator spread over the division, and each
+    term's exps joined into one: the slope of sech x = 1/cosh x, −sinh x/cosh² x, was inf/inf = NaN from |x| = 710,
+    and e^(2x)/cosh² x was inf/inf from x = 355 where it is 4. Not within, where the sum in the exponent would
+    round. Else None."""
+    if not isinstance(e, (sp.Mul, sp.Pow)):
+        return None
+    factored = [(f, _hyperbolic_factored(f)) for f in sp.Mul.make_args(e)]
+    product = sp.Mul(*[f if split is None else split[0] for f, split in factored])
+    sums = [f for f in sp.Mul.make_args(product) if isinstance(f, sp.Add) and f.has(sp.cosh, sp.sinh)]
+    terms = [t * product / sums[0] for t in sums[0].args] if len(sums) == 1 else [product]
+    joined = [_hyperbolic_joined(t) for t in terms]
+    sizes = [split[1] for _, split in factored if split is not None] + [j[1] for j in joined if j is not None]
+    if not sizes:
+        return None
+    far = sp.Add(*[t if j is None else _where(j[1] > 708, j[0], t) for t, j in zip(terms, joined)])
+    return _where(sp.Or(*[size > 708 for size in sizes]), far, e)
 
 
 def _scale_hyperbolic(e: sp.Expr) -> sp.Expr:
-    """:func:`_hyperbolic_scaled` for every product in ``e`` and every power alone (1/cosh² x, a term of a slope,
-    is subnormal where the sum is not), from the top: a power inside a product is the product's."""
-    scaled = _hyperbolic_scaled(e)
-    if scaled is not None:
-        return scaled
+    """:func:`_hyperbolic_far` for every product in ``e`` and every power alone (1/cosh² x, a term of a slope, is
+    subnormal where the sum is not), from the top: a power inside a product is the product's."""
+    far = _hyperbolic_far(e)
+    if far is not None:
+        return far
     return e.func(*[_scale_hyperbolic(a) for a in e.args]) if e.args else e
 
 
@@ -1611,7 +1638,6 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: _rationalized(e) is not None, _rationalized)
     expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
     expr = expr.replace(lambda e: _exp_sigmoid(e) is not None, _exp_sigmoid)
-    expr = expr.replace(lambda e: _hyperbolic_spread(e) is not None, _hyperbolic_spread)
     expr = _scale_hyperbolic(expr)
     expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)
     expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)

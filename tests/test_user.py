@@ -289,12 +289,23 @@ def test_an_exp_that_overflows_beside_a_sigmoid_product_joins_its_exp(backend):
 
 
 @pytest.mark.parametrize("backend", available_backends())
-@pytest.mark.parametrize("text", ["1/cosh(x)", "x/cosh(x)**2", "exp(2*x)/cosh(x)**2", "x*sinh(x)/cosh(x)**2"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1/cosh(x)",
+        "x/cosh(x)**2",
+        "exp(2*x)/cosh(x)**2",
+        "x*sinh(x)/cosh(x)**2",
+        "cosh(x)/(1+cosh(x))",
+        "x/(1+cosh(x))",
+    ],
+)
 def test_a_division_by_cosh_does_not_overflow(text, backend):
     """sech x = 1/cosh x has the slope −sinh x/cosh² x, which was inf/inf = NaN from |x| = 710; e^(2x)/cosh² x was
     NaN from x = 355 where it is 4, and the slope of x/cosh² x lost its term 1/cosh² x where that is subnormal
-    (10^13 ULP at x = −356.5). Beyond where a factor overflows, the exps are joined into one, e^(v + Σk|u|), its
-    argument's rounding carried; the forms are proved."""
+    (10^13 ULP at x = −356.5); cosh x/(1 + cosh x) was NaN from |x| = 710. Beyond where a factor overflows, a sum
+    in the denominator is divided by its cosh, and the exps are joined into one, e^(v + Σk|u|), its argument's
+    rounding carried; the forms are proved."""
     fn = symact.custom(text)
     form = stable_form(fn)
     assert symact.prove(exact(form.f), fn.expr, timeout=60, suggest=False).status == "proved"

@@ -2,7 +2,10 @@
 
 numba cannot cache functions made by lambdify, so the kernel is written as
 a real source file in the cache directory and imported from there; its
-``cache=True`` then keeps the machine code between runs.
+``cache=True`` then keeps the machine code between runs. The loop divides as
+IEEE 754 does (``error_model="numpy"``): a subexpression shared by the branches
+of a choice is computed for every x, and 1/0 is inf there, not numba's
+ZeroDivisionError (x/sinh x's slope at 0, where a window takes over).
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ class Printer(PythonAtoms, PythonCodePrinter):
     #: The kernels' modules define the helpers; code generated for users (symact.codegen) calls math's and
     #: stands alone.
     inline_exp = True
+
+    def _print_Pow(self, expr, rational=False):
+        """b^−k for k = 2, 3, 4 as 1/(b·…·b), as C prints it: numba raises ZeroDivisionError at 0.0**-2 under any
+        error model, where a shared subexpression is computed for every x (x/sinh x's slope at 0)."""
+        base, e = expr.args
+        if e.is_Integer and -4 <= e <= -2:
+            return f"(1/({self._print(base**-e)}))"
+        return super()._print_Pow(expr, rational=rational)
 
     def _print_exp(self, expr):
         return f"_exp({self._print(expr.args[0])})" if self.inline_exp else super()._print_exp(expr)
@@ -255,7 +266,7 @@ def source(name: str, forms: KernelForms) -> str:
 
     def loop(fname: str, parallel: bool) -> str:
         return f"""
-@numba.njit(parallel={parallel}, cache=True, fastmath=False)
+@numba.njit(parallel={parallel}, cache=True, fastmath=False, error_model="numpy")
 def {fname}(X, Y, DY, with_derivative):
     for i in {"numba.prange" if parallel else "range"}(X.size):
         x = numba.float64(X[i])  # compute in double, also for float32 data
