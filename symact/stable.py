@@ -1537,7 +1537,8 @@ def _exp_sigmoid(e: sp.Expr) -> sp.Expr | None:
         return None
     (u,) = logistic.args
     rest = sp.Mul(*[f for f in e.args if f is not grows and f is not logistic])
-    return rest * _where(u >= 0, grows / (1 + sp.exp(-sp.Abs(u))), _exp_joined(grows, u, 1 + sp.exp(-sp.Abs(u))))
+    below = 1 + sp.exp(-sp.Abs(u))
+    return rest * _where(u >= 0, grows / below, _exp_joined(grows, u, below))
 
 
 def _hyperbolic_power(f: sp.Expr) -> int:
@@ -1622,6 +1623,8 @@ def _hyperbolic_far(e: sp.Expr) -> sp.Expr | None:
 def _scale_hyperbolic(e: sp.Expr) -> sp.Expr:
     """:func:`_hyperbolic_far` for every product in ``e`` and every power alone (1/cosh² x, a term of a slope, is
     subnormal where the sum is not), from the top: a power inside a product is the product's."""
+    if not e.has(sp.cosh, sp.sinh):  # nothing to take, nor to rebuild
+        return e
     far = _hyperbolic_far(e)
     if far is not None:
         return far
