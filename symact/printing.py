@@ -328,7 +328,8 @@ class UnicodePrinter(StrPrinter):
                 head, _, rest = printed.partition("(")
                 return "%s%s(%s" % (head, sup, rest)
             return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + sup
-        if (e.is_Integer and e < -1) or e == -sp.S.Half:  # 1/√(x² + 1), as √(x² + 1) is printed
+        # 1/√(x² + 1), as √(x² + 1) is printed, and 1/(x + 1)^(1/3) (StrPrinter's x**(-1/3) read x··(−1/3) here)
+        if e.is_Rational and e.is_negative and e != -1:
             return "1/" + self._print(sp.Pow(base, -e))
         if e.is_Rational and e.is_negative:
             return super()._print_Pow(expr, rational)

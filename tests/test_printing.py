@@ -183,6 +183,14 @@ def test_a_reciprocal_root_is_written_with_the_root_sign():
     assert unicode(x / sp.sqrt(x**2 + 1)) == "x/√(x² + 1)"
 
 
+def test_a_negative_fractional_power_is_written_as_a_reciprocal():
+    """(x + 1)^(−1/3) was printed (x + 1)··(−1/3): SymPy's x**(−1/3) with both stars read as products."""
+    x = sp.Symbol("x", real=True)
+    assert unicode((x + 1) ** sp.Rational(-1, 3)) == "1/(x + 1)^(1/3)"
+    assert unicode(x ** sp.Rational(-2, 3)) == "1/x^(2/3)"
+    assert unicode(x / (x + 1) ** sp.Rational(3, 2)) == "x/(x + 1)^(3/2)"
+
+
 def test_inverse_functions_are_typeset_in_latex():
     x = sp.Symbol("x", real=True)
     assert latex(sp.atan(x)) == r"\arctan{\left(x \right)}"
