@@ -1631,6 +1631,82 @@ def _scale_hyperbolic(e: sp.Expr) -> sp.Expr:
     return e.func(*[_scale_hyperbolic(a) for a in e.args]) if e.args else e
 
 
+def _exp_sum(base: sp.Expr) -> tuple[sp.Expr, list[tuple[sp.Expr, sp.Rational]], sp.Expr] | None:
+    """(u, [(c, k), ...], c₀) where ``base`` is c₀ + Σ c·e^(k·u) with numbers c > 0 and c₀ ≥ 0 and rationals k
+    (1 + eˣ, e^x + e^(−x), 2 + 3e^(2x)): a sum of positive terms, so it neither cancels nor has a root. Else None."""
+    if not isinstance(base, sp.Add):
+        return None
+    u, terms, c0 = None, [], sp.S.Zero
+    for t in base.args:
+        c, rest = t.as_coeff_Mul()
+        if rest == 1 and c.is_positive:
+            c0 += c
+            continue
+        if not (isinstance(rest, sp.exp) and c.is_positive):
+            return None
+        u = rest.args[0] if u is None else u
+        k = rest.args[0] / u
+        if not k.is_Rational:
+            return None
+        terms.append((c, k))
+    return (u, terms, c0) if terms else None
+
+
+def _exp_sum_power(f: sp.Expr):
+    """(A, p, u, terms, c₀) where f is A^p, A an exp sum (:func:`_exp_sum`) and p a number that is not an integer
+    (the integer powers of 1 + e^u are σ's, :func:`recognize_atoms`); else None."""
+    if not (isinstance(f, sp.Pow) and f.exp.is_number and not f.exp.is_Integer):
+        return None
+    parts = _exp_sum(f.base)
+    return None if parts is None else (f.base, f.exp, *parts)
+
+
+def _exp_sum_far(e: sp.Expr) -> sp.Expr | None:
+    """A product e^v·A^p·rest, A = c₀ + Σ c·e^(k·u) and p not an integer (:func:`_exp_sum_power`), as written where
+    no exp overflows, and beyond, with |v| + max|k|·|u| > 708, as e^(v + p·K·u)·B^p·rest: K·u the largest of A's
+    exponents on u's side (K the largest k, and 0 with c₀, for u > 0; the least for u < 0) and B = A·e^(−K·u), a sum
+    of terms at most c and at least the largest term's c. A sum with exps in ``rest`` is spread over the product
+    first, each term's exps joined on their own: the slope of x/√(1 + e^(−x)) is (x/2 + eˣ + 1)·e^(x/2)/(1 + eˣ)^(3/2)
+    as derived. √(1 + eˣ) was inf from x = 710, where it is e^(x/2)·√(1 + e^(−x)), and e^x/√(1 + e^(2x)) inf/inf =
+    NaN, where it is 1. The joined exp's argument is summed by SymPy (x − x/2 = x/2) and its rounding carried later
+    (:func:`carry_arguments`). Else None."""
+    factors = sp.Mul.make_args(e)
+    found = next(((f, s) for f in factors if (s := _exp_sum_power(f)) is not None), None)
+    if found is None:
+        return None
+    power, (base, p, u, terms, c0) = found
+    others = [f for f in factors if f is not power]
+    sums = [f for f in others if isinstance(f, sp.Add) and f.has(sp.exp)]
+    spread = [sp.Mul(t, *[f for f in others if f is not sums[0]]) for t in sums[0].args] if len(sums) == 1 else None
+    ks = [k for _, k in terms] + ([sp.S.Zero] if c0 else [])
+
+    def far(top: sp.Expr, product: sp.Expr) -> sp.Expr:  # A = e^(top·u)·B, B's terms each e^((k − top)·u) ≤ 1 here
+        b = sp.Add(*[c * sp.exp((k - top) * u) for c, k in terms]) + c0 * sp.exp(-top * u)
+        grows = [f.args[0] for f in sp.Mul.make_args(product) if isinstance(f, sp.exp)]
+        rest = [f for f in sp.Mul.make_args(product) if not isinstance(f, sp.exp)]
+        return sp.Mul(sp.exp(sp.Add(*grows) + p * top * u), held(b) ** p, *rest)
+
+    def side(top: sp.Expr) -> sp.Expr:
+        return sp.Add(*[far(top, t) for t in spread]) if spread else far(top, sp.Mul(*others))
+
+    grows = [f.args[0] for t in (spread or [sp.Mul(*others)]) for f in sp.Mul.make_args(t) if isinstance(f, sp.exp)]
+    size = sp.Max(0, *[sp.Abs(v) for v in grows]) + max(abs(k) for k in ks) * sp.Abs(u)
+    # p = 1/3 rounds, and pow(A, fl(p)) is then off by |p·log A|·2^-53 relatively (90 ULP at x = 646 for (1 + eˣ)^(1/3)):
+    # the far form, whose B^p has log B < log Σc and whose exp's argument is carried, from |x| = 1 on
+    reach = 708 if p.is_Float or _power_of_two(sp.Rational(1, sp.fraction(p)[1])) else 1
+    return sp.Piecewise((side(max(ks)), (size > reach) & (u > 0)), (side(min(ks)), size > reach), (e, True))
+
+
+def _scale_exp_sums(e: sp.Expr) -> sp.Expr:
+    """:func:`_exp_sum_far` for every product in ``e`` and every power alone, from the top, as
+    :func:`_scale_hyperbolic` does: a power inside a product joins the product's exps."""
+    if not e.has(sp.exp):
+        return e
+    if isinstance(e, (sp.Mul, sp.Pow)) and (far := _exp_sum_far(e)) is not None:
+        return far
+    return e.func(*[_scale_exp_sums(a) for a in e.args]) if e.args else e
+
+
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus), after
     :func:`recognize_atoms` has found them where they are written with exp; a square root less a number where
@@ -1642,6 +1718,7 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
     expr = expr.replace(lambda e: _exp_sigmoid(e) is not None, _exp_sigmoid)
     expr = _scale_hyperbolic(expr)
+    expr = _scale_exp_sums(expr)
     expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)
     expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)
     return expr.replace(
