@@ -346,6 +346,18 @@ def test_a_fractional_power_of_a_sum_of_exps_does_not_overflow(text):
 
 
 @pytest.mark.parametrize("backend", available_backends())
+def test_a_float32_kernel_does_not_clamp_a_users_exps(backend):
+    """The float32 C kernels computed in double clamp their exps at e^-708 (harmless in the catalog's forms), which
+    made two underflowing exps equal: the slope of √(1 + e^(2x)) − eˣ, −e^(2x)/((√(1 + e^(2x))·eˣ + e^(2x))·√(1 +
+    e^(2x))) as derived, was −c/(2c) = −0.5 at x = −883, where it is −e^(−883), 0 in float32."""
+    fn = symact.custom("sqrt(1+exp(2*x))-exp(x)")
+    xs = np.array([-883.205078125, -800.0, -720.0, -400.0, -20.0], dtype=np.float32)
+    truth_y, truth_dy = reference(fn, xs.astype(np.float64))
+    y, dy = symact.compile(fn, backend=backend, dtype="float32")(xs)
+    assert ulp_error(y, truth_y, np.float32) <= 4 and ulp_error(dy, truth_dy, np.float32) <= 4
+
+
+@pytest.mark.parametrize("backend", available_backends())
 def test_a_complement_inside_a_longer_sum_is_summed_first(backend):
     """The slope of tanh(x)/x is (1 − tanh² x − tanh(x)/x)/x: summed from the left, 1 − tanh(x)/x rounds and
     tanh² x then cancels it (580 ULP at x = 751); 4σ(2x)σ(−2x) − tanh(x)/x does not."""

@@ -9,6 +9,7 @@ import sympy as sp
 
 from .. import __version__
 from ..analyze import limit_at
+from ..catalog.registry import USER_DEFINED
 from ..fn import Fn
 from ..rounding import ROUNDING_ATOMS, lit, lo, machine, reduced_exp
 from ..stable import stable_form
@@ -121,7 +122,10 @@ def _forms(fn: Fn, limits: tuple[float, float, float, float], single: bool, fuse
             where = (x > a.lo) & (x < a.hi)
             f = f if a.f is None else sp.Piecewise((a.f, where), (f, True))
             df = df if a.df is None else sp.Piecewise((a.df, where), (df, True))
-    if single:  # 2^-40 is 2^-16 of a float ULP: exp and expm1 as a few fused multiply-adds
+    # 2^-40 is 2^-16 of a float ULP: exp and expm1 as a few fused multiply-adds, clamped to [e^-708, e^709]. Not
+    # for a user's function, whose form may divide two exps that the clamp makes equal: the slope of
+    # √(1 + e^(2x)) − eˣ, −e^(2x)/((√(1 + e^(2x))·eˣ + e^(2x))·√(1 + e^(2x))), was −c/(2c) = −0.5 at x = −883
+    if single and fn.entry.reference != USER_DEFINED:
         f, df = reduced_exp(f), reduced_exp(df)
     in_float = _straight(fn, *sf.float32, limits) if single and sf.float32 is not None else None
     return _straight(fn, f, df, limits, in_float)
