@@ -21,6 +21,11 @@ What each target defines:
   matching header. Names the C library already has (tanh) get a ``symact_`` prefix.
 - cuda: ``__global__`` kernels ``NAME_kernel`` and ``NAME_grad_kernel`` with the same arguments.
 
+At ±inf an activation gives its limits, and an elementwise loss its kernel's values there: a product with a
+target factor that is 0 is 0 (bce_with_logits at ŷ = +inf, y = 1 is 0; hinge at y = 0 is 1). Poisson's
+ŷ − y·log ŷ at ŷ = +inf, y > 0 is still NaN (inf − inf), where the kernel takes its limit, +inf, with SymPy, and
+so is RMSE's gradient where one element of n is ±inf (the kernel's: ±1/√n there, 0 elsewhere).
+
 RMSE has no per-sample loss: ``rmse(yhat, y)`` returns its cost, √(mean of (ŷ − y)²) over every element, and
 ``rmse_grad`` the cost's gradient (C: ``double rmse(yhat, y, n)``); CUDA, whose kernels are per element, refuses it.
 
@@ -73,6 +78,8 @@ class _Parts:
     limits: tuple[float, float, float, float] | None  # activations: f and f' at −∞ and +∞
     grad_target: sp.Expr | None = None  # losses: ∂ℓ/∂y, for autograd through the target
     per_class: bool = False  # a categorical loss: the term of one class; a sample's loss sums its classes
+    #: losses: the value and gradient at ŷ = ±inf, where they differ (:func:`_at_infinity`); else None
+    at_infinity: tuple[sp.Expr, sp.Expr] | None = None
 
 
 def _parts(fn: Fn) -> _Parts:
@@ -88,14 +95,35 @@ def _parts(fn: Fn) -> _Parts:
         term = Fn(fn.entry, size=1, **{s.name: v for s, v in fn.params.items()})
     exprs = value_and_gradients(term, wrt_target=True)
     domain = prediction_domain(term)
+    yhat, y = sp.Symbol("yhat", real=True), sp.Symbol("y", real=True)
+    rename = {term.inputs[0]: yhat, term.targets[0]: y}
+    at_infinity = None if per_class or fn.rooted else _at_infinity(term, exprs[:2], domain, rename)
     if domain != sp.S.Reals:  # NaN outside it, where the 0·log 0 convention would give BCE at ŷ = 1.9, y = 1
         inside = domain.as_relational(term.inputs[0])
         exprs = [sp.Piecewise((e, inside), (sp.nan, True)) for e in exprs]
-    yhat, y = sp.Symbol("yhat", real=True), sp.Symbol("y", real=True)
-    rename = {term.inputs[0]: yhat, term.targets[0]: y}
     exprs = [e.xreplace(rename) for e in exprs]
     reps, (v, g, gt) = shared(exprs, factor=False)
-    return _Parts(fn, (yhat, y), tuple(reps), v, g, None, gt, per_class)
+    return _Parts(fn, (yhat, y), tuple(reps), v, g, None, gt, per_class, at_infinity)
+
+
+def _at_infinity(term: Fn, exprs, domain: sp.Set, rename: dict) -> tuple[sp.Expr, sp.Expr] | None:
+    """A loss's value and gradient at ŷ = ±inf as its kernel takes them (:mod:`symact.compile.loss`): each term 0
+    where its target factor is 0 there too, so bce_with_logits at ŷ = +inf, y = 1 is 0, not inf·0 = NaN, and hinge's
+    max(0, 1 − y·ŷ) at y = 0 is 1. NaN at an infinity beyond the prediction domain (BCE's [0, 1]). None where these
+    are the forms themselves (MSE)."""
+    from .compile.loss import value_and_gradients
+
+    everywhere = value_and_gradients(term, everywhere=True)[:2]
+    if list(everywhere) == list(exprs):
+        return None
+    x = term.inputs[0]
+    ends = [x < 0] if domain.inf == -sp.oo else []  # the infinities the domain reaches: kept; the others NaN
+    ends += [x > 0] if domain.sup == sp.oo else []
+    if not ends:
+        return None
+    if len(ends) == 1:
+        everywhere = [sp.Piecewise((e, ends[0]), (sp.nan, True)) for e in everywhere]
+    return tuple(e.xreplace(rename) for e in everywhere)
 
 
 def _compensated(parts: _Parts) -> bool:
@@ -392,8 +420,9 @@ class _JaxPrinter(_ArrayPrinter):
     _print_expm1 = _print_log1p = _print_erfc = _print_replaced  # SymPy dispatches on the class's own name
 
 
-def _array_function(parts: _Parts, p, fname: str, expr: sp.Expr, which: int) -> str:
-    """``def fname(args)``: ``expr`` elementwise, with the limits at ±inf, and NaN passed through."""
+def _array_function(parts: _Parts, p, fname: str, expr: sp.Expr, which: int, at_infinity=None) -> str:
+    """``def fname(args)``: ``expr`` elementwise, with the limits at ±inf (a loss: ``at_infinity`` where ŷ is ±inf),
+    and NaN passed through."""
     args = [s.name for s in parts.args]
     lines = [f"{p.doprint(s)} = {p.doprint(e)}" for s, e in parts.assignments if s in _needed(parts, expr)]
     # −0, the additive identity of IEEE 754, gives the inputs' shape and dtype and keeps every value, a −0 too
@@ -405,6 +434,8 @@ def _array_function(parts: _Parts, p, fname: str, expr: sp.Expr, which: int) -> 
         lo, hi = parts.limits[2 * which], parts.limits[2 * which + 1]
         lines.append(f"out = xp.where(xp.isinf(x), _where(x > 0, {_py(hi)}, {_py(lo)}, x), out)")
         lines.append("out = xp.where(xp.isnan(x), x, out)")
+    if at_infinity is not None:
+        lines.append(f"out = xp.where(xp.isinf({args[0]}), {p.doprint(at_infinity)}, out)")
     lines.append("return out")
     return f"def {fname}({', '.join(args)}):\n" + textwrap.indent("\n".join(lines), "    ") + "\n"
 
@@ -577,7 +608,10 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
     if lang == "jax":
         kept = [_products_kept(e) if e is not None else None for e in (parts.value, parts.grad, parts.grad_target)]
         assignments = tuple((t, _products_kept(e, whole=True)) for t, e in parts.assignments)
-        parts = dataclasses.replace(parts, assignments=assignments, value=kept[0], grad=kept[1], grad_target=kept[2])
+        at_infinity = parts.at_infinity and tuple(_products_kept(e, whole=True) for e in parts.at_infinity)
+        parts = dataclasses.replace(
+            parts, assignments=assignments, value=kept[0], grad=kept[1], grad_target=kept[2], at_infinity=at_infinity
+        )
     p = (_JaxPrinter if lang == "jax" else _ArrayPrinter)({"fully_qualified_modules": True})
     p.like = parts.args[0].name
     name = parts.fn.name
@@ -586,7 +620,12 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
     loss = parts.grad_target is not None
     unpack = args if loss else args + ","
     out = ["\n".join("# " + line for line in _describe(parts)), "", _PRELUDE[lang], ""]
-    out += [_array_function(parts, p, "_value", parts.value, 0), "", _array_function(parts, p, "_grad", parts.grad, 1)]
+    at_infinity = parts.at_infinity or (None, None)
+    out += [
+        _array_function(parts, p, "_value", parts.value, 0, at_infinity[0]),
+        "",
+        _array_function(parts, p, "_grad", parts.grad, 1, at_infinity[1]),
+    ]
     if loss:
         out += ["", _array_function(parts, p, "_grad_target", parts.grad_target, 1)]
     public = [(name, "_value")] + ([(f"{name}_grad", "_grad")] if grad else [])
@@ -659,6 +698,9 @@ def _numba(parts: _Parts, grad: bool) -> str:
 
     def body(expr, which):
         lines = [f"{p.doprint(s)} = {p.doprint(e)}" for s, e in parts.assignments if s in _needed(parts, expr)]
+        if parts.at_infinity is not None:
+            first = parts.args[0].name
+            lines = [f"if math.isinf({first}):", f"    return {p.doprint(parts.at_infinity[which])}", *lines]
         if parts.limits is not None:
             lo, hi = parts.limits[2 * which], parts.limits[2 * which + 1]
             lines = [
@@ -774,6 +816,8 @@ def _c(parts: _Parts, grad: bool, ctype: str, *, header: bool, cuda: bool) -> st
             lo, hi = (_literal(v, "double") for v in parts.limits[2 * which : 2 * which + 2])
             lines.append(f"if (isinf(x_i)) v = x_i > 0 ? {hi} : {lo};")
             lines.append("if (isnan(x_i)) v = x_i;")
+        if parts.at_infinity is not None:
+            lines.append(f"if (isinf({parts.args[0].name}_i)) v = {doprint(parts.at_infinity[which])};")
         return textwrap.indent("\n".join(lines), " " * indent)
 
     loads = " ".join(f"const double {s.name}_i = (double){s.name}[i];" for s in parts.args)

@@ -89,7 +89,11 @@ def _inputs(entry, lang):
     if symact.loss(entry.name).rooted:  # the cost over every element, and its gradient
         return (pred, target), *kernel(pred, target)
     ends = _domain_ends(entry)  # its ends (infinite slopes, and their signs) and beyond (NaN), at three targets
-    special = [*ends, *(e + d for e in ends for d in (-0.5, 0.5))]
+    # and ±inf, where a product with a target factor 0 is 0 (bce_with_logits at ŷ = +inf, y = 1 is 0, not inf·0;
+    # hinge at y = 0 is 1). Not Poisson's: its ŷ − y·log ŷ at ŷ = +inf, y > 0 is inf − inf, whose limit the kernel
+    # takes with SymPy at run time, and the generated code does not (NaN)
+    infinities = [] if entry.name == "poisson_nll" else [-np.inf, np.inf]
+    special = [*ends, *(e + d for e in ends for d in (-0.5, 0.5)), *infinities]
     pred = np.concatenate([pred, np.repeat(special, 3)])
     target = np.concatenate([target, np.tile([tlo, (tlo + thi) / 2, thi], len(special))])
     per, grad = kernel.elementwise(pred, target)

@@ -78,7 +78,25 @@ def _by_convention(expr: sp.Expr, fn: Fn, wrt: sp.Symbol | None, everywhere: boo
     terms = target_terms(expr, fn.targets, everywhere)
     # the derivative as sp.diff gives it, not tidied for print: tidy's shortest form of focal's y-term was
     # y·(3ŷ·log ŷ + 10ŷ − 10)/(10ŷ(1 − ŷ)^0.7) at γ = 0.3, whose 10ŷ − 10 cancels near ŷ = 1 (26 ULP)
-    return sp.Add(*[_zero_where(c, t if wrt is None else calculus.kink_convention(sp.diff(t, wrt))) for c, t in terms])
+    out = sp.Add(*[_zero_where(c, t if wrt is None else calculus.kink_convention(sp.diff(t, wrt))) for c, t in terms])
+    return _inner_products_by_convention(out, fn) if everywhere else out
+
+
+def _inner_products_by_convention(expr: sp.Expr, fn: Fn) -> sp.Expr:
+    """Every product c(y)·g(ŷ) inside ``expr`` as 0 where c(y) = 0, for the limits at ŷ = ±∞: as a function of ŷ
+    it is 0 there, so its limit is too. hinge's max(0, 1 − y·ŷ) at y = 0 is then 1 at ŷ = ±inf, not max(0, 1 − 0·∞) =
+    NaN."""
+
+    def walk(e: sp.Expr) -> sp.Expr:  # not inside a condition: y·ŷ < 1 stays a comparison
+        if not e.args or isinstance(e, (sp.logic.boolalg.Boolean, sp.core.relational.Relational)):
+            return e
+        e = e.func(*[walk(a) for a in e.args])
+        if not isinstance(e, sp.Mul):
+            return e
+        c = sp.Mul(*[f for f in e.args if f.free_symbols and f.free_symbols <= set(fn.targets)])
+        return e if c == 1 or not e.has(fn.inputs[0]) else _zero_where(c, e)
+
+    return walk(expr)
 
 
 def over_common_denominator(expr: sp.Expr, variables: tuple[sp.Symbol, ...]) -> sp.Expr:
