@@ -1518,11 +1518,40 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
                     rest = [f for n, f in enumerate(e.args) if n not in (i, j)]
                     grows = next((f for f in rest if isinstance(f, sp.exp)), None)
                     if grows is None:
-                        return sp.Mul(ratio(t, fma(t, t + 2, 1)), a ** (k - 1), b ** (m - 1), *rest)
+                        others, d = [a ** (k - 1), b ** (m - 1), *rest], fma(t, t + 2, 1)
+                        product = sp.Mul(ratio(t, d), *others)
+                        if not rest:  # σσ alone: subnormal where its exp is
+                            return product
+                        return _subnormal_scaled(
+                            -sp.Abs(a.args[0]), lambda s, d=d, others=others: sp.Mul(ratio(s, d), *others), product
+                        )
                     others = [f for f in rest if f is not grows]
                     pair = _exp_joined(grows, a.args[0], fma(t, t + 2, 1))
                     return sp.Mul(pair, a ** (k - 1), b ** (m - 1), *others)
     return None
+
+
+def _subnormal_scaled(v: sp.Expr, product: Callable[[sp.Expr], sp.Expr], otherwise: sp.Expr) -> sp.Expr:
+    """``otherwise``, and where e^v is subnormal (v < −708) ``product(e^v)``, a product of e^v with factors that
+    may make it normal (16·σ(x)σ(−x), x²·σ(x)), as e^−64·product(e^(v + 64)), the scale last: x²σ(x) was 2.3·10⁵
+    ULP off at x = −721.5, the slope of e^(2x)/cosh² x 7.0 at 355.4. v's rounding is carried (σ(1.702x)), and for
+    v in [−772, −708] v + 64 is exact."""
+    hi, v_lo = _carried(v)
+    return _where(v < -708, SCALE * held(product(sp.exp(hi + 64) * (1 + v_lo))), otherwise)
+
+
+def _sigmoid_tail(e: sp.Expr) -> sp.Expr | None:
+    """σ(u)·rest, σ(u) a factor of its own and no exp a factor (:func:`_exp_sigmoid` joins those), with σ(u) =
+    e^u/(1 + e^u) scaled where e^u is subnormal (:func:`_subnormal_scaled`): the slope of x²σ(x), x·(x·σ(−x) +
+    2)·σ(x) as derived. Else None."""
+    if not isinstance(e, sp.Mul) or any(isinstance(f, sp.exp) for f in e.args):
+        return None
+    logistic = [f for f in e.args if isinstance(f, sigmoid)]
+    if len(logistic) != 1:
+        return None
+    (u,) = logistic[0].args
+    rest = [f for f in e.args if f is not logistic[0]]
+    return _subnormal_scaled(u, lambda s: sp.Mul(s / (1 + sp.exp(u)), *rest), e)
 
 
 def _exp_sigmoid(e: sp.Expr) -> sp.Expr | None:
@@ -1717,6 +1746,7 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: _rationalized(e) is not None, _rationalized)
     expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
     expr = expr.replace(lambda e: _exp_sigmoid(e) is not None, _exp_sigmoid)
+    expr = expr.replace(lambda e: _sigmoid_tail(e) is not None, _sigmoid_tail)
     expr = _scale_hyperbolic(expr)
     expr = _scale_exp_sums(expr)
     expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)

@@ -345,6 +345,17 @@ def test_a_fractional_power_of_a_sum_of_exps_does_not_overflow(text):
     _proved_and_within_4_ulp(symact.custom(text), m)
 
 
+@pytest.mark.parametrize(
+    "text", ["x**2*sigmoid(x)", "16*sigmoid(x)*sigmoid(-x)", "x**3*sigmoid(x)*sigmoid(-x)", "exp(2*x)/cosh(x)**2"]
+)
+def test_a_sigmoid_times_a_large_factor_is_scaled_where_its_exp_is_subnormal(text):
+    """x²σ(x) at x = −721.5 is normal, but σ(x) = eˣ/(1 + eˣ) is subnormal there, with fewer digits: 2.3·10⁵ ULP
+    off; x³σ(x)σ(−x) 1.8·10⁸ at −727.5, and the slope of e^(2x)/cosh² x, 16σ(2x)·e^(−2|x|)/(1 + e^(−2|x|))², 7.0 at
+    355.4. Where the exp is subnormal, the product is computed with e^(v + 64) and scaled by e^−64 last."""
+    m = [1.0, 300.0, 355.4, 700.0, 705.0, 709.543, 710.57, 710.9, 714.64, 718.087, 721.533, 727.51, 740.0]
+    _proved_and_within_4_ulp(symact.custom(text), m)
+
+
 @pytest.mark.parametrize("backend", available_backends())
 def test_a_float32_kernel_does_not_clamp_a_users_exps(backend):
     """The float32 C kernels computed in double clamp their exps at e^-708 (harmless in the catalog's forms), which
