@@ -107,10 +107,10 @@ def _parts(fn: Fn) -> _Parts:
 
 
 def _at_infinity(term: Fn, exprs, domain: sp.Set, rename: dict) -> tuple[sp.Expr, sp.Expr] | None:
-    """A loss's value and gradient at ŷ = ±inf as its kernel takes them (:mod:`symact.compile.loss`): each term 0
-    where its target factor is 0 there too, so bce_with_logits at ŷ = +inf, y = 1 is 0, not inf·0 = NaN, and hinge's
-    max(0, 1 − y·ŷ) at y = 0 is 1. NaN at an infinity beyond the prediction domain (BCE's [0, 1]). None where these
-    are the forms themselves (MSE)."""
+    """A loss's value and gradient at ŷ = ±inf as its kernel takes them (:mod:`symact.compile.loss`): each product
+    with a target factor 0 where that factor is 0, so bce_with_logits at ŷ = +inf, y = 1 is 0, not inf·0 = NaN, and
+    hinge's max(0, 1 − y·ŷ) at y = 0 is 1. NaN at an infinity beyond the prediction domain (BCE's [0, 1]). None where
+    these are the forms themselves (MSE)."""
     from .compile.loss import value_and_gradients
 
     everywhere = value_and_gradients(term, everywhere=True)[:2]

@@ -1682,12 +1682,12 @@ def _exp_sum(base: sp.Expr) -> tuple[sp.Expr, list[tuple[sp.Expr, sp.Rational]],
 
 
 def _exp_sum_power(f: sp.Expr):
-    """(A, p, u, terms, c₀) where f is A^p, A an exp sum (:func:`_exp_sum`) and p a number that is not an integer
+    """(p, u, terms, c₀) where f is A^p, A an exp sum (:func:`_exp_sum`) and p a number that is not an integer
     (the integer powers of 1 + e^u are σ's, :func:`recognize_atoms`); else None."""
     if not (isinstance(f, sp.Pow) and f.exp.is_number and not f.exp.is_Integer):
         return None
     parts = _exp_sum(f.base)
-    return None if parts is None else (f.base, f.exp, *parts)
+    return None if parts is None else (f.exp, *parts)
 
 
 def _exp_sum_far(e: sp.Expr) -> sp.Expr | None:
@@ -1703,7 +1703,7 @@ def _exp_sum_far(e: sp.Expr) -> sp.Expr | None:
     found = next(((f, s) for f in factors if (s := _exp_sum_power(f)) is not None), None)
     if found is None:
         return None
-    power, (base, p, u, terms, c0) = found
+    power, (p, u, terms, c0) = found
     others = [f for f in factors if f is not power]
     sums = [f for f in others if isinstance(f, sp.Add) and f.has(sp.exp)]
     spread = [sp.Mul(t, *[f for f in others if f is not sums[0]]) for t in sums[0].args] if len(sums) == 1 else None
