@@ -1518,12 +1518,11 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
                     rest = [f for n, f in enumerate(e.args) if n not in (i, j)]
                     grows = next((f for f in rest if isinstance(f, sp.exp)), None)
                     if grows is None:
-                        others, d = [a ** (k - 1), b ** (m - 1), *rest], fma(t, t + 2, 1)
-                        product = sp.Mul(ratio(t, d), *others)
+                        others = [a ** (k - 1), b ** (m - 1), *rest]
                         if not rest:  # σσ alone: subnormal where its exp is
-                            return product
+                            return sp.Mul(ratio(t, fma(t, t + 2, 1)), *others)
                         return _subnormal_scaled(
-                            -sp.Abs(a.args[0]), lambda s, d=d, others=others: sp.Mul(ratio(s, d), *others), product
+                            -sp.Abs(a.args[0]), lambda s, e, others=others: sp.Mul(ratio(s, fma(e, e + 2, 1)), *others)
                         )
                     others = [f for f in rest if f is not grows]
                     pair = _exp_joined(grows, a.args[0], fma(t, t + 2, 1))
@@ -1531,13 +1530,19 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
-def _subnormal_scaled(v: sp.Expr, product: Callable[[sp.Expr], sp.Expr], otherwise: sp.Expr) -> sp.Expr:
-    """``otherwise``, and where e^v is subnormal (v < −708) ``product(e^v)``, a product of e^v with factors that
-    may make it normal (16·σ(x)σ(−x), x²·σ(x)), as e^−64·product(e^(v + 64)), the scale last: x²σ(x) was 2.3·10⁵
-    ULP off at x = −721.5, the slope of e^(2x)/cosh² x 7.0 at 355.4. v's rounding is carried (σ(1.702x)), and for
-    v in [−772, −708] v + 64 is exact."""
+def _subnormal_scaled(
+    v: sp.Expr, product: Callable[[sp.Expr, sp.Expr], sp.Expr], tail: sp.Boolean | None = None
+) -> sp.Expr:
+    """``product(s, e)``, a product of e = e^v with factors that may make it normal where e^v is subnormal (x/cosh² x,
+    16·σ(x)σ(−x), x²·σ(x)), with s = e^(v + 64) and the scale e^−64 last in the tail (v < −708, or ``tail``), else
+    s = e = e^v: one exp (:func:`_shift`), e = e^−64·s where the product needs e^v itself (1 + e). x/cosh² x at
+    x = 357 was 666 ULP off, x²σ(x) 2.3·10⁵ at −721.5, the slope of e^(2x)/cosh² x 7.0 at 355.4. v's rounding is
+    carried (−3|x|, σ(1.702x)), and for v in [−772, −708] v and v + 64 share a binade, so the sum is exact."""
     hi, v_lo = _carried(v)
-    return _where(v < -708, SCALE * held(product(sp.exp(hi + 64) * (1 + v_lo))), otherwise)
+    tail = hi < -708 if tail is None else tail
+    scale = sp.Piecewise((SCALE, tail), (1, True))
+    s = sp.exp(hi + _shift(tail)) * (1 + v_lo)
+    return scale * held(product(s, scale * s))
 
 
 def _sigmoid_tail(e: sp.Expr) -> sp.Expr | None:
@@ -1551,7 +1556,10 @@ def _sigmoid_tail(e: sp.Expr) -> sp.Expr | None:
         return None
     (u,) = logistic[0].args
     rest = [f for f in e.args if f is not logistic[0]]
-    return _subnormal_scaled(u, lambda s: sp.Mul(s / (1 + sp.exp(u)), *rest), e)
+    # σ's stable pair (_sigmoid_pair) on s = e^(−|u|), scaled where u < −708
+    return _subnormal_scaled(
+        -sp.Abs(u), lambda s, e: sp.Mul(_where(u >= 0, 1 / (1 + e), s / (1 + e)), *rest), tail=u < -708
+    )
 
 
 def _exp_sigmoid(e: sp.Expr) -> sp.Expr | None:
@@ -1619,13 +1627,7 @@ def _hyperbolic_joined(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
             scaled.append(half**k)
         else:
             rest.append(f)
-    # the exponent's rounding carried (−3|x|), and e^64 more where its exp would be subnormal while the product
-    # is not (x/cosh² x at x = 357 was 666 ULP off): for v in [−772, −708], v and v + 64 share a binade, so the
-    # sum is exact
-    v, v_lo = _carried(grows)
-    tail = v < -708
-    scale = sp.Piecewise((SCALE, tail), (1, True))
-    return scale * held(sp.Mul(sp.exp(v + _shift(tail)), 1 + v_lo, *scaled, *rest)), size
+    return _subnormal_scaled(grows, lambda s, e: sp.Mul(s, *scaled, *rest)), size
 
 
 def _hyperbolic_far(e: sp.Expr) -> sp.Expr | None:
