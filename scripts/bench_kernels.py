@@ -13,9 +13,16 @@ timed in ``--rounds`` passes: the first times every contender, the later ones ti
 use (symact's best backend, PyTorch, JAX, and the copy after each function), and each figure is the best
 of its passes.
 
-The bandwidth limit is one read and two writes at the speed of a large array copy, i.e. 1.5 × the time
-to copy 2N elements' worth of data, on the same number of threads as every contender (np.copyto on one
-chunk per thread: one thread copies at about half the speed of two here, which would double the limit).
+The bandwidth limit is one read and two writes at the speed of a large array copy, on the same number of
+threads as every contender, timed three ways, and the fastest sets the limit:
+- 3/4 of the time to copy 2N elements (np.copyto on one chunk per thread: one thread copies at about half the
+  speed of two here, which would double the limit);
+- a C loop that copies x into both outputs (the "tee"), with plain stores;
+- the tee with streaming stores, which write memory without first reading each line into the cache, as
+  symact's kernels do where that is faster.
+glibc's memcpy streams only copies larger than a fraction of the last-level cache: on a CPU with 480 MiB of
+it, np.copyto read every output line first, and took 1.5-1.8× the time of the streaming tee, so that symact's
+identity kernel "beat" a limit set by the copy alone.
 """
 
 from __future__ import annotations
@@ -83,14 +90,6 @@ def best_of(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return min(times) * 1e3
-
-
-def copy_ms(src: np.ndarray, dst: np.ndarray) -> float:
-    """Best time to copy src into dst on ARGS.threads threads, each np.copyto on its own chunk (it releases the GIL)."""
-    bounds = np.linspace(0, src.size, ARGS.threads + 1).astype(int)
-    chunks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-    with ThreadPoolExecutor(ARGS.threads) as pool:
-        return best_of(lambda: list(pool.map(lambda c: np.copyto(dst[c], src[c]), chunks)), ARGS.repeat)
 
 
 def cpu_model() -> str:
@@ -224,8 +223,9 @@ PLAIN_C = {
 }
 
 
-def plain_c_contender(dtype):
-    """The PLAIN_C loops, compiled once per dtype into a temporary directory, or None without a compiler."""
+def _c_library(lines: list[str], what: str):
+    """The C source ``lines`` compiled with symact's flags into a temporary directory and loaded, or None (with
+    a message) where there is no compiler or the build fails."""
     import ctypes
     import subprocess
     import tempfile
@@ -234,8 +234,40 @@ def plain_c_contender(dtype):
 
     if c.compiler() is None:
         return None
-    single = dtype == "float32"
-    t, suffix = ("float", "f") if single else ("double", "")
+    with tempfile.TemporaryDirectory(prefix="symact-bench-") as folder:  # a loaded library outlives its file
+        (Path(folder) / "lib.c").write_text("\n".join(lines) + "\n")
+        proc = subprocess.run(
+            [c.compiler(), *c.FLAGS, "lib.c", "-o", "lib.so", "-lm"], cwd=folder, capture_output=True, text=True
+        )
+        if proc.returncode != 0:  # e.g. no libmvec: the table is written without it
+            print(f"{what} left out: {proc.stderr.strip()[-300:]}", file=sys.stderr)
+            return None
+        return ctypes.CDLL(str(Path(folder) / "lib.so"))
+
+
+def _c_run(loop, x: np.ndarray, out: tuple):
+    """A run of a C loop (X, Y, DY, n) over x into out."""
+    import ctypes
+
+    args = (*(ctypes.c_void_p(a.ctypes.data) for a in (x, *out)), ctypes.c_ssize_t(x.size))
+
+    def run():
+        loop(*args)
+        return out  # which also keeps the arrays alive as long as the run: args holds bare addresses
+
+    return run
+
+
+def _c_type(dtype) -> str:
+    return "float" if dtype == "float32" else "double"
+
+
+def plain_c_contender(dtype):
+    """The PLAIN_C loops, compiled once per dtype into a temporary directory, or None without a compiler."""
+
+    from symact.compile import c
+
+    t, suffix = _c_type(dtype), "f" if dtype == "float32" else ""
     lines = ["#include <math.h>", "#include <stddef.h>", f"typedef {t} T;", c.vector_math_declarations(t)]
     lines += [f"#define {fn.upper()} {fn}{suffix}" for fn in ("exp", "tanh", "erfc")]
     for name, body in PLAIN_C.items():
@@ -245,32 +277,76 @@ def plain_c_contender(dtype):
             f"    for (ptrdiff_t i = 0; i < n; ++i) {{ const T x = X[i]; T y, dy; {body} Y[i] = y; DY[i] = dy; }}",
             "}",
         ]
-    with tempfile.TemporaryDirectory(prefix="symact-bench-") as folder:  # a loaded library outlives its file
-        (Path(folder) / "plain.c").write_text("\n".join(lines) + "\n")
-        proc = subprocess.run(
-            [c.compiler(), *c.FLAGS, "plain.c", "-o", "plain.so", "-lm"], cwd=folder, capture_output=True, text=True
-        )
-        if proc.returncode != 0:  # e.g. no libmvec: the table is written without the reference
-            print(f"plain C reference left out: {proc.stderr.strip()[-300:]}", file=sys.stderr)
-            return None
-        lib = ctypes.CDLL(str(Path(folder) / "plain.so"))
+    lib = _c_library(lines, "plain C reference")
+    if lib is None:
+        return None
 
     outputs = {}  # one pair for every loop, as symact's kernels share one: not 2N elements more per function
 
     def make(name, x):
         if name not in PLAIN_C:
             return None
-        out = outputs.setdefault(x.size, (np.empty_like(x), np.empty_like(x)))
-        loop = getattr(lib, f"plain_{name}")
-        args = (*(ctypes.c_void_p(a.ctypes.data) for a in (x, *out)), ctypes.c_ssize_t(x.size))
-
-        def run():
-            loop(*args)
-            return out  # which also keeps the outputs alive as long as the run: args holds bare addresses
-
-        return run
+        return _c_run(
+            getattr(lib, f"plain_{name}"), x, outputs.setdefault(x.size, (np.empty_like(x), np.empty_like(x)))
+        )
 
     return make
+
+
+#: One read and two writes, nothing computed: x copied into both outputs, with plain stores and, on x86, with
+#: streaming stores 64 bytes at a time (symact's own helper); the outputs are 64-byte aligned (aligned_empty).
+TEE = """
+void tee_plain(const T *restrict X, T *restrict Y, T *restrict DY, ptrdiff_t n) {
+    #pragma omp parallel for simd schedule(static)
+    for (ptrdiff_t i = 0; i < n; ++i) { Y[i] = X[i]; DY[i] = X[i]; }
+}
+#ifdef SYMACT_STREAM
+void tee_stream(const T *restrict X, T *restrict Y, T *restrict DY, ptrdiff_t n) {
+    const ptrdiff_t line = 64 / sizeof(T), end = n / line * line;
+    #pragma omp parallel
+    {
+        #pragma omp for schedule(static) nowait
+        for (ptrdiff_t i = 0; i < end; i += line) {
+            symact_stream_line((char *)(Y + i), (const char *)(X + i));
+            symact_stream_line((char *)(DY + i), (const char *)(X + i));
+        }
+        _mm_sfence();
+    }
+    for (ptrdiff_t i = end; i < n; ++i) { Y[i] = X[i]; DY[i] = X[i]; }
+}
+#endif
+"""
+
+
+def aligned_empty(n: int, dtype) -> np.ndarray:
+    """An empty array of n elements whose data starts on a 64-byte boundary (a cache line, a streaming store)."""
+    item = np.dtype(dtype).itemsize
+    raw = np.empty(n * item + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start : start + n * item].view(dtype)
+
+
+def bandwidth_runs(x: np.ndarray) -> dict:
+    """The ways of timing one read and two writes of x's size (see the module's docstring): label -> (a run,
+    the factor that turns its time into the limit's)."""
+
+    from symact.compile import c
+
+    src = np.concatenate([x, x])  # 2N elements: the copy reads 2N and writes 2N
+    dst = np.empty_like(src)
+    bounds = np.linspace(0, src.size, ARGS.threads + 1).astype(int)
+    chunks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    pool = ThreadPoolExecutor(ARGS.threads)  # lives as long as the run, which the bench keeps to its end
+    runs = {"copy of 2N × 3/4": (lambda: list(pool.map(lambda s: np.copyto(dst[s], src[s]), chunks)), 3 / 4)}
+    lib = _c_library(["#include <stddef.h>", c.STREAMING, f"typedef {_c_type(x.dtype)} T;", TEE], "the C tee copy")
+    if lib is None:
+        return runs
+    out = (aligned_empty(x.size, x.dtype), aligned_empty(x.size, x.dtype))
+    for label in ("plain", "stream"):
+        loop = getattr(lib, f"tee_{label}", None)  # no streaming tee off x86
+        if loop is not None:
+            runs[f"tee {label}"] = (_c_run(loop, x, out), 1.0)
+    return runs
 
 
 def _kernel_run(kernel, x, out):
@@ -308,11 +384,10 @@ def main() -> None:
     ]
     for dtype in ("float32", "float64"):
         x = rng.standard_normal(ARGS.n).astype(dtype) * 4
-        # The copy's speed drifts too: it is timed again after every function in every pass, and the fastest
-        # copy of the section sets the limit, so no kernel is judged by a slow one.
-        src = np.concatenate([x, x])  # 2N elements: the copy reads 2N and writes 2N
-        dst = np.empty_like(src)
-        copies = [copy_ms(src, dst)]
+        # The copies' speed drifts too: each is timed again after every function in every pass, and the fastest
+        # of the section sets the limit, so no kernel is judged by a slow one.
+        limits = bandwidth_runs(x)
+        copies = {label: [best_of(run, ARGS.repeat) * factor] for label, (run, factor) in limits.items()}
         contenders = {"torch": torch_contender(dtype), "jax": jax_contender(dtype)}
         references = {"plain C": plain_c_contender(dtype)}  # timed as the peers are, but not a peer
         timed = {**contenders, **references}
@@ -332,7 +407,8 @@ def main() -> None:
                         continue
                     ms = best_of(run, ARGS.repeat)
                     mine[label] = min(ms, mine.get(label, ms))
-                copies.append(copy_ms(src, dst))
+                for label, (run, factor) in limits.items():
+                    copies[label].append(best_of(run, ARGS.repeat) * factor)
                 timings = " | ".join(f"{k} {v:.1f}" for k, v in times[name].items())
                 print(f"{dtype} pass {round_ + 1}/{ARGS.rounds} {name}: {timings}", flush=True)
         rows = []
@@ -344,9 +420,12 @@ def main() -> None:
             row += [f"{mine[k]:.1f}" if k in mine else "—" for k, v in timed.items() if v]
             row.append(f"{best / peer:.2f}" if peer == peer else "—")
             rows.append((row, best))
-        bandwidth_ms = min(copies) * 3 / 4  # a copy reads 2N and writes 2N; f + f' reads N, writes 2N
+        bandwidth_ms = min(min(v) for v in copies.values())
+        ranges = "; ".join(f"{label} {min(v):.1f} to {max(v):.1f}" for label, v in copies.items())
         lines += [
-            f"## {dtype} (bandwidth limit {bandwidth_ms:.1f} ms; the copy took {min(copies):.1f} to {max(copies):.1f} ms)",
+            f"## {dtype} (bandwidth limit {bandwidth_ms:.1f} ms)",
+            "",
+            f"The limit's measures, in ms for one read and two writes, over the passes: {ranges}.",
             "",
             "| " + " | ".join(header) + " |",
             "|" + "---|" * len(header),
