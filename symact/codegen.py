@@ -343,6 +343,7 @@ class _ArrayPrinter(_NumPyPrinter):
     """The NumPy backend's printing with the module called ``xp`` and max/min as two-argument helpers."""
 
     _module = "xp"
+    exp_err_helper = False  # generated code calls the library's exp, and drops what it misses (exp_err reads 0)
 
     def _module_format(self, fqn, register=True):
         if fqn.startswith("numpy."):

@@ -137,6 +137,30 @@ class fast_sum_err(_Atom):  # noqa: N801
     nargs = 2
 
 
+class exp_err(_Atom):  # noqa: N801
+    """e^(v + v_lo) − e, where e is the kernel's e^v (any exp within a few ULP of it) and v_lo is small: what e
+    misses, for an exp whose result is amplified, as in exp(−e^(−x)) (the Gumbel CDF), whose relative error is
+    e^(−x) times that of e^(−x). Exact reading: 0 (e is e^v there, and v_lo a sum of rounding errors).
+
+    Machine reading (:func:`exp_err_helper`, :func:`python_exp_err`): e^(v + v_lo) as a double-double hi + lo,
+    within about 2^-64 relatively (:data:`EXP_ERR_BOUND`), then (hi − e) + lo, where hi − e is exact (two
+    doubles within a few ULP: Sterbenz). 0 where |v| > 708, where e is 0, subnormal or inf, and no caller's
+    result depends on its error; NaN at NaN."""
+
+    nargs = 3
+
+
+#: Σ_{j≥4} s^(j−4)/j! for |s| ≤ REDUCED_SPAN/2: the double-double exp's tail (:func:`exp_err_helper`), to
+#: degree 10, whose next term is below 2^-71·s^-4 there.
+EXP_ERR_TAIL = [float(mpmath.mpf(1) / mpmath.factorial(j)) for j in range(4, 15)]
+
+#: The relative error of exp_err's double-double e^(v + v_lo), hi + lo, for −700 ≤ v ≤ 708, as tested against
+#: mpmath (tests/test_rounding.py; measured 2^-64.9 at 4·10⁴ points, with |v_lo| up to |v|·2^-53), not proved:
+#: e^w's error from it is |w|·EXP_ERR_BOUND, a quarter ULP at |w| = 708. Below −700, hi + lo is subnormal in
+#: part, and its relative error grows (2^-54 at −708), where e^v is below 10⁻³⁰⁴ and amplifies nothing.
+EXP_ERR_BOUND = 2.0**-63
+
+
 class expm1_small(_Atom):  # noqa: N801
     """expm1(t) for |t| ≤ T, computed as its Taylor polynomial. Exact reading: expm1(t).
 
@@ -731,6 +755,101 @@ def exp_helpers(qualifier: str = "static inline", short: bool = False) -> str:
     return "".join(out)
 
 
+def _exp_err_constants() -> dict[str, str]:
+    """The double-double exp's constants, as Python and C literals: ln 2 in three parts (42, 42 and 53 bits, so
+    that k·hi and k·mid are exact), 1/ln 2, and 1/6 as hi + lo."""
+    with mpmath.workdps(60):
+        ln2 = mpmath.log(2)
+        hi, _ = split(ln2, 42)
+        mid, _ = split(ln2 - mpmath.mpf(hi), 42)
+        low = float(ln2 - mpmath.mpf(hi) - mpmath.mpf(mid))
+        sixth = float(mpmath.mpf(1) / 6)
+        sixth_lo = float(mpmath.mpf(1) / 6 - mpmath.mpf(sixth))
+        inverse = float(1 / ln2)
+    return {k: repr(v) for k, v in dict(hi=hi, mid=mid, low=low, inv=inverse, sixth=sixth, sixth_lo=sixth_lo).items()}
+
+
+def _exp_err_body(prod_err: str, floor: str, exp2: str) -> str:
+    """The double-double exp of :class:`exp_err`, as statements that C and Python both read (with ``const
+    double`` or nothing before each name): the reduction v + v_lo = k·ln 2 + r + r_lo to ~2^-100, then
+    expm1(s) at s = r/2, |s| ≤ 0.174, as s + s²/2 + s³/6 with each of those exact to 2^-106 and the rest,
+    s⁴·Σ s^j/(j + 4)!, in double (at most 3.8·10⁻⁵, so its rounding is 2^-66), summed into a + al with
+    |al| an ULP of a or so, and s's low part sl (r_lo/2, with v_lo in it) added as sl·e^s; squared back as expm1(r) = 2a + a² (al² dropped), and 1 + expm1(r) scaled by
+    2^k. Dekker's fast two-sum wherever the larger term is known."""
+    c = _exp_err_constants()
+    tail = EXP_ERR_TAIL[-1]
+    chain = repr(tail)
+    for coefficient in reversed(EXP_ERR_TAIL[:-1]):
+        chain = f"({chain} * s + {coefficient!r})"
+    return f"""@ c = {floor}(v * {c["inv"]} + 0.5)
+@ d = v - c * {c["hi"]}
+@ r = d - c * {c["mid"]}
+@ r_lo = (((d - r) - c * {c["mid"]}) - c * {c["low"]}) + vl
+@ s = 0.5 * r
+@ sl = 0.5 * r_lo
+@ p2 = s * s
+@ p2e = {prod_err}(s, s)
+@ p3 = p2 * s
+@ p3e = {prod_err}(p2, s) + p2e * s
+@ t3 = p3 * {c["sixth"]}
+@ t3e = ({prod_err}(p3, {c["sixth"]}) + p3 * {c["sixth_lo"]}) + p3e * {c["sixth"]}
+@ h = 0.5 * p2
+@ u = s + h
+@ ue = (s - u) + h
+@ w = u + t3
+@ we = (u - w) + t3
+@ rest = (p2 * p2) * {chain}
+@ a = w + rest
+@ al = ((((w - a) + rest) + we) + ue + (0.5 * p2e + t3e)) + sl * (1.0 + a)
+@ q = a * a
+@ b = 2.0 * a + q
+@ bl = (((2.0 * a - b) + q) + {prod_err}(a, a)) + 2.0 * al + 2.0 * a * al
+@ one = 1.0 + b
+@ lo1 = ((1.0 - one) + b) + bl
+@ scale = {exp2}(c)
+@ err = (one * scale - e) + lo1 * scale"""
+
+
+def exp_err_helper(qualifier: str = "static inline") -> str:
+    """C for :class:`exp_err`: ``symact_exp_err(v, vl, e)``, in double (for float code too: its arguments
+    convert). Needs fma and the fp-contract setting of the error helpers."""
+    lines = _exp_err_body("symact_exp_err_prod", "floor", "symact_exp_err_exp2").splitlines()
+    body = "\n".join(line.replace("@ ", "    const double ") + ";" for line in lines)
+    return f"""{qualifier} double symact_exp_err_prod(double a, double b) {{ return fma(a, b, -(a * b)); }}
+{qualifier} double symact_exp_err_exp2(double k) {{  /* 2^k for an integer k, |k| ≤ 1022 */
+    union {{ double d; uint64_t u; }} s = {{k + {ROUND_SHIFT}}};
+    s.u = (s.u + 1023u) << 52;
+    return s.d;
+}}
+{qualifier} double symact_exp_err(double t, double vl, double e) {{
+    /* e^(v + vl) − e: symact.rounding.exp_err; 0 where |v| > 708 (e is 0, subnormal or inf there) */
+    const double v = fabs(t) > 708.0 ? 0.0 : t;
+{body}
+    return fabs(t) > 708.0 ? 0.0 : (t == t ? err : t);
+}}
+"""
+
+
+def python_exp_err(arrays: bool) -> str:
+    """Python for :class:`exp_err`: ``_exp_err(v, vl, e)``, over arrays (NumPy) or scalars (numba). Needs the
+    module's ``_prod_err``."""
+    body = _exp_err_body("_prod_err", "numpy.floor", "numpy.exp2").replace("@ ", "    ")
+    if arrays:
+        clamp = "v = numpy.where(numpy.abs(t) > 708.0, 0.0, t)"
+        result = "numpy.where(numpy.abs(t) > 708.0, 0.0, numpy.where(t == t, err, t))"
+    else:
+        clamp = "v = 0.0 if abs(t) > 708.0 else t"
+        result = "0.0 if abs(t) > 708.0 else (err if t == t else t)"
+    return f'''
+
+def _exp_err(t, vl, e):
+    """e^(t + vl) − e for e the kernel's e^t (symact.rounding.exp_err); 0 where |t| > 708."""
+    {clamp}
+{body}
+    return {result}
+'''
+
+
 def machine(expr: sp.Expr) -> sp.Expr:
     """Atoms whose machine reading is another expression (expm1_small's polynomial, or any atom with a
     ``machine_reading`` method, such as :class:`symact.mills.mills_ratio`) replaced by it."""
@@ -753,7 +872,7 @@ def _power_of_two(c: sp.Expr) -> bool:
     return (p == 1 or q == 1) and (p & (p - 1)) == 0 and (q & (q - 1)) == 0
 
 
-ERRORS = (lo, prod_err, sum_err, fast_sum_err)
+ERRORS = (lo, prod_err, sum_err, fast_sum_err, exp_err)
 #: Every atom of this module: a form that has one is printed as written.
 ROUNDING_ATOMS = (
     lit,
@@ -765,6 +884,7 @@ ROUNDING_ATOMS = (
     quot_err,
     sum_err,
     fast_sum_err,
+    exp_err,
     expm1_small,
     exp_fma,
     exp_tail,
@@ -842,6 +962,15 @@ class PythonAtoms:
         return f"_sum_err({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     _print_fast_sum_err = _print_sum_err  # Knuth's: exact in any order
+
+    #: Whether the module defines ``_exp_err`` (:func:`python_exp_err`): the kernels' modules do; code generated
+    #: for users does not, and drops the low part of an exp (its exact reading, 0), as it calls the library's exp.
+    exp_err_helper = False
+
+    def _print_exp_err(self, expr):
+        if not self.exp_err_helper:
+            return "0.0"
+        return f"_exp_err({', '.join(self._print(e) for e in expr.args)})"
 
     def _print_reduced(self, expr):  # exp_f32, expm1_f32, exp_fma: the library's function, as accurate as asked
         return self._print(exact(expr))  # (exp_fma: without an fma, no more accurate path is shorter)

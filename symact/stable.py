@@ -66,6 +66,7 @@ from .rounding import (
     _Atom,
     _power_of_two,
     exact,
+    exp_err,
     exp_f32_short,
     exp_float,
     exp_float_frac,
@@ -1424,8 +1425,75 @@ def _exp_carried(e: sp.Expr) -> sp.Expr:
     return e if v_lo == 0 else sp.exp(v) * (1 + v_lo)
 
 
+#: Beyond this |w|, e^w is 0 or inf in double, and :func:`_exp_of_exps` drops w's low part, which may be NaN
+#: there (a sum's error with an infinite term).
+EXP_OF_EXPS_REACH = 746
+
+
+def _exp_of_exps(e: sp.Expr) -> sp.Expr | None:
+    """exp(w) where w is a sum of terms c·exp(u) (c a number, u without exp) and terms without exp: the Gumbel
+    CDF exp(−e^(−x)), its slope exp(−x − e^(−x)), the Gompertz curve exp(−b·e^(−cx)). e^w's relative error is
+    |w| times w's absolute error, and w is a rounded e^u times |c|: 465 ULP at x = −6.5 for the Gumbel CDF.
+    So w is carried as hi + lo: each e^u with what it misses (:class:`exp_err`, from a double-double exp, with
+    u's own rounding in it, :func:`_carried`), c·e^u's rounding, and the rounding of every addition; then
+    e^hi·(1 + lo) to first order (lo is at most |w|·2^-52 or so). lo is dropped where |hi| > EXP_OF_EXPS_REACH.
+    Exact reading: exp(w). None where w has no such term, or has exp elsewhere."""
+    w = e.args[0]
+    if not w.has(sp.exp):
+        return None
+    his, low = [], sp.S.Zero
+    for term in sp.Add.make_args(sp.expand_mul(w)):  # −(1 + e^(−x))·e^(−x) as −e^(−x) − e^(−2x)
+        c, rest = term.as_coeff_Mul()
+        if isinstance(rest, sp.exp) and not rest.args[0].has(sp.exp):
+            v, v_lo = _carried(rest.args[0])
+            big = sp.exp(v)
+            missed = exp_err(v, v_lo, big)
+            if _power_of_two(c):
+                his.append(c * big)
+                low += c * missed
+            else:
+                his.append(lit(c) * big)
+                low += lit(c) * missed + prod_err(lit(c), big) + lo(c) * big
+        elif not term.has(sp.exp):
+            v, v_lo = _carried(term)
+            his.append(v)
+            low += v_lo
+        else:
+            return None
+    total = his[0]
+    for h in his[1:]:
+        low += sum_err(total, h)
+        total = held(total + h)
+    return sp.exp(total) * (1 + _where(sp.Abs(total) <= EXP_OF_EXPS_REACH, low, 0))
+
+
+def _exps_joined(e: sp.Expr) -> sp.Expr | None:
+    """A product with an exp of exps, with its other exps joined into it: the slope of exp(−2e^(−3x)),
+    6e^(−3x)·exp(−2e^(−3x)), was inf·0 = NaN where e^(−3x) overflows and the other underflows (x < −236), and is
+    exp(−3x − 2e^(−3x)) (:func:`_exp_of_exps` then carries its argument). A sum of exp terms among the factors is
+    distributed first: the slope of x·exp(−eˣ), (1 − x·eˣ)·exp(−eˣ), is exp(−eˣ) − x·exp(x − eˣ); and an expm1(u)
+    among them is e^u − 1 where u > 2 (the Gumbel density's slope, −exp(x − eˣ)·expm1(x), was NaN from x = 710).
+    None for any other expression."""
+    if not isinstance(e, sp.Mul) or not any(isinstance(f, sp.exp) and f.args[0].has(sp.exp) for f in e.args):
+        return None
+    grows = next((f for f in e.args if isinstance(f, expm1)), None)
+    if grows is not None:  # expm1(u) as e^u − 1 where u > 2: then the difference loses at most 0.2 bits
+        u = grows.args[0]
+        return _where(u > 2, _exps_joined(e.xreplace({grows: sp.exp(u) - 1})), e)
+    if any(isinstance(f, sp.Add) and f.has(sp.exp) for f in e.args):
+        return sp.Add(*(_exps_joined(t) or t for t in sp.Add.make_args(sp.expand_mul(e))))
+    exps = [f for f in e.args if isinstance(f, sp.exp)]
+    if len(exps) < 2:
+        return None
+    return sp.Mul(*(f for f in e.args if not isinstance(f, sp.exp))) * sp.exp(sp.Add(*(f.args[0] for f in exps)))
+
+
 def carry_arguments(expr: sp.Expr) -> sp.Expr:
-    """Every exp(c·x) and exp(c·x²) in ``expr`` as :func:`_exp_carried` (user-defined functions' forms)."""
+    """Every exp(c·x) and exp(c·x²) in ``expr`` as :func:`_exp_carried`, and every exp of a sum with exp terms as
+    :func:`_exp_of_exps`, after a product of such with other exps is one exp (:func:`_exps_joined`) (user-defined
+    functions' forms)."""
+    expr = expr.replace(lambda e: _exps_joined(e) is not None, _exps_joined)
+    expr = expr.replace(lambda e: isinstance(e, sp.exp) and _exp_of_exps(e) is not None, _exp_of_exps)
     return expr.replace(lambda e: isinstance(e, sp.exp), _exp_carried)
 
 

@@ -553,6 +553,16 @@ def test_ulp_error_asks_for_infinity_only_where_the_truth_rounds_to_it(dtype):
     assert ulp_error(np.array([np.inf, -np.inf]), [at, -at], dtype) == 0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ulp_error_counts_a_non_finite_result_where_the_truth_is_subnormal_or_zero_as_infinitely_off(dtype):
+    """A NaN, or ±inf, where the truth is subnormal or 0 is an error like any other (it was NaN, which the largest
+    error skipped: the slope of x·exp(−eˣ) was NaN from x = 710, where it is 0 to any precision, and passed)."""
+    tiny = mpmath.mpf(float(np.finfo(dtype).tiny)) / 4
+    assert ulp_error(np.array([np.nan, 0.0]), [mpmath.mpf(0), tiny], dtype) == np.inf
+    assert ulp_error(np.array([np.inf]), [tiny], dtype) == np.inf
+    assert ulp_error(np.array([0.0, float(tiny)]), [mpmath.mpf(0), tiny], dtype) == 0
+
+
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
 def test_float32_selu_in_float_keeps_its_derivative_where_the_exp_is_subnormal_and_does_not_overflow_early():
     """SELU' = λα·e^x with λα = 1.76 is a normal float32 down to x = −87.9, where e^x is subnormal from −87.3

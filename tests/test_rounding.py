@@ -17,11 +17,14 @@ from symact.compile.forms import kernel_forms
 from symact.fn import function
 from symact.minimax import EXPM1, EXPM1_FLOAT, EXPM1_FLOAT_TARGET, EXPM1_TARGET, expm1_error_bound, fit_expm1
 from symact.rounding import (
+    EXP_ERR_BOUND,
     LOG1P_DOUBLE_TARGET,
     LOG1P_UNIT_SPAN,
     REDUCED_SPAN,
     _reduced,
     exact,
+    exp_err,
+    exp_err_helper,
     exp_f32,
     exp_f32_short,
     exp_float,
@@ -46,6 +49,7 @@ from symact.rounding import (
     log1p_unit_helper,
     machine,
     prod_err,
+    python_exp_err,
     python_helpers,
     ratio,
     reduced_exp,
@@ -369,6 +373,71 @@ def test_c_exp_tail_is_exp_scaled_below_minus_708_or_expm1_and_carries_the_low_p
         reading.subs({tt: -710, ll: 0, mm: 0}) == 2**64 * sp.exp(-710)
         and reading.subs({tt: 1, ll: 0, mm: 1}) == sp.E - 1
     )
+
+
+def _exp_err_points():
+    """v over the range, near 0 and at the reduction's midpoints (k·ln 2 ± ln 2/2); v_lo up to |v|·2^-53, as a
+    rounded argument's error; e the library's exp of v; and then the ends and NaN."""
+    rng = np.random.default_rng(12)
+    v = np.concatenate(
+        [rng.uniform(-700, 708, 3000), rng.uniform(-1, 1, 1000), (np.arange(-1000, 1020, 7) + 0.5) * math.log(2)]
+    )
+    vl = v * rng.uniform(-(2.0**-53), 2.0**-53, v.size)
+    ends = np.array([709.0, -709.0, 1e300, -np.inf, np.nan])
+    v, vl = np.concatenate([v, ends]), np.concatenate([vl, np.zeros(ends.size)])
+    with np.errstate(over="ignore"):
+        return v, vl, np.exp(v), ends.size
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_exp_err_gives_e_with_what_it_misses_to_within_its_bound(tmp_path, backend):
+    """e + exp_err(v, v_lo, e) is e^(v + v_lo) within EXP_ERR_BOUND relatively, for e the library's e^v, on
+    −700 ≤ v ≤ 708: a double-double exp (symact.rounding.exp_err), which the Gumbel CDF exp(−e^(−x)) needs
+    (its relative error is e^(−x) times e^(−x)'s). The C helper and NumPy's agree bitwise; 0 where |v| > 708,
+    NaN at NaN; exactly 0 read exactly."""
+    v, vl, e, ends = _exp_err_points()
+    if backend == "c":
+        run = _compiled_run(
+            tmp_path,
+            "#include <math.h>\n#include <stdint.h>\n"
+            + exp_err_helper()
+            + "void run(const double *v, const double *vl, const double *e, double *out, int n) {\n"
+            "  for (int i = 0; i < n; ++i) out[i] = symact_exp_err(v[i], vl[i], e[i]);\n"
+            "}\n",
+        )
+        out = np.empty_like(v)
+        ptr = ctypes.POINTER(ctypes.c_double)
+        run(*(a.ctypes.data_as(ptr) for a in (v, vl, e, out)), ctypes.c_int(v.size))
+    else:
+        namespace = {"numpy": np}
+        exec(python_helpers("p.dtype == numpy.float64") + python_exp_err(arrays=True), namespace)
+        with np.errstate(all="ignore"):
+            out = namespace["_exp_err"](v, vl, e)
+    worst = 0.0
+    with mpmath.workdps(40):
+        for i in range(v.size - ends):
+            want = mpmath.exp(mpmath.mpf(v[i]) + mpmath.mpf(vl[i]))
+            worst = max(worst, float(abs(mpmath.mpf(e[i]) + mpmath.mpf(out[i]) - want) / want))
+    assert worst <= EXP_ERR_BOUND, worst
+    plain = max(
+        abs(mpmath.mpf(e[i]) - mpmath.exp(mpmath.mpf(v[i]) + mpmath.mpf(vl[i]))) / mpmath.exp(v[i]) for i in range(50)
+    )
+    assert plain > 2**10 * EXP_ERR_BOUND  # without the low part, e is far further off: the test can tell
+    assert np.array_equal(out[-ends:-1], np.zeros(ends - 1)) and np.isnan(out[-1])
+    assert exact(exp_err(x, y, sp.exp(x))) == 0
+
+
+def test_python_exp_err_over_scalars_is_the_array_helper():
+    """numba's _exp_err (scalars: ``if`` for numpy.where) gives NumPy's values, run as plain Python."""
+    v, vl, e, _ = _exp_err_points()
+    arrays, scalars = {"numpy": np}, {"numpy": np}
+    exec(python_helpers("p.dtype == numpy.float64") + python_exp_err(arrays=True), arrays)
+    exec(python_helpers("True") + python_exp_err(arrays=False), scalars)
+    with np.errstate(all="ignore"):
+        want = arrays["_exp_err"](v, vl, e)
+        got = np.array([scalars["_exp_err"](*map(float, args)) for args in zip(v, vl, e)])
+    assert np.array_equal(got[:-1], want[:-1]) and np.isnan(got[-1])
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed here")

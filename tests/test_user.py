@@ -324,6 +324,17 @@ def _proved_and_within_4_ulp(fn, magnitudes: list[float]) -> None:
             assert ulp_error(y, truth_y, dtype) <= 4 and ulp_error(dy, truth_dy, dtype) <= 4, (backend, dtype)
 
 
+@pytest.mark.parametrize("text", ["exp(-exp(-x))", "exp(-2*exp(-3*x))", "x*exp(-exp(x))"])
+def test_an_exp_of_exps_carries_its_argument_and_joins_the_products_exps(text):
+    """The Gumbel CDF exp(−e^(−x)) was 465 ULP off at x = −6.5, and its slope exp(−x − e^(−x)) 590 at −6.4: e^w's
+    relative error is |w| times w's absolute error, and w is a rounded e^(−x), up to 745. w is now carried as
+    hi + lo, with each e^u's own error from a double-double exp (exp_err), and e^hi·(1 + lo). A product of it with
+    other exps is one exp: the slope of exp(−2e^(−3x)), 6e^(−3x)·exp(−2e^(−3x)), was inf·0 = NaN for x < −236, and
+    that of x·exp(−eˣ), (1 − x·eˣ)·exp(−eˣ), NaN from x = 710 (distributed: exp(−eˣ) − x·exp(x − eˣ))."""
+    fn = symact.custom(text)
+    _proved_and_within_4_ulp(fn, [0.5, 2.0, 3.23, 6.408, 6.516, 8.0, 20.0, 240.0, 700.0, 720.0, 931.77, 1e4])
+
+
 @pytest.mark.parametrize(
     "text",
     [

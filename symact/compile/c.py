@@ -31,6 +31,8 @@ from ..rounding import (
     FLOAT_EXP,
     REDUCED,
     SHORT_EXP,
+    exp_err,
+    exp_err_helper,
     exp_fma,
     exp_fma_helper,
     exp_helpers,
@@ -243,6 +245,11 @@ class _Printer(C99CodePrinter):
 
     def _print_exp_fma(self, expr):
         return f"symact_exp_fma({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_exp_err(self, expr):  # the kernels define it (exp_err_helper); code for users drops it, as 0
+        if not self.inline_exp:
+            return "0.0"
+        return f"symact_exp_err({', '.join(self._print(e) for e in expr.args)})"
 
     def _print_exp_tail(self, expr):
         if self.type_aliases.get(real) == float32:
@@ -466,6 +473,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     exprs = _expressions(forms)
     reduced = compute == "double" and any(e.has(*REDUCED) for e in exprs)
     accurate_exp = any(e.has(exp_fma) for e in exprs)
+    exp_low = any(e.has(exp_err) for e in exprs)
     tail_exp = any(e.has(exp_tail) for e in exprs)
     float_exp = set().union(*(e.atoms(*FLOAT_EXP) for e in exprs)) if compute == "float" else set()
     float_log1p = compute == "float" and any(e.has(log1p_float) for e in exprs)
@@ -478,7 +486,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 #include <stdint.h>
 {"" if dtype == "float32" and compute == "double" else STREAMING}
 {decls}
-{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{log1p_unit_helper() if unit_log1p else ""}{"".join(loops)}
+{error_helpers(compute)}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_err_helper() if exp_low else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{log1p_unit_helper() if unit_log1p else ""}{"".join(loops)}
 """
 
 

@@ -20,7 +20,15 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from .. import __version__
 from ..minimax import EXPM1
-from ..rounding import LOG1P_DOUBLE_TARGET, REDUCED, PythonAtoms, log1p_float, python_helpers, split
+from ..rounding import (
+    LOG1P_DOUBLE_TARGET,
+    REDUCED,
+    PythonAtoms,
+    log1p_float,
+    python_exp_err,
+    python_helpers,
+    split,
+)
 from .c import SPECIAL, identical
 from .cache import import_generated
 from .fork import forked
@@ -47,6 +55,10 @@ class Printer(PythonAtoms, PythonCodePrinter):
         if e.is_Integer and -4 <= e <= -2:
             return f"(1/({self._print(base**-e)}))"
         return super()._print_Pow(expr, rational=rational)
+
+    @property
+    def exp_err_helper(self) -> bool:  # the kernels' modules define _exp_err (EXP_ERR)
+        return self.inline_exp
 
     def _print_exp(self, expr):
         return f"_exp({self._print(expr.args[0])})" if self.inline_exp else super()._print_exp(expr)
@@ -248,6 +260,10 @@ def _prod_err(a, b):
 ''' + ERRORS[ERRORS.index('\n\n@numba.njit(inline="always", cache=True)\ndef _sum_err') :]
 
 
+#: The double-double exp's low part (:class:`symact.rounding.exp_err`), on scalars, compiled inline.
+EXP_ERR = python_exp_err(arrays=False).replace("\n\ndef ", '\n\n@numba.njit(inline="always", cache=True)\ndef ')
+
+
 def source(name: str, forms: KernelForms) -> str:
     """A module with ``fdf``, a parallel loop, and ``fdf_serial``, the same loop on the calling thread (numba
     compiles it on its first call: in the child of a fork, see :mod:`symact.compile.fork`); and the same two
@@ -283,7 +299,7 @@ import math
 
 import numba
 import numpy
-{KERNEL_ERRORS}{exp_helpers()}{reduced_helpers()}{log1p_helper()}
+{KERNEL_ERRORS}{EXP_ERR}{exp_helpers()}{reduced_helpers()}{log1p_helper()}
 {loop("fdf", True)}
 {loop("fdf_serial", False)}
 {loop("fdf_raw", True)}

@@ -18,11 +18,11 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from .. import __version__
-from ..rounding import PythonAtoms, fma, prod_err, python_helpers, sum_err
+from ..rounding import PythonAtoms, fma, prod_err, python_exp_err, python_helpers, sum_err
 from .cache import import_generated
 from .forms import KernelForms, shared
 
-ERRORS = python_helpers("numpy.result_type(p) == numpy.float64")
+ERRORS = python_helpers("numpy.result_type(p) == numpy.float64") + python_exp_err(arrays=True)
 
 
 #: NumPy has no erf or erfc ufunc: math's, elementwise, as float64 arrays. frompyfunc's own results are arrays
@@ -69,6 +69,7 @@ def _masked(cond, value, args, other):
 class _Printer(PythonAtoms, NumPyPrinter):
     #: Print costly cases with _masked (MASKED), for modules that define it.
     masked = False
+    exp_err_helper = True  # in ERRORS
 
     def _print_Piecewise(self, expr):
         *cases, (last, cond) = expr.args
