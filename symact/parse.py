@@ -148,8 +148,15 @@ def _unknown_function(name: str) -> str:
     from .catalog import REGISTRY
 
     known = list(dict.fromkeys([*FUNCTIONS, "diff", *(e.name for e in REGISTRY if _not_callable(e.name) is None)]))
+    if name in PIECEWISE_NAMES:
+        return f"unknown function {name!r}; {PIECEWISE_HINT}"
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     return f"unknown function {name!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+
+
+#: Names that users of SymPy, NumPy or spreadsheets reach for when they mean where(condition, a, b).
+PIECEWISE_NAMES = ("Piecewise", "piecewise", "select", "If", "if_else", "ifelse", "cond")
+PIECEWISE_HINT = "write a piecewise function as where(condition, value, otherwise), e.g. where(x > 0, x, 0.01*x)"
 
 
 class _Builder:
@@ -243,7 +250,7 @@ class _Builder:
 
     def visit_Compare(self, node, depth):
         if not self.allow_relations:
-            self.fail("comparisons are only allowed in conditions and identities", node)
+            self.fail(f"comparisons are only allowed in conditions and identities; {PIECEWISE_HINT}", node)
         terms = [self.build(node.left, depth)] + [self.build(c, depth) for c in node.comparators]
         rels = []
         for op, a, b in zip(node.ops, terms, terms[1:]):

@@ -40,6 +40,14 @@ def test_an_unknown_function_names_the_close_ones(text, hint):
         parse(text)
 
 
+@pytest.mark.parametrize("text", ["Piecewise((x, x > 0), (0, True))", "x*(x > 0)", "select(x > 0, x, 0)"])
+def test_a_piecewise_function_written_another_way_is_pointed_to_where(text):
+    """SymPy's Piecewise and NumPy's select are unknown here, and a comparison outside a condition is an error:
+    the message says how to write it (it said only what was wrong)."""
+    with pytest.raises(ExpressionError, match=r"where\(condition, value, otherwise\)"):
+        parse(text)
+
+
 def test_parameters_are_symbols():
     e = parse("max(0, x) + alpha*min(0, x)", params={"alpha": 0.25})
     assert sp.Symbol("alpha", real=True) in e.free_symbols
