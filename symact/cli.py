@@ -631,7 +631,10 @@ def cmd_accuracy(args) -> int:
     for row in table:
         print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
     if any(max(r.f, r.df) > ACCURACY_TARGET for r in rows):
-        print(f"* above {ACCURACY_TARGET} ULP, the catalog kernels' target (near a root of f or f', a sum cancels)")
+        print(
+            f"* above {ACCURACY_TARGET} ULP, the catalog kernels' target: where a sum cancels (near a root of f or f'),"
+            " or the roundings of several factors add up (docs/kernels.md)"
+        )
     return 0
 
 
