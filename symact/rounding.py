@@ -143,9 +143,9 @@ class exp_err(_Atom):  # noqa: N801
     e^(−x) times that of e^(−x). Exact reading: 0 (e is e^v there, and v_lo a sum of rounding errors).
 
     Machine reading (:func:`exp_err_helper`, :func:`python_exp_err`): e^(v + v_lo) as a double-double hi + lo,
-    within about 2^-64 relatively (:data:`EXP_ERR_BOUND`), then (hi − e) + lo, where hi − e is exact (two
-    doubles within a few ULP: Sterbenz). 0 where |v| > 708, where e is 0, subnormal or inf, and no caller's
-    result depends on its error; NaN at NaN."""
+    within :data:`EXP_ERR_BOUND` relatively (as tested), then (hi − e) + lo, where hi − e is exact (two doubles
+    within a few ULP: Sterbenz). 0 where |v| > 708, where e is within a few times the smallest normal or the
+    largest double of either end (or beyond it), and no caller's result depends on its error; NaN at NaN."""
 
     nargs = 3
 
@@ -774,8 +774,9 @@ def _exp_err_body(prod_err: str, floor: str, exp2: str) -> str:
     double`` or nothing before each name): the reduction v + v_lo = k·ln 2 + r + r_lo to ~2^-100, then
     expm1(s) at s = r/2, |s| ≤ 0.174, as s + s²/2 + s³/6 with each of those exact to 2^-106 and the rest,
     s⁴·Σ s^j/(j + 4)!, in double (at most 3.8·10⁻⁵, so its rounding is 2^-66), summed into a + al with
-    |al| an ULP of a or so, and s's low part sl (r_lo/2, with v_lo in it) added as sl·e^s; squared back as expm1(r) = 2a + a² (al² dropped), and 1 + expm1(r) scaled by
-    2^k. Dekker's fast two-sum wherever the larger term is known."""
+    |al| an ULP of a or so, and s's low part sl (r_lo/2, with v_lo in it) added as sl·e^s; squared back as
+    expm1(r) = 2a + a² (al² dropped), and 1 + expm1(r) scaled by 2^k. Dekker's fast two-sum wherever the
+    larger term is known."""
     c = _exp_err_constants()
     tail = EXP_ERR_TAIL[-1]
     chain = repr(tail)
@@ -812,7 +813,8 @@ def _exp_err_body(prod_err: str, floor: str, exp2: str) -> str:
 
 def exp_err_helper(qualifier: str = "static inline") -> str:
     """C for :class:`exp_err`: ``symact_exp_err(v, vl, e)``, in double (for float code too: its arguments
-    convert). Needs fma and the fp-contract setting of the error helpers."""
+    convert; hence its own exact product, where the kernel's symact_prod_err is float's). Needs <stdint.h> and
+    the fp-contract setting of the error helpers."""
     lines = _exp_err_body("symact_exp_err_prod", "floor", "symact_exp_err_exp2").splitlines()
     body = "\n".join(line.replace("@ ", "    const double ") + ";" for line in lines)
     return f"""{qualifier} double symact_exp_err_prod(double a, double b) {{ return fma(a, b, -(a * b)); }}
