@@ -648,7 +648,7 @@ ACCURACY_TARGET = 4
 
 
 def cmd_define(args) -> int:
-    from .stable import catalog_equivalent
+    from .stable import catalog_equivalent, catalog_multiple
     from .user import define, saved_names, user_file
 
     try:
@@ -661,12 +661,16 @@ def cmd_define(args) -> int:
     d = fn.derivative() if fn.kind == "activation" else fn.gradient()
     normal = calculus.normal_form(d)
     print(f"derivative: {render(d, 'unicode')}" + ("" if normal is None else f" = {render(normal, 'unicode')}"))
-    known = catalog_equivalent(fn) if fn.kind == "activation" and not fn.vector else None
+    elementwise = fn.kind == "activation" and not fn.vector
+    known, scale = (catalog_equivalent(fn) if elementwise else None), None
+    if known is None and elementwise and (multiple := catalog_multiple(fn)) is not None:
+        known, scale = multiple
     if known is not None:
         values = ", ".join(f"{render(s, 'unicode')} = {render(v, 'unicode')}" for s, v in known.params.items())
+        times = "" if scale is None else "−" if scale == -1 else f"{render(scale, 'unicode')}·"
         print(
-            f"proved equal to {known.name}{f' with {values}' if values else ''}, and so is its derivative: "
-            f"compiled kernels use {known.name}'s stable form"
+            f"proved equal to {times}{known.name}{f' with {values}' if values else ''}, and so is its derivative: "
+            f"compiled kernels use {known.name}'s stable form{'' if scale is None else ', times ' + render(scale, 'unicode')}"
         )
     if args.save:
         print(f"saved to {user_file()}")

@@ -13,7 +13,7 @@ from symact.cli import main
 from symact.compile import available_backends
 from symact.compile.accuracy import points, reference, ulp_error
 from symact.rounding import exact
-from symact.stable import catalog_equivalent, recognize_atoms, stable_form
+from symact.stable import catalog_equivalent, catalog_multiple, recognize_atoms, stable_form
 from symact.user import user_file
 
 
@@ -32,6 +32,8 @@ def test_define_says_which_catalog_function_a_definition_is(capsys):
     assert main(["define", "test_quick_gelu", "x/(1 + exp(-1.702*x))"]) == 0
     assert "proved equal to silu with β = 1.702, and so is its derivative" in capsys.readouterr().out
     assert main(["define", "test_twice_silu", "2*x/(1 + exp(-x))"]) == 0
+    assert "proved equal to 2·silu with β = 1, and so is its derivative" in capsys.readouterr().out
+    assert main(["define", "test_hat", "x*exp(-x**2)"]) == 0
     assert "proved equal" not in capsys.readouterr().out
 
 
@@ -322,6 +324,33 @@ def _proved_and_within_4_ulp(fn, magnitudes: list[float]) -> None:
         for backend in available_backends():  # the forms proved once, for every backend
             y, dy = symact.compile(fn, backend=backend, dtype=dtype)(xs)
             assert ulp_error(y, truth_y, dtype) <= 4 and ulp_error(dy, truth_dy, dtype) <= 4, (backend, dtype)
+
+
+@pytest.mark.parametrize(
+    "text, name, params, c",
+    [
+        ("x*(1 + tanh(x))", "silu", {"beta": 2}, 2),
+        ("2*x/(1 + exp(-x))", "silu", {"beta": 1}, 2),
+        ("tanh(x)/2", "tanh", {}, sp.Rational(1, 2)),
+        ("-x*sigmoid(x)", "silu", {"beta": 1}, -1),
+    ],
+)
+def test_a_power_of_two_times_a_catalog_function_is_recognized(text, name, params, c):
+    known, scale = catalog_multiple(symact.custom(text))
+    assert known.name == name and scale == c
+    assert {s.name: v for s, v in known.params.items()} == params
+
+
+@pytest.mark.parametrize("text", ["3*tanh(x)", "x*exp(-x**2)", "x*sigmoid(x)"])
+def test_other_multiples_are_not_taken(text):
+    """3·tanh would round its product (not a power of two); x·σ(x) is SiLU itself (catalog_equivalent's)."""
+    assert catalog_multiple(symact.custom(text)) is None
+
+
+def test_a_multiple_of_a_catalog_function_takes_its_kernel():
+    """x·(1 + tanh x) = 2·SiLU(x; β = 2): its own form's slope was 4.53 ULP off at x = −3.756, where the
+    roundings of its factors add up; SiLU's kernel times 2 (exact) is as accurate as SiLU's."""
+    _proved_and_within_4_ulp(symact.custom("x*(1 + tanh(x))"), [0.5, 1.2785, 2.0, 3.756, 20.0, 700.0, 1e4])
 
 
 @pytest.mark.parametrize("text", ["exp(-exp(-x))", "exp(-2*exp(-3*x))", "x*exp(-exp(x))"])
