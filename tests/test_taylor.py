@@ -67,7 +67,7 @@ CANCELLING_AT_ROOTS = [
     ("x**3 - x", [(False, -(3**-0.5)), (False, 3**-0.5)]),  # f′ = 3x² − 1; f = x(x − 1)(x + 1) needs none
     ("x - sin(x)", [(True, 0)]),  # f′ = 1 − cos x is 2 sin²(x/2), which needs none
     ("log(1 + x) - x", [(True, 0), (False, 0)]),
-    ("x*(1 + tanh(x))/3", [(False, -0.6392)]),  # (x·(1 + tanh x) itself is 2·SiLU: catalog_multiple)
+    ("x*(1 + tanh(x)) + 1", [(False, -0.6392)]),  # (x·(1 + tanh x) itself is 2·SiLU: catalog_multiple)
     ("atan(x) - x", [(True, 0), (False, 0)]),
     ("x - asinh(x)", [(True, 0), (False, 0)]),
 ]
