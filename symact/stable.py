@@ -1969,58 +1969,28 @@ def catalog_multiple(fn: Fn) -> tuple[Fn, sp.Rational] | None:
     return _multiple(fn.expr, fn.inputs[0])
 
 
-@functools.lru_cache(maxsize=64)
 def _multiple(expr: sp.Expr, x: sp.Symbol) -> tuple[Fn, sp.Rational] | None:
-    at = _values(expr, x, _SAMPLES)
-    if at is None or _equivalent(expr, x) is not None:
-        return None
-    derivative, written = None, recognize_atoms(expr)
-    for entry in REGISTRY:
-        if not _from_catalog(entry) or entry.kind != "activation" or entry.vector:
-            continue
-        for values in _parameter_candidates(entry, written, x, at, scaled=True):
-            c = values.pop(_SCALE, None)
-            try:
-                g = Fn(entry, **values)
-            except (TypeError, ValueError):
-                continue
-            if c is None:  # the text's value over g's at the first sample where g is not 0
-                base = _values(g.bind(), x, _SAMPLES)
-                c = next(
-                    (sp.nsimplify(a / b, rational=True, tolerance=1e-20) for a, b in zip(at, base or []) if b), None
-                )
-            if c is None or c == 1 or not _power_of_two(c) or g.inputs[0] != x or not _agree(at, c * g.bind(), x):
-                continue
-            derivative = calculus.derivative(expr, x) if derivative is None else derivative
-            claims = ((expr, c * g.bind()), (derivative, c * g.bind(g.derivative())))
-            if all(prove(a, b, timeout=EQUIVALENT_SECONDS, suggest=False).status == "proved" for a, b in claims):
-                return g, c
-    return None
+    return None if _match(expr, x, scaled=False) is not None else _match(expr, x, scaled=True)
 
 
 def _scaled_form(form: StableForm, c: sp.Rational) -> StableForm:
     """``form`` times c, a power of two (so the products are exact), in every part."""
-
-    def scale(e):
-        return None if e is None else c * e
-
-    return dataclasses.replace(
-        form,
-        f=scale(form.f),
-        df=scale(form.df),
-        approximations=tuple(dataclasses.replace(a, f=scale(a.f), df=scale(a.df)) for a in form.approximations),
-        single=None if form.single is None else tuple(map(scale, form.single)),
-        float32=None if form.float32 is None else tuple(map(scale, form.float32)),
-        fused=None if form.fused is None else _scaled_form(form.fused, c),
-    )
+    return _mapped_form(form, lambda e: c * e)
 
 
 def _from_catalog(entry) -> bool:
     return entry.reference != USER_DEFINED
 
 
-@functools.lru_cache(maxsize=64)
 def _equivalent(expr: sp.Expr, x: sp.Symbol) -> Fn | None:
+    match = _match(expr, x, scaled=False)
+    return None if match is None else match[0]
+
+
+@functools.lru_cache(maxsize=128)
+def _match(expr: sp.Expr, x: sp.Symbol, scaled: bool) -> tuple[Fn, sp.Rational] | None:
+    """(g, c) with ``expr`` proved to be c·g in f and f': c = 1, or with ``scaled`` a power of two other than 1,
+    fitted with g's parameters or the text's value over g's at the first sample where g is not 0."""
     at = _values(expr, x, _SAMPLES)  # the text at the samples, once: every candidate is compared with it
     if at is None:  # not a finite real number at every sample: no catalog function agrees
         return None
@@ -2028,17 +1998,25 @@ def _equivalent(expr: sp.Expr, x: sp.Symbol) -> Fn | None:
     for entry in REGISTRY:
         if not _from_catalog(entry) or entry.kind != "activation" or entry.vector:
             continue
-        for values in _parameter_candidates(entry, written, x, at):
+        for values in _parameter_candidates(entry, written, x, at, scaled):
+            c = values.pop(_SCALE, None) if scaled else sp.S.One
             try:
                 g = Fn(entry, **values)
             except (TypeError, ValueError):
                 continue
-            if g.inputs[0] != x or not _agree(at, g.bind(), x):
+            if c is None:
+                base = _values(g.bind(), x, _SAMPLES)
+                c = next(
+                    (sp.nsimplify(a / b, rational=True, tolerance=1e-20) for a, b in zip(at, base or []) if b), None
+                )
+            if scaled and (c is None or c == 1 or not _power_of_two(c)):
+                continue
+            if g.inputs[0] != x or not _agree(at, c * g.bind(), x):
                 continue
             derivative = calculus.derivative(expr, x) if derivative is None else derivative
-            claims = ((expr, g.bind()), (derivative, g.bind(g.derivative())))
+            claims = ((expr, c * g.bind()), (derivative, c * g.bind(g.derivative())))
             if all(prove(a, b, timeout=EQUIVALENT_SECONDS, suggest=False).status == "proved" for a, b in claims):
-                return g
+                return g, c
     return None
 
 
@@ -2103,16 +2081,22 @@ def _agree(at: list[sp.Expr], b: sp.Expr, x: sp.Symbol) -> bool:
 
 def _bound_form(fn: Fn, form: StableForm) -> StableForm:
     """``form`` with ``fn``'s parameter values in place of their symbols."""
+    return _mapped_form(form, fn.bind)
 
-    def bind(e):
-        return None if e is None else fn.bind(e)
+
+def _mapped_form(form: StableForm, op: Callable[[sp.Expr], sp.Expr]) -> StableForm:
+    """``form`` with ``op`` applied to each of its expressions: f, f', the approximations', and the single,
+    float32 and fused forms'."""
+
+    def each(e):
+        return None if e is None else op(e)
 
     return dataclasses.replace(
         form,
-        f=bind(form.f),
-        df=bind(form.df),
-        approximations=tuple(dataclasses.replace(a, f=bind(a.f), df=bind(a.df)) for a in form.approximations),
-        single=None if form.single is None else tuple(map(bind, form.single)),
-        float32=None if form.float32 is None else tuple(map(bind, form.float32)),
-        fused=None if form.fused is None else _bound_form(fn, form.fused),
+        f=each(form.f),
+        df=each(form.df),
+        approximations=tuple(dataclasses.replace(a, f=each(a.f), df=each(a.df)) for a in form.approximations),
+        single=None if form.single is None else tuple(map(each, form.single)),
+        float32=None if form.float32 is None else tuple(map(each, form.float32)),
+        fused=None if form.fused is None else _mapped_form(form.fused, op),
     )
