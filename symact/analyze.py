@@ -361,17 +361,12 @@ class Analysis:
 
 def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Expr:
     """The limit of ``expr`` as x → ``direction`` (±oo, or a point approached from ``side``), or nan."""
-    infinite = direction in (sp.oo, -sp.oo)
     if expr.has(sp.Piecewise, sp.Max, sp.Min):
         # SymPy's limit of a Piecewise can return the value at a switch point, or give up at ±∞:
         # take the limit of the case that holds just beside the point, or far out, instead.
-        if infinite:
-            probe = 10**6 if direction is sp.oo else -(10**6)
-        else:
-            probe = direction + (sp.Rational(1, 10**9) if side == "+" else -sp.Rational(1, 10**9))
         folded = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
         if isinstance(folded, sp.Piecewise):
-            folded = next((e for e, c in folded.args if c.subs(x, probe) == sp.true), sp.nan)
+            return _case_limit(folded, x, direction, seconds, side)
         expr = folded
     expr = expand_atoms(expr)
     # SymPy 1.14's limit is wrong for some sums: (1 − x(σ(x) − 1))·σ(x) → 0 as x → ∞ (SiLU', whose limit
@@ -384,6 +379,64 @@ def limit_at(expr, x, direction, seconds: float = 2.0, side: str = "+") -> sp.Ex
     if all(c == known[0] for c in known):
         return known[0]
     return _nearest_far_value(expr, x, direction, side, known)
+
+
+def _case_limit(cases: sp.Piecewise, x, direction, seconds: float, side: str) -> sp.Expr:
+    """The limit of a Piecewise, from the cases that hold beside the point, or far out (:func:`_far_truth`).
+    A condition left without x (y = 0 in Poisson's loss) holds or not all the way, so the limit is the
+    Piecewise of the limits of the cases up to one that holds: one expression where they agree, ∞ for
+    ŷ − y·log ŷ at ŷ → ∞ with y = 0 or not. nan where a condition is not decided."""
+    if direction in (sp.oo, -sp.oo):
+        probe = 10**6 if direction is sp.oo else -(10**6)
+    else:
+        probe = direction + (sp.Rational(1, 10**9) if side == "+" else -sp.Rational(1, 10**9))
+    kept = []
+    for e, c in cases.args:
+        holds = _far_truth(c, x, direction, probe, seconds, side)
+        if holds is None:
+            return sp.nan
+        if holds == sp.false:
+            continue
+        kept.append((limit_at(e, x, direction, seconds, side), holds))
+        if holds == sp.true:
+            break
+    else:  # for some values of the other symbols no case holds: the function is undefined there
+        return sp.nan
+    if any(v is sp.nan for v, _ in kept):
+        return sp.nan
+    if all(v == kept[0][0] for v, _ in kept):
+        return kept[0][0]
+    return sp.Piecewise(*kept)
+
+
+def _far_truth(condition, x, direction, probe, seconds: float, side: str):
+    """``condition`` as x → direction, each comparison in it that has x decided: at x = ``probe`` where x is
+    its only symbol, else by the limit of its two sides' difference (|y − ŷ| ≤ 1 in Huber's loss is false as
+    ŷ → ±∞, whatever y is). What is left has no x; None where a comparison is not decided: then which case
+    holds is not known, and the next one need not be it."""
+    decided = {}
+    for atom in condition.atoms(sp.core.relational.Relational):
+        if x not in atom.free_symbols:
+            continue
+        truth = atom.subs(x, probe)
+        if truth not in (sp.true, sp.false):
+            truth = _far_comparison(atom, x, direction, seconds, side)
+        if truth is None:
+            return None
+        decided[atom] = truth
+    return condition.xreplace(decided)
+
+
+def _far_comparison(atom, x, direction, seconds: float, side: str):
+    """a ≤ b (or <, ≥, >, =, ≠) as x → direction, from the limit of b − a: true or false where it tends to ±∞
+    or to a number not 0; else None."""
+    gap = _limit(atom.rhs - atom.lhs, x, direction, side, seconds, lambda e: e)
+    if not (gap.is_number and gap.is_extended_real and gap.is_zero is False):
+        return None
+    if isinstance(atom, (sp.Eq, sp.Ne)):
+        return sp.false if isinstance(atom, sp.Eq) else sp.true
+    above = bool(gap.is_extended_positive)  # b − a > 0 eventually: b is the greater side
+    return sp.true if above == isinstance(atom, (sp.LessThan, sp.StrictLessThan)) else sp.false
 
 
 def _limit(expr, x, direction, side: str, seconds: float, form) -> sp.Expr:

@@ -22,9 +22,9 @@ What each target defines:
 - cuda: ``__global__`` kernels ``NAME_kernel`` and ``NAME_grad_kernel`` with the same arguments.
 
 At ±inf an activation gives its limits, and an elementwise loss its kernel's values there: a product with a
-target factor that is 0 is 0 (bce_with_logits at ŷ = +inf, y = 1 is 0; hinge at y = 0 is 1). Poisson's
-ŷ − y·log ŷ at ŷ = +inf, y > 0 is still NaN (inf − inf), where the kernel takes its limit, +inf, with SymPy, and
-so is RMSE's gradient where one element of n is ±inf (the kernel's: ±1/√n there, 0 elsewhere).
+target factor that is 0 is 0 (bce_with_logits at ŷ = +inf, y = 1 is 0; hinge at y = 0 is 1), and where SymPy
+finds the limit one number for every target, that number (Poisson's ŷ − y·log ŷ at ŷ = +inf is +inf, not
+inf − inf). RMSE's gradient where one element of n is ±inf is its limit, ±1/√n there and 0 elsewhere.
 
 RMSE has no per-sample loss: ``rmse(yhat, y)`` returns its cost, √(mean of (ŷ − y)²) over every element, and
 ``rmse_grad`` the cost's gradient (C: ``double rmse(yhat, y, n)``); CUDA, whose kernels are per element, refuses it.
@@ -111,6 +111,7 @@ def _at_infinity(term: Fn, exprs, domain: sp.Set, rename: dict) -> tuple[sp.Expr
     with a target factor 0 where that factor is 0, so bce_with_logits at ŷ = +inf, y = 1 is 0, not inf·0 = NaN, and
     hinge's max(0, 1 − y·ŷ) at y = 0 is 1. NaN at an infinity beyond the prediction domain (BCE's [0, 1]). None where
     these are the forms themselves (MSE)."""
+    from .analyze import limit_at
     from .compile.loss import value_and_gradients
 
     everywhere = value_and_gradients(term, everywhere=True)[:2]
@@ -121,9 +122,19 @@ def _at_infinity(term: Fn, exprs, domain: sp.Set, rename: dict) -> tuple[sp.Expr
     ends += [x > 0] if domain.sup == sp.oo else []
     if not ends:
         return None
-    if len(ends) == 1:
-        everywhere = [sp.Piecewise((e, ends[0]), (sp.nan, True)) for e in everywhere]
-    return tuple(e.xreplace(rename) for e in everywhere)
+    # where SymPy finds the limit at an end one number for every target, that number: Poisson's ŷ − y·log ŷ is
+    # inf − inf at ŷ = +inf, y > 0, and its limit +inf (the kernel takes the limit at run time where it is NaN)
+    ended = []
+    for e in everywhere:
+        at = []
+        for end in ends:
+            limit = limit_at(e, x, sp.oo if end == (x > 0) else -sp.oo, seconds=10)
+            at.append(limit if limit.is_number and limit is not sp.nan else e)
+        if len(ends) == 1:
+            ended.append(sp.Piecewise((at[0], ends[0]), (sp.nan, True)))
+        else:
+            ended.append(e if at[0] == at[1] == e else sp.Piecewise((at[0], ends[0]), (at[1], True)))
+    return tuple(e.xreplace(rename) for e in ended)
 
 
 def _compensated(parts: _Parts) -> bool:
@@ -526,8 +537,20 @@ def {name}_grad({args}):
     with {quiet}:
         terms = {value}({scaled})
         root = xp.sqrt(xp.mean(terms))  # {name}/s
-        g = {grad}({scaled}) / (2 * {count} * root)
-        return _where(root == 0, 0.0, g, g){cast}
+        slopes = {grad}({scaled})
+        g = slopes / (2 * {count} * root)
+        return _one_infinite(slopes, _where(root == 0, 0.0, g, g), {count}){cast}
+"""
+
+# Where one residual of N is ±inf, the cost is +inf, and its gradient's limit as that residual grows sign/√N
+# there and 0 elsewhere (the kernel's), where the formula gives inf/inf.
+_ONE_INFINITE = """
+
+def _one_infinite(slopes, g, n):
+    \"\"\"g, but where exactly one of the term's slopes is ±inf, the limit as it grows: ±1/√n there, 0 elsewhere.\"\"\"
+    infinite = xp.isinf(slopes)
+    limit = xp.where(infinite, xp.sign(slopes) * (1 / n) ** 0.5, 0 * slopes)
+    return xp.where(xp.sum(infinite) == 1, limit, g)
 """
 
 _ROOTED_TORCH = '''
@@ -544,9 +567,11 @@ class {cls}(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         {args}, s, root = ctx.saved_tensors
-        n = 2 * _value({scaled}).numel() * root
-        d, d_target = _grad({scaled}) / n, _grad_target({scaled}) / n
-        return g * _where(root == 0, 0.0, d, d), g * _where(root == 0, 0.0, d_target, d_target)
+        count = _value({scaled}).numel()
+        slopes, slopes_target = _grad({scaled}), _grad_target({scaled})
+        d, d_target = slopes / (2 * count * root), slopes_target / (2 * count * root)
+        d = _one_infinite(slopes, _where(root == 0, 0.0, d, d), count)
+        return g * d, g * _one_infinite(slopes_target, _where(root == 0, 0.0, d_target, d_target), count)
 
 
 def {name}({args}):
@@ -567,8 +592,10 @@ def _{name}_jvp(primals, tangents):
     s = _root_scale({args})
     terms = _value({scaled})
     root = xp.sqrt(xp.mean(terms))
-    d = xp.sum(_grad({scaled}) * t + _grad_target({scaled}) * t_target) / (2 * terms.size * root)
-    return s * root, xp.where(root == 0, 0.0, d)
+    slopes, slopes_target = _grad({scaled}), _grad_target({scaled})
+    d = _one_infinite(slopes, slopes / (2 * terms.size * root), terms.size)
+    d_target = _one_infinite(slopes_target, slopes_target / (2 * terms.size * root), terms.size)
+    return s * root, xp.where(root == 0, 0.0, xp.sum(d * t + d_target * t_target))
 """
 
 
@@ -599,7 +626,7 @@ def _rooted(parts: _Parts, lang: str, value: str = "_value", grad: str = "_grad"
         "cast": f".astype({names[0]}.dtype)" if lang in ("numpy", "numba") else "",
     }
     public = {"torch": _ROOTED_TORCH, "jax": _ROOTED_JAX}.get(lang, _ROOTED_VALUE)
-    out = [_ROOT_SCALE, public.format(**fields), _ROOTED_GRAD.format(**fields)]
+    out = [_ROOT_SCALE, public.format(**fields), _ROOTED_GRAD.format(**fields), _ONE_INFINITE]
     if lang in ("torch", "jax"):
         out.insert(0, "import contextlib\n")
     return out
@@ -842,6 +869,7 @@ def _c(parts: _Parts, grad: bool, ctype: str, *, header: bool, cuda: bool) -> st
             "scaled": " ".join(f"const double {s.name}_i = (double){s.name}[i] / s;" for s in parts.args),
             "value": scalar_body(parts.value, 0, 8),
             "body": scalar_body(parts.grad, 1, 8),
+            "body_inner": scalar_body(parts.grad, 1, 12),
         }
         prototypes = [f"{ctype} {name}({ins}, size_t n)"] + ([_C_ROOTED_GRAD_PROTO.format(**fields)] if grad else [])
         if header:
@@ -947,15 +975,26 @@ static double {name}_root({ins}, size_t n, double s)
 _C_ROOTED_GRAD_PROTO = "void {name}_grad({ins}, {ctype} *dout, size_t n)"
 
 _C_ROOTED_GRAD = """
-/* ∂{name}/∂{first}[i]: the term's derivative over 2n·{name}/s at the scaled inputs; 0 at a perfect fit. */
+/* ∂{name}/∂{first}[i]: the term's derivative over 2n·{name}/s at the scaled inputs; 0 at a perfect fit. Where
+   exactly one of the slopes is ±inf (one residual), the limit as it grows: ±1/√n there, 0 elsewhere. */
 {proto}
 {{
     const double s = {name}_scale({args}, n);
     const double root = {name}_root({args}, n, s);
+    size_t infinite = 0;
+    if (isinf(root))
+        for (size_t i = 0; i < n; ++i) {{
+            {scaled}
+{body_inner}
+            infinite += isinf(v) != 0;
+        }}
     for (size_t i = 0; i < n; ++i) {{
         {scaled}
 {body}
-        dout[i] = ({ctype})(root == 0.0 ? 0.0 : v / (2.0 * (double)n * root));
+        if (infinite == 1)
+            dout[i] = ({ctype})(isinf(v) ? copysign(sqrt(1.0 / (double)n), v) : 0.0 * v);
+        else
+            dout[i] = ({ctype})(root == 0.0 ? 0.0 : v / (2.0 * (double)n * root));
     }}
 }}
 """

@@ -103,6 +103,23 @@ def test_limit_of_silu_derivative_is_one_despite_sympy():
     assert limit_at(fn.bind(fn.derivative()), x, -sp.oo, seconds=30) == 0
 
 
+def test_limit_of_a_piecewise_in_two_symbols():
+    """Huber's |y − ŷ| ≤ 1 is false far out whatever y is: the limits are those of the linear case (the case
+    after an undecided condition was taken instead, a wrong −∞ at ŷ → −∞). A condition on y alone holds or not all
+    the way: Poisson's ŷ − y·log ŷ (its own case at y = 0) tends to ∞ either way. Where the sign of y decides
+    (hinge's 1 − y·ŷ ≥ 0), there is no one answer: nan, not the last case's."""
+    yhat, y = sp.symbols("yhat y", real=True)
+    huber = sp.Piecewise(((yhat - y) ** 2 / 2, sp.Abs(y - yhat) <= 1), (sp.Abs(y - yhat) - sp.Rational(1, 2), True))
+    assert [limit_at(huber, yhat, d) for d in (-sp.oo, sp.oo)] == [sp.oo, sp.oo]
+    assert [limit_at(sp.diff(huber, yhat), yhat, d) for d in (-sp.oo, sp.oo)] == [-1, 1]
+    poisson = yhat + sp.Piecewise((0, sp.Eq(y, 0)), (-y * sp.log(yhat), True))
+    assert limit_at(poisson, yhat, sp.oo) == sp.oo
+    assert limit_at(sp.Piecewise((1, sp.Eq(y, 0)), (2 + 1 / yhat, True)), yhat, sp.oo) == sp.Piecewise(
+        (1, sp.Eq(y, 0)), (2, True)
+    )
+    assert limit_at(sp.Max(0, 1 - y * yhat), yhat, sp.oo) is sp.nan
+
+
 def test_singular_functions_have_unbounded_extrema_and_non_real_ones_are_refused(capsys):
     """1/x had range [0, 0], max f' 0 and Lipschitz constant 0 (no critical point, limits 0 at ±∞), and log x
     a range [oo, oo]: its values below 0 are not real."""

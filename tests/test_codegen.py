@@ -90,10 +90,8 @@ def _inputs(entry, lang):
         return (pred, target), *kernel(pred, target)
     ends = _domain_ends(entry)  # its ends (infinite slopes, and their signs) and beyond (NaN), at three targets
     # and ±inf, where a product with a target factor 0 is 0 (bce_with_logits at ŷ = +inf, y = 1 is 0, not inf·0;
-    # hinge at y = 0 is 1). Not Poisson's: its ŷ − y·log ŷ at ŷ = +inf, y > 0 is inf − inf, whose limit the kernel
-    # takes with SymPy at run time, and the generated code does not (NaN)
-    infinities = [] if entry.name == "poisson_nll" else [-np.inf, np.inf]
-    special = [*ends, *(e + d for e in ends for d in (-0.5, 0.5)), *infinities]
+    # hinge at y = 0 is 1), and Poisson's ŷ − y·log ŷ at ŷ = +inf, y > 0, inf − inf, is its limit +inf
+    special = [*ends, *(e + d for e in ends for d in (-0.5, 0.5)), -np.inf, np.inf]
     pred = np.concatenate([pred, np.repeat(special, 3)])
     target = np.concatenate([target, np.tile([tlo, (tlo + thi) / 2, thi], len(special))])
     per, grad = kernel.elementwise(pred, target)
@@ -422,6 +420,52 @@ def test_jax_error_terms_survive_jit():
         assert Fraction(prod_err[i]) == exact_prod - Fraction(a[i] * b[i])
     x, y = np.array([1e10]), np.array([1e20])
     assert np.asarray(jax.jit(lambda x, y: module._keep(y * x) + module._keep(-y * x))(x, y))[0] == 0  # no fma
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang != "cuda"])
+def test_generated_rmse_at_one_infinite_residual(lang, tmp_path):
+    """RMSE with one residual of N ±inf is +inf, and its gradient the limit as that residual grows, ±1/√N there
+    and 0 elsewhere, as the kernel's (the formula is inf/inf there); with two, the limit depends on how they
+    grow: NaN there. torch's backward and jax's jvp of the cost too."""
+    src = _generated("rmse", lang)
+    cases = [
+        (np.array([1.0, np.inf, 2.0, -3.0]), np.zeros(4)),
+        (np.array([1.0, 2.0, 0.5]), np.array([0.0, np.inf, 1.0])),
+    ]
+    cases.append((np.array([np.inf, 1.0, -np.inf]), np.zeros(3)))
+    kernel = symact.compile("rmse", dtype="float64")
+    for yhat, y in cases:
+        want_f, want_df = kernel(yhat, y)
+        if lang == "c":
+            so = _shared_library(src, "rmse", tmp_path, header=codegen("rmse", lang="c", header=True))
+            so.rmse.restype = ctypes.c_double
+            ptrs = [a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)) for a in (yhat, y)]
+            got_f, got_df = so.rmse(*ptrs, ctypes.c_size_t(yhat.size)), np.empty_like(yhat)
+            so.rmse_grad(*ptrs, got_df.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), ctypes.c_size_t(yhat.size))
+            backward = None
+        else:
+            path = tmp_path / f"gen_rmse_{lang}.py"
+            path.write_text(src)
+            module = _import(path, path.stem)
+            if lang == "torch":
+                import torch
+
+                t_yhat = torch.tensor(yhat, requires_grad=True)
+                cost = module.rmse(t_yhat, torch.from_numpy(y))
+                cost.backward()
+                got_f, backward = cost.item(), t_yhat.grad.numpy()
+                got_df = module.rmse_grad(torch.from_numpy(yhat), torch.from_numpy(y)).numpy()
+            elif lang == "jax":
+                with np.errstate(all="ignore"):
+                    got_f, got_df = float(module.rmse(yhat, y)), np.asarray(module.rmse_grad(yhat, y))
+                    backward = np.asarray(jax.grad(module.rmse)(yhat, y))
+            else:
+                got_f, got_df, backward = module.rmse(yhat, y), module.rmse_grad(yhat, y), None
+        assert got_f == want_f == np.inf, lang
+        np.testing.assert_array_equal(got_df, want_df, err_msg=lang)
+        if backward is not None:
+            np.testing.assert_array_equal(backward, want_df, err_msg=f"{lang} backward")
+    assert np.array_equal(kernel(*cases[0])[1], [0.0, 0.5, 0.0, 0.0])  # 1/√4, the limit, not a NaN from inf/inf
 
 
 def test_codegen_refuses_what_it_cannot_generate():
