@@ -1599,17 +1599,22 @@ def _sigmoid_product(e: sp.Expr) -> sp.Expr | None:
 
 
 def _subnormal_scaled(
-    v: sp.Expr, product: Callable[[sp.Expr, sp.Expr], sp.Expr], tail: sp.Boolean | None = None
+    v: sp.Expr, product: Callable[[sp.Expr, sp.Expr], sp.Expr], tail: sp.Boolean | None = None, high: bool = False
 ) -> sp.Expr:
     """``product(s, e)``, a product of e = e^v with factors that may make it normal where e^v is subnormal (x/cosh² x,
     16·σ(x)σ(−x), x²·σ(x)), with s = e^(v + 64) and the scale e^−64 last in the tail (v < −708, or ``tail``), else
     s = e = e^v: one exp (:func:`_shift`), e = e^−64·s where the product needs e^v itself (1 + e). x/cosh² x at
     x = 357 was 666 ULP off, x²σ(x) 2.3·10⁵ at −721.5, the slope of e^(2x)/cosh² x 7.0 at 355.4. v's rounding is
-    carried (−3|x|, σ(1.702x)), and for v in [−772, −708] v and v + 64 share a binade, so the sum is exact."""
+    carried (−3|x|, σ(1.702x)), and for v in [−772, −708] v and v + 64 share a binade, so the sum is exact.
+
+    With ``high``, the same above: where v > 708, s = e^(v − 64) and the scale e^64 last, so that the product
+    overflows only where it does (sinh(x)/x is 1.6·10³⁰⁶ at x = 712, where sinh x has overflowed)."""
     hi, v_lo = _carried(v)
     tail = hi < -708 if tail is None else tail
-    scale = sp.Piecewise((SCALE, tail), (1, True))
-    s = sp.exp(hi + _shift(tail)) * (1 + v_lo)
+    scale, shift = sp.Piecewise((SCALE, tail), (1, True)), _shift(tail)
+    if high:
+        scale, shift = sp.Piecewise((SCALE, tail), (lit(sp.exp(64)), hi > 708), (1, True)), shift - _shift(hi > 708)
+    s = sp.exp(hi + shift) * (1 + v_lo)
     return scale * held(product(s, scale * s))
 
 
@@ -1672,13 +1677,13 @@ def _hyperbolic_factored(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
     return sp.cosh(u) ** (m * e.exp) * inner**e.exp, m * sp.Abs(u)
 
 
-def _hyperbolic_joined(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
-    """(e's product joined, its size) for e^v·Π cosh(u)^a·Π sinh(w)^b·rest with a division by a cosh or a sinh:
-    e^(v + Σa|u| + Σb|w|)·Π C(u)^a·Π S(w)^b·rest, C(u) = (1 + e^(−2|u|))/2 and S(w) = ±(1 − e^(−2|w|))/2 (w's
-    sign), which are cosh u/e^|u| and sinh w/e^|w|; the size |v| + Σ|a·u| + Σ|b·w|, beyond 708 of which a factor
-    as written overflows or underflows. Else None."""
+def _hyperbolic_parts(e: sp.Expr) -> tuple[sp.Expr, list[sp.Expr], sp.Expr] | None:
+    """(v + Σa|u| + Σb|w|, [Π C(u)^a, Π S(w)^b, rest], |v| + Σ|a·u| + Σ|b·w|) for e = e^v·Π cosh(u)^a·Π sinh(w)^b·rest
+    with a cosh or a sinh among its factors, so that e is e^(v + Σa|u| + Σb|w|)·Π C(u)^a·Π S(w)^b·rest:
+    C(u) = (1 + e^(−2|u|))/2 and S(w) = ±(1 − e^(−2|w|))/2 (w's sign) are cosh u/e^|u| and sinh w/e^|w|, and
+    beyond the size 708 a factor as written overflows or underflows. Else None."""
     factors = sp.Mul.make_args(e)
-    if not any(_hyperbolic_power(f) < 0 for f in factors):
+    if not any(_hyperbolic_power(f) for f in factors):
         return None
     grows, scaled, size, rest = sp.S.Zero, [], sp.S.Zero, []
     for f in factors:
@@ -1695,7 +1700,20 @@ def _hyperbolic_joined(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
             scaled.append(half**k)
         else:
             rest.append(f)
-    return _subnormal_scaled(grows, lambda s, e: sp.Mul(s, *scaled, *rest)), size
+    return grows, [*scaled, *rest], size
+
+
+def _hyperbolic_joined(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    """(e's product joined into one exp, scaled where it is subnormal or overflows, and its size) for a product
+    with a division (:func:`_hyperbolic_parts`): by a cosh or a sinh, whose exp then cancels the numerator's, or by
+    another factor, which can bring an overflowing cosh or sinh back into range (sinh(x)/x from x = 710). Else None."""
+    factors = sp.Mul.make_args(e)
+    divided = any(_hyperbolic_power(f) < 0 or (f.is_Pow and f.exp.is_negative and not f.is_number) for f in factors)
+    parts = _hyperbolic_parts(e) if divided else None
+    if parts is None:
+        return None
+    grows, scaled, size = parts
+    return _subnormal_scaled(grows, lambda s, e: sp.Mul(s, *scaled), high=True), size
 
 
 def _hyperbolic_far(e: sp.Expr) -> sp.Expr | None:
@@ -1704,19 +1722,36 @@ def _hyperbolic_far(e: sp.Expr) -> sp.Expr | None:
     (:func:`_hyperbolic_factored`), a sum of cosh and sinh in its numerator spread over the division, and each
     term's exps joined into one: the slope of sech x = 1/cosh x, −sinh x/cosh² x, was inf/inf = NaN from |x| = 710,
     and e^(2x)/cosh² x was inf/inf from x = 355 where it is 4. Not within, where the sum in the exponent would
-    round. Else None."""
+    round. A sum of such terms that all grow alike, as the slope of sinh(x)/x, cosh(x)/x − sinh(x)/x², is one exp
+    times the sum of the rest (inf − inf = NaN from |x| = 711, where it is ∞). Else None."""
+    if isinstance(e, sp.Add):
+        return _hyperbolic_sum(e.args, e)
     if not isinstance(e, (sp.Mul, sp.Pow)):
         return None
     factored = [(f, _hyperbolic_factored(f)) for f in sp.Mul.make_args(e)]
     product = sp.Mul(*[f if split is None else split[0] for f, split in factored])
     sums = [f for f in sp.Mul.make_args(product) if isinstance(f, sp.Add) and f.has(sp.cosh, sp.sinh)]
     terms = [t * product / sums[0] for t in sums[0].args] if len(sums) == 1 else [product]
+    if len(terms) > 1 and all(split is None for _, split in factored) and (alike := _hyperbolic_sum(terms, e)):
+        return alike
     joined = [_hyperbolic_joined(t) for t in terms]
     sizes = [split[1] for _, split in factored if split is not None] + [j[1] for j in joined if j is not None]
     if not sizes:
         return None
     far = sp.Add(*[t if j is None else _where(j[1] > 708, j[0], t) for t, j in zip(terms, joined)])
     return _where(sp.Or(*[size > 708 for size in sizes]), far, e)
+
+
+def _hyperbolic_sum(terms, e: sp.Expr) -> sp.Expr | None:
+    """e = Σ terms, each a product with a cosh or a sinh (:func:`_hyperbolic_parts`) of one growth g: as written
+    where its size is at most 708, and beyond as e^g, scaled, times the sum of the rest, so that the terms cannot
+    overflow apart and cancel to inf − inf. Else None."""
+    parts = [_hyperbolic_parts(t) for t in terms]
+    if len(terms) < 2 or any(p is None for p in parts) or any(sp.expand(p[0] - parts[0][0]) != 0 for p in parts):
+        return None
+    grows, size = parts[0][0], parts[0][2]
+    inner = sp.Add(*[sp.Mul(*p[1]) for p in parts])
+    return _where(size > 708, _subnormal_scaled(grows, lambda s, _: s * inner, high=True), e)
 
 
 def _scale_hyperbolic(e: sp.Expr) -> sp.Expr:
