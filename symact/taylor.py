@@ -433,7 +433,21 @@ def near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DOUBLE)
     from .compile.cache import cache_dir, digest, write_atomic  # (the compile package imports this module)
 
     settings = repr(
-        (goal, DPS, MAX_DEGREE, SPAN, REACH, EXTRA, PIECES, LOW_PIECES, OUTWARD, BUDGET, NARROWINGS, "removable 3")
+        (
+            goal,
+            DPS,
+            MAX_DEGREE,
+            SPAN,
+            REACH,
+            EXTRA,
+            PIECES,
+            LOW_PIECES,
+            OUTWARD,
+            BUDGET,
+            NARROWINGS,
+            "removable 3",
+            "mirrored",
+        )
     )
     key = digest(sp.srepr(g), sp.srepr(computed), settings, __version__, sp.__version__)
     path = cache_dir() / f"near_roots_{key}.json"
@@ -498,7 +512,12 @@ def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DO
     except Unsupported:
         return ()
     out, budget, reaches = [], _Budget(BUDGET), []
+    # g even or odd: the windows about a root r > 0 mirrored are those about −r, found once
+    parity = _parity(g, x)
+    mirrored = {r for r, _, _ in roots if r < 0 and parity and any(abs(q + r) <= abs(r) * 1e-40 for q, _, _ in roots)}
     for root, exact, order in roots:  # the roots' own windows first, then, with what budget is left, more
+        if root in mirrored:
+            continue
         sums = _vanishing_sums(computed, x, root)
         at_hole = hole is not None and root == 0
         if not sums and not at_hole:
@@ -521,11 +540,38 @@ def find_near_roots(g: sp.Expr, x: sp.Symbol, computed: sp.Expr, goal: Goal = DO
             out.append(dataclasses.replace(near, shift=shift))
             reaches.append((near, h, shift, over, root, sums, room))
     for near, h, shift, over, root, sums, room in reaches:
+        own = [near]
         for side, edge in zip((-1, 1), near.window):  # where the root's window stops short of the goal's condition
             wanted = min(_reach(sums, root, side, goal.condition), room[side])
             beyond = _outward(h, x, edge, side, root + side * mpmath.mpf(wanted), root, goal, budget)
             out.extend(dataclasses.replace(n, shift=shift, over=over) for n in beyond)
+            own += beyond
+        if any(abs(r + root) <= root * 1e-40 for r in mirrored):  # (shift is 0 and over None away from 0)
+            out.extend(_mirror(n, parity) for n in own)
     return tuple(out)
+
+
+def _parity(g: sp.Expr, x: sp.Symbol) -> int:
+    """1 where g is proved even, g(−x) = g(x), −1 where it is proved odd, 0 otherwise (or after 10 s)."""
+    from .prove import TimeLimitExceeded, time_limit  # (prove imports the compile package, which imports this)
+
+    flipped = g.subs(x, -x)
+    try:
+        with time_limit(10):
+            for parity in (1, -1):
+                if sp.simplify(flipped - parity * g) == 0:
+                    return parity
+    except (TimeLimitExceeded, NotImplementedError, TypeError, ValueError):
+        pass
+    return 0
+
+
+def _mirror(near: NearRoot, parity: int) -> NearRoot:
+    """The window about −r of an even (parity 1) or odd (−1) g from its window about r: g(−r + d) = ±g(r − d), so
+    the coefficients are ±(−1)^k·c_k, on the window reflected, within the same proved bound."""
+    cs = tuple(c * parity * (-1) ** k for k, c in enumerate(near.coefficients))
+    lo, hi = near.window
+    return dataclasses.replace(near, root=-near.root, window=(-hi, -lo), coefficients=cs)
 
 
 def _halved(goal: Goal) -> Goal:
