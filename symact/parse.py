@@ -23,6 +23,7 @@ import difflib
 import keyword
 import math
 import numbers
+import re
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -157,6 +158,7 @@ def _unknown_function(name: str) -> str:
 #: Names that users of SymPy, NumPy or spreadsheets reach for when they mean where(condition, a, b).
 PIECEWISE_NAMES = ("Piecewise", "piecewise", "select", "If", "if_else", "ifelse", "cond")
 PIECEWISE_HINT = "write a piecewise function as where(condition, value, otherwise), e.g. where(x > 0, x, 0.01*x)"
+PRIME_HINT = "write a derivative as diff(f, x) or diff(f, x, 2), e.g. diff(sigmoid(x), x), not with a prime"
 
 
 class _Builder:
@@ -316,6 +318,9 @@ def _tree(text: str) -> ast.Expression:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
+        prime = re.search(r"[\w)]'", text)  # σ' as a mathematician writes it: Python reads a string there
+        if prime:
+            raise ExpressionError(f"syntax error: {PRIME_HINT}", text, prime.start() + 1) from None
         # offset 0 (or none): Python found the text ended too early ("x ==", "x**"): the caret goes at its end
         raise ExpressionError(f"syntax error: {e.msg}", text, e.offset - 1 if e.offset else len(text)) from None
     except (RecursionError, MemoryError, ValueError):

@@ -48,6 +48,20 @@ def test_a_piecewise_function_written_another_way_is_pointed_to_where(text):
         parse(text)
 
 
+@pytest.mark.parametrize("text", ["sigmoid(x)'", "tanh'(x)", "x*f'"])
+def test_a_derivative_written_with_a_prime_is_pointed_to_diff(text):
+    """σ' is how the seeds and textbooks write a derivative; Python reads an unterminated string there, and the
+    message said only that."""
+    with pytest.raises(ExpressionError, match=r"diff\(f, x\)") as err:
+        parse(text)
+    assert "string literal" not in str(err.value)
+
+
+def test_a_quote_elsewhere_is_not_taken_for_a_prime():
+    with pytest.raises(ExpressionError, match="only int and float literals"):
+        parse("x + 'a'")
+
+
 def test_parameters_are_symbols():
     e = parse("max(0, x) + alpha*min(0, x)", params={"alpha": 0.25})
     assert sp.Symbol("alpha", real=True) in e.free_symbols
