@@ -715,6 +715,12 @@ def cmd_train(args) -> int:
     from .catalog import REGISTRY
 
     sizes = _layers(args.layers)
+    for flag, text in (("--activation", args.activation), ("--output", args.output)):
+        if text and not text.isidentifier():  # a formula: the layers take a function by name, saved models too
+            raise UsageError(
+                f"{flag} takes a function's name; to train with {text!r}, define it first: "
+                f"symact define NAME '{text}' --save, then {flag} NAME"
+            )
     # before training: a run of minutes is not to end in "no directory" (the library's save() would create one)
     for flag, path, suffixes in (
         ("--save", args.save, ()),

@@ -237,6 +237,7 @@ def test_train_json_and_default_loss_for_three_classes(capsys):
     [
         (["--layers", "16,x"], "--layers"),
         (["--activation", "relux"], "relu"),
+        (["--activation", "x*tanh(softplus(x))"], "symact define NAME 'x*tanh(softplus(x))' --save"),
         (["--loss", "sigmoid"], "not a loss"),
         (["--data", "nosuchdata"], "unknown dataset"),
         (["--data", "linear", "--loss", "cross_entropy"], "class labels"),
