@@ -217,7 +217,7 @@ def test_near_roots_are_kept_in_the_kernel_cache(tmp_path, monkeypatch):
     assert json.loads(path.read_text())
 
 
-def test_a_window_is_narrowed_until_its_bound_is_proved():
+def test_a_window_is_narrowed_until_its_bound_is_proved_and_mirrored():
     """The slope of x/cosh x, (cosh x − x·sinh x)/cosh² x, cancels at its roots ±1.1997, where the series' bound is
     proved only 0.19 wide, the 6th width tried (taylor.NARROWINGS): after 5 it had no window, 2·10³ ULP off at 1.2."""
     fn = symact.custom("x/cosh(x)")
@@ -229,14 +229,10 @@ def test_a_window_is_narrowed_until_its_bound_is_proved():
     _, truth_dy = reference(fn, xs)
     _, dy = symact.compile(fn, backend="numpy", dtype="float64")(xs)  # (every backend prints the same polynomial)
     assert ulp_error(dy, truth_dy, np.float64) <= 4
-
-
-def test_the_windows_of_an_even_or_odd_function_are_mirror_images():
-    """g even or odd (proved): the windows about −r are those about r reflected, each coefficient c_k times
-    ±(−1)^k, found once, and proved again here. The slope of x/cosh x, even, had its outward windows on the left
-    only: the 40 proofs a search may try were spent by then, and it was 8.0 ULP off at x = 1.392 (C, float64)."""
-    fn = symact.custom("x/cosh(x)")
-    windows = [a for a in stable_form(fn).approximations if a.df is not None]
+    # The slope is even: the windows about −r are those about r reflected, each coefficient c_k times (−1)^k,
+    # found once (taylor._mirror), and proved again here. The outward windows were on the left only: the 40
+    # proofs a search may try were spent by then, and it was 8.0 ULP off at x = 1.392 (C, float64).
+    windows = [a for a in form.approximations if a.df is not None]
     by_window = {(a.lo, a.hi): a for a in windows}
     for a in windows:
         mirror = by_window[(-a.hi, -a.lo)]

@@ -312,12 +312,12 @@ def test_a_division_by_cosh_does_not_overflow(text):
     _proved_and_within_4_ulp(symact.custom(text), m)
 
 
-@pytest.mark.parametrize("text", ["sinh(x)/x", "cosh(x)/x", "x*cosh(x) - sinh(x)", "sinh(x)/x**3"])
+@pytest.mark.parametrize("text", ["sinh(x)/x", "x*cosh(x) - sinh(x)"])
 def test_cosh_and_sinh_overflow_only_where_the_function_does(text):
     """sinh x overflows from |x| = 710.5, sinh(x)/x only from 716.9: it was inf between; and its slope,
     cosh(x)/x − sinh(x)/x², was inf − inf = NaN from 711 on, where it is ±∞. Beyond |x| = 708, each product is
     one exp times cosh or sinh over its exp, scaled by e^−64 until last, and a sum of such terms that grow alike
-    is one exp times the sum of the rest; the forms are proved."""
+    is one exp times the sum of the rest (a sum alone too: x·cosh x − sinh x); the forms are proved."""
     m = [1.0, 30.0, 300.0, 700.0, 709.5, 710.5, 712.0, 716.0, 716.5, 720.0, 800.0, 1e4]
     _proved_and_within_4_ulp(symact.custom(text), m)
 
