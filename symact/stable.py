@@ -1749,7 +1749,7 @@ def _hyperbolic_sum(terms, e: sp.Expr) -> sp.Expr | None:
     parts = [_hyperbolic_parts(t) for t in terms]
     if len(terms) < 2 or any(p is None for p in parts) or any(sp.expand(p[0] - parts[0][0]) != 0 for p in parts):
         return None
-    grows, size = parts[0][0], parts[0][2]
+    grows, size = parts[0][0], sp.Max(*[p[2] for p in parts])  # beyond where any term's factors overflow
     inner = sp.Add(*[sp.Mul(*p[1]) for p in parts])
     return _where(size > 708, _subnormal_scaled(grows, lambda s, _: s * inner, high=True), e)
 
@@ -1841,6 +1841,59 @@ def _scale_exp_sums(e: sp.Expr) -> sp.Expr:
     return e.func(*[_scale_exp_sums(a) for a in e.args]) if e.args else e
 
 
+def _expm1_parts(e: sp.Expr, u: sp.Expr) -> tuple[sp.Expr, list[sp.Expr], sp.Expr] | None:
+    """(v + Σp·u, [(−expm1(−u))^Σp, rest], |v| + Σ|p·u|) for e = e^v·expm1(u)^p·rest, rest without exps, so that for
+    u > 0, e = e^(v + Σp·u)·(−expm1(−u))^Σp·rest: expm1(u) is e^u·(1 − e^(−u)). Else None."""
+    grows, size, power, rest = sp.S.Zero, sp.S.Zero, 0, []
+    for f in sp.Mul.make_args(e):
+        base, k = f.as_base_exp()
+        if isinstance(f, sp.exp):
+            grows, size = grows + f.args[0], size + sp.Abs(f.args[0])
+        elif isinstance(base, expm1) and base.args[0] == u and k.is_Integer:
+            power += int(k)
+        elif f.has(sp.exp, expm1):
+            return None
+        else:
+            rest.append(f)
+    return grows + power * u, [(-expm1(-u)) ** power, *rest], size + abs(power) * u
+
+
+def _expm1_far(e: sp.Expr) -> sp.Expr | None:
+    """A product with a division by a power of expm1(u), as written, and beyond, where u > 0 and the powers and
+    exps in it overflow (|v| + Σ|p·u| > 708), as one exp times (1 − e^(−u))^p (:func:`_expm1_parts`), scaled
+    where it is subnormal (:func:`_subnormal_scaled`); a sum among its factors spread over it, and its terms
+    joined where they grow alike (:func:`_hyperbolic_sum`'s way). The slope of x/(eˣ − 1), (expm1(x) −
+    x·eˣ)/expm1(x)², was 0 from x = 355, where the square overflows, and NaN from 710, where it is about −x·e⁻ˣ.
+    Else None."""
+    factors = sp.Mul.make_args(e)
+    powers = [f for f in factors if isinstance(f.as_base_exp()[0], expm1) and f.as_base_exp()[1].is_negative]
+    if not powers:
+        return None
+    u = powers[0].as_base_exp()[0].args[0]
+    sums = [f for f in factors if isinstance(f, sp.Add) and f.has(sp.exp, expm1)]
+    terms = [t * e / sums[0] for t in sums[0].args] if len(sums) == 1 else [e]
+    parts = [_expm1_parts(t, u) for t in terms]
+    if any(p is None for p in parts):
+        return None
+    size = sp.Max(*[p[2] for p in parts])
+    if all(sp.expand(p[0] - parts[0][0]) == 0 for p in parts):
+        inner = sp.Add(*[sp.Mul(*p[1]) for p in parts])
+        far = _subnormal_scaled(parts[0][0], lambda s, _: s * inner, high=True)
+    else:
+        far = sp.Add(*[_subnormal_scaled(p[0], lambda s, _, p=p: s * sp.Mul(*p[1]), high=True) for p in parts])
+    return _where((size > 708) & (u > 0), far, e)
+
+
+def _scale_expm1(e: sp.Expr) -> sp.Expr:
+    """:func:`_expm1_far` for every product in ``e`` and every power alone, from the top, as
+    :func:`_scale_hyperbolic` does."""
+    if not e.has(expm1):
+        return e
+    if isinstance(e, (sp.Mul, sp.Pow)) and (far := _expm1_far(e)) is not None:
+        return far
+    return e.func(*[_scale_expm1(a) for a in e.args]) if e.args else e
+
+
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     """σ(u) and softplus(u) anywhere in ``expr`` → their stable forms (as proved for sigmoid and softplus), after
     :func:`recognize_atoms` has found them where they are written with exp; a square root less a number where
@@ -1854,6 +1907,7 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: _sigmoid_tail(e) is not None, _sigmoid_tail)
     expr = _scale_hyperbolic(expr)
     expr = _scale_exp_sums(expr)
+    expr = _scale_expm1(expr)
     expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)
     expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)
     return expr.replace(

@@ -322,6 +322,16 @@ def test_cosh_and_sinh_overflow_only_where_the_function_does(text):
     _proved_and_within_4_ulp(symact.custom(text), m)
 
 
+@pytest.mark.parametrize("text", ["x/(exp(x) - 1)", "x**2*exp(x)/(exp(x) - 1)**2"])
+def test_a_division_by_a_power_of_expm1_does_not_overflow(text):
+    """The slope of x/(eˣ − 1), (expm1(x) − x·eˣ)/expm1(x)², was 0 from x = 355, where the square overflows, and NaN
+    from 710, where it is about −x·e⁻ˣ: beyond, expm1(x) is eˣ·(1 − e⁻ˣ), its exp joined with the product's. The
+    slope of x²eˣ/(eˣ − 1)² (written with sinh(x/2)) is a sum of terms that grow alike, one of them over sinh³:
+    it is joined from |x| = 354, where that term's factors overflow, not from 708, where the other's do."""
+    m = [1.0, 30.0, 300.0, 354.0, 356.0, 400.0, 480.0, 600.0, 700.0, 709.5, 712.0, 720.0, 745.0, 800.0, 1e4]
+    _proved_and_within_4_ulp(symact.custom(text), m)
+
+
 def _proved_and_within_4_ulp(fn, magnitudes: list[float]) -> None:
     """fn's stable f and f' proved equal to its definition and derivative, and every backend's kernel within 4 ULP
     of the truth at ±magnitudes and 0, in float64 and float32 (±inf only where the truth overflows the dtype)."""
