@@ -43,6 +43,7 @@ from __future__ import annotations
 import ast
 import collections
 import dataclasses
+import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -111,7 +112,6 @@ def _at_infinity(term: Fn, exprs, domain: sp.Set, rename: dict) -> tuple[sp.Expr
     with a target factor 0 where that factor is 0, so bce_with_logits at ŷ = +inf, y = 1 is 0, not inf·0 = NaN, and
     hinge's max(0, 1 − y·ŷ) at y = 0 is 1. NaN at an infinity beyond the prediction domain (BCE's [0, 1]). None where
     these are the forms themselves (MSE)."""
-    from .analyze import limit_at
     from .compile.loss import value_and_gradients
 
     everywhere = value_and_gradients(term, everywhere=True)[:2]
@@ -128,13 +128,23 @@ def _at_infinity(term: Fn, exprs, domain: sp.Set, rename: dict) -> tuple[sp.Expr
     for e in everywhere:
         at = []
         for end in ends:
-            limit = limit_at(e, x, sp.oo if end == (x > 0) else -sp.oo, seconds=10)
-            at.append(limit if limit.is_number and limit is not sp.nan else e)
+            limit = _number_limit(e, x, sp.oo if end == (x > 0) else -sp.oo)
+            at.append(e if limit is None else limit)
         if len(ends) == 1:
             ended.append(sp.Piecewise((at[0], ends[0]), (sp.nan, True)))
         else:
             ended.append(e if at[0] == at[1] == e else sp.Piecewise((at[0], ends[0]), (at[1], True)))
     return tuple(e.xreplace(rename) for e in ended)
+
+
+@functools.lru_cache(maxsize=256)
+def _number_limit(e: sp.Expr, x: sp.Symbol, direction: sp.Expr) -> sp.Expr | None:
+    """e's limit as x → direction where SymPy finds it one number (±∞ included), else None; once a process for
+    each loss, which every target's code asks for (up to 2 s each)."""
+    from .analyze import limit_at
+
+    limit = limit_at(e, x, direction, seconds=10)
+    return limit if limit.is_number and limit is not sp.nan else None
 
 
 def _compensated(parts: _Parts) -> bool:
