@@ -1730,8 +1730,7 @@ def _hyperbolic_far(e: sp.Expr) -> sp.Expr | None:
         return None
     factored = [(f, _hyperbolic_factored(f)) for f in sp.Mul.make_args(e)]
     product = sp.Mul(*[f if split is None else split[0] for f, split in factored])
-    sums = [f for f in sp.Mul.make_args(product) if isinstance(f, sp.Add) and f.has(sp.cosh, sp.sinh)]
-    terms = [t * product / sums[0] for t in sums[0].args] if len(sums) == 1 else [product]
+    terms = _spread(product, sp.cosh, sp.sinh)
     if len(terms) > 1 and all(split is None for _, split in factored) and (alike := _hyperbolic_sum(terms, e)):
         return alike
     joined = [_hyperbolic_joined(t) for t in terms]
@@ -1743,26 +1742,52 @@ def _hyperbolic_far(e: sp.Expr) -> sp.Expr | None:
 
 
 def _hyperbolic_sum(terms, e: sp.Expr) -> sp.Expr | None:
-    """e = Σ terms, each a product with a cosh or a sinh (:func:`_hyperbolic_parts`) of one growth g: as written
-    where its size is at most 708, and beyond as e^g, scaled, times the sum of the rest, so that the terms cannot
-    overflow apart and cancel to inf − inf. Else None."""
+    """e = Σ terms, each a product with a cosh or a sinh (:func:`_hyperbolic_parts`), all of one growth: as
+    written where its size is at most 708, and beyond as one exp, scaled, times the sum of the rest
+    (:func:`_joined`). Else None."""
     parts = [_hyperbolic_parts(t) for t in terms]
-    if len(terms) < 2 or any(p is None for p in parts) or any(sp.expand(p[0] - parts[0][0]) != 0 for p in parts):
+    if len(terms) < 2 or any(p is None for p in parts) or (far := _joined(parts)) is None:
         return None
-    grows, size = parts[0][0], sp.Max(*[p[2] for p in parts])  # beyond where any term's factors overflow
+    return _where(_size(parts) > 708, far, e)
+
+
+def _spread(e: sp.Expr, *atoms) -> list[sp.Expr]:
+    """The terms of the product ``e`` with its one sum that has ``atoms`` spread over it (the sum's terms, each
+    times the other factors); [e] where it has no such sum, or more than one."""
+    factors = sp.Mul.make_args(e)
+    sums = [f for f in factors if isinstance(f, sp.Add) and f.has(*atoms)]
+    if len(sums) != 1:
+        return [e]
+    # the product of the rest, not e/sum: a number times e, a product with a sum, is distributed over the sum,
+    # and the division would not then cancel it
+    return [sp.Mul(t, *[f for f in factors if f is not sums[0]]) for t in sums[0].args]
+
+
+def _joined(parts: list[tuple[sp.Expr, list[sp.Expr], sp.Expr]]) -> sp.Expr | None:
+    """Σ e^g·Π factors for terms (g, factors, size) that all grow alike (one g), as e^g, scaled where it is
+    subnormal or overflows (:func:`_subnormal_scaled`), times the sum of the rest: the terms cannot then overflow
+    apart and cancel to inf − inf. Else None."""
+    grows = parts[0][0]
+    if any(sp.expand(p[0] - grows) != 0 for p in parts):
+        return None
     inner = sp.Add(*[sp.Mul(*p[1]) for p in parts])
-    return _where(size > 708, _subnormal_scaled(grows, lambda s, _: s * inner, high=True), e)
+    return _subnormal_scaled(grows, lambda s, _: s * inner, high=True)
 
 
-def _scale_hyperbolic(e: sp.Expr) -> sp.Expr:
-    """:func:`_hyperbolic_far` for every product in ``e`` and every power alone (1/cosh² x, a term of a slope, is
-    subnormal where the sum is not), from the top: a power inside a product is the product's."""
-    if not e.has(sp.cosh, sp.sinh):  # nothing to take, nor to rebuild
+def _size(parts: list[tuple[sp.Expr, list[sp.Expr], sp.Expr]]) -> sp.Expr:
+    """The size beyond which any of the terms' factors overflows or underflows (:func:`_joined`'s parts)."""
+    return sp.Max(*[p[2] for p in parts])
+
+
+def _from_the_top(e: sp.Expr, far: Callable[[sp.Expr], sp.Expr | None], *atoms) -> sp.Expr:
+    """``far`` for every sum, product and power in ``e`` that has ``atoms``, from the top: where it takes one
+    (a product, or a power alone: 1/cosh² x, a term of a slope, is subnormal where the sum is not), not again
+    inside it, so that a power inside a product is the product's."""
+    if not e.has(*atoms):  # nothing to take, nor to rebuild
         return e
-    far = _hyperbolic_far(e)
-    if far is not None:
-        return far
-    return e.func(*[_scale_hyperbolic(a) for a in e.args]) if e.args else e
+    if isinstance(e, (sp.Add, sp.Mul, sp.Pow)) and (taken := far(e)) is not None:
+        return taken
+    return e.func(*[_from_the_top(a, far, *atoms) for a in e.args]) if e.args else e
 
 
 def _exp_sum(base: sp.Expr) -> tuple[sp.Expr, list[tuple[sp.Expr, sp.Rational]], sp.Expr] | None:
@@ -1809,9 +1834,7 @@ def _exp_sum_far(e: sp.Expr) -> sp.Expr | None:
     if found is None:
         return None
     power, (p, u, terms, c0) = found
-    others = [f for f in factors if f is not power]
-    sums = [f for f in others if isinstance(f, sp.Add) and f.has(sp.exp)]
-    spread = [sp.Mul(t, *[f for f in others if f is not sums[0]]) for t in sums[0].args] if len(sums) == 1 else None
+    others = sp.Mul(*[f for f in factors if f is not power])
     ks = [k for _, k in terms] + ([sp.S.Zero] if c0 else [])
 
     def far(top: sp.Expr, product: sp.Expr) -> sp.Expr:  # A = e^(top·u)·B, B's terms each e^((k − top)·u) ≤ 1 here
@@ -1821,24 +1844,15 @@ def _exp_sum_far(e: sp.Expr) -> sp.Expr | None:
         return sp.Mul(sp.exp(sp.Add(*grows) + p * top * u), held(b) ** p, *rest)
 
     def side(top: sp.Expr) -> sp.Expr:
-        return sp.Add(*[far(top, t) for t in spread]) if spread else far(top, sp.Mul(*others))
+        return sp.Add(*[far(top, t) for t in spread])
 
-    grows = [f.args[0] for t in (spread or [sp.Mul(*others)]) for f in sp.Mul.make_args(t) if isinstance(f, sp.exp)]
+    spread = _spread(others, sp.exp)
+    grows = [f.args[0] for t in spread for f in sp.Mul.make_args(t) if isinstance(f, sp.exp)]
     size = sp.Max(0, *[sp.Abs(v) for v in grows]) + max(abs(k) for k in ks) * sp.Abs(u)
     # p = 1/3 rounds, and pow(A, fl(p)) is then off by |p·log A|·2^-53 relatively (90 ULP at x = 646 for (1 + eˣ)^(1/3)):
     # the far form, whose B^p has log B < log Σc and whose exp's argument is carried, from |x| = 1 on
     reach = 708 if p.is_Float or _power_of_two(sp.Rational(1, sp.fraction(p)[1])) else 1
     return sp.Piecewise((side(max(ks)), (size > reach) & (u > 0)), (side(min(ks)), size > reach), (e, True))
-
-
-def _scale_exp_sums(e: sp.Expr) -> sp.Expr:
-    """:func:`_exp_sum_far` for every product in ``e`` and every power alone, from the top, as
-    :func:`_scale_hyperbolic` does: a power inside a product joins the product's exps."""
-    if not e.has(sp.exp):
-        return e
-    if isinstance(e, (sp.Mul, sp.Pow)) and (far := _exp_sum_far(e)) is not None:
-        return far
-    return e.func(*[_scale_exp_sums(a) for a in e.args]) if e.args else e
 
 
 def _expm1_parts(e: sp.Expr, u: sp.Expr) -> tuple[sp.Expr, list[sp.Expr], sp.Expr] | None:
@@ -1861,8 +1875,8 @@ def _expm1_parts(e: sp.Expr, u: sp.Expr) -> tuple[sp.Expr, list[sp.Expr], sp.Exp
 def _expm1_far(e: sp.Expr) -> sp.Expr | None:
     """A product with a division by a power of expm1(u), as written, and beyond, where u > 0 and the powers and
     exps in it overflow (|v| + Σ|p·u| > 708), as one exp times (1 − e^(−u))^p (:func:`_expm1_parts`), scaled
-    where it is subnormal (:func:`_subnormal_scaled`); a sum among its factors spread over it, and its terms
-    joined where they grow alike (:func:`_hyperbolic_sum`'s way). The slope of x/(eˣ − 1), (expm1(x) −
+    where it is subnormal (:func:`_subnormal_scaled`); a sum among its factors spread over it (:func:`_spread`),
+    and its terms joined where they grow alike (:func:`_joined`), else each on its own. The slope of x/(eˣ − 1), (expm1(x) −
     x·eˣ)/expm1(x)², was 0 from x = 355, where the square overflows, and NaN from 710, where it is about −x·e⁻ˣ.
     Else None."""
     factors = sp.Mul.make_args(e)
@@ -1870,28 +1884,13 @@ def _expm1_far(e: sp.Expr) -> sp.Expr | None:
     if not powers:
         return None
     u = powers[0].as_base_exp()[0].args[0]
-    sums = [f for f in factors if isinstance(f, sp.Add) and f.has(sp.exp, expm1)]
-    terms = [t * e / sums[0] for t in sums[0].args] if len(sums) == 1 else [e]
-    parts = [_expm1_parts(t, u) for t in terms]
+    parts = [_expm1_parts(t, u) for t in _spread(e, sp.exp, expm1)]
     if any(p is None for p in parts):
         return None
-    size = sp.Max(*[p[2] for p in parts])
-    if all(sp.expand(p[0] - parts[0][0]) == 0 for p in parts):
-        inner = sp.Add(*[sp.Mul(*p[1]) for p in parts])
-        far = _subnormal_scaled(parts[0][0], lambda s, _: s * inner, high=True)
-    else:
-        far = sp.Add(*[_subnormal_scaled(p[0], lambda s, _, p=p: s * sp.Mul(*p[1]), high=True) for p in parts])
-    return _where((size > 708) & (u > 0), far, e)
-
-
-def _scale_expm1(e: sp.Expr) -> sp.Expr:
-    """:func:`_expm1_far` for every product in ``e`` and every power alone, from the top, as
-    :func:`_scale_hyperbolic` does."""
-    if not e.has(expm1):
-        return e
-    if isinstance(e, (sp.Mul, sp.Pow)) and (far := _expm1_far(e)) is not None:
-        return far
-    return e.func(*[_scale_expm1(a) for a in e.args]) if e.args else e
+    far = _joined(parts)
+    if far is None:
+        far = sp.Add(*[_joined([p]) for p in parts])
+    return _where((_size(parts) > 708) & (u > 0), far, e)
 
 
 def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
@@ -1905,9 +1904,9 @@ def stabilize_atoms(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: _sigmoid_product(e) is not None, _sigmoid_product)
     expr = expr.replace(lambda e: _exp_sigmoid(e) is not None, _exp_sigmoid)
     expr = expr.replace(lambda e: _sigmoid_tail(e) is not None, _sigmoid_tail)
-    expr = _scale_hyperbolic(expr)
-    expr = _scale_exp_sums(expr)
-    expr = _scale_expm1(expr)
+    expr = _from_the_top(expr, _hyperbolic_far, sp.cosh, sp.sinh)
+    expr = _from_the_top(expr, _exp_sum_far, sp.exp)
+    expr = _from_the_top(expr, _expm1_far, expm1)
     expr = expr.replace(lambda e: _softplus_less_log2(e) is not None, _softplus_less_log2)
     expr = expr.replace(lambda e: isinstance(e, sp.erfc), _erfc_carried)
     return expr.replace(
