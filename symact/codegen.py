@@ -826,6 +826,8 @@ def c_header(head: str, name: str, prototypes: list[str]) -> str:
 class _CLoopPrinter(_CPrinter):
     """The kernels' C printing, with each input read into a local ``NAME_i`` (the pointer keeps the name)."""
 
+    half_powers = False  # pow(), as written: the code carries no helpers but the error atoms
+
     inputs: frozenset = frozenset()
     inline_exp = False
 

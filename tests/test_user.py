@@ -549,3 +549,29 @@ def test_a_function_not_real_everywhere_compiles_with_nan_where_it_is_not(backen
     y, dy = symact.compile(symact.custom("log(x)"), backend=backend, dtype="float64")(xs)
     np.testing.assert_array_equal(y, [np.nan, np.log(4.0), np.inf, np.nan])
     np.testing.assert_array_equal(dy, [-1.0, 0.25, 0.0, 0.0])  # 1/x is real for x < 0: its limit 0 stands
+
+
+@pytest.mark.skipif("c" not in available_backends(), reason="no C compiler")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_half_integer_powers_are_vectorized_and_as_accurate_as_pow(dtype):
+    """The slope of asinh x, (1 + x²)^(−1/2), was printed as pow(), a scalar call that kept gcc from vectorizing
+    the loop (150 → 30 ms for 10^7 float64 points): it is 1/√b refined by a Newton step now (symact_rsqrt), within
+    about half an ULP as pow is (1.15 ULP for f′ either way); b^(3/2) is b·√b and b^(−3/2) symact_rsqrt(b)/b. Edge
+    values are pow's: (±0)^(−1/2) = +inf and (−0)^(1/2) = +0 (the sign of the function beside 0),
+    NaN below 0. (NumPy's and numba's kernels print b^(−1/2) as 1/√b, which is −inf at −0.)"""
+    fn = symact.custom("asinh(x)")
+    kernel = symact.compile(fn, backend="c", dtype=dtype)
+    assert "pow(" not in kernel.source and "symact_rsqrt" in kernel.source
+    xs = points(4000)
+    xs = xs[np.isfinite(xs)].astype(dtype)
+    truth_y, truth_dy = reference(fn, xs.astype(np.float64))
+    y, dy = kernel(xs)
+    assert ulp_error(y, truth_y, dtype) <= 1.5 and ulp_error(dy, truth_dy, dtype) <= 1.5
+    x = np.array([0.0, -0.0, 4.0, 0.25, 16.0, -1.0, np.nan], dtype=dtype)  # exact powers (±inf: the limits)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for text, p in (("1/sqrt(x)", -0.5), ("x**(3/2)", 1.5), ("x**(-3/2)", -1.5)):
+            got = symact.compile(symact.custom(text), backend="c", dtype=dtype)(x)
+            at = x + 0  # −0 read as +0, as C's pow reads it (NumPy's power reads it as −0 for p = 1/2, as sqrt)
+            for g, want in zip(got, (np.power(at, p), p * np.power(at, p - 1))):
+                np.testing.assert_array_equal(g, want, err_msg=text)
+                assert np.array_equal(np.signbit(g), np.signbit(want)), text
