@@ -144,7 +144,7 @@ class _Printer(C99CodePrinter):
 
     def _print_Pow(self, expr):
         """Small integer powers as products, and half-integer ones from a square root: pow() is a scalar call,
-        which keeps the loop from being vectorized (the slope of asinh x, (1 + x²)^(−1/2): 150 → 27 ms for 10^7
+        which keeps the loop from being vectorized (the slope of asinh x, (1 + x²)^(−1/2): 150 → 31 ms for 10^7
         float64 points, 2 threads), where sqrt is an instruction. b^(k/2) is b^m·√b for k = 2m + 1 > 0, and
         b^(−1/2)/b^m below, b^(−1/2) within about half an ULP (symact_rsqrt), as pow is; the others round once or
         twice more than pow (x·(1 + x²)^(3/2)/(2 + x²)², f: 4.54 → 5.20 ULP in float64)."""
