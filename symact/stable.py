@@ -1834,7 +1834,7 @@ def _exp_sum_far(e: sp.Expr) -> sp.Expr | None:
     if found is None:
         return None
     power, (p, u, terms, c0) = found
-    others = sp.Mul(*[f for f in factors if f is not power])
+    spread = _spread(sp.Mul(*[f for f in factors if f is not power]), sp.exp)  # the product's terms
     ks = [k for _, k in terms] + ([sp.S.Zero] if c0 else [])
 
     def far(top: sp.Expr, product: sp.Expr) -> sp.Expr:  # A = e^(top·u)·B, B's terms each e^((k − top)·u) ≤ 1 here
@@ -1846,7 +1846,6 @@ def _exp_sum_far(e: sp.Expr) -> sp.Expr | None:
     def side(top: sp.Expr) -> sp.Expr:
         return sp.Add(*[far(top, t) for t in spread])
 
-    spread = _spread(others, sp.exp)
     grows = [f.args[0] for t in spread for f in sp.Mul.make_args(t) if isinstance(f, sp.exp)]
     size = sp.Max(0, *[sp.Abs(v) for v in grows]) + max(abs(k) for k in ks) * sp.Abs(u)
     # p = 1/3 rounds, and pow(A, fl(p)) is then off by |p·log A|·2^-53 relatively (90 ULP at x = 646 for (1 + eˣ)^(1/3)):
@@ -1876,9 +1875,9 @@ def _expm1_far(e: sp.Expr) -> sp.Expr | None:
     """A product with a division by a power of expm1(u), as written, and beyond, where u > 0 and the powers and
     exps in it overflow (|v| + Σ|p·u| > 708), as one exp times (1 − e^(−u))^p (:func:`_expm1_parts`), scaled
     where it is subnormal (:func:`_subnormal_scaled`); a sum among its factors spread over it (:func:`_spread`),
-    and its terms joined where they grow alike (:func:`_joined`), else each on its own. The slope of x/(eˣ − 1), (expm1(x) −
-    x·eˣ)/expm1(x)², was 0 from x = 355, where the square overflows, and NaN from 710, where it is about −x·e⁻ˣ.
-    Else None."""
+    and its terms joined where they grow alike (:func:`_joined`), else each on its own. The slope of x/(eˣ − 1),
+    (expm1(x) − x·eˣ)/expm1(x)², was 0 from x = 355, where the square overflows, and NaN from 710, where it is
+    about −x·e⁻ˣ. Else None."""
     factors = sp.Mul.make_args(e)
     powers = [f for f in factors if isinstance(f.as_base_exp()[0], expm1) and f.as_base_exp()[1].is_negative]
     if not powers:
