@@ -948,6 +948,14 @@ class PythonAtoms:
             return f"(1/({self._print(base)}))"
         return super()._print_Pow(expr, rational=rational)
 
+    def _hprint_Pow(self, expr, rational=False, sqrt="math.sqrt"):
+        """b^(±1/2) as sqrt(b + 0.0): b + 0.0 is b, but +0 for −0, as pow and the C kernels read it. sqrt(−0) is
+        −0, and 1/sqrt(−0) = −inf where pow gives (−0)^(−1/2) = +inf, as sqrt's slope at −0 is +inf."""
+        if not rational and expr.exp in (sp.S.Half, -sp.S.Half):
+            root = f"{self._module_format(sqrt)}({self._print(expr.base)} + 0.0)"
+            return root if expr.exp > 0 else f"(1/{root})"
+        return super()._hprint_Pow(expr, rational=rational, sqrt=sqrt)
+
     def _print_held(self, expr):
         return f"({self._print(expr.args[0])})"
 
