@@ -671,7 +671,9 @@ def _two_chains(coefficients, single: bool) -> str:
     return f"{f}(r, {chain(coefficients[1::2])}, {chain(coefficients[0::2])})"
 
 
-def _exp_core(qualifier: str, name: str, signature: str, clamp: str, tl: str, compensated: bool = True) -> str:
+def _exp_core(
+    qualifier: str, name: str, signature: str, clamp: str, tl: str, compensated: bool = True, returns: str = "double"
+) -> str:
     """The start of an accurate exp helper up to q = expm1(r + r_lo) and kk (k in its low bits): ln 2 split
     Cody–Waite style, so r is carried as hi + lo, and expm1(r) as the near-minimax polynomial of degree 12
     proved within 2^-59 on |r| ≤ ln 2/2 (:mod:`symact.minimax`; the Taylor polynomial needs degree 14), in two
@@ -686,7 +688,7 @@ def _exp_core(qualifier: str, name: str, signature: str, clamp: str, tl: str, co
         hi, lo_ = split(mpmath.log(2), 42)  # 42 bits: k·hi is exact for |k| < 2^11
         inverse = float(1 / mpmath.log(2))
     low = f"    const double r_lo = (d - r) + fma(k, {-lo_!r}, {tl});  /* r + r_lo = t + tl − k·ln 2, to ~2^-100 */\n"
-    return f"""{qualifier} double {name}({signature}) {{
+    return f"""{qualifier} {returns} {name}({signature}) {{
     const double c = {clamp};
     const double kk = fma(c, {inverse!r}, {shift}), k = kk - {shift};
     const double d = fma(k, {-hi!r}, c);  /* exact: k·ln2_hi has at most 53 bits, and c is near it */
@@ -715,6 +717,65 @@ def exp_tail_helper(qualifier: str = "static inline") -> str:
     return f"""{core}    union {{ double d; uint64_t u; }} s = {{kk - (c < -708.0 ? -64.0 : 0.0)}};
     s.u = (s.u + 1023u) << 52;  /* 2^k, or 2^(k + 64) below −708 */
     return fma(s.d, q, s.d - m);
+}}
+"""
+
+
+def hyperbolic_helpers(qualifier: str = "static inline") -> str:
+    """C for the float64 C kernels' cosh and sinh: ``symact_cosh(x)`` and ``symact_sinh(x)``, inline, so that
+    gcc vectorizes the loop (libm's are scalar calls, which keep the whole loop scalar: f + f′ of cosh x over 10^7
+    points, 2 threads, 101 → 12.6 ms; libmvec's are less accurate). With a = |x|:
+
+    - a < 1: the Taylor polynomials 1 + a²/2! + … + a²⁰/20! and a + a³/3! + … + a¹⁹/19! (the next terms are
+      below 2^-68 of the value);
+    - else e^a/2 = s·(1 + q) from :func:`_exp_core` (s = 2^k), its argument a − ln 2 carried as t + tl (ln 2
+      split, the difference's rounding kept by two-sum), and above 700 a − 65·ln 2, scaled back by 2^64, so
+      that cosh x is finite up to where it overflows (710.48), not where e^a does; then cosh = s·(1 + q + w/s)
+      and sinh = s·(1 + q − w/s) with w = e^(−a)/2 = 1/(4 s (1 + q)), rounded once.
+
+    Measured against mpmath (12000 points on [0, 700]): cosh within 1.20 ULP, sinh 1.11 (glibc 2.36's libm:
+    0.97 and 1.66; a Taylor polynomial out to a = 2 was worse, 1.36 and 1.21, as a² rounds). ±inf gives inf,
+    NaN NaN, sinh keeps x's sign (−0 too). Needs <stdint.h> and :func:`symact.compile.c.error_helpers`'
+    symact_sum_err."""
+    with mpmath.workdps(40):
+        ln2 = split(mpmath.log(2), 53)
+        ln2_65 = split(65 * mpmath.log(2), 53)
+        even = [float(1 / mpmath.factorial(2 * j)) for j in range(1, 11)]  # 1/2!, …, 1/20!
+        odd = [float(1 / mpmath.factorial(2 * j + 1)) for j in range(1, 10)]  # 1/3!, …, 1/19!
+
+    def chain(cs):  # c_0 + c_1·a2 + … in Horner form
+        out = repr(cs[-1])
+        for c in reversed(cs[:-1]):
+            out = f"fma(a2, {out}, {c!r})"
+        return out
+
+    b = "(a > 712.0 ? 712.0 : a)"  # beyond 712 both overflow; NaN passes
+    hi, lo = (f"(a > 700.0 ? {big!r} : {small!r})" for big, small in zip(ln2_65, ln2))
+    core = _exp_core(
+        qualifier,
+        "symact_half_exp",
+        "double a",
+        f"{b} - {hi}",
+        f"symact_sum_err({b}, -{hi}) - {lo}",
+        returns="symact_half_exp_t",
+    )
+    return f"""typedef struct {{ double s, q, scale; }} symact_half_exp_t;  /* e^a/2 = scale·s·(1 + q) */
+{core}    union {{ double d; uint64_t u; }} s = {{kk}};
+    s.u = (s.u + 1023u) << 52;  /* 2^k */
+    const symact_half_exp_t out = {{s.d, q, a > 700.0 ? 0x1p64 : 1.0}};
+    return out;
+}}
+{qualifier} double symact_cosh(double x) {{
+    const double a = fabs(x), a2 = a * a;
+    const symact_half_exp_t e = symact_half_exp(a);
+    const double w_s = 0.25 / (fma(e.s, e.q, e.s) * e.s);  /* e^(−a)/2 over s */
+    return a < 1.0 ? {chain(even)} * a2 + 1.0 : fma(e.s, e.q + w_s, e.s) * e.scale;
+}}
+{qualifier} double symact_sinh(double x) {{
+    const double a = fabs(x), a2 = a * a;
+    const symact_half_exp_t e = symact_half_exp(a);
+    const double w_s = 0.25 / (fma(e.s, e.q, e.s) * e.s);
+    return copysign(a < 1.0 ? a + a * (a2 * {chain(odd)}) : fma(e.s, e.q - w_s, e.s) * e.scale, x);
 }}
 """
 
