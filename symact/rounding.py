@@ -780,6 +780,68 @@ def hyperbolic_helpers(qualifier: str = "static inline") -> str:
 """
 
 
+#: fdlibm's atan (s_atan.c, Sun Microsystems 1993, "permission to use, copy, modify, and distribute this software
+#: is freely granted"): atan(c) as hi + lo at the reduction's centres c = 1/2, 1, 3/2, ∞, and the odd polynomial
+#: t − t·(s1 + s2) of atan on |t| < 7/16.
+ATAN_CENTRES = (
+    (4.63647609000806093515e-01, 2.26987774529616870924e-17),
+    (7.85398163397448278999e-01, 3.06161699786838301793e-17),
+    (9.82793723247329054082e-01, 1.39033110312309984516e-17),
+    (1.57079632679489655800e00, 6.12323399573676603587e-17),
+)
+ATAN_POLYNOMIAL = (
+    3.33333333333329318027e-01,
+    -1.99999999998764832476e-01,
+    1.42857142725034663711e-01,
+    -1.11111104054623557880e-01,
+    9.09088713343650656196e-02,
+    -7.69187620504482999495e-02,
+    6.66107313738753120669e-02,
+    -5.83357013379057348645e-02,
+    4.97687799461593236017e-02,
+    -3.65315727442169155270e-02,
+    1.62858201153657823623e-02,
+)
+
+
+def atan_helper(qualifier: str = "static inline") -> str:
+    """C for the float64 C kernels' atan: ``symact_atan(x)``, fdlibm's algorithm (:data:`ATAN_POLYNOMIAL`)
+    without its branches, so that gcc vectorizes the loop (libm's atan is a scalar call, which kept the whole
+    loop scalar: f + f′ of atan x over 10^7 points, 2 threads, 40 → 16 ms; libmvec's is 1.51 ULP off). With a = |x|, t = (a − c)/(1 + c·a) about the centre c of a's
+    interval (7/16, 11/16, 19/16, 39/16 bound them; −1/a beyond), chosen by selects, one division; then
+    atan c − ((t·(s1 + s2) − lo) − t). Measured against mpmath (28000 points, |x| from 1e-300 to 1e300): within
+    0.75 ULP (glibc 2.36's libm: 0.51). NaN passes, ±inf gives ±π/2, x's sign is kept (−0 too)."""
+    bounds = (0.4375, 0.6875, 1.1875, 2.4375)
+    numerators = ("2.0 * a - 1.0", "a - 1.0", "a - 1.5", "-1.0")
+    denominators = ("2.0 + a", "a + 1.0", "1.0 + 1.5 * a", "a")
+
+    def chosen(values, inner):  # the value of a's interval, the last one first
+        out = inner
+        for bound, value in zip(bounds, values):
+            out = f"(a >= {bound!r} ? {value} : {out})"
+        return out
+
+    his, los = zip(*ATAN_CENTRES)
+    w = "w"
+    odd, even = ATAN_POLYNOMIAL[0::2], ATAN_POLYNOMIAL[1::2]
+
+    def chain(cs):
+        out = repr(cs[-1])
+        for c in reversed(cs[:-1]):
+            out = f"({c!r} + {w} * {out})"
+        return out
+
+    return f"""{qualifier} double symact_atan(double x) {{
+    const double a = fabs(x);
+    const double num = {chosen(numerators, "a")}, den = {chosen(denominators, "1.0")};
+    const double hi = {chosen(map(repr, his), "0.0")}, lo = {chosen(map(repr, los), "0.0")};
+    const double t = num / den, z = t * t, w = z * z;
+    const double s1 = z * {chain(odd)}, s2 = w * {chain(even)};
+    return copysign(hi - ((t * (s1 + s2) - lo) - t), x);
+}}
+"""
+
+
 def exp_helpers(qualifier: str = "static inline", short: bool = False) -> str:
     """C for the float64 C kernels' exp and expm1: ``symact_exp(t)`` and ``symact_expm1(t)``, and ``_neg``
     variants for t ≤ 708 (mostly t ≤ 0, hence the name), which skip the upper clamp and scaling. The

@@ -31,6 +31,7 @@ from ..rounding import (
     FLOAT_EXP,
     REDUCED,
     SHORT_EXP,
+    atan_helper,
     exp_err,
     exp_err_helper,
     exp_fma,
@@ -72,8 +73,8 @@ FLAGS = [
 WIDE = ["-mprefer-vector-width=512"]
 #: Not cosh, sinh, sin, cos or atan: libmvec's are less accurate than libm's (glibc 2.36, AVX-512, 6000 points
 #: each against mpmath: 1.77, 1.88, 2.64, 2.96 and 1.51 ULP against 0.98, 1.35, 0.51, 0.50 and 0.50), and a
-#: user's form amplifies them (the slope of x/cosh x: 7.9 → 9.8 ULP). cosh and sinh are symact's own inline
-#: helpers in double (_Printer._hyperbolic_call); sin, cos and atan stay libm's scalar calls. libmvec's asinh and
+#: user's form amplifies them (the slope of x/cosh x: 7.9 → 9.8 ULP). cosh, sinh and atan are symact's own
+#: inline helpers in double (_Printer._print_inline); sin and cos stay libm's scalar calls. libmvec's asinh and
 #: atanh are both faster and closer (1.03 and 1.17 ULP against 1.41 and 1.31), as its tanh and erfc are (0.98 and
 #: 1.40 against 1.84, 2.43).
 VECTOR_MATH = ("exp", "expm1", "log1p", "erf", "erfc", "tanh", "log", "asinh", "atanh")
@@ -89,6 +90,7 @@ TRANSCENDENTAL = (
     sp.atanh,
     sp.cosh,
     sp.sinh,
+    sp.atan,
     exp_fma,
     exp_tail,
     *REDUCED,
@@ -243,18 +245,17 @@ class _Printer(C99CodePrinter):
     def _print_expm1(self, expr):
         return self._exp_call(expr, "expm1") or super()._print_expm1(expr)
 
-    def _print_cosh(self, expr):
-        return self._hyperbolic_call(expr) or getattr(super(), f"_print_{type(expr).__name__}")(expr)
-
-    _print_sinh = _print_cosh  # SymPy dispatches on the class's own name
-
-    def _hyperbolic_call(self, expr) -> str | None:
-        """cosh and sinh in double as the inline helpers (:func:`symact.rounding.hyperbolic_helpers`), which gcc
-        vectorizes: libm's are scalar calls, which kept the loop scalar (f + f' over 10^7 float64 points,
-        2 threads: x/cosh x 175 → 61 ms, 1/cosh x 155 → 25); in float, and in code for users, the library's."""
+    def _print_inline(self, expr):
+        """cosh, sinh and atan in double as the inline helpers (:func:`symact.rounding.hyperbolic_helpers`,
+        :func:`symact.rounding.atan_helper`), which gcc vectorizes: libm's are scalar calls, which kept the loop
+        scalar (f + f' over 10^7 float64 points, 2 threads: x/cosh x 175 → 61 ms, 1/cosh x 155 → 25, atan x
+        40 → 16); in float, and in code for users, the library's."""
+        name = type(expr).__name__
         if not self.inline_exp or self.type_aliases.get(real) == float32:
-            return None
-        return f"symact_{type(expr).__name__}({self._print(expr.args[0])})"
+            return getattr(super(), f"_print_{name}")(expr)
+        return f"symact_{name}({self._print(expr.args[0])})"
+
+    _print_cosh = _print_sinh = _print_atan = _print_inline  # SymPy dispatches on the class's own name
 
     #: The kernel's common subexpressions, (symbol, expression) in order, so that a bound on an argument
     #: that CSE replaced by a symbol (exp(t0) with t0 = −2|x|) is still known.
@@ -537,13 +538,14 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     double_exp = compute == "double" and any(e.has(sp.exp, expm1, *SHORT_EXP) for e in exprs)
     short_exp = any(e.has(*SHORT_EXP) for e in exprs)
     hyperbolic = "symact_cosh(" in "".join(loops) or "symact_sinh(" in "".join(loops)
+    arctangent = "symact_atan(" in "".join(loops)
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 {"" if dtype == "float32" and compute == "double" else STREAMING}
 {decls}
-{error_helpers(compute)}{rsqrt_helper(compute) if "symact_rsqrt" in "".join(loops) else ""}{hyperbolic_helpers() if hyperbolic else ""}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_err_helper() if exp_low else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{log1p_unit_helper() if unit_log1p else ""}{"".join(loops)}
+{error_helpers(compute)}{rsqrt_helper(compute) if "symact_rsqrt" in "".join(loops) else ""}{hyperbolic_helpers() if hyperbolic else ""}{atan_helper() if arctangent else ""}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_err_helper() if exp_low else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{log1p_unit_helper() if unit_log1p else ""}{"".join(loops)}
 """
 
 
