@@ -239,6 +239,11 @@ class _Printer(C99CodePrinter):
     #: kernels' source includes; code generated for users calls the library's instead and stands alone.
     inline_exp = True
 
+    @property
+    def _inline_double(self) -> bool:
+        """Whether calls go to the kernels' own inline helpers: in double, unless the code is for users."""
+        return self.inline_exp and self.type_aliases.get(real) != float32
+
     def _print_exp(self, expr):
         return self._exp_call(expr, "exp") or super()._print_exp(expr)
 
@@ -251,7 +256,7 @@ class _Printer(C99CodePrinter):
         scalar (f + f' over 10^7 float64 points, 2 threads: x/cosh x 175 → 61 ms, 1/cosh x 155 → 25, atan x
         40 → 16); in float, and in code for users, the library's."""
         name = type(expr).__name__
-        if not self.inline_exp or self.type_aliases.get(real) == float32:
+        if not self._inline_double:
             return getattr(super(), f"_print_{name}")(expr)
         return f"symact_{name}({self._print(expr.args[0])})"
 
@@ -262,7 +267,7 @@ class _Printer(C99CodePrinter):
     assignments: tuple = ()
 
     def _exp_call(self, expr, name: str) -> str | None:
-        if not self.inline_exp or self.type_aliases.get(real) == float32:  # in float: libmvec's
+        if not self._inline_double:  # in float: libmvec's
             return None
         bound = _upper_bound(self._unshared(expr.args[0]))
         short = bound is not None and bound <= NEG_RANGE
@@ -318,7 +323,7 @@ class _Printer(C99CodePrinter):
         :func:`symact.rounding.log1p_unit_helper` instead of libmvec's general log1p: 10^7 points, 2 threads, in
         cache, AMD EPYC Zen 4, float64 softplus 12.62 → 11.97 ms and log σ 13.40 → 11.98; on the accuracy
         protocol their f went from 2.26 and 2.32 ULP to 1.38 and 1.6."""
-        if self.inline_exp and self.type_aliases.get(real) != float32:
+        if self._inline_double:
             e = self._unshared(expr.args[0])
             bound = _upper_bound(e.args[0]) if isinstance(e, sp.exp) else None
             if bound is not None and bound <= 0:
@@ -537,15 +542,15 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     unit_log1p = compute == "double" and any(e.has(log1p) for e in exprs)  # static inline: unused, it costs nothing
     double_exp = compute == "double" and any(e.has(sp.exp, expm1, *SHORT_EXP) for e in exprs)
     short_exp = any(e.has(*SHORT_EXP) for e in exprs)
-    hyperbolic = "symact_cosh(" in "".join(loops) or "symact_sinh(" in "".join(loops)
-    arctangent = "symact_atan(" in "".join(loops)
+    printed = "".join(loops)  # the helpers whose calls _Printer printed: rsqrt, cosh and sinh, atan
+    hyperbolic = "symact_cosh(" in printed or "symact_sinh(" in printed
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 {"" if dtype == "float32" and compute == "double" else STREAMING}
 {decls}
-{error_helpers(compute)}{rsqrt_helper(compute) if "symact_rsqrt" in "".join(loops) else ""}{hyperbolic_helpers() if hyperbolic else ""}{atan_helper() if arctangent else ""}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_err_helper() if exp_low else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{log1p_unit_helper() if unit_log1p else ""}{"".join(loops)}
+{error_helpers(compute)}{rsqrt_helper(compute) if "symact_rsqrt" in printed else ""}{hyperbolic_helpers() if hyperbolic else ""}{atan_helper() if "symact_atan(" in printed else ""}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_err_helper() if exp_low else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{log1p_unit_helper() if unit_log1p else ""}{printed}
 """
 
 
