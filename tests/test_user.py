@@ -621,3 +621,54 @@ def test_atan_is_a_vectorized_helper_within_an_ulp():
     want = np.arctan(edges)
     assert np.array_equal(np.signbit(got), np.signbit(want)) and np.array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got, want, rtol=2.3e-16, atol=0)
+
+
+@pytest.mark.skipif("c" not in available_backends(), reason="no C compiler")
+def test_sin_and_cos_are_vectorized_helpers_within_an_ulp_and_libm_beyond_their_range():
+    """sin and cos were libm's scalar calls, which kept gcc from vectorizing the whole loop; the float64 C kernels
+    compute them inline now (fdlibm's kernels after an exact Cody–Waite reduction, symact.rounding.trig_helpers):
+    within 0.75 ULP on the protocol's points and at multiples of π/2 up to 10^6 and their neighbours, where the
+    reduced argument is smallest (libm's: 0.51). An array with an argument beyond TRIG_RANGE, where the reduction
+    is no longer exact, is computed with libm's, and gives its values; ±0 keep their sign, ±inf and NaN give NaN."""
+    import math
+
+    import mpmath
+
+    rng = np.random.default_rng(3)
+    with mpmath.workdps(40):
+        near = np.array([float(k * mpmath.pi / 2) for k in rng.integers(1, 600_000, 300)])
+    xs = points(2000)
+    xs = np.concatenate([xs[np.isfinite(xs)], near, np.nextafter(near, np.inf), -np.nextafter(near, 0)])
+    for text, f, df in (("sin(x)", math.sin, math.cos), ("cos(x)", math.cos, lambda v: -math.sin(v))):
+        fn = symact.custom(text)
+        kernel = symact.compile(fn, backend="c", dtype="float64")
+        assert f"symact_{text}" in kernel.source and "_trig_beyond(X, n)" in kernel.source
+        truth_y, truth_dy = reference(fn, xs)
+        y, dy = kernel(xs)
+        assert ulp_error(y, truth_y, np.float64) <= 0.75 and ulp_error(dy, truth_dy, np.float64) <= 0.75, text
+        beyond = np.array([0.5, 2.0**20 + 1.0, -1e7, 123456789.123, 1e300, -1e300])
+        got, dgot = kernel(beyond)
+        np.testing.assert_allclose(got, [f(v) for v in beyond], rtol=2.3e-16, atol=0, err_msg=text)
+        np.testing.assert_allclose(dgot, [df(v) for v in beyond], rtol=2.3e-16, atol=0, err_msg=text)
+    edges = np.array([0.0, -0.0, 5e-324, -1e-310, np.inf, -np.inf, np.nan])
+    got, dgot = symact.compile(symact.custom("sin(x)"), backend="c", dtype="float64")(edges)
+    with np.errstate(invalid="ignore"):
+        want = np.sin(edges)
+    assert np.array_equal(np.signbit(got[:4]), np.signbit(want[:4])) and np.all(np.isnan(got[4:]))
+    np.testing.assert_array_equal(got[:4], want[:4])
+    np.testing.assert_array_equal(dgot[:4], 1.0)
+
+
+@pytest.mark.skipif("c" not in available_backends(), reason="no C compiler")
+def test_float32_kernels_with_a_helper_compute_in_double():
+    """A float32 kernel computing in float calls libm's scalar sinf, coshf or atanf, which keep the loop scalar;
+    in double it calls symact's vectorized helpers (sin x: 41 → 10 ms over 10^7 points), and rounds correctly."""
+    xs = points(2000).astype(np.float32)
+    xs = xs[np.isfinite(xs)]
+    for text in ("sin(x)", "cosh(x)", "atan(x)"):
+        fn = symact.custom(text)
+        kernel = symact.compile(fn, backend="c", dtype="float32")
+        assert kernel._impl.compute == "double" and f"symact_{text}" in kernel.source, text
+        truth_y, truth_dy = reference(fn, xs.astype(np.float64))
+        y, dy = kernel(xs)
+        assert ulp_error(y, truth_y, np.float32) <= 0.5 and ulp_error(dy, truth_dy, np.float32) <= 0.5, text

@@ -31,6 +31,7 @@ from ..rounding import (
     FLOAT_EXP,
     REDUCED,
     SHORT_EXP,
+    TRIG_RANGE,
     atan_helper,
     exp_err,
     exp_err_helper,
@@ -50,6 +51,7 @@ from ..rounding import (
     ratio,
     reduced_call,
     reduced_helpers,
+    trig_helpers,
 )
 from .cache import cache_dir, digest, write_atomic
 from .fork import forked
@@ -73,11 +75,13 @@ FLAGS = [
 WIDE = ["-mprefer-vector-width=512"]
 #: Not cosh, sinh, sin, cos or atan: libmvec's are less accurate than libm's (glibc 2.36, AVX-512, 6000 points
 #: each against mpmath: 1.77, 1.88, 2.64, 2.96 and 1.51 ULP against 0.98, 1.35, 0.51, 0.50 and 0.50), and a
-#: user's form amplifies them (the slope of x/cosh x: 7.9 → 9.8 ULP). cosh, sinh and atan are symact's own
-#: inline helpers in double (_Printer._print_inline); sin and cos stay libm's scalar calls. libmvec's asinh and
+#: user's form amplifies them (the slope of x/cosh x: 7.9 → 9.8 ULP). cosh, sinh, atan, sin and cos are symact's
+#: own inline helpers in double (_Printer._print_inline). libmvec's asinh and
 #: atanh are both faster and closer (1.03 and 1.17 ULP against 1.41 and 1.31), as its tanh and erfc are (0.98 and
 #: 1.40 against 1.84, 2.43).
 VECTOR_MATH = ("exp", "expm1", "log1p", "erf", "erfc", "tanh", "log", "asinh", "atanh")
+#: The functions _Printer._print_inline prints as symact's helpers in double.
+INLINE = (sp.cosh, sp.sinh, sp.atan, sp.sin, sp.cos)
 TRANSCENDENTAL = (
     sp.exp,
     expm1,
@@ -91,6 +95,8 @@ TRANSCENDENTAL = (
     sp.cosh,
     sp.sinh,
     sp.atan,
+    sp.sin,
+    sp.cos,
     exp_fma,
     exp_tail,
     *REDUCED,
@@ -251,16 +257,21 @@ class _Printer(C99CodePrinter):
         return self._exp_call(expr, "expm1") or super()._print_expm1(expr)
 
     def _print_inline(self, expr):
-        """cosh, sinh and atan in double as the inline helpers (:func:`symact.rounding.hyperbolic_helpers`,
-        :func:`symact.rounding.atan_helper`), which gcc vectorizes: libm's are scalar calls, which kept the loop
-        scalar (f + f' over 10^7 float64 points, 2 threads: x/cosh x 175 → 61 ms, 1/cosh x 155 → 25, atan x
-        40 → 16); in float, and in code for users, the library's."""
+        """cosh, sinh, atan, sin and cos in double as the inline helpers (:func:`symact.rounding.hyperbolic_helpers`,
+        :func:`symact.rounding.atan_helper`, :func:`symact.rounding.trig_helpers`), which gcc vectorizes: libm's
+        are scalar calls, which kept the loop scalar (f + f' over 10^7 float64 points, 2 threads: x/cosh x 175 →
+        61 ms, 1/cosh x 155 → 25, atan x 40 → 16, sin x 100 → 18); in float, in code for users, and for sin and
+        cos where :attr:`inline_trig` is off, the library's."""
         name = type(expr).__name__
-        if not self._inline_double:
+        if not self._inline_double or (name in ("sin", "cos") and not self.inline_trig):
             return getattr(super(), f"_print_{name}")(expr)
         return f"symact_{name}({self._print(expr.args[0])})"
 
-    _print_cosh = _print_sinh = _print_atan = _print_inline  # SymPy dispatches on the class's own name
+    _print_cosh = _print_sinh = _print_atan = _print_sin = _print_cos = _print_inline  # SymPy: the class's name
+
+    #: sin and cos as the inline helpers, whose reduction is exact up to TRIG_RANGE only: :func:`source` prints
+    #: each loop a second time with libm's, for arrays where an argument is beyond it.
+    inline_trig = True
 
     #: The kernel's common subexpressions, (symbol, expression) in order, so that a bound on an argument
     #: that CSE replaced by a symbol (exp(t0) with t0 = −2|x|) is still known.
@@ -403,6 +414,8 @@ def _expressions(forms: KernelForms) -> list[sp.Expr]:
 
 #: The suffix of a loop without the guards that return the limits at ±inf and x at NaN (see SPECIAL).
 RAW = "_raw"
+#: The suffix of a loop with libm's sin and cos, for arrays where an argument is beyond TRIG_RANGE.
+LIBM = "_libm"
 
 
 def _named_numerators(forms: KernelForms) -> KernelForms:
@@ -440,14 +453,42 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
     printer = _Printer({"type_aliases": {real: float32}} if compute == "float" else {})
     printer.assignments = forms.assignments
 
-    class p:  # one line per expression: SymPy prints a ternary over several lines
-        doprint = staticmethod(lambda e: " ".join(printer.doprint(e).split()))
+    def doprint(e, inline_trig: bool = True) -> str:  # one line per expression: SymPy prints a ternary over several
+        printer.inline_trig = inline_trig
+        return " ".join(printer.doprint(e).split())
 
-    body = [f"const {_ctype(e, compute)} {p.doprint(s)} = {p.doprint(e)};" for s, e in forms.assignments]
+    def code(inline_trig: bool = True) -> tuple[list[str], str, str]:  # the assignments, f and f'
+        def c(e):
+            return doprint(e, inline_trig)
+
+        return [f"const {_ctype(e, compute)} {c(s)} = {c(e)};" for s, e in forms.assignments], c(forms.f), c(forms.df)
+
     lo, hi, dlo, dhi = (_literal(v, compute) for v in forms.limits)
     decls = vector_math_declarations(compute)
+    exprs = _expressions(forms)
+    # sin and cos: the inline helpers where every argument is within TRIG_RANGE (or ±inf or NaN, which they pass
+    # on as libm does), else the whole array with libm's: a pass that computes the arguments alone decides
+    trig = sorted({a.args[0] for e in exprs for a in e.atoms(sp.sin, sp.cos)}, key=sp.default_sort_key)
+    trig = trig if compute == "double" else []
+    beyond = " | ".join(f"((fabs({a}) > {TRIG_RANGE!r}) & (fabs({a}) < INFINITY))" for a in map(doprint, trig))
+    assignments = "\n        ".join(code()[0])
+    trig_check = f"""
+/* whether an argument of sin or cos is finite and beyond {TRIG_RANGE:.0f}, where symact_sin and symact_cos do not reduce
+   exactly */
+static int {name}_trig_beyond(const {ctype} *restrict X, ptrdiff_t n) {{
+    int beyond = 0;
+    #pragma omp parallel for simd reduction(|:beyond) schedule(static) if(parallel: n >= 65536)
+    for (ptrdiff_t i = 0; i < n; ++i) {{
+        const {compute} x = X[i];
+        {assignments}
+        beyond |= {beyond};
+    }}
+    return beyond;
+}}
+"""
 
-    def loop(fname: str, arrays: tuple[str, ...], guard: bool = True) -> str:
+    def loop(fname: str, arrays: tuple[str, ...], guard: bool = True, inline_trig: bool = True) -> str:
+        body, f_code, df_code = code(inline_trig)
         lines = "\n            ".join(body)
         guards = f"""
             if (isinf(x)) {{ y = x > 0 ? {hi} : {lo}; dy = x > 0 ? {dhi} : {dlo}; }}
@@ -462,8 +503,8 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
         def element(x: str, target, guarded: bool = guard) -> str:  # one element's work: read x, store by target
             return f"""const {compute} x = {x};
             {lines}
-            {compute} y = {p.doprint(forms.f)};
-            {compute} dy = {p.doprint(forms.df)};{guards if guarded else ""}
+            {compute} y = {f_code};
+            {compute} dy = {df_code};{guards if guarded else ""}
             {stores(target)}"""
 
         # in the blocked loop the guards are a second pass over the block: inside the loop gcc makes the
@@ -481,7 +522,12 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
             else ""
         )
 
-        full = f"{name}_{fname}{'' if guard else RAW}"
+        full = f"{name}_{fname}{'' if guard else RAW}{'' if inline_trig else LIBM}"
+        libm = (
+            f"\n    if ({name}_trig_beyond(X, n)) {{ {full}{LIBM}(X, {', '.join(arrays)}, n); return; }}"
+            if trig and inline_trig
+            else ""
+        )
         params = ", ".join(f"{ctype} *restrict {a}" for a in arrays)
         aligned = "".join(f" && (uintptr_t){a} % 64 == (uintptr_t)Y % 64" for a in arrays[1:])
         buffers = " ".join(f"{ctype} {a.lower()}_[STREAM_BLOCK];" for a in arrays)
@@ -498,7 +544,7 @@ static void {full}_simd(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     }}
 }}
 
-void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
+void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{{libm}
 #ifdef SYMACT_STREAM
     /* large outputs: streaming stores, which write memory without reading it into the cache first */
     if (n >= symact_stream_min && (uintptr_t)Y % sizeof({ctype}) == 0{aligned}) {{
@@ -529,10 +575,12 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 }}"""
 
     loops = [
-        loop(fname, arrays, guard) for fname, arrays in (("f", ("Y",)), ("fdf", ("Y", "DY"))) for guard in (True, False)
+        loop(fname, arrays, guard, inline_trig)
+        for inline_trig in ((False, True) if trig else (True,))  # the libm loops first: the others call them
+        for fname, arrays in (("f", ("Y",)), ("fdf", ("Y", "DY")))
+        for guard in (True, False)
     ]
 
-    exprs = _expressions(forms)
     reduced = compute == "double" and any(e.has(*REDUCED) for e in exprs)
     accurate_exp = any(e.has(exp_fma) for e in exprs)
     exp_low = any(e.has(exp_err) for e in exprs)
@@ -542,7 +590,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
     unit_log1p = compute == "double" and any(e.has(log1p) for e in exprs)  # static inline: unused, it costs nothing
     double_exp = compute == "double" and any(e.has(sp.exp, expm1, *SHORT_EXP) for e in exprs)
     short_exp = any(e.has(*SHORT_EXP) for e in exprs)
-    printed = "".join(loops)  # the helpers whose calls _Printer printed: rsqrt, cosh and sinh, atan
+    printed = (trig_check if trig else "") + "".join(loops)  # the helpers whose calls _Printer printed: rsqrt, …
     hyperbolic = "symact_cosh(" in printed or "symact_sinh(" in printed
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
@@ -550,7 +598,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{
 #include <stdint.h>
 {"" if dtype == "float32" and compute == "double" else STREAMING}
 {decls}
-{error_helpers(compute)}{rsqrt_helper(compute) if "symact_rsqrt" in printed else ""}{hyperbolic_helpers() if hyperbolic else ""}{atan_helper() if "symact_atan(" in printed else ""}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_err_helper() if exp_low else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{log1p_unit_helper() if unit_log1p else ""}{printed}
+{error_helpers(compute)}{rsqrt_helper(compute) if "symact_rsqrt" in printed else ""}{hyperbolic_helpers() if hyperbolic else ""}{atan_helper() if "symact_atan(" in printed else ""}{trig_helpers() if trig else ""}{reduced_helpers() if reduced else ""}{exp_fma_helper() if accurate_exp else ""}{exp_err_helper() if exp_low else ""}{exp_tail_helper() if tail_exp else ""}{exp_helpers(short=short_exp) if double_exp else ""}{float_exp_helpers(float_exp)}{log1p_float_helper() if float_log1p else ""}{log1p_unit_helper() if unit_log1p else ""}{printed}
 """
 
 
@@ -723,6 +771,9 @@ class CKernel:
     float32 kernels are built twice, computing in double and in float; the
     float build is used when it stays within 3.5 ULP of the double build on a
     probe set (so within about 4 ULP of the truth), else the double build.
+    Not where the forms call a function of INLINE: in float those are libm's
+    scalar calls, which keep the loop scalar, where in double they are
+    symact's vectorized helpers.
     """
 
     FLOAT_TOLERANCE_ULP = 3.5  # the double build is within 0.5 ULP of the truth: 3.5 + 0.5 = the 4-ULP target
@@ -730,7 +781,7 @@ class CKernel:
     def __init__(self, name: str, forms: KernelForms, dtype: str):
         self._load(name, forms, dtype, "double")
         self.compute = "double"
-        if dtype == "float32":
+        if dtype == "float32" and not any(e.has(*INLINE) for e in _expressions(forms.in_float or forms)):
             accurate = dict(vars(self))  # the double build's loops, source and streaming state
             x = _probe(np.float32)
             y, dy = np.empty_like(x), np.empty_like(x)
