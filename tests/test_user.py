@@ -228,6 +228,7 @@ CANCELLING = [
     "atanh(x)",  # f′ = 1/(1 − x²) near |x| = 1: 4.5 ULP, as (1 − x)(1 + x) 2
     "x/(1 - x**2)",  # f′'s x⁴ − 2x² + 1 near x = ±1: 3.6·10³ ULP, as (x − 1)²(x + 1)² 2.9
     "1 - cos(x)",  # 2 sin²(x/2): 4·10⁹ ULP at x = −2π as written
+    "x + sin(x)",  # f′ = 1 + cos x, 2 cos²(x/2): 9·10⁵ ULP near x = −π as written
     "3*cos(2*x) - 3",
     "x*tanh(x)",  # f′ = x + tanh x − x·tanh² x, x·4σ(2x)σ(−2x) + tanh x: 16 ULP (C), 40 (numba) at x ≈ −9.4
     "x/tanh(x)",  # f′ = x − x/tanh² x + 1/tanh x, 1/tanh x − x/sinh² x: 41 ULP at x = 16 (and inf at 0)
