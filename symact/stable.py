@@ -1275,6 +1275,57 @@ def _less_one(e: sp.Expr) -> sp.Expr | None:
     return _paired(e, pair)
 
 
+#: Below this |u|, the rounding v_lo of u + c·π that :func:`_trig_carried` carries to first order is below 2^-27,
+#: and the first order's own error, v_lo²/2, below 2^-55: c ± c·sin a is 2c·sin²(a/2 ± π/4) only for |a/2| under
+#: it, and as written beyond (:func:`_sine_from_one`), where the rounding of a/2 ± π/4 would cost more than it saves.
+QUARTER_REACH = 2**26
+
+
+def _sine_from_one(e: sp.Expr) -> sp.Expr | None:
+    """c ± c·sin a among the terms of a sum → 2c·sin²(a/2 ± π/4) for |a| < 2·QUARTER_REACH, as written beyond; else
+    None. As written it cancels at its double roots, where sin a = ∓1: 1 + sin 2x, the slope of Snake (x + sin²x),
+    was 5·10⁵ ULP off there. The sum a/2 ± π/4 rounds, and near a root sin(fl(a/2 + π/4)) is off by that rounding,
+    absolutely: :func:`_trig_carried` carries it."""
+
+    def pair(c, rest):
+        if not isinstance(rest, sp.sin):
+            return []
+        a = rest.args[0]
+        return [
+            (
+                s * c,
+                _where(sp.Abs(a) < 2 * QUARTER_REACH, 2 * s * c * sp.sin(a / 2 + s * sp.pi / 4) ** 2, s * c + c * rest),
+            )
+            for s in (1, -1)
+        ]
+
+    return _paired(e, pair)
+
+
+def _trig_argument(arg: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    """(v, v_lo) with arg = v + v_lo to first order, where ``arg`` is u + c·π (c a rational; v = fl(u + c·π), v_lo
+    the sum's rounding by two-sum, c·π's low part and u's rounding where u is d·x or d·x², :func:`_carried`) or
+    d·x or d·x² whose product rounds (:func:`_carried`); else None."""
+    shifts = [t for t in sp.Add.make_args(arg) if t.is_number and (t / sp.pi).is_Rational]
+    shift = shifts[0] if len(shifts) == 1 and (arg - shifts[0]).free_symbols else sp.S.Zero
+    v0, v0_lo = _carried(arg - shift)
+    if shift == 0:
+        return None if v0_lo == 0 else (v0, v0_lo)
+    return held(v0 + lit(shift)), sum_err(v0, lit(shift)) + lo(shift) + v0_lo
+
+
+def _trig_carried(e: sp.Expr) -> sp.Expr:
+    """sin and cos of an argument :func:`_trig_argument` takes apart, v + v_lo, with v_lo carried to first order:
+    sin(v) + cos(v)·v_lo and cos(v) − sin(v)·v_lo. Near a root, sin(fl(w)) is off by w's rounding, absolutely:
+    2·sin²(x + π/4), the slope of Snake (x + sin²x) as :func:`_sine_from_one` writes it, was 10³ ULP off with the
+    sum rounded (1 + sin 2x, as derived, 5·10⁵), and the slope −3·cos 3x of 1 − sin 3x 4·10⁵ at x = −473.9.
+    Exact reading: sin(w), cos(w)."""
+    v, v_lo = _trig_argument(e.args[0])
+    if isinstance(e, sp.sin):
+        return sp.sin(v) + sp.cos(v) * v_lo
+    return sp.cos(v) - sp.sin(v) * v_lo
+
+
 def _sigmoid_difference(e: sp.Expr) -> sp.Expr | None:
     """c·σ(a) − c·σ(−a) → c·tanh(a/2), else None. The derivative of σ(a)σ(−a) has σ(−a) − σ(a) as a factor,
     which cancels near a = 0 (sech²'s derivative was 3·10⁷ ULP off at x = 10⁻⁸); tanh does not."""
@@ -1491,10 +1542,14 @@ def _exps_joined(e: sp.Expr) -> sp.Expr | None:
 
 def carry_arguments(expr: sp.Expr) -> sp.Expr:
     """Every exp(c·x) and exp(c·x²) in ``expr`` as :func:`_exp_carried`, and every exp of a sum with exp terms as
-    :func:`_exp_of_exps`, after a product of such with other exps is one exp (:func:`_exps_joined`) (user-defined
-    functions' forms)."""
+    :func:`_exp_of_exps`, after a product of such with other exps is one exp (:func:`_exps_joined`); c ± c·sin a as
+    :func:`_sine_from_one`, and sin and cos of u + c·π and of c·x as :func:`_trig_carried` (user-defined functions'
+    forms)."""
     expr = expr.replace(lambda e: _exps_joined(e) is not None, _exps_joined)
     expr = expr.replace(lambda e: isinstance(e, sp.exp) and _exp_of_exps(e) is not None, _exp_of_exps)
+    expr = expr.replace(lambda e: _sine_from_one(e) is not None, _sine_from_one)
+    trig = (sp.sin, sp.cos)
+    expr = expr.replace(lambda e: isinstance(e, trig) and _trig_argument(e.args[0]) is not None, _trig_carried)
     return expr.replace(lambda e: isinstance(e, sp.exp), _exp_carried)
 
 

@@ -229,6 +229,9 @@ CANCELLING = [
     "x/(1 - x**2)",  # f′'s x⁴ − 2x² + 1 near x = ±1: 3.6·10³ ULP, as (x − 1)²(x + 1)² 2.9
     "1 - cos(x)",  # 2 sin²(x/2): 4·10⁹ ULP at x = −2π as written
     "x + sin(x)",  # f′ = 1 + cos x, 2 cos²(x/2): 9·10⁵ ULP near x = −π as written
+    "x + sin(x)**2",  # Snake: f′ = 1 + sin 2x, 2 sin²(x + π/4) with the sum's rounding carried: 5·10⁵ ULP as written
+    "1 - sin(3*x)",  # 2 sin²(3x/2 − π/4), and f′ = −3 cos 3x with 3x's rounding carried: 4·10⁵ ULP at x = −473.9
+    "sin(x**2)",  # x²'s rounding carried: 2·10⁷ ULP as written
     "3*cos(2*x) - 3",
     "x*tanh(x)",  # f′ = x + tanh x − x·tanh² x, x·4σ(2x)σ(−2x) + tanh x: 16 ULP (C), 40 (numba) at x ≈ −9.4
     "x/tanh(x)",  # f′ = x − x/tanh² x + 1/tanh x, 1/tanh x − x/sinh² x: 41 ULP at x = 16 (and inf at 0)
