@@ -159,7 +159,8 @@ def test_functions_written_with_exp_compile_to_stable_kernels(text, backend):
 
 
 #: Functions of sin, cos, atan, asinh, atanh, log1p and expm1, which text may call: their kernels are within
-#: 4 ULP (f′ without a root where it would cancel; Snake's 1 + sin 2x has one every π, docs/kernels.md).
+#: 4 ULP (f′ without a root where it would cancel, as x·sin x's sin x + x·cos x does beyond |x| = 8,
+#: docs/kernels.md).
 LIBM_FORMS = ["atan(x)", "x*arctan(x)", "asinh(x)", "sin(x)", "cos(x)", "log1p(x**2)", "expm1(-x**2)"]
 
 
