@@ -470,11 +470,13 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
     # on as libm does), else the whole array with libm's: a pass that computes the arguments alone decides
     trig = sorted({a.args[0] for e in exprs for a in e.atoms(sp.sin, sp.cos)}, key=sp.default_sort_key)
     trig = trig if compute == "double" else []
-    beyond = " | ".join(f"((fabs({a}) > {TRIG_RANGE!r}) & (fabs({a}) < INFINITY))" for a in map(doprint, trig))
-    assignments = "\n        ".join(code()[0])
-    trig_check = f"""
-/* whether an argument of sin or cos is finite and beyond {TRIG_RANGE:.0f}, where symact_sin and symact_cos do not reduce
-   exactly */
+    trig_check = ""
+    if trig:
+        beyond = " | ".join(f"((fabs({a}) > {TRIG_RANGE!r}) & (fabs({a}) < INFINITY))" for a in map(doprint, trig))
+        assignments = "\n        ".join(code()[0])
+        trig_check = f"""
+/* whether an argument of sin or cos is finite and beyond {TRIG_RANGE:.0f}, where symact_sin and symact_cos do not
+   reduce exactly */
 static int {name}_trig_beyond(const {ctype} *restrict X, ptrdiff_t n) {{
     int beyond = 0;
     #pragma omp parallel for simd reduction(|:beyond) schedule(static) if(parallel: n >= 65536)
@@ -590,7 +592,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{{libm}
     unit_log1p = compute == "double" and any(e.has(log1p) for e in exprs)  # static inline: unused, it costs nothing
     double_exp = compute == "double" and any(e.has(sp.exp, expm1, *SHORT_EXP) for e in exprs)
     short_exp = any(e.has(*SHORT_EXP) for e in exprs)
-    printed = (trig_check if trig else "") + "".join(loops)  # the helpers whose calls _Printer printed: rsqrt, …
+    printed = trig_check + "".join(loops)  # the helpers whose calls _Printer printed: rsqrt, cosh and sinh, …
     hyperbolic = "symact_cosh(" in printed or "symact_sinh(" in printed
     return f"""/* {name}: f and f' from symact {__version__}, generated from the proven stable forms. Do not edit. */
 #include <math.h>
