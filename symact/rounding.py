@@ -505,9 +505,7 @@ def log1p_float_helper(qualifier: str = "static inline", double: bool = False) -
         lo_ = float(ln2 - mpmath.mpf(hi))
     degree = log1p_float.degree() if single else log1p_float.degree(LOG1P_UNIT_SPAN, LOG1P_DOUBLE_TARGET)
     coefficients = [2 / (2 * k + 1) for k in range(1, degree + 1)]
-    r = c_(coefficients[-1])
-    for c in reversed(coefficients[:-1]):
-        r = f"{fma_}(z, {r}, {c_(c)})"
+    r = _fma_chain(list(map(c_, coefficients)), "z", fma_)
     name = "symact_log1p_float" if single else "symact_log1p_unit"
     return f"""{qualifier} {t} {name}({t} e) {{  /* 0 <= e <= 1 */
     const int big = e >= {c_(0.5)};
@@ -616,11 +614,7 @@ def reduced_helpers(qualifier: str = "static inline") -> str:
         hi, lo_ = split(mpmath.log(2), 53)
 
     def taylor(degree: int) -> str:  # expm1(r)/r = 1 + r/2 + ... + r^(n−1)/n!
-        coefficients = [repr(float(sp.Rational(1, sp.factorial(k)))) for k in range(1, degree + 1)]
-        poly = coefficients[-1]
-        for c in reversed(coefficients[:-1]):
-            poly = f"fma(r, {poly}, {c})"
-        return poly
+        return _fma_chain([repr(float(sp.Rational(1, sp.factorial(k)))) for k in range(1, degree + 1)], "r")
 
     out = []
     for suffix, clamp in (("", "t < -708.0 ? -708.0 : (t > 709.0 ? 709.0 : t)"), ("_neg", "t < -708.0 ? -708.0 : t")):
@@ -657,16 +651,22 @@ def horner2(coefficients, t: sp.Expr) -> sp.Expr:
     return fma(t, horner(coefficients[1::2], t2), horner(coefficients[0::2], t2))
 
 
+def _fma_chain(literals, var: str, fma_: str = "fma") -> str:
+    """C for c_0 + var·(c_1 + … + var·c_n) in Horner form, one fused multiply-add a term: ``literals`` are the
+    coefficients c_0, …, c_n as C literals, ``fma_`` "fma" or "fmaf"."""
+    out = literals[-1]
+    for c in reversed(literals[:-1]):
+        out = f"{fma_}({var}, {out}, {c})"
+    return out
+
+
 def _two_chains(coefficients, single: bool) -> str:
     """C for c_0 + c_1·r + … + c_n·r^n as E(r2) + r·O(r2), even and odd coefficients in two Horner chains in
     ``r2`` (= r·r, declared by the caller), as :func:`horner2` writes it: fmaf and float literals if ``single``."""
     f, lit_ = ("fmaf", "{!r}f") if single else ("fma", "{!r}")
 
     def chain(cs):
-        out = lit_.format(cs[-1])
-        for c in reversed(cs[:-1]):
-            out = f"{f}(r2, {out}, {lit_.format(c)})"
-        return out
+        return _fma_chain([lit_.format(c) for c in cs], "r2", f)
 
     return f"{f}(r, {chain(coefficients[1::2])}, {chain(coefficients[0::2])})"
 
@@ -744,10 +744,7 @@ def hyperbolic_helpers(qualifier: str = "static inline") -> str:
         odd = [float(1 / mpmath.factorial(2 * j + 1)) for j in range(1, 10)]  # 1/3!, …, 1/19!
 
     def chain(cs):  # c_0 + c_1·a2 + … in Horner form
-        out = repr(cs[-1])
-        for c in reversed(cs[:-1]):
-            out = f"fma(a2, {out}, {c!r})"
-        return out
+        return _fma_chain(list(map(repr, cs)), "a2")
 
     b = "(a > 712.0 ? 712.0 : a)"  # beyond 712 both overflow; NaN passes
     hi, lo = (f"(a > 700.0 ? {big!r} : {small!r})" for big, small in zip(ln2_65, ln2))

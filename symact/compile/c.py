@@ -92,11 +92,7 @@ TRANSCENDENTAL = (
     sp.tanh,
     sp.asinh,
     sp.atanh,
-    sp.cosh,
-    sp.sinh,
-    sp.atan,
-    sp.sin,
-    sp.cos,
+    *INLINE,
     exp_fma,
     exp_tail,
     *REDUCED,
@@ -450,30 +446,30 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
     """
     ctype, _ = CTYPES[dtype]
     forms = _named_numerators(forms)
-    printer = _Printer({"type_aliases": {real: float32}} if compute == "float" else {})
-    printer.assignments = forms.assignments
-
-    def doprint(e, inline_trig: bool = True) -> str:  # one line per expression: SymPy prints a ternary over several
-        printer.inline_trig = inline_trig
-        return " ".join(printer.doprint(e).split())
-
-    def code(inline_trig: bool = True) -> tuple[list[str], str, str]:  # the assignments, f and f'
-        def c(e):
-            return doprint(e, inline_trig)
-
-        return [f"const {_ctype(e, compute)} {c(s)} = {c(e)};" for s, e in forms.assignments], c(forms.f), c(forms.df)
-
-    lo, hi, dlo, dhi = (_literal(v, compute) for v in forms.limits)
-    decls = vector_math_declarations(compute)
     exprs = _expressions(forms)
     # sin and cos: the inline helpers where every argument is within TRIG_RANGE (or ±inf or NaN, which they pass
     # on as libm does), else the whole array with libm's: a pass that computes the arguments alone decides
     trig = sorted({a.args[0] for e in exprs for a in e.atoms(sp.sin, sp.cos)}, key=sp.default_sort_key)
     trig = trig if compute == "double" else []
+
+    def code(inline_trig: bool) -> tuple[list[str], str, str, list[str]]:  # assignments, f, f', sin and cos arguments
+        printer = _Printer({"type_aliases": {real: float32}} if compute == "float" else {})
+        printer.assignments, printer.inline_trig = forms.assignments, inline_trig
+
+        def c(e):  # one line per expression: SymPy prints a ternary over several
+            return " ".join(printer.doprint(e).split())
+
+        body = [f"const {_ctype(e, compute)} {c(s)} = {c(e)};" for s, e in forms.assignments]
+        return body, c(forms.f), c(forms.df), [c(a) for a in trig]
+
+    codes = {inline_trig: code(inline_trig) for inline_trig in ((False, True) if trig else (True,))}
+    lo, hi, dlo, dhi = (_literal(v, compute) for v in forms.limits)
+    decls = vector_math_declarations(compute)
     trig_check = ""
     if trig:
-        beyond = " | ".join(f"((fabs({a}) > {TRIG_RANGE!r}) & (fabs({a}) < INFINITY))" for a in map(doprint, trig))
-        assignments = "\n        ".join(code()[0])
+        body, _, _, arguments = codes[True]
+        beyond = " | ".join(f"((fabs({a}) > {TRIG_RANGE!r}) & (fabs({a}) < INFINITY))" for a in arguments)
+        assignments = "\n        ".join(body)
         trig_check = f"""
 /* whether an argument of sin or cos is finite and beyond {TRIG_RANGE:.0f}, where symact_sin and symact_cos do not
    reduce exactly */
@@ -490,7 +486,7 @@ static int {name}_trig_beyond(const {ctype} *restrict X, ptrdiff_t n) {{
 """
 
     def loop(fname: str, arrays: tuple[str, ...], guard: bool = True, inline_trig: bool = True) -> str:
-        body, f_code, df_code = code(inline_trig)
+        body, f_code, df_code, _ = codes[inline_trig]
         lines = "\n            ".join(body)
         guards = f"""
             if (isinf(x)) {{ y = x > 0 ? {hi} : {lo}; dy = x > 0 ? {dhi} : {dlo}; }}
@@ -578,7 +574,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{{libm}
 
     loops = [
         loop(fname, arrays, guard, inline_trig)
-        for inline_trig in ((False, True) if trig else (True,))  # the libm loops first: the others call them
+        for inline_trig in codes  # the libm loops first: the others call them
         for fname, arrays in (("f", ("Y",)), ("fdf", ("Y", "DY")))
         for guard in (True, False)
     ]
