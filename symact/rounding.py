@@ -699,26 +699,43 @@ def _exp_core(
 """
 
 
-def exp_fma_helper(qualifier: str = "static inline") -> str:
-    """C for :class:`exp_fma`: ``symact_exp_fma(t, t_lo)``. Needs <stdint.h>."""
-    core = _exp_core(
-        qualifier, "symact_exp_fma", "double t, double tl", "t < -708.0 ? -708.0 : (t > 709.0 ? 709.0 : t)", "tl"
-    )
-    return f"""{core}    union {{ double d; uint64_t u; }} s = {{kk}};
+#: The exp helpers' ``_near`` variants are for arguments known to be within ±NEAR_EXP (symact.compile.near): there
+#: the full helpers' clamps and their shifts of k by ±64 do nothing, and the variants leave them out, with the same
+#: values.
+NEAR_EXP = 708.0
+
+
+def exp_fma_helper(qualifier: str = "static inline", near: bool = False) -> str:
+    """C for :class:`exp_fma`: ``symact_exp_fma(t, t_lo)``; ``near``: also ``symact_exp_fma_near`` (NEAR_EXP).
+    Needs <stdint.h>."""
+    out = []
+    for suffix, clamp, result in (
+        ("", "t < -708.0 ? -708.0 : (t > 709.0 ? 709.0 : t)", "t < -708.0 ? 0.0 : fma(s.d, q, s.d)"),
+        ("_near", "t", "fma(s.d, q, s.d)"),
+    )[: 2 if near else 1]:
+        core = _exp_core(qualifier, f"symact_exp_fma{suffix}", "double t, double tl", clamp, "tl")
+        out.append(f"""{core}    union {{ double d; uint64_t u; }} s = {{kk}};
     s.u = (s.u + 1023u) << 52;  /* 2^k */
-    return t < -708.0 ? 0.0 : fma(s.d, q, s.d);
+    return {result};
 }}
-"""
+""")
+    return "".join(out)
 
 
-def exp_tail_helper(qualifier: str = "static inline") -> str:
-    """C for :class:`exp_tail`: ``symact_exp_tail(t, t_lo, m)``. Needs <stdint.h>."""
-    core = _exp_core(qualifier, "symact_exp_tail", "double t, double tl, double m", "t < -752.0 ? -752.0 : t", "tl")
-    return f"""{core}    union {{ double d; uint64_t u; }} s = {{kk - (c < -708.0 ? -64.0 : 0.0)}};
-    s.u = (s.u + 1023u) << 52;  /* 2^k, or 2^(k + 64) below −708 */
+def exp_tail_helper(qualifier: str = "static inline", near: bool = False) -> str:
+    """C for :class:`exp_tail`: ``symact_exp_tail(t, t_lo, m)``; ``near``: also ``symact_exp_tail_near``
+    (NEAR_EXP). Needs <stdint.h>."""
+    out = []
+    for suffix, clamp, shift in (("", "t < -752.0 ? -752.0 : t", " - (c < -708.0 ? -64.0 : 0.0)"), ("_near", "t", ""))[
+        : 2 if near else 1
+    ]:
+        core = _exp_core(qualifier, f"symact_exp_tail{suffix}", "double t, double tl, double m", clamp, "tl")
+        out.append(f"""{core}    union {{ double d; uint64_t u; }} s = {{kk{shift}}};
+    s.u = (s.u + 1023u) << 52;  /* 2^k{", or 2^(k + 64) below −708" if shift else ""} */
     return fma(s.d, q, s.d - m);
 }}
-"""
+""")
+    return "".join(out)
 
 
 def hyperbolic_helpers(qualifier: str = "static inline") -> str:
@@ -918,7 +935,7 @@ def trig_helpers(qualifier: str = "static inline") -> str:
 """
 
 
-def exp_helpers(qualifier: str = "static inline", short: bool = False) -> str:
+def exp_helpers(qualifier: str = "static inline", short: bool = False, near: bool = False) -> str:
     """C for the float64 C kernels' exp and expm1: ``symact_exp(t)`` and ``symact_expm1(t)``, and ``_neg``
     variants for t ≤ 708 (mostly t ≤ 0, hence the name), which skip the upper clamp and scaling. The
     reduction and polynomial of :func:`exp_fma_helper`: exp within about an ULP (0.97 measured), expm1
@@ -941,13 +958,19 @@ def exp_helpers(qualifier: str = "static inline", short: bool = False) -> str:
         ("expm1", full, shift_full, "fma(s.d, q, s.d - (c > 708.0 ? 0x1p-64 : 1.0)) * (c > 708.0 ? 0x1p64 : 1.0)"),
         ("expm1_neg", neg, shift_neg, "fma(s.d, q, s.d - 1.0)"),
     )
+    if near:  # within ±NEAR_EXP: no clamp, no shift
+        variants += (("exp_near", "t", "0.0", "fma(s.d, q, s.d)"), ("expm1_near", "t", "0.0", "fma(s.d, q, s.d - 1.0)"))
     if short:
-        variants += tuple((name.replace("_neg", "_short"), *rest) for name, *rest in variants if name.endswith("_neg"))
+        variants += tuple(
+            (name.replace("_neg", "_short").replace("_near", "_short_near"), *rest)
+            for name, *rest in variants
+            if name.endswith(("_neg", "_near"))
+        )
     out = []
     for name, clamp, shift, result in variants:
         core = _exp_core(qualifier, f"symact_{name}", "double t", clamp, "0.0", compensated="short" not in name)
-        out.append(f"""{core}    union {{ double d; uint64_t u; }} s = {{kk - {shift}}};
-    s.u = (s.u + 1023u) << 52;  /* 2^k, or 2^(k ∓ 64) beyond ±708 */
+        out.append(f"""{core}    union {{ double d; uint64_t u; }} s = {{kk{"" if shift == "0.0" else " - " + shift}}};
+    s.u = (s.u + 1023u) << 52;  /* 2^k{"" if shift == "0.0" else ", or 2^(k ∓ 64) beyond ±708"} */
     return {result};
 }}
 """)

@@ -19,8 +19,11 @@ import symact
 from symact.analyze import limit_at
 from symact.compile import available_backends
 from symact.compile.accuracy import points, reference, ulp_error
+from symact.compile.c import source as c_source
+from symact.compile.forms import kernel_forms
+from symact.compile.near import FAR, decide, interval, near_forms
 from symact.compile.vector import VectorKernel
-from symact.rounding import exact
+from symact.rounding import exact, fma, held, ratio
 from symact.stable import STABLE, stable_form
 
 from .conftest import SCALAR_ACTIVATIONS, ids
@@ -409,14 +412,34 @@ def test_numpy_kernels_compute_costly_cases_only_where_they_apply(name):
 
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
 @pytest.mark.parametrize(
-    "name, dtype", [("sigmoid", "float32"), ("silu", "float32"), ("elu", "float64"), ("gelu", "float64")]
+    "name, dtype",
+    [
+        ("sigmoid", "float32"),
+        ("silu", "float32"),
+        ("elu", "float64"),
+        ("gelu", "float64"),
+        ("silu", "float64"),
+        ("mish", "float64"),
+        ("gelu_tanh", "float64"),
+        ("softsign", "float64"),
+        ("selu", "float32"),
+    ],
 )
 def test_c_streaming_stores_give_the_values_of_the_plain_loop(name, dtype):
     """From 2^20 elements on, the C loops write through streaming stores in blocks, after a head that aligns
     the outputs to 64 bytes: every element, head, blocks and ragged tail, is the plain loop's (chunks under
-    2^20), for f and f' and for f alone, with the outputs at any alignment, alike or not (not: the plain loop)."""
+    2^20), for f and f' and for f alone, with the outputs at any alignment, alike or not (not: the plain loop).
+    The blocks take the near forms where every input is within reach (symact.compile.near), the forms where
+    one is beyond, ±inf or NaN: the inputs are moderate (most blocks within reach), then wide (most beyond),
+    with ±inf and NaN among the moderate ones and the reach itself, its neighbours and a wide input alone
+    in blocks of moderate inputs."""
     rng = np.random.default_rng(5)
-    x = np.concatenate([rng.standard_normal(1_200_000) * 20, [np.inf, -np.inf, np.nan, 0.0, -0.0]]).astype(dtype)
+    moderate, wide = rng.standard_normal(600_000) * 3, rng.standard_normal(600_000) * 20
+    reach = near_forms(kernel_forms(symact.activation(name), dtype, fused=True))[0]
+    edges = [reach, -reach, np.nextafter(reach, 0), -np.nextafter(reach, 0), 1e300, -1e300] if reach < np.inf else []
+    for k, v in enumerate([np.inf, -np.inf, np.nan, 0.0, -0.0, *edges]):
+        moderate[1000 + 997 * k] = v  # each alone in its block
+    x = np.concatenate([moderate, wide, [np.inf, -np.inf, np.nan, 0.0, -0.0]]).astype(dtype)
     pieces = [slice(i, i + 100_000) for i in range(0, x.size, 100_000)]
     full = symact.compile(name, backend="c", dtype=dtype)
     plain = [np.concatenate(parts) for parts in zip(*(full(x[p]) for p in pieces))]
@@ -431,6 +454,60 @@ def test_c_streaming_stores_give_the_values_of_the_plain_loop(name, dtype):
                 assert np.array_equal(np.signbit(got), np.signbit(want))
             f_only(x, out=y)
             assert np.array_equal(y, plain[0], equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "name, dtype, reach",
+    [("silu", "float64", 708), ("gelu", "float64", 35), ("mish", "float64", 40), ("gelu_tanh", "float64", 25)]
+    + [("gelu", "float32", 15), ("sigmoid", "float64", np.inf), ("relu", "float32", np.inf)],
+)
+def test_near_forms_leave_out_the_far_tails_choices_within_reach(name, dtype, reach):
+    """The reach is the smallest far threshold (15 or more) that the forms compare x with; within it, the near
+    forms have none of the choices it decides left (GELU-tanh's exponent t < −600 is not decided: its bounds
+    over |x| ≤ 25 straddle −600), and the C source calls the exp helpers without clamps where their argument
+    is within ±708 there."""
+    forms = kernel_forms(symact.activation(name), dtype, fused=True)
+    found, near, bounds = near_forms(forms)
+    assert found == reach
+
+    def far(k):  # the comparisons and clamps with a number of FAR or more
+        exprs = [e for _, e in k.assignments] + [k.f, k.df]
+        atoms = set().union(*(e.atoms(sp.core.relational.Relational, sp.Max, sp.Min) for e in exprs))
+        return {a for a in atoms if any(b.is_Number and abs(float(b)) >= FAR for b in a.args)}
+
+    if reach == np.inf:
+        assert near == forms and not far(forms)
+        return
+    left = far(near)
+    assert len(left) < len(far(forms))
+    assert all(decide(a, bounds) is None for a in left if isinstance(a, sp.core.relational.Relational))
+    assert {str(a) for a in left} <= {"t2 < -600"}
+    if dtype == "float64":  # GELU-tanh's exp takes −|a·x + b·x³|, down to −1155 at |x| = 25
+        assert ("_near(" in c_source(name, forms, dtype)) == (name != "gelu_tanh")
+
+
+def test_near_intervals_hold_the_values():
+    """interval() bounds each expression's values over x in [−5, 5] (checked at 20001 points, in its exact
+    reading), and decides comparisons only where they hold all over it."""
+    x = sp.Symbol("x", real=True)
+    env = {x: (-5.0, 5.0)}
+    exprs = [
+        x**2 - 3 * x,
+        -sp.Abs(x) / 2 + 1,
+        sp.exp(-(x**2) / 2),
+        sp.Max(-40, sp.Min(x, 3)) * x,
+        sp.Piecewise((x**3, x < 0), (2 * x, True)),
+        fma(x, x, -1),
+        ratio(1, 1 + x**2),
+        held(x - 1) ** 2,
+    ]
+    grid = np.linspace(-5, 5, 20001)
+    for e in exprs:
+        low, high = interval(e, env)
+        values = sp.lambdify(x, exact(e), "numpy")(grid) * np.ones_like(grid)
+        assert low <= values.min() and values.max() <= high, e
+    assert decide(x**2 < 25.5, env) is True and decide(x < -5, env) is False and decide(x < 0, env) is None
+    assert decide(sp.Abs(x) > 5, env) is False and decide(sp.Abs(x) >= 5, env) is None
 
 
 @pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
