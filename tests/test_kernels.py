@@ -19,6 +19,7 @@ import symact
 from symact.analyze import limit_at
 from symact.compile import available_backends
 from symact.compile.accuracy import points, reference, ulp_error
+from symact.compile.c import NEAR_BLOCK
 from symact.compile.c import source as c_source
 from symact.compile.forms import kernel_forms
 from symact.compile.near import FAR, decide, interval, near_forms
@@ -423,6 +424,8 @@ def test_numpy_kernels_compute_costly_cases_only_where_they_apply(name):
         ("gelu_tanh", "float64"),
         ("softsign", "float64"),
         ("selu", "float32"),
+        ("sigmoid", "float64"),
+        ("tanh", "float64"),
     ],
 )
 def test_c_streaming_stores_give_the_values_of_the_plain_loop(name, dtype):
@@ -458,17 +461,18 @@ def test_c_streaming_stores_give_the_values_of_the_plain_loop(name, dtype):
 
 @pytest.mark.parametrize(
     "name, dtype, reach",
-    [("silu", "float64", 708), ("gelu", "float64", 35), ("mish", "float64", 40), ("gelu_tanh", "float64", 25)]
-    + [("gelu", "float32", 15), ("sigmoid", "float64", np.inf), ("relu", "float32", np.inf)],
+    [("silu", "float64", 708), ("gelu", "float64", 35), ("mish", "float64", 40), ("gelu", "float32", 15)]
+    + [("gelu_tanh", "float64", 25 * 708 / 1154.8132), ("tanh", "float64", 354), ("sigmoid", "float64", 708)]
+    + [("relu", "float32", np.inf)],
 )
 def test_near_forms_leave_out_the_far_tails_choices_within_reach(name, dtype, reach):
-    """The reach is the smallest far threshold (15 or more) that the forms compare x with; within it, the near
-    forms have none of the choices it decides left (GELU-tanh's exponent t < −600 is not decided: its bounds
-    over |x| ≤ 25 straddle −600), and the C source calls the exp helpers without clamps where their argument
-    is within ±708 there."""
+    """The reach is the smallest far threshold (15 or more) that the forms compare x with, or 708 where they take
+    an exp, shrunk where an exp's argument goes beyond ±708 within it (GELU-tanh's −|a·x + b·x³| reaches −1155
+    at |x| = 25; tanh's −2|x|), rounded down to a float32 number. Within it the near forms have no far choice
+    left, and the C source calls the exp helpers without clamps."""
     forms = kernel_forms(symact.activation(name), dtype, fused=True)
     found, near, bounds = near_forms(forms)
-    assert found == reach
+    assert found == pytest.approx(reach, rel=1e-5) and found <= reach and np.float32(found) == found
 
     def far(k):  # the comparisons and clamps with a number of FAR or more
         exprs = [e for _, e in k.assignments] + [k.f, k.df]
@@ -478,12 +482,32 @@ def test_near_forms_leave_out_the_far_tails_choices_within_reach(name, dtype, re
     if reach == np.inf:
         assert near == forms and not far(forms)
         return
-    left = far(near)
-    assert len(left) < len(far(forms))
-    assert all(decide(a, bounds) is None for a in left if isinstance(a, sp.core.relational.Relational))
-    assert {str(a) for a in left} <= {"t2 < -600"}
-    if dtype == "float64":  # GELU-tanh's exp takes −|a·x + b·x³|, down to −1155 at |x| = 25
-        assert ("_near(" in c_source(name, forms, dtype)) == (name != "gelu_tanh")
+    assert not far(near) and (far(forms) or name in ("sigmoid", "tanh"))
+    if dtype == "float64":
+        assert "_near(" in c_source(name, forms, dtype)
+
+
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("entry", KERNEL_ENTRIES, ids=ids(KERNEL_ENTRIES))
+def test_c_near_forms_give_the_values_of_the_forms(entry, dtype):
+    """The plain loop takes a block of NEAR_BLOCK inputs within reach through the near forms, and one with an
+    input beyond (here a NaN at its start) through the forms: every other element is the same either way, to
+    the bit, for inputs spread over the reach, 0 and its ends."""
+    kernel = symact.compile(entry.name, backend="c", dtype=dtype)
+    reach = near_forms(kernel_forms(symact.activation(entry.name), dtype, fused=True))[0]
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.standard_normal(16_000) * 3, rng.uniform(-1, 1, 16_000) * min(reach, 1e6)])
+    x = x.astype(dtype)
+    inside = np.nextafter(np.array(reach, dtype), 0) if reach < np.inf else np.finfo(dtype).max
+    x[1:9] = [0.0, -0.0, reach, -reach, inside, -inside, 1e-30, -1e-30]
+    x = np.where(np.abs(x) < reach, x, 0.5).astype(dtype)  # (reach itself, and 1e6 rounded in float32)
+    beyond = x.copy()
+    beyond[::NEAR_BLOCK] = np.nan
+    rest = np.arange(x.size) % NEAR_BLOCK != 0
+    for near, full in zip(kernel(x), kernel(beyond)):
+        assert np.array_equal(near[rest], full[rest], equal_nan=True)
+        assert np.array_equal(np.signbit(near[rest]), np.signbit(full[rest]))
 
 
 def test_near_intervals_hold_the_values():

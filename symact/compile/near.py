@@ -18,9 +18,11 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import expm1
 
-from ..rounding import fma, held, lit, literal, lo, ratio
+from ..rounding import NEAR_EXP, SHORT_EXP, exp_fma, exp_tail, fma, held, lit, literal, lo, ratio
 from .forms import KernelForms
 
 #: A threshold at or beyond this magnitude marks a far tail; below it a comparison is a kink or a window
@@ -31,17 +33,29 @@ Interval = tuple[float, float]
 
 
 def _widened(lower: float, upper: float) -> Interval:
-    """[lower, upper] widened by more than the rounding of the operation that gave it."""
-    return lower - abs(lower) * 2.0**-50 - 1e-300, upper + abs(upper) * 2.0**-50 + 1e-300
+    """[lower, upper] widened by more than the rounding of the operation that gave it, in float (2^-24) or
+    double, and of the exp that math.exp and the kernels compute."""
+    return lower - abs(lower) * 2.0**-20 - 1e-300, upper + abs(upper) * 2.0**-20 + 1e-300
 
 
 def interval(expr: sp.Expr, env: dict) -> Interval | None:
     """Bounds on the values that ``expr`` takes where each symbol is within its interval in ``env``, or None."""
+    try:
+        found = _interval(expr, env)
+    except OverflowError:  # (a power beyond the floats)
+        return None
+    return None if found is None or math.isnan(found[0]) or math.isnan(found[1]) else found  # (∞·0, ∞ − ∞)
+
+
+def _interval(expr: sp.Expr, env: dict) -> Interval | None:
     if isinstance(expr, (lit, lo)):
         v = literal(expr)
         return v, v
-    if expr.is_Number:
-        v = float(expr)
+    if expr.is_number and not expr.has(lit, lo):  # (a constant: √2/√π)
+        try:
+            v = float(expr)
+        except TypeError:  # not real
+            return None
         return (v, v) if math.isfinite(v) else None
     if expr.is_Symbol:
         return env.get(expr)
@@ -163,9 +177,12 @@ def _grouped(value: sp.Expr) -> sp.Expr:
 
 
 def _thresholds(forms: KernelForms) -> list[float]:
-    """The numbers that the forms compare with or clamp at, FAR or more in magnitude."""
-    found = []
-    for e in [d for _, d in forms.assignments] + [forms.f, forms.df]:
+    """The numbers that the forms compare with or clamp at, FAR or more in magnitude, and NEAR_EXP where they
+    take an exp in double: its helper's clamps and shifts are for arguments beyond ±NEAR_EXP, which e^−|x|
+    (sigmoid) has only beyond it."""
+    exprs = [d for _, d in forms.assignments] + [forms.f, forms.df]
+    found = [NEAR_EXP] if any(e.has(sp.exp, expm1, exp_fma, exp_tail, *SHORT_EXP) for e in exprs) else []
+    for e in exprs:
         for atom in e.atoms(sp.core.relational.Relational, sp.Max, sp.Min):
             found += [abs(float(a)) for a in atom.args if a.is_Number and abs(float(a)) >= FAR]
     return found
@@ -173,10 +190,33 @@ def _thresholds(forms: KernelForms) -> list[float]:
 
 def near_forms(forms: KernelForms) -> tuple[float, KernelForms, dict]:
     """(R, the forms for |x| < R, each temporary's interval there). R is inf where the forms have no far
-    threshold: then the forms are the same, and the near range only leaves out ±inf and NaN."""
-    r = min(_thresholds(forms), default=math.inf)
+    threshold: then the forms are the same, and the near range only leaves out ±inf and NaN. Where an exp's
+    argument can still be beyond ±NEAR_EXP within R, R shrinks by that factor if it stays FAR or more:
+    tanh's e^(−2|x|) within |x| < 354."""
+    r = _single(min(_thresholds(forms), default=math.inf))
     if r == math.inf:
         return r, forms, {}
+    near, env = _near_at(forms, r)
+    exprs = [d for _, d in near.assignments] + [near.f, near.df]
+    calls = set().union(*(e.atoms(sp.exp, expm1, exp_fma, exp_tail, *SHORT_EXP) for e in exprs))
+    reach = 0.0  # how far out the arguments go (exp_tail has no upper clamp: its lower end only)
+    for call in calls:
+        if not call.args[0].is_number:  # (not the constants in literals)
+            b = interval(call.args[0], env)
+            reach = max(reach, math.inf if b is None else -b[0] if isinstance(call, exp_tail) else max(-b[0], b[1]))
+    if reach > NEAR_EXP and r * NEAR_EXP / reach >= FAR:
+        r = _single(r * NEAR_EXP / reach)
+        near, env = _near_at(forms, r)
+    return r, near, env
+
+
+def _single(r: float) -> float:
+    """r, or the float32 number just below it: the loops compare |x| with it in float too."""
+    below = float(np.float32(r))
+    return below if below <= r else float(np.nextafter(np.float32(r), np.float32(0)))
+
+
+def _near_at(forms: KernelForms, r: float) -> tuple[KernelForms, dict]:
     env: dict = {forms.x: (-r, r)}
     known: dict = {}  # temporaries decided to a truth or a number: put in where they are used
     assignments = []
@@ -190,4 +230,4 @@ def near_forms(forms: KernelForms) -> tuple[float, KernelForms, dict]:
             env[symbol] = interval(value, env)
     f, df = (_decided(e, env, known) for e in (forms.f, forms.df))
     near = dataclasses.replace(forms, assignments=tuple(assignments), f=f, df=df, in_float=None)
-    return r, near, {s: b for s, b in env.items() if b is not None}
+    return near, {s: b for s, b in env.items() if b is not None}
