@@ -326,7 +326,8 @@ class _Printer(C99CodePrinter):
         if self.type_aliases.get(real) == float32:
             raise ValueError("exp_tail is for code computed in double")
         near = self._near(expr.args[0], upper=math.inf)  # it has no upper clamp
-        return f"symact_exp_tail{near}({', '.join(self._print(a) for a in expr.args)})"
+        short = "_short" if expr.args[1] == 0 else ""  # no argument's low part: no r_lo either
+        return f"symact_exp_tail{short}{near}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_reduced(self, expr):  # the REDUCED atoms; computing in float, the float library call
         argument = self._print(expr.args[0])
