@@ -439,7 +439,9 @@ def _expressions(forms: KernelForms) -> list[sp.Expr]:
 #: The inputs that the plain loop over the near forms checks at a time (symact.compile.near): a block with one
 #: beyond the reach is computed again with the forms. 2.6·10^5 float64 points, 2 threads, in cache: sigmoid
 #: 0.21 ms before the near forms, 0.22 in blocks of 64, 0.21 of 256; SiLU 0.33, 0.31, 0.29. (The streaming
-#: loop's blocks are STREAM_BLOCK long, its buffers' length.)
+#: loop's blocks are STREAM_BLOCK long, its buffers' length.) Not for float32 data computed in double, whose
+#: plain loop is one loop as before: GELU took 7.0 → 8.0 ms in blocks of 256 (10^7 points), 8.3 of 64 or 128,
+#: 8.8 of 1024, and Mish the same as before.
 NEAR_BLOCK = 256
 #: The suffix of a loop without the guards that return the limits at ±inf and x at NaN (see SPECIAL).
 RAW = "_raw"
@@ -553,15 +555,15 @@ static int {name}_trig_beyond(const {ctype} *restrict X, ptrdiff_t n) {{
         # reach and without guards, the forms. The check after the block, as a reduction of its own, costs
         # least: in the loop, or before it (where it waits for memory), 10^7 float64 SiLU points, 2 threads, took
         # 10.5 and 11.2 ms, after it 10.0 (the forms and a second pass for the guards, as before: 12.2).
-        near = not (reach == math.inf and not guard)
+        checked = not (reach == math.inf and not guard)  # (else the forms, unchecked)
 
         def blocked(target) -> str:  # the block from X[i], `block` long, stored by target
-            if not near:
+            if not checked:
                 return f"""#pragma omp simd
                 for (int j = 0; j < block; ++j) {{
                     {element("X[i + j]", target)}
                 }}"""
-            bits, fabs = ("uint32_t", "fabsf") if compute == "float" else ("uint64_t", "fabs")
+            bits, fabs = ("uint32_t", "fabsf") if ctype == "float" else ("uint64_t", "fabs")
             return f"""#pragma omp simd
                 for (int j = 0; j < block; ++j) {{
                     {element("X[i + j]", target, guarded=False, in_reach=True)}
@@ -569,12 +571,12 @@ static int {name}_trig_beyond(const {ctype} *restrict X, ptrdiff_t n) {{
                 {bits} top = 0;  /* the bits of the largest |x|, NaN beyond inf */
                 #pragma omp simd reduction(max:top)
                 for (int j = 0; j < block; ++j) {{
-                    const {compute} a = {fabs}(X[i + j]);
+                    const {ctype} a = {fabs}(X[i + j]);
                     {bits} b;
                     __builtin_memcpy(&b, &a, sizeof b);
                     top = b > top ? b : top;
                 }}
-                if (top >= {_bits(reach, compute)}) {{  /* |x| ≥ {_literal(reach, compute)} */
+                if (top >= {_bits(reach, ctype)}) {{  /* |x| ≥ {_literal(reach, ctype)} */
                     #pragma omp simd
                     for (int j = 0; j < block; ++j) {{
                     {element("X[i + j]", target)}
@@ -603,7 +605,7 @@ static int {name}_trig_beyond(const {ctype} *restrict X, ptrdiff_t n) {{
         {blocked(lambda a: f"{a}[i + j]")}
     }}
 """
-            if near
+            if checked and ctype == compute
             else f"""
     #pragma omp parallel for simd schedule(static) if(parallel: n >= 65536)
     for (ptrdiff_t i = 0; i < n; ++i) {{
