@@ -99,6 +99,7 @@ TRANSCENDENTAL = (
     *INLINE,
     exp_fma,
     exp_tail,
+    *SHORT_EXP,  # (tanh in float64: 256-bit vectors without it, 10^7 points, 2 threads, 10.0 → 5.6 ms streaming)
     *REDUCED,
     *FLOAT_EXP,
     log1p_float,
