@@ -677,3 +677,28 @@ def test_float32_kernels_with_a_helper_compute_in_double():
         truth_y, truth_dy = reference(fn, xs.astype(np.float64))
         y, dy = kernel(xs)
         assert ulp_error(y, truth_y, np.float32) <= 0.5 and ulp_error(dy, truth_dy, np.float32) <= 0.5, text
+
+
+@pytest.mark.skipif("c" not in available_backends(), reason="no C compiler here")
+@pytest.mark.parametrize(
+    "name, expr", [("near_xsech", "x/cosh(x)"), ("near_sinhc", "sinh(x)/x"), ("near_softplus", "log(1 + exp(x))")]
+)
+def test_user_kernels_take_the_same_values_through_their_near_forms(name, expr):
+    """A user's C kernel, as the catalog's (tests/test_kernels.py), takes a block within reach through its near
+    forms (x/cosh x and sinh(x)/x leave out their overflow cases within 708) and one with an input beyond (a NaN
+    at its start here) through its forms: the other elements are the same, to the bit."""
+    from symact.compile.c import NEAR_BLOCK
+    from symact.compile.forms import kernel_forms
+    from symact.compile.near import near_forms
+
+    fn = symact.define(name, expr)
+    reach, near, _ = near_forms(kernel_forms(fn, "float64", fused=True))
+    assert reach < np.inf
+    kernel = symact.compile(fn, backend="c", dtype="float64")
+    x = np.concatenate([np.linspace(-40, 40, 20_000), np.random.default_rng(2).uniform(-reach, reach, 20_000)])
+    beyond = x.copy()
+    beyond[::NEAR_BLOCK] = np.nan
+    rest = np.arange(x.size) % NEAR_BLOCK != 0
+    for within, full in zip(kernel(x), kernel(beyond)):
+        assert np.array_equal(within[rest], full[rest], equal_nan=True)
+        assert np.array_equal(np.signbit(within[rest]), np.signbit(full[rest]))
