@@ -1,12 +1,15 @@
 """A kernel's near range |x| < R: the forms there, with every choice that R decides taken.
 
 A stable form handles its far tails with choices: SiLU scales e^x by 2^64 below x = −708 and reads x as 0 beyond
-810, GELU clamps x² at ±40. In a SIMD loop every choice costs its comparison and its blend in every lane, though
-almost no input is that far out. R is the smallest threshold of the forms' comparisons at or beyond FAR in
-magnitude, and :func:`near_forms` gives the forms for |x| < R: each comparison whose truth is the same all over
-[−R, R] replaced by that truth, and each max or min there by its one argument. They compute the same values as
-the forms, operation for operation, wherever |x| < R. The C loops take them for a block of inputs that are all
-within R, and the forms for a block that has one beyond (or ±inf or NaN): see :func:`symact.compile.c.source`.
+810, GELU clamps x at ±40, and the exp helpers clamp their argument and shift its exponent by ±64 beyond ±708. In
+a SIMD loop every choice costs its comparison and its blend in every lane, though almost no input is that far
+out. R is the smallest threshold of the forms' comparisons at or beyond FAR in magnitude, or NEAR_EXP where the
+forms take an exp (shrunk where an exp's argument goes beyond ±NEAR_EXP within it), and :func:`near_forms` gives
+the forms for |x| < R: each comparison whose truth is the same all over [−R, R] replaced by that truth, and each
+max or min there by its one argument; the C printer takes the exp helpers without clamps where their argument is
+within ±NEAR_EXP. They compute the same values as the forms, operation for operation, wherever |x| < R. The C
+loops take them for a block of inputs that are all within R, and the forms for a block that has one beyond (or
+±inf or NaN): see :func:`symact.compile.c.source`.
 
 Truth is decided by interval arithmetic on the forms, each temporary's interval from its definition's, widened
 where an operation rounds. A comparison it cannot decide stays, so the near forms are never wrong, only less
@@ -217,6 +220,7 @@ def _single(r: float) -> float:
 
 
 def _near_at(forms: KernelForms, r: float) -> tuple[KernelForms, dict]:
+    """The forms for |x| ≤ r and each temporary's interval there."""
     env: dict = {forms.x: (-r, r)}
     known: dict = {}  # temporaries decided to a truth or a number: put in where they are used
     assignments = []
