@@ -10,6 +10,7 @@ import tempfile
 os.environ["SYMACT_CONFIG_DIR"] = tempfile.mkdtemp(prefix="symact-test-config-")
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -114,3 +115,17 @@ def log_softmax_reference(row) -> list[float]:
         top = max(xs)
         rest = sum(mpmath.exp(v - top) for v in xs if v < top) + (xs.count(top) - 1)
         return [float(v - top - mpmath.log1p(rest)) for v in xs]
+
+
+def assert_same_through_near_forms(kernel, x):
+    """The C kernel's plain loop takes a block of NEAR_BLOCK inputs within reach through the near forms and one
+    with an input beyond (here a NaN at each block's start) through the forms: every other element of f and f'
+    is the same either way, to the bit and the sign of zero (symact.compile.near)."""
+    from symact.compile.c import NEAR_BLOCK
+
+    beyond = x.copy()
+    beyond[::NEAR_BLOCK] = np.nan
+    rest = np.arange(x.size) % NEAR_BLOCK != 0
+    for near, full in zip(kernel(x), kernel(beyond)):
+        assert np.array_equal(near[rest], full[rest], equal_nan=True)
+        assert np.array_equal(np.signbit(near[rest]), np.signbit(full[rest]))

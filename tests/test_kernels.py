@@ -19,15 +19,14 @@ import symact
 from symact.analyze import limit_at
 from symact.compile import available_backends
 from symact.compile.accuracy import points, reference, ulp_error
-from symact.compile.c import NEAR_BLOCK
 from symact.compile.c import source as c_source
-from symact.compile.forms import kernel_forms
+from symact.compile.forms import expressions, kernel_forms
 from symact.compile.near import FAR, decide, interval, near_forms
 from symact.compile.vector import VectorKernel
 from symact.rounding import exact, fma, held, ratio
 from symact.stable import STABLE, stable_form
 
-from .conftest import SCALAR_ACTIVATIONS, ids
+from .conftest import SCALAR_ACTIVATIONS, assert_same_through_near_forms, ids
 
 BACKENDS = available_backends()
 KERNEL_ENTRIES = [e for e in SCALAR_ACTIVATIONS if e.name != "step"] + [
@@ -475,8 +474,7 @@ def test_near_forms_leave_out_the_far_tails_choices_within_reach(name, dtype, re
     assert found == pytest.approx(reach, rel=1e-5) and found <= reach and np.float32(found) == found
 
     def far(k):  # the comparisons and clamps with a number of FAR or more
-        exprs = [e for _, e in k.assignments] + [k.f, k.df]
-        atoms = set().union(*(e.atoms(sp.core.relational.Relational, sp.Max, sp.Min) for e in exprs))
+        atoms = set().union(*(e.atoms(sp.core.relational.Relational, sp.Max, sp.Min) for e in expressions(k)))
         return {a for a in atoms if any(b.is_Number and abs(float(b)) >= FAR for b in a.args)}
 
     if reach == np.inf:
@@ -502,12 +500,7 @@ def test_c_near_forms_give_the_values_of_the_forms(entry, dtype):
     inside = np.nextafter(np.array(reach, dtype), 0) if reach < np.inf else np.finfo(dtype).max
     x[1:9] = [0.0, -0.0, reach, -reach, inside, -inside, 1e-30, -1e-30]
     x = np.where(np.abs(x) < reach, x, 0.5).astype(dtype)  # (reach itself, and 1e6 rounded in float32)
-    beyond = x.copy()
-    beyond[::NEAR_BLOCK] = np.nan
-    rest = np.arange(x.size) % NEAR_BLOCK != 0
-    for near, full in zip(kernel(x), kernel(beyond)):
-        assert np.array_equal(near[rest], full[rest], equal_nan=True)
-        assert np.array_equal(np.signbit(near[rest]), np.signbit(full[rest]))
+    assert_same_through_near_forms(kernel, x)
 
 
 def test_near_intervals_hold_the_values():

@@ -17,6 +17,8 @@ from symact.rounding import exact
 from symact.stable import catalog_equivalent, catalog_multiple, recognize_atoms, stable_form
 from symact.user import user_file
 
+from .conftest import assert_same_through_near_forms
+
 
 def test_define_registers_everywhere(capsys):
     fn = symact.define("test_leaky", "max(0, x) + alpha*min(0, x)", params={"alpha": 0.1})
@@ -687,18 +689,12 @@ def test_user_kernels_take_the_same_values_through_their_near_forms(name, expr):
     """A user's C kernel, as the catalog's (tests/test_kernels.py), takes a block within reach through its near
     forms (x/cosh x and sinh(x)/x leave out their overflow cases within 708) and one with an input beyond (a NaN
     at its start here) through its forms: the other elements are the same, to the bit."""
-    from symact.compile.c import NEAR_BLOCK
     from symact.compile.forms import kernel_forms
     from symact.compile.near import near_forms
 
     fn = symact.define(name, expr)
-    reach, near, _ = near_forms(kernel_forms(fn, "float64", fused=True))
+    reach = near_forms(kernel_forms(fn, "float64", fused=True))[0]
     assert reach < np.inf
     kernel = symact.compile(fn, backend="c", dtype="float64")
     x = np.concatenate([np.linspace(-40, 40, 20_000), np.random.default_rng(2).uniform(-reach, reach, 20_000)])
-    beyond = x.copy()
-    beyond[::NEAR_BLOCK] = np.nan
-    rest = np.arange(x.size) % NEAR_BLOCK != 0
-    for within, full in zip(kernel(x), kernel(beyond)):
-        assert np.array_equal(within[rest], full[rest], equal_nan=True)
-        assert np.array_equal(np.signbit(within[rest]), np.signbit(full[rest]))
+    assert_same_through_near_forms(kernel, x)

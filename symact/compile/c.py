@@ -58,7 +58,7 @@ from ..rounding import (
 )
 from .cache import cache_dir, digest, write_atomic
 from .fork import forked
-from .forms import KernelForms
+from .forms import KernelForms, expressions
 from .near import interval, near_forms
 
 # -ffp-contract=off: an fma fused into a + b·c would change the rounding that the forms' error atoms describe
@@ -420,9 +420,10 @@ def _literal(value: float, ctype: str) -> str:
     return repr(value) + ("f" if ctype == "float" else "")
 
 
-def _bits(value: float, compute: str) -> str:
-    """The bits of ``value`` (≥ 0) in ``compute``'s format, as a C unsigned literal: for |x| ≥ value as integers."""
-    if compute == "float":
+def _bits(value: float, ctype: str) -> str:
+    """The bits of ``value`` (≥ 0) as a ``ctype`` (float or double), as a C unsigned literal: for |x| ≥ value as
+    integers."""
+    if ctype == "float":
         return f"{struct.unpack('<I', struct.pack('<f', value))[0]:#x}u"
     return f"{struct.unpack('<Q', struct.pack('<d', value))[0]:#x}ull"
 
@@ -431,10 +432,6 @@ def _ctype(expr, compute: str) -> str:
     """A condition's temporary is an int: as a double, gcc's vectorizer cannot use it as a mask. (A SymPy symbol
     is a Boolean too: a temporary that is x in the near forms, t = Min(40, x) there, is a number.)"""
     return "int" if isinstance(expr, sp.logic.boolalg.Boolean) and not expr.is_Symbol else compute
-
-
-def _expressions(forms: KernelForms) -> list[sp.Expr]:
-    return [e for _, e in forms.assignments] + [forms.f, forms.df]
 
 
 #: The inputs that the plain loop over the near forms checks at a time (symact.compile.near): a block with one
@@ -482,7 +479,7 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
     """
     ctype, _ = CTYPES[dtype]
     forms = _named_numerators(forms)
-    exprs = _expressions(forms)
+    exprs = expressions(forms)
     # sin and cos: the inline helpers where every argument is within TRIG_RANGE (or ±inf or NaN, which they pass
     # on as libm does), else the whole array with libm's: a pass that computes the arguments alone decides
     trig = sorted({a.args[0] for e in exprs for a in e.atoms(sp.sin, sp.cos)}, key=sp.default_sort_key)
@@ -504,11 +501,10 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
         body = [f"const {_ctype(e, compute)} {c(s)} = {c(e)};" for s, e in kernel.assignments]
         return body, c(kernel.f), c(kernel.df), [c(a) for a in trig]
 
-    codes = {
-        (inline_trig, in_reach): code(inline_trig, in_reach)
-        for inline_trig in ((False, True) if trig else (True,))
-        for in_reach in (False, True)
-    }
+    trig_variants = (False, True) if trig else (True,)  # with libm's sin and cos (False), and with the helpers
+    codes = {(inline_trig, False): code(inline_trig, False) for inline_trig in trig_variants}
+    for inline_trig in trig_variants:  # (the near forms are the forms themselves where nothing is far)
+        codes[inline_trig, True] = codes[inline_trig, False] if near is forms else code(inline_trig, True)
     lo, hi, dlo, dhi = (_literal(v, compute) for v in forms.limits)
     decls = vector_math_declarations(compute)
     trig_check = ""
@@ -646,9 +642,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{{libm}
 
     loops = [
         loop(fname, arrays, guard, inline_trig)
-        for inline_trig in sorted(
-            {inline_trig for inline_trig, _ in codes}
-        )  # the libm loops first: the others call them
+        for inline_trig in trig_variants  # the libm loops first: the others call them
         for fname, arrays in (("f", ("Y",)), ("fdf", ("Y", "DY")))
         for guard in (True, False)
     ]
@@ -715,7 +709,7 @@ def build(name: str, forms: KernelForms, dtype: str, compute: str = "double") ->
     if cc is None:
         raise RuntimeError("no C compiler here that builds OpenMP libraries (gcc or cc)")
     src = source(name, forms, dtype, compute)
-    flags = FLAGS + (WIDE if any(e.has(*TRANSCENDENTAL) for e in _expressions(forms)) else [])
+    flags = FLAGS + (WIDE if any(e.has(*TRANSCENDENTAL) for e in expressions(forms)) else [])
     key = digest(src, cc, " ".join(flags), _instruction_set())
     lib = cache_dir() / f"{name}_{dtype}_{compute}_{key}.so"
     if not lib.exists():
@@ -854,7 +848,7 @@ class CKernel:
     def __init__(self, name: str, forms: KernelForms, dtype: str):
         self._load(name, forms, dtype, "double")
         self.compute = "double"
-        if dtype == "float32" and not any(e.has(*INLINE) for e in _expressions(forms.in_float or forms)):
+        if dtype == "float32" and not any(e.has(*INLINE) for e in expressions(forms.in_float or forms)):
             accurate = dict(vars(self))  # the double build's loops, source and streaming state
             x = _probe(np.float32)
             y, dy = np.empty_like(x), np.empty_like(x)

@@ -34,6 +34,11 @@ class KernelForms:
     in_float: KernelForms | None = None
 
 
+def expressions(forms: KernelForms) -> list[sp.Expr]:
+    """The forms' expressions: each assignment's, then f and f'."""
+    return [e for _, e in forms.assignments] + [forms.f, forms.df]
+
+
 #: Seconds SymPy may take for each limit at ±∞ of a kernel's f and f'. They are computed once and cached, and
 #: are the kernel's outputs at ±inf, so they must not depend on the machine's speed: GELU-tanh's f' takes ~5 s
 #: on a slow CPU (AMD EPYC Zen 3), where limit_at's default of 2 s gave nan, and f'(inf) = NaN was cached.

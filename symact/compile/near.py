@@ -26,8 +26,10 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
 from ..rounding import NEAR_EXP, SHORT_EXP, exp_fma, exp_tail, fma, held, lit, literal, lo, ratio
-from .forms import KernelForms
+from .forms import KernelForms, expressions
 
+#: The exps in double whose C helpers have ``_near`` variants (symact.compile.c._Printer._near).
+EXPS = (sp.exp, expm1, exp_fma, exp_tail, *SHORT_EXP)
 #: A threshold at or beyond this magnitude marks a far tail; below it a comparison is a kink or a window
 #: (SiLU's root window |x + 1.28| < 0.3, ReLU's x > 0), which the near forms keep.
 FAR = 15.0
@@ -183,8 +185,8 @@ def _thresholds(forms: KernelForms) -> list[float]:
     """The numbers that the forms compare with or clamp at, FAR or more in magnitude, and NEAR_EXP where they
     take an exp in double: its helper's clamps and shifts are for arguments beyond ±NEAR_EXP, which e^−|x|
     (sigmoid) has only beyond it."""
-    exprs = [d for _, d in forms.assignments] + [forms.f, forms.df]
-    found = [NEAR_EXP] if any(e.has(sp.exp, expm1, exp_fma, exp_tail, *SHORT_EXP) for e in exprs) else []
+    exprs = expressions(forms)
+    found = [NEAR_EXP] if any(e.has(*EXPS) for e in exprs) else []
     for e in exprs:
         for atom in e.atoms(sp.core.relational.Relational, sp.Max, sp.Min):
             found += [abs(float(a)) for a in atom.args if a.is_Number and abs(float(a)) >= FAR]
@@ -200,8 +202,7 @@ def near_forms(forms: KernelForms) -> tuple[float, KernelForms, dict]:
     if r == math.inf:
         return r, forms, {}
     near, env = _near_at(forms, r)
-    exprs = [d for _, d in near.assignments] + [near.f, near.df]
-    calls = set().union(*(e.atoms(sp.exp, expm1, exp_fma, exp_tail, *SHORT_EXP) for e in exprs))
+    calls = set().union(*(e.atoms(*EXPS) for e in expressions(near)))
     reach = 0.0  # how far out the arguments go (exp_tail has no upper clamp: its lower end only)
     for call in calls:
         if not call.args[0].is_number:  # (not the constants in literals)
