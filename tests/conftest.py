@@ -129,3 +129,26 @@ def assert_same_through_near_forms(kernel, x):
     for near, full in zip(kernel(x), kernel(beyond)):
         assert np.array_equal(near[rest], full[rest], equal_nan=True)
         assert np.array_equal(np.signbit(near[rest]), np.signbit(full[rest]))
+    assert_same_streamed(kernel, x)
+
+
+def assert_same_streamed(kernel, x):
+    """From STREAM_MIN inputs on, where the kernel's library has streaming stores, the C kernel's blocks take the
+    near forms in the streaming loop (f′ in a loop of its own where STAGE_OPS says): x, repeated past
+    STREAM_MIN, gives the plain loop's values there (in chunks under STREAM_MIN), to the bit."""
+    from symact.compile.c import STREAM_MIN
+
+    if kernel.streaming is None:
+        return  # none here (not x86), or float32 computed in double
+    big = np.resize(x, STREAM_MIN + 1234)
+    chunks = [big[i : i + STREAM_MIN // 2] for i in range(0, big.size, STREAM_MIN // 2)]
+    plain = [np.concatenate(parts) for parts in zip(*(kernel(c) for c in chunks))]
+    before = kernel.streaming
+    kernel.streaming = True
+    try:
+        streamed = kernel(big)
+    finally:
+        kernel.streaming = before
+    for got, want in zip(streamed, plain):
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(want))

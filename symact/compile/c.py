@@ -45,8 +45,11 @@ from ..rounding import (
     exp_tail_helper,
     float_exp_call,
     float_exp_helpers,
+    held,
     hyperbolic_helpers,
+    lit,
     literal,
+    lo,
     log1p_float,
     log1p_float_call,
     log1p_float_helper,
@@ -441,6 +444,60 @@ def _ctype(expr, compute: str) -> str:
 #: plain loop is one loop as before: GELU took 7.0 → 8.0 ms in blocks of 256 (10^7 points), 8.3 of 64 or 128,
 #: 8.8 of 1024, and Mish the same as before.
 NEAR_BLOCK = 256
+#: Where f′ does at least STAGE_OPS operations of its own (SymPy's count, beyond what f computes) and calls no
+#: function, the streaming loop's block computes f in one loop and f′ in a second, which takes from buffers
+#: what both need and costs a call, a division or STAGE_COSTLY operations or more; the rest it computes again.
+#: The values are the same. One loop holds each element's whole chain of dependent operations, and float64
+#: SiLU's two divisions an element, f's and f′'s: 10^7 points, 2 threads, Xeon (AVX-512, AMX), against the
+#: benchmark's bandwidth limit (4.5 ms), SiLU took 2.18-2.24 times it, in two loops 1.82-1.94. GELU-tanh 20.7 →
+#: 19.8 ms, Mish 15.6 → 14.9; GELU (17.3 → 17.4) and float32 SiLU computed in float (2.86 → 2.85) as before. Not
+#: where f′ is short: sigmoid's f′ is a division (8.0 → 8.0 ms), softplus's a choice (12.0 → 11.7). Not where
+#: f′'s loop would call a function: tanh's f′ takes an exp of the argument f's expm1 takes, which reduce it
+#: once in one loop and twice in two (float32 computed in float: 2.53 → 3.03 ms).
+STAGE_OPS = 20
+STAGE_COSTLY = 3
+
+
+def _calls(e: sp.Expr) -> int:
+    """How many transcendental functions of x e calls (not of numbers: lit(exp(−1.28)) is a constant)."""
+    return sum(1 for a in e.atoms(*TRANSCENDENTAL) if a.free_symbols)
+
+
+def _operations(e: sp.Expr) -> int:
+    """The arithmetic operations e does, by SymPy's count: constants and held() cost nothing."""
+    constant = sp.Symbol("c")
+    e = e.replace(lambda a: isinstance(a, (lit, lo)), lambda a: constant)
+    return sp.count_ops(e.replace(lambda a: isinstance(a, held), lambda a: a.args[0]))
+
+
+def _costly(e: sp.Expr) -> bool:
+    """Whether e is worth a buffer, not computed again: it calls a function, divides, or does STAGE_COSTLY
+    operations or more."""
+    return bool(_calls(e) or e.atoms(ratio) or _operations(e) >= STAGE_COSTLY)
+
+
+def _staged(kernel: KernelForms) -> list[sp.Symbol]:
+    """The temporaries that f′'s loop takes from f's, where f and f′ are two loops (see STAGE_OPS): those both
+    need that cost a call or STAGE_COSTLY operations or more (f′'s loop computes the cheap ones again); [] where
+    f′ is best in f's loop: its own work is less than STAGE_OPS, or calls a function (its reduction, such as
+    exp's, would be done twice: tanh's f′ takes an exp of the argument f's expm1 takes)."""
+    definitions = dict(kernel.assignments)
+
+    def needs(e: sp.Expr, given=frozenset()) -> set[sp.Symbol]:  # the temporaries e uses, up to those given
+        found: set[sp.Symbol] = set()
+        for s in e.free_symbols & definitions.keys():
+            found |= {s} if s in given else {s} | needs(definitions[s], given)
+        return found
+
+    f_needs = needs(kernel.f)
+    costly = {s for s in f_needs if _costly(definitions[s])}
+    second = needs(kernel.df, frozenset(costly))  # what f′'s loop uses
+    own = [definitions[s] for s in second - costly] + [kernel.df]  # what it computes
+    if any(_calls(e) for e in own) or sum(_operations(e) for e in own) < STAGE_OPS:
+        return []
+    return [s for s, _ in kernel.assignments if s in second & costly]
+
+
 #: The suffix of a loop without the guards that return the limits at ±inf and x at NaN (see SPECIAL).
 RAW = "_raw"
 #: The suffix of a loop with libm's sin and cos, for arrays where an argument is beyond TRIG_RANGE.
@@ -487,6 +544,7 @@ def source(name: str, forms: KernelForms, dtype: str, compute: str = "double") -
 
     # the near range |x| < reach, where the near forms leave out the far tails' choices (symact.compile.near)
     reach, near, bounds = near_forms(forms)
+    staged = _staged(near)  # what f′'s loop takes from f's, where they are two (STAGE_OPS)
 
     def code(inline_trig: bool, in_reach: bool) -> tuple[list[str], str, str, list[str]]:
         """Assignments, f, f', and the arguments of sin and cos, as C."""
@@ -554,17 +612,48 @@ static int {name}_trig_beyond(const {ctype} *restrict X, ptrdiff_t n) {{
         # 10.5 and 11.2 ms, after it 10.0 (the forms and a second pass for the guards, as before: 12.2).
         checked = not (reach == math.inf and not guard)  # (else the forms, unchecked)
 
-        def blocked(target) -> str:  # the block from X[i], `block` long, stored by target
+        def near_block(target, length: str | None) -> str:
+            """The near forms over the block: in one loop, or (streaming, with buffers ``length`` long) f in one
+            and f′ in a second (STAGE_OPS)."""
+            if not (staged and "DY" in arrays and length):
+                return f"""#pragma omp simd
+                for (int j = 0; j < block; ++j) {{
+                    {element("X[i + j]", target, guarded=False, in_reach=True)}
+                }}"""
+            body = list(codes[inline_trig, True][0])
+            _, f_code, df_code, _ = codes[inline_trig, True]
+            index = {s: k for k, (s, _) in enumerate(near.assignments)}
+            types = {s: _ctype(e, compute) for s, e in near.assignments}
+            gap = "\n            "
+            first = gap.join(body)  # gcc drops what neither f nor the buffers need
+            for s in staged:
+                body[index[s]] = f"const {types[s]} {s} = {s}_[j];"
+            rest = gap.join(body)
+            buffers = " ".join(f"{types[s]} {s}_[{length}];" for s in staged)
+            return f"""{buffers}
+                #pragma omp simd
+                for (int j = 0; j < block; ++j) {{
+                    const {compute} x = X[i + j];
+            {first}
+            const {compute} y = {f_code};
+            {target("Y")} = ({ctype})y; {" ".join(f"{s}_[j] = {s};" for s in staged)}
+                }}
+                #pragma omp simd
+                for (int j = 0; j < block; ++j) {{
+                    const {compute} x = X[i + j];
+            {rest}
+            const {compute} dy = {df_code};
+            {target("DY")} = ({ctype})dy;
+                }}"""
+
+        def blocked(target, length: str | None = None) -> str:  # the block from X[i], `block` long, stored by target
             if not checked:
                 return f"""#pragma omp simd
                 for (int j = 0; j < block; ++j) {{
                     {element("X[i + j]", target)}
                 }}"""
             bits, fabs = ("uint32_t", "fabsf") if ctype == "float" else ("uint64_t", "fabs")
-            return f"""#pragma omp simd
-                for (int j = 0; j < block; ++j) {{
-                    {element("X[i + j]", target, guarded=False, in_reach=True)}
-                }}
+            return f"""{near_block(target, length)}
                 {bits} top = 0;  /* the bits of the largest |x|, NaN beyond inf */
                 #pragma omp simd reduction(max:top)
                 for (int j = 0; j < block; ++j) {{
@@ -628,7 +717,7 @@ void {full}(const {ctype} *restrict X, {params}, ptrdiff_t n) {{{libm}
             #pragma omp for schedule(static) nowait
             for (ptrdiff_t i = head; i < end; i += STREAM_BLOCK) {{
                 {buffers}
-                {blocked(lambda a: f"{a.lower()}_[j]")}
+                {blocked(lambda a: f"{a.lower()}_[j]", "STREAM_BLOCK")}
 {lines_out}
             }}
             _mm_sfence();  /* before the barrier: the caller and the other threads see every streamed line */
