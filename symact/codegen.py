@@ -26,6 +26,12 @@ target factor that is 0 is 0 (bce_with_logits at ŷ = +inf, y = 1 is 0; hinge at
 finds the limit one number for every target, that number (Poisson's ŷ − y·log ŷ at ŷ = +inf is +inf, not
 inf − inf). RMSE's gradient where one element of n is ±inf is its limit, ±1/√n there and 0 elsewhere.
 
+The expressions are written for float64 arithmetic. Elementwise functions compute float32 (and narrower)
+inputs in float64 and return the results rounded to the inputs' dtype: C and CUDA under dtype float32 compute
+in double; the NumPy, numba, PyTorch and JAX functions convert (JAX only with jax_enable_x64: without, it has
+no float64, and the code computes in float32 and warns). The same forms computed in float32 were thousands of
+ULP off near the roots of f' (PyTorch, SiLU: 6·10³).
+
 RMSE has no per-sample loss: ``rmse(yhat, y)`` returns its cost, √(mean of (ŷ − y)²) over every element, and
 ``rmse_grad`` the cost's gradient (C: ``double rmse(yhat, y, n)``); CUDA, whose kernels are per element, refuses it.
 
@@ -301,12 +307,41 @@ def _min(a, b, like):
     return xp.where(a < b, a, xp.where(a == a, b, a))
 """
 
+# The forms are written for float64 arithmetic: in float32 their error terms lose the precision they carry (the
+# slope of SiLU at its root was 6·10³ ULP off, GELU's tail 150). The public functions compute in float64 and
+# round the results to the inputs' dtype, as symact's C kernels compute float32 data in double.
 _FLOAT_ARRAY = """
 
 def _float_array(v):
+    return xp.asarray(v, dtype=xp.float64)
+
+
+def _float_dtype(v):
+    \"\"\"The dtype of the results for the input v: its own where it is floating, else float64.\"\"\"
     v = xp.asarray(v)
-    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
+    return v.dtype if xp.issubdtype(v.dtype, xp.floating) else xp.dtype(xp.float64)
 """
+
+#: torch's and JAX's (JAX with jax_enable_x64: without, it has no float64, and computes in float32).
+_WIDE = {
+    "torch": """
+
+def _wide(v):
+    return v.to(xp.float64)  # the arithmetic the forms are written for; the results are rounded back
+""",
+    "jax": """
+
+def _wide(v):
+    if jax.config.jax_enable_x64:
+        return v.astype(xp.float64)  # the arithmetic the forms are written for; the results are rounded back
+    warnings.warn(
+        "without jax_enable_x64 the code computes float32 in float32, for which its forms are not written: "
+        "thousands of ULP off near the roots of f' (jax.config.update('jax_enable_x64', True))",
+        stacklevel=3,
+    )
+    return v
+""",
+}
 
 _PRELUDE = {
     "numpy": """\
@@ -342,6 +377,8 @@ def _min(a, b, like):
 """
     + python_helpers("p.dtype == xp.float64"),
     "jax": """\
+import warnings
+
 import jax
 import jax.numpy as xp
 import jax.scipy.special
@@ -482,7 +519,7 @@ _NUMPY_API = """
 def {name}({args}):
 {convert}
     with xp.errstate(all="ignore"):  # where() evaluates both branches: the discarded side must not warn
-        return {inner}({args}).astype({first}.dtype){reduce}
+        return {inner}({args}){reduce}.astype(dtype)
 """
 
 _TORCH_API = '''
@@ -492,7 +529,7 @@ class {cls}(torch.autograd.Function):
     @staticmethod
     def forward(ctx, {args}):
         ctx.save_for_backward({args})
-        return _value({args}){reduce}
+        return _value({wide}){reduce}.to({first}.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -507,13 +544,13 @@ def {name}({args}):
 _JAX_API = """
 @jax.custom_jvp
 def {name}({args}):
-    return _value({args}){reduce}
+    return _value({wide}){reduce}.astype({first}.dtype)
 
 
 @{name}.defjvp
 def _{name}_jvp(primals, tangents):
     ({unpack}), {tangents} = primals, tangents
-    return _value({args}){reduce}, ({jvp}){reduce}
+    return _value({wide}){reduce}.astype({first}.dtype), (({jvp}){reduce}).astype({first}.dtype)
 """
 
 
@@ -536,7 +573,7 @@ def {name}({args}):
 {convert}
     s = _root_scale({args})
     with xp.errstate(all="ignore"):
-        return (s * xp.sqrt(xp.mean({value}({scaled})))).astype({first}.dtype)
+        return (s * xp.sqrt(xp.mean({value}({scaled})))).astype(dtype)
 """
 
 _ROOTED_GRAD = """
@@ -630,10 +667,10 @@ def _rooted(parts: _Parts, lang: str, value: str = "_value", grad: str = "_grad"
         "term": unicode(parts.fn.expr),
         "value": value,
         "grad": grad,
-        "convert": "\n".join(f"    {a} = _float_array({a})" for a in names) if lang in ("numpy", "numba") else "",
+        "convert": _convert(names) if lang in ("numpy", "numba") else "",
         "count": "terms.numel()" if lang == "torch" else "terms.size",
         "quiet": 'xp.errstate(all="ignore")' if lang in ("numpy", "numba") else "contextlib.nullcontext()",
-        "cast": f".astype({names[0]}.dtype)" if lang in ("numpy", "numba") else "",
+        "cast": ".astype(dtype)" if lang in ("numpy", "numba") else "",
     }
     public = {"torch": _ROOTED_TORCH, "jax": _ROOTED_JAX}.get(lang, _ROOTED_VALUE)
     out = [_ROOT_SCALE, public.format(**fields), _ROOTED_GRAD.format(**fields), _ONE_INFINITE]
@@ -655,9 +692,10 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
     name = parts.fn.name
     names = [s.name for s in parts.args]
     args = ", ".join(names)
+    wide = ", ".join(f"_wide({a})" for a in names)  # torch and JAX (numpy converts its arguments: _convert)
     loss = parts.grad_target is not None
     unpack = args if loss else args + ","
-    out = ["\n".join("# " + line for line in _describe(parts)), "", _PRELUDE[lang], ""]
+    out = ["\n".join("# " + line for line in _describe(parts)), "", _PRELUDE[lang], _WIDE.get(lang, ""), ""]
     at_infinity = parts.at_infinity or (None, None)
     out += [
         _array_function(parts, p, "_value", parts.value, 0, at_infinity[0]),
@@ -671,20 +709,19 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
     if parts.fn.rooted:
         out += _rooted(parts, lang)
     elif lang == "numpy":
-        convert = "\n".join(f"    {a} = _float_array({a})" for a in names)
         for fname, inner in public:
             reduce = ".sum(axis=-1)" if per_class and inner == "_value" else ""
-            out.append(
-                _NUMPY_API.format(name=fname, args=args, convert=convert, inner=inner, first=names[0], reduce=reduce)
-            )
+            out.append(_NUMPY_API.format(name=fname, args=args, convert=_convert(names), inner=inner, reduce=reduce))
     elif lang == "torch":
-        back = f"g * _grad({args})" + (f", g * _grad_target({args})" if loss else "")
+        back = f"g * _grad({wide}).to(g.dtype)" + (f", g * _grad_target({wide}).to(g.dtype)" if loss else "")
         expand = "\n        g = g.unsqueeze(-1)  # one gradient per sample, shared by its classes" if per_class else ""
         out.append(
             _TORCH_API.format(
                 cls=_camel(name),
                 name=name,
                 args=args,
+                wide=wide,
+                first=names[0],
                 unpack=unpack,
                 back=back,
                 reduce=".sum(dim=-1)" if per_class else "",
@@ -693,11 +730,13 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
         )
     else:
         tangents = "(t, t_target)" if loss else "(t,)"
-        jvp = f"_grad({args}) * t" + (f" + _grad_target({args}) * t_target" if loss else "")
+        jvp = f"_grad({wide}) * t" + (f" + _grad_target({wide}) * t_target" if loss else "")
         out.append(
             _JAX_API.format(
                 name=name,
                 args=args,
+                wide=wide,
+                first=names[0],
                 unpack=unpack,
                 tangents=tangents,
                 jvp=jvp,
@@ -705,12 +744,18 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
             )
         )
     if grad and lang != "numpy" and not parts.fn.rooted:
-        out.append(f"\ndef {name}_grad({args}):\n    return _grad({args})\n")
+        cast = "to" if lang == "torch" else "astype"
+        out.append(f"\ndef {name}_grad({args}):\n    return _grad({wide}).{cast}({names[0]}.dtype)\n")
     if lang == "jax":  # the elementary helpers the code calls, after the prelude
         start = out.index(_PRELUDE[lang]) + 1
         code = "\n".join(out[start:])
         out.insert(start, jax_helpers({h for h in REPLACES.values() if h + "(" in code}))
     return "\n".join(out).rstrip() + "\n"
+
+
+def _convert(names: list[str]) -> str:
+    """The NumPy and numba public functions' first lines: the results' dtype, and the arguments in float64."""
+    return "\n".join([f"    dtype = _float_dtype({names[0]})"] + [f"    {a} = _float_array({a})" for a in names])
 
 
 def _camel(name: str) -> str:
@@ -774,21 +819,25 @@ def _numba(parts: _Parts, grad: bool) -> str:
             f'@numba.vectorize(["float64({sig})", "float32({sig32})"], cache=True)\ndef {grad_name}({args}):\n'
             f"{body(parts.grad, 1)}\n",
         ]
+    out.insert(out.index("import numpy") + 1, "import numpy as xp")
     if parts.fn.rooted:  # the cost and its gradient reduce over every element, in NumPy
-        out.insert(out.index("import numpy") + 1, "import numpy as xp")
         rooted = _rooted(parts, "numba", value=value_name, grad=grad_name)
         out += [_FLOAT_ARRAY + _ELEMENTWISE_XP, *(rooted if grad else rooted[:2])]  # the NumPy prelude's helpers
         return "\n".join(out).rstrip() + "\n"
     reduce = ".sum(axis=-1)" if parts.per_class else ""
     public = [(name, value_name, reduce)] + ([(f"{name}_grad", grad_name, "")] if grad else [])
-    out += [_NUMBA_API.format(name=n, args=args, inner=inner, reduce=r) for n, inner, r in public]
+    convert = _convert([s.name for s in parts.args])
+    out += [_FLOAT_ARRAY] + [
+        _NUMBA_API.format(name=n, args=args, convert=convert, inner=inner, reduce=r) for n, inner, r in public
+    ]
     return "\n".join(out).rstrip() + "\n"
 
 
 _NUMBA_API = """
 def {name}({args}):
+{convert}
     with numpy.errstate(all="ignore"):  # numba computes both sides of a choice: the discarded one must not warn
-        return {inner}({args}){reduce}
+        return {inner}({args}){reduce}.astype(dtype)
 """
 
 

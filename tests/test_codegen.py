@@ -12,6 +12,7 @@ import ctypes
 import importlib.util
 import shutil
 import subprocess
+import sys
 import warnings
 
 import mpmath
@@ -306,6 +307,90 @@ def test_generated_code_keeps_the_sign_of_zero(lang, tmp_path):
             if np.any(got[zero] != 0) or np.any(np.signbit(got[zero]) != np.signbit(want[which][zero])):
                 wrong.append((fname, got, want[which]))
     assert not wrong
+
+
+#: Functions whose float64 forms lose most in float32 arithmetic (the slopes at their roots, GELU's tail), and
+#: losses of one, two and rooted kinds.
+NARROW = ["silu", "gelu", "gelu_tanh", "mish", "elu", "bce_with_logits", "poisson_nll", "huber", "rmse"]
+
+
+@pytest.mark.parametrize("lang", ["numpy", "numba", "torch", "jax"])
+@pytest.mark.parametrize("name", NARROW)
+def test_generated_python_computes_float32_in_float64(name, lang, tmp_path):
+    """The forms are written for float64 arithmetic (in float32, SiLU's slope at its root was 6·10³ ULP off):
+    the generated NumPy, numba, PyTorch and JAX (with x64) functions compute float32 inputs in float64 and
+    return float32, the float64 results rounded, values and gradients, PyTorch's through autograd too."""
+    if not HAVE[lang]:
+        pytest.skip(f"{MISSING[lang]} is not installed here")
+    if name == "rmse" and lang in ("torch", "jax"):
+        pytest.skip("RMSE's torch and JAX functions reduce in the inputs' dtype, as the framework's mean does")
+    entry = next(e for e in ELEMENTWISE if e.name == name)
+    args64, _, _ = _inputs(entry, "numpy")
+    if entry.kind == "activation":  # and f′'s roots, where float32 arithmetic cancels
+        roots = [-1.2784645427610737, -0.7517915246935645, -0.7524614220710163, -1.1924312145154952]
+        near = np.concatenate([np.linspace(r - 1e-3, r + 1e-3, 201) for r in roots])
+        args64 = (np.concatenate([args64[0], near, -np.geomspace(1e-3, 20, 400)]),)
+    with np.errstate(over="ignore"):  # beyond float32's range: ±inf
+        args32 = tuple(a.astype(np.float32) for a in args64)
+    args64 = tuple(a.astype(np.float64) for a in args32)
+    path = tmp_path / f"gen_{name}_{lang}_narrow.py"
+    path.write_text(codegen(name, lang=lang))
+    module = _import(path, path.stem)
+    f, df = getattr(module, name), getattr(module, f"{name}_grad")
+    if lang == "torch":
+        import torch
+
+        def run(fn, args):
+            return fn(*(torch.from_numpy(a) for a in args)).detach().numpy()
+
+        leaves = [torch.from_numpy(a).requires_grad_() for a in args32]
+        out = f(*leaves)
+        out.sum().backward()
+        through = leaves[0].grad.numpy()
+        assert through.dtype == np.float32
+        assert np.array_equal(through, run(df, args64).astype(np.float32), equal_nan=True), "autograd"
+    elif lang == "jax":
+
+        def run(fn, args):
+            return np.asarray(jax.jit(fn)(*args))
+
+    else:
+
+        def run(fn, args):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                return np.asarray(fn(*args))
+
+    with np.errstate(all="ignore"):
+        for fn in (f, df):
+            got, want = run(fn, args32), run(fn, args64)
+            assert got.dtype == np.float32 and want.dtype == np.float64
+            want = want.astype(np.float32)
+            same = (got == want) | (np.isnan(got) & np.isnan(want))
+            if lang == "jax":  # XLA on a CPU flushes subnormal results to zero (the accuracy target allows it)
+                same |= (np.abs(want) < np.finfo(np.float32).tiny) & (got == 0)
+            assert np.all(same) and np.array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.skipif(not HAVE["jax"], reason="jax is not installed here (pip install -e '.[bench]')")
+def test_generated_jax_without_x64_says_it_computes_float32_in_float32(tmp_path):
+    """JAX without jax_enable_x64 (its default; this module turns it on) has no float64: the code computes in
+    float32 and warns, where it would silently be thousands of ULP off near the roots of f′."""
+    path = tmp_path / "gen_silu_jax32.py"
+    path.write_text(codegen("silu", lang="jax"))
+    script = (
+        "import importlib.util, sys, warnings\n"
+        "import numpy as np\n"
+        f"spec = importlib.util.spec_from_file_location('g', {str(path)!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    y = m.silu(np.float32([-1.2785, 0.5]))\n"
+        "assert y.dtype == np.float32, y.dtype\n"
+        "assert any('jax_enable_x64' in str(w.message) for w in caught), [str(w.message) for w in caught]\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 @pytest.mark.skipif(not HAVE["torch"], reason="torch is not installed here (pip install -e '.[bench]')")
