@@ -26,11 +26,12 @@ target factor that is 0 is 0 (bce_with_logits at ŷ = +inf, y = 1 is 0; hinge at
 finds the limit one number for every target, that number (Poisson's ŷ − y·log ŷ at ŷ = +inf is +inf, not
 inf − inf). RMSE's gradient where one element of n is ±inf is its limit, ±1/√n there and 0 elsewhere.
 
-The expressions are written for float64 arithmetic. Elementwise functions compute float32 (and narrower)
-inputs in float64 and return the results rounded to the inputs' dtype: C and CUDA under dtype float32 compute
-in double; the NumPy, numba, PyTorch and JAX functions convert (JAX only with jax_enable_x64: without, it has
-no float64, and the code computes in float32 and warns). The same forms computed in float32 were thousands of
-ULP off near the roots of f' (PyTorch, SiLU: 6·10³).
+The expressions are written for float64 arithmetic. Every function computes float32 (and narrower) inputs in
+float64 and returns the results rounded to the inputs' dtype: C and CUDA under dtype float32 compute in double;
+the NumPy, numba, PyTorch and JAX functions convert (JAX only with jax_enable_x64: without, it has no float64,
+and the code computes in float32 and warns). The same forms computed in float32 were thousands of ULP off near
+the roots of f' (PyTorch, SiLU: 6·10³), and the row functions tens (softmax: 59, x − max x rounded).
+RMSE's PyTorch and JAX functions reduce in the inputs' dtype, as the frameworks' means do.
 
 RMSE has no per-sample loss: ``rmse(yhat, y)`` returns its cost, √(mean of (ŷ − y)²) over every element, and
 ``rmse_grad`` the cost's gradient (C: ``double rmse(yhat, y, n)``); CUDA, whose kernels are per element, refuses it.

@@ -13,14 +13,15 @@ prove equal to the derived Jacobian:
 The forward passes subtract the row maximum first (softmax(z − c) = softmax(z), proved in the theorem sheet).
 Python targets define ``NAME(x)`` and ``NAME_grad(x, g)`` (the vector-Jacobian product); softmax
 cross-entropy defines ``NAME(z, y)`` (a loss per row) and ``NAME_grad(z, y)`` (∂L/∂z). C and CUDA take
-``rows`` rows of length ``n``.
+``rows`` rows of length ``n``. float32 rows are computed in float64, and the results rounded
+(:mod:`symact.codegen`).
 """
 
 from __future__ import annotations
 
 import textwrap
 
-from .codegen import _camel, c_header
+from .codegen import _FLOAT_ARRAY, _WIDE, _camel, c_header
 from .fn import Fn
 
 # NumPy and JAX share the array API; PyTorch names dims and dtypes differently.
@@ -59,21 +60,12 @@ def _index(a):
 """
 
 _ARRAY_PRELUDE = {
-    "numpy": """import numpy as xp
-
-
-def _float_array(v):
-    v = xp.asarray(v)
-    return v if xp.issubdtype(v.dtype, xp.floating) else v.astype(xp.float64)
-"""
-    + _NUMPY_API,
+    "numpy": "import numpy as xp\n" + _FLOAT_ARRAY + _NUMPY_API,
     "torch": """import torch
 import torch as xp
-
-
-def _float_array(v):
-    return v
-
+"""
+    + _WIDE["torch"]
+    + """
 
 def _sum(a):
     return xp.sum(a, dim=-1, keepdim=True)
@@ -106,14 +98,7 @@ def _as(mask, like):
 def _index(a):
     return a.long()
 """,
-    "jax": """import jax
-import jax.numpy as xp
-
-
-def _float_array(v):
-    return xp.asarray(v)
-"""
-    + _NUMPY_API,
+    "jax": "import warnings\n\nimport jax\nimport jax.numpy as xp\n" + _WIDE["jax"] + _NUMPY_API,
 }
 
 # The forward passes and vector-Jacobian products, shared by NumPy, PyTorch and JAX.
@@ -208,13 +193,13 @@ def _loss_grad_target(z, y):
 def {name}(z, y):
     """Per-row loss Σy·log Σ exp(z) − ⟨y, z⟩ over the last axis."""
     with xp.errstate(all="ignore"):
-        return _loss(_float_array(z), _float_array(y))
+        return _loss(_float_array(z), _float_array(y)).astype(_float_dtype(z))
 ''')
             if grad:
                 out.append(f"""
 def {name}_grad(z, y):
     with xp.errstate(all="ignore"):
-        return _loss_grad(_float_array(z), _float_array(y))
+        return _loss_grad(_float_array(z), _float_array(y)).astype(_float_dtype(z))
 """)
         elif lang == "torch":
             out.append(f'''
@@ -224,35 +209,37 @@ class {_camel(name)}(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, y):
         ctx.save_for_backward(z, y)
-        return _loss(z, y)
+        return _loss(_wide(z), _wide(y)).to(z.dtype)
 
     @staticmethod
     def backward(ctx, g):
         z, y = ctx.saved_tensors
         g = g.unsqueeze(-1)
-        return g * _loss_grad(z, y), g * _loss_grad_target(z, y)
+        z, y = _wide(z), _wide(y)
+        return g * _loss_grad(z, y).to(g.dtype), g * _loss_grad_target(z, y).to(g.dtype)
 
 
 def {name}(z, y):
     return {_camel(name)}.apply(z, y)
 ''')
             if grad:
-                out.append(f"\ndef {name}_grad(z, y):\n    return _loss_grad(z, y)\n")
+                out.append(f"\ndef {name}_grad(z, y):\n    return _loss_grad(_wide(z), _wide(y)).to(z.dtype)\n")
         else:
             out.append(f"""
 @jax.custom_jvp
 def {name}(z, y):
-    return _loss(z, y)
+    return _loss(_wide(z), _wide(y)).astype(z.dtype)
 
 
 @{name}.defjvp
 def _{name}_jvp(primals, tangents):
     (z, y), (t, t_target) = primals, tangents
+    dtype, z, y = z.dtype, _wide(z), _wide(y)
     tangent = _sum(_loss_grad(z, y) * t + _loss_grad_target(z, y) * t_target)[..., 0]
-    return _loss(z, y), tangent
+    return _loss(z, y).astype(dtype), tangent.astype(dtype)
 """)
             if grad:
-                out.append(f"\ndef {name}_grad(z, y):\n    return _loss_grad(z, y)\n")
+                out.append(f"\ndef {name}_grad(z, y):\n    return _loss_grad(_wide(z), _wide(y)).astype(z.dtype)\n")
         return "\n".join(out).rstrip() + "\n"
     forward, vjp, jvp = _FORWARD[name], _VJP[name], _JVP[name]
     if lang == "numpy":
@@ -260,15 +247,15 @@ def _{name}_jvp(primals, tangents):
 def {name}(x):
     """{name} over the last axis."""
     with xp.errstate(all="ignore"):
-        return {forward}(_float_array(x))
+        return {forward}(_float_array(x)).astype(_float_dtype(x))
 ''')
         if grad:
             out.append(f'''
 def {name}_grad(x, g):
     """gᵀJ, the vector-Jacobian product, over the last axis."""
-    x, g = _float_array(x), _float_array(g)
+    dtype, x, g = _float_dtype(x), _float_array(x), _float_array(g)
     with xp.errstate(all="ignore"):
-        return {vjp}({forward}(x), g)
+        return {vjp}({forward}(x), g).astype(dtype)
 ''')
     elif lang == "torch":
         out.append(f'''
@@ -277,36 +264,36 @@ class {_camel(name)}(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = {forward}(x)
+        y = {forward}(_wide(x))
         ctx.save_for_backward(y)
-        return y
+        return y.to(x.dtype)
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return {vjp}(y, g)
+        return {vjp}(y, _wide(g)).to(g.dtype)
 
 
 def {name}(x):
     return {_camel(name)}.apply(x)
 ''')
         if grad:
-            out.append(f"\ndef {name}_grad(x, g):\n    return {vjp}({forward}(x), g)\n")
+            out.append(f"\ndef {name}_grad(x, g):\n    return {vjp}({forward}(_wide(x)), _wide(g)).to(x.dtype)\n")
     else:
         out.append(f"""
 @jax.custom_jvp
 def {name}(x):
-    return {forward}(x)
+    return {forward}(_wide(x)).astype(x.dtype)
 
 
 @{name}.defjvp
 def _{name}_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
-    y = {forward}(x)
-    return y, {jvp}(y, t)
+    y = {forward}(_wide(x))
+    return y.astype(x.dtype), {jvp}(y, _wide(t)).astype(x.dtype)
 """)
         if grad:
-            out.append(f"\ndef {name}_grad(x, g):\n    return {vjp}({forward}(x), g)\n")
+            out.append(f"\ndef {name}_grad(x, g):\n    return {vjp}({forward}(_wide(x)), _wide(g)).astype(x.dtype)\n")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -558,17 +545,22 @@ def _prepare(z, y):
     return z, y, np.empty(z.shape[0]), np.empty_like(z)
 
 
+def _dtype(v):  # the results': the input's where it is floating (they are computed in float64), else float64
+    v = np.asarray(v)
+    return v.dtype if np.issubdtype(v.dtype, np.floating) else np.dtype(np.float64)
+
+
 def {name}(z, y):
     z2, y2, out, dz = _prepare(z, y)
     _rows(z2, y2, out, dz, False)
-    return out if np.ndim(z) > 1 else out[0]
+    return (out if np.ndim(z) > 1 else out[0]).astype(_dtype(z))
 """)
         if grad:
             lines.append(f"""
 def {name}_grad(z, y):
     z2, y2, out, dz = _prepare(z, y)
     _rows(z2, y2, out, dz, True)
-    return dz.reshape(np.shape(z))
+    return dz.reshape(np.shape(z)).astype(_dtype(z))
 """)
         return "\n".join(lines).rstrip() + "\n"
     lines.append(f"""
@@ -591,11 +583,16 @@ def _rows(x, g, y, dx, with_grad):
             _row_vjp(y[r], g[r], dx[r], n)
 
 
+def _dtype(v):  # the results': the input's where it is floating (they are computed in float64), else float64
+    v = np.asarray(v)
+    return v.dtype if np.issubdtype(v.dtype, np.floating) else np.dtype(np.float64)
+
+
 def {name}(x):
     x2 = np.atleast_2d(np.asarray(x, dtype=np.float64))
     y = np.empty_like(x2)
     _rows(x2, x2, y, y, False)
-    return y.reshape(np.shape(x))
+    return y.reshape(np.shape(x)).astype(_dtype(x))
 """)
     if grad:
         lines.append(f'''
@@ -605,7 +602,7 @@ def {name}_grad(x, g):
     g2 = np.atleast_2d(np.asarray(g, dtype=np.float64))
     y, dx = np.empty_like(x2), np.empty_like(x2)
     _rows(x2, g2, y, dx, True)
-    return dx.reshape(np.shape(x))
+    return dx.reshape(np.shape(x)).astype(_dtype(x))
 ''')
     return "\n".join(lines).rstrip() + "\n"
 
