@@ -329,6 +329,10 @@ _WIDE = {
 
 def _wide(v):
     return v.to(xp.float64)  # the arithmetic the forms are written for; the results are rounded back
+
+
+def _dtype(v):  # the results': v's where it is floating, else torch's default
+    return v.dtype if v.is_floating_point() else xp.get_default_dtype()
 """,
     "jax": """
 
@@ -341,6 +345,10 @@ def _wide(v):
         stacklevel=3,
     )
     return v
+
+
+def _dtype(v):  # the results': v's where it is floating, else JAX's default float
+    return v.dtype if xp.issubdtype(v.dtype, xp.floating) else xp.result_type(float)
 """,
 }
 
@@ -530,7 +538,7 @@ class {cls}(torch.autograd.Function):
     @staticmethod
     def forward(ctx, {args}):
         ctx.save_for_backward({args})
-        return _value({wide}){reduce}.to({first}.dtype)
+        return _value({wide}){reduce}.to(_dtype({first}))
 
     @staticmethod
     def backward(ctx, g):
@@ -545,13 +553,13 @@ def {name}({args}):
 _JAX_API = """
 @jax.custom_jvp
 def {name}({args}):
-    return _value({wide}){reduce}.astype({first}.dtype)
+    return _value({wide}){reduce}.astype(_dtype({first}))
 
 
 @{name}.defjvp
 def _{name}_jvp(primals, tangents):
     ({unpack}), {tangents} = primals, tangents
-    return _value({wide}){reduce}.astype({first}.dtype), (({jvp}){reduce}).astype({first}.dtype)
+    return _value({wide}){reduce}.astype(_dtype({first})), (({jvp}){reduce}).astype(_dtype({first}))
 """
 
 
@@ -746,7 +754,7 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
         )
     if grad and lang != "numpy" and not parts.fn.rooted:
         cast = "to" if lang == "torch" else "astype"
-        out.append(f"\ndef {name}_grad({args}):\n    return _grad({wide}).{cast}({names[0]}.dtype)\n")
+        out.append(f"\ndef {name}_grad({args}):\n    return _grad({wide}).{cast}(_dtype({names[0]}))\n")
     if lang == "jax":  # the elementary helpers the code calls, after the prelude
         start = out.index(_PRELUDE[lang]) + 1
         code = "\n".join(out[start:])

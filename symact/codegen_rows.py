@@ -209,7 +209,7 @@ class {_camel(name)}(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, y):
         ctx.save_for_backward(z, y)
-        return _loss(_wide(z), _wide(y)).to(z.dtype)
+        return _loss(_wide(z), _wide(y)).to(_dtype(z))
 
     @staticmethod
     def backward(ctx, g):
@@ -223,23 +223,23 @@ def {name}(z, y):
     return {_camel(name)}.apply(z, y)
 ''')
             if grad:
-                out.append(f"\ndef {name}_grad(z, y):\n    return _loss_grad(_wide(z), _wide(y)).to(z.dtype)\n")
+                out.append(f"\ndef {name}_grad(z, y):\n    return _loss_grad(_wide(z), _wide(y)).to(_dtype(z))\n")
         else:
             out.append(f"""
 @jax.custom_jvp
 def {name}(z, y):
-    return _loss(_wide(z), _wide(y)).astype(z.dtype)
+    return _loss(_wide(z), _wide(y)).astype(_dtype(z))
 
 
 @{name}.defjvp
 def _{name}_jvp(primals, tangents):
     (z, y), (t, t_target) = primals, tangents
-    dtype, z, y = z.dtype, _wide(z), _wide(y)
+    dtype, z, y = _dtype(z), _wide(z), _wide(y)
     tangent = _sum(_loss_grad(z, y) * t + _loss_grad_target(z, y) * t_target)[..., 0]
     return _loss(z, y).astype(dtype), tangent.astype(dtype)
 """)
             if grad:
-                out.append(f"\ndef {name}_grad(z, y):\n    return _loss_grad(_wide(z), _wide(y)).astype(z.dtype)\n")
+                out.append(f"\ndef {name}_grad(z, y):\n    return _loss_grad(_wide(z), _wide(y)).astype(_dtype(z))\n")
         return "\n".join(out).rstrip() + "\n"
     forward, vjp, jvp = _FORWARD[name], _VJP[name], _JVP[name]
     if lang == "numpy":
@@ -266,7 +266,7 @@ class {_camel(name)}(torch.autograd.Function):
     def forward(ctx, x):
         y = {forward}(_wide(x))
         ctx.save_for_backward(y)
-        return y.to(x.dtype)
+        return y.to(_dtype(x))
 
     @staticmethod
     def backward(ctx, g):
@@ -278,22 +278,22 @@ def {name}(x):
     return {_camel(name)}.apply(x)
 ''')
         if grad:
-            out.append(f"\ndef {name}_grad(x, g):\n    return {vjp}({forward}(_wide(x)), _wide(g)).to(x.dtype)\n")
+            out.append(f"\ndef {name}_grad(x, g):\n    return {vjp}({forward}(_wide(x)), _wide(g)).to(_dtype(x))\n")
     else:
         out.append(f"""
 @jax.custom_jvp
 def {name}(x):
-    return {forward}(_wide(x)).astype(x.dtype)
+    return {forward}(_wide(x)).astype(_dtype(x))
 
 
 @{name}.defjvp
 def _{name}_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     y = {forward}(_wide(x))
-    return y.astype(x.dtype), {jvp}(y, _wide(t)).astype(x.dtype)
+    return y.astype(_dtype(x)), {jvp}(y, _wide(t)).astype(_dtype(x))
 """)
         if grad:
-            out.append(f"\ndef {name}_grad(x, g):\n    return {vjp}({forward}(_wide(x)), _wide(g)).astype(x.dtype)\n")
+            out.append(f"\ndef {name}_grad(x, g):\n    return {vjp}({forward}(_wide(x)), _wide(g)).astype(_dtype(x))\n")
     return "\n".join(out).rstrip() + "\n"
 
 
