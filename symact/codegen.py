@@ -718,9 +718,10 @@ def _array(parts: _Parts, grad: bool, lang: str) -> str:
     if parts.fn.rooted:
         out += _rooted(parts, lang)
     elif lang == "numpy":
+        convert = _convert(names)
         for fname, inner in public:
             reduce = ".sum(axis=-1)" if per_class and inner == "_value" else ""
-            out.append(_NUMPY_API.format(name=fname, args=args, convert=_convert(names), inner=inner, reduce=reduce))
+            out.append(_NUMPY_API.format(name=fname, args=args, convert=convert, inner=inner, reduce=reduce))
     elif lang == "torch":
         back = f"g * _grad({wide}).to(g.dtype)" + (f", g * _grad_target({wide}).to(g.dtype)" if loss else "")
         expand = "\n        g = g.unsqueeze(-1)  # one gradient per sample, shared by its classes" if per_class else ""

@@ -502,7 +502,7 @@ for k in range(n):
 def _numba(fn: Fn, grad: bool, head: str) -> str:
     """One row at a time over a 2-D (rows, n) array; a 1-D array is one row."""
     name = fn.name
-    lines = [head, "", "import math", "", "import numba", "import numpy as np", ""]
+    lines = [head, "", "import math", "", "import numba", "import numpy as np", "import numpy as xp", _FLOAT_ARRAY]
     if name == "softmax_cross_entropy":
         lines.append(f"""
 @numba.njit(cache=True)
@@ -545,22 +545,17 @@ def _prepare(z, y):
     return z, y, np.empty(z.shape[0]), np.empty_like(z)
 
 
-def _dtype(v):  # the results': the input's where it is floating (they are computed in float64), else float64
-    v = np.asarray(v)
-    return v.dtype if np.issubdtype(v.dtype, np.floating) else np.dtype(np.float64)
-
-
 def {name}(z, y):
     z2, y2, out, dz = _prepare(z, y)
     _rows(z2, y2, out, dz, False)
-    return (out if np.ndim(z) > 1 else out[0]).astype(_dtype(z))
+    return (out if np.ndim(z) > 1 else out[0]).astype(_float_dtype(z))
 """)
         if grad:
             lines.append(f"""
 def {name}_grad(z, y):
     z2, y2, out, dz = _prepare(z, y)
     _rows(z2, y2, out, dz, True)
-    return dz.reshape(np.shape(z)).astype(_dtype(z))
+    return dz.reshape(np.shape(z)).astype(_float_dtype(z))
 """)
         return "\n".join(lines).rstrip() + "\n"
     lines.append(f"""
@@ -583,16 +578,11 @@ def _rows(x, g, y, dx, with_grad):
             _row_vjp(y[r], g[r], dx[r], n)
 
 
-def _dtype(v):  # the results': the input's where it is floating (they are computed in float64), else float64
-    v = np.asarray(v)
-    return v.dtype if np.issubdtype(v.dtype, np.floating) else np.dtype(np.float64)
-
-
 def {name}(x):
     x2 = np.atleast_2d(np.asarray(x, dtype=np.float64))
     y = np.empty_like(x2)
     _rows(x2, x2, y, y, False)
-    return y.reshape(np.shape(x)).astype(_dtype(x))
+    return y.reshape(np.shape(x)).astype(_float_dtype(x))
 """)
     if grad:
         lines.append(f'''
@@ -602,7 +592,7 @@ def {name}_grad(x, g):
     g2 = np.atleast_2d(np.asarray(g, dtype=np.float64))
     y, dx = np.empty_like(x2), np.empty_like(x2)
     _rows(x2, g2, y, dx, True)
-    return dx.reshape(np.shape(x)).astype(_dtype(x))
+    return dx.reshape(np.shape(x)).astype(_float_dtype(x))
 ''')
     return "\n".join(lines).rstrip() + "\n"
 

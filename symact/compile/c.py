@@ -621,8 +621,8 @@ static int {name}_trig_beyond(const {ctype} *restrict X, ptrdiff_t n) {{
                 for (int j = 0; j < block; ++j) {{
                     {element("X[i + j]", target, guarded=False, in_reach=True)}
                 }}"""
-            body = list(codes[inline_trig, True][0])
-            _, f_code, df_code, _ = codes[inline_trig, True]
+            body, f_code, df_code, _ = codes[inline_trig, True]
+            body = list(body)
             index = {s: k for k, (s, _) in enumerate(near.assignments)}
             types = {s: _ctype(e, compute) for s, e in near.assignments}
             gap = "\n            "
